@@ -1,1 +1,2 @@
-export {};
+// Public surface of @kms-chain/crypto. Each module documents its own contracts.
+export * from './errors.js';
