@@ -1,0 +1,107 @@
+// The one request pipeline every route runs (STYLE.md, minio/kes model):
+// method check → body cap → deadline → authentication/authorization → handler → audit + metrics.
+import type { TLSSocket } from 'node:tls';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { peerIdentity } from '@kms-chain/tls-identity';
+import { errBodyTooLarge, errMethod, errNoCert, errNotAllowed, KesError } from '../errors.js';
+import type { RequestContext, Route, ServerState } from './types.js';
+
+const identities = new WeakMap<object, string | null>();
+
+/** The caller's identity, computed once per TLS connection. */
+export function identityOfRequest(req: FastifyRequest): string | undefined {
+  const socket = req.raw.socket as TLSSocket;
+  const known = identities.get(socket);
+  if (known !== undefined) return known ?? undefined;
+  const id = typeof socket.getPeerCertificate === 'function' ? peerIdentity(socket) : undefined;
+  identities.set(socket, id ?? null);
+  return id;
+}
+
+/** Renders an error as KES does: `{"message":"…"}`. */
+export function sendError(reply: FastifyReply, err: KesError): void {
+  reply.code(err.status).type('application/json').send(JSON.stringify({ message: err.message }));
+}
+
+function authorize(route: Route, state: ServerState, req: FastifyRequest, path: string): string | undefined {
+  const skip = state.config.skipAuth.includes(route.path);
+  if (route.auth === 'none') return identityOfRequest(req);
+  const identity = identityOfRequest(req);
+  if (skip) return identity;
+  if (identity === undefined) throw errNoCert();
+  if (state.config.tls.clientAuth === 'verify' && !(req.raw.socket as TLSSocket).authorized) throw errNoCert();
+  if (route.auth === 'identify') return identity;
+  if (identity === state.config.admin) return identity;
+  const p = state.policyOf.get(identity);
+  if (!p || !p.policy.isAllowed(path)) throw errNotAllowed(state.config.errors);
+  return identity;
+}
+
+/** Builds the fastify handler for one route. */
+export function pipeline(route: Route, state: ServerState) {
+  const methods = route.method === 'PUT' ? ['PUT', 'POST'] : [route.method];
+  const prefixLen = route.path.endsWith('/') ? route.path.length : -1;
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const started = performance.now();
+    const rawUrl = req.raw.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    let path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      // keep the raw path; the name check rejects it
+    }
+    let identity: string | undefined;
+    let status = 200;
+    const timer = route.timeoutMs > 0 ? new AbortController() : undefined;
+    const timeout = timer ? setTimeout(() => timer.abort(new Error('request deadline exceeded')), route.timeoutMs) : undefined;
+    state.metrics.active.inc();
+    try {
+      if (!methods.includes(req.method)) {
+        reply.header('Accept', route.method);
+        throw errMethod(req.method, route.method);
+      }
+      const body = route.maxBody > 0 && Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (body.length > route.maxBody && route.maxBody > 0) throw errBodyTooLarge();
+      identity = authorize(route, state, req, path);
+      const ctx: RequestContext = {
+        req,
+        reply,
+        resource: prefixLen < 0 ? '' : path.length >= prefixLen ? path.slice(prefixLen) : '',
+        identity,
+        body,
+        signal: timer?.signal ?? new AbortController().signal,
+        state,
+      };
+      const result = await route.handler(ctx);
+      if (result === 'hijacked') return;
+      if (result === undefined) {
+        reply.code(200).send();
+      } else {
+        status = result.status ?? 200;
+        reply.code(status);
+        if (result.text !== undefined) reply.type(result.contentType ?? 'text/plain').send(result.text);
+        else if (result.json !== undefined) reply.type(result.contentType ?? 'application/json').send(JSON.stringify(result.json));
+        else reply.send();
+      }
+    } catch (err) {
+      const kerr =
+        err instanceof KesError ? err : new KesError(500, 'internal server error');
+      if (!(err instanceof KesError)) state.logs.error(`kes: ${req.method} ${path}: ${(err as Error)?.message ?? String(err)}`);
+      status = kerr.status;
+      sendError(reply, kerr);
+    } finally {
+      clearTimeout(timeout);
+      state.metrics.active.dec();
+      const seconds = (performance.now() - started) / 1000;
+      state.metrics.observe(status, seconds);
+      if (route.audit) {
+        state.logs.record({
+          time: new Date().toISOString(),
+          request: { ip: req.ip, path, identity: identity ?? '' },
+          response: { code: status, time: Math.round(seconds * 1e6) },
+        });
+      }
+    }
+  };
+}

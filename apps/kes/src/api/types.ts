@@ -1,0 +1,63 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KesPolicy } from '@kms-chain/policy';
+import type { KeyCache } from '../cache.js';
+import type { ServerConfig } from '../config/types.js';
+import type { Keystore } from '../keystore/keystore.js';
+import type { Logs } from '../log.js';
+import type { Metrics } from '../metrics.js';
+
+/** Who may call a route: P = identity + policy (admin bypasses), I = identify only, N = anyone. */
+export type RouteAuth = 'policy' | 'identify' | 'none';
+
+/** What a handler answers; `undefined` = 200 with an empty body. `hijacked` = the handler streams itself. */
+export type HandlerResult = { status?: number; json?: unknown; text?: string; contentType?: string } | 'hijacked' | undefined;
+
+/** Per-request input to a handler. */
+export interface RequestContext {
+  req: FastifyRequest;
+  reply: FastifyReply;
+  /** The path after the route prefix (key name, policy name, identity or list prefix), URL-decoded. */
+  resource: string;
+  /** The caller's identity (hex) or undefined when the route needs none and none was presented. */
+  identity: string | undefined;
+  /** Request body bytes ('' when none). */
+  body: Buffer;
+  /** Aborts when the route's deadline passes. */
+  signal: AbortSignal;
+  state: ServerState;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<HandlerResult> | HandlerResult;
+
+/** One row of the route table (STYLE.md: method, path, max body, timeout, auth, handler). */
+export interface Route {
+  /** Declared method; PUT routes also accept POST (spec §1.1). */
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** A prefix when it ends in `/` (the rest is the resource), else an exact path. */
+  path: string;
+  /** Bytes; 0 = the route reads no body. */
+  maxBody: number;
+  /** Milliseconds; 0 = no deadline (log streams). */
+  timeoutMs: number;
+  auth: RouteAuth;
+  /** Audited in the audit log (every route except the log streams themselves). */
+  audit: boolean;
+  handler: Handler;
+}
+
+/** Everything the handlers share; built once by buildServer. */
+export interface ServerState {
+  config: ServerConfig;
+  keystore: Keystore;
+  cache: KeyCache;
+  logs: Logs;
+  metrics: Metrics;
+  /** identity → its policy. */
+  policyOf: Map<string, { name: string; policy: KesPolicy }>;
+  policies: Map<string, { allow: string[]; deny: string[] }>;
+  startedAt: number;
+  routes: Route[];
+  version: { version: string; commit: string };
+  /** Open log streams, ended when the server closes. */
+  streams: Set<() => void>;
+}

@@ -1,0 +1,127 @@
+// A minimal JSON-over-HTTP(S) client for Vault's API. Keep-alive is off, as in KES HEAD: one
+// fresh connection per request, so a restarted or failed-over Vault is picked up at once.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
+import tls from 'node:tls';
+
+export interface VaultTls {
+  key?: string;
+  cert?: string;
+  /** CA file or directory of PEM files. */
+  ca?: string;
+}
+
+export interface VaultResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Network-level failure (connect, TLS, timeout, abort). */
+export class VaultNetworkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VaultNetworkError';
+  }
+}
+
+function readCa(path: string): string[] {
+  if (statSync(path).isDirectory()) {
+    return readdirSync(path)
+      .filter((f) => /\.(pem|crt|cert)$/i.test(f))
+      .map((f) => readFileSync(join(path, f), 'utf8'));
+  }
+  return [readFileSync(path, 'utf8')];
+}
+
+const loopback = new Set(['127.0.0.1', '::1', 'localhost']);
+
+// The guide's openssl certificates carry only CN=localhost and no subjectAltName, while KES is told
+// to reach Vault at https://127.0.0.1:8200. Node (like Go) ignores the CN for IP hosts, so a
+// loopback host is also accepted by a SAN-less certificate whose CN is localhost (DESIGN.md).
+function checkServerIdentity(host: string, cert: tls.PeerCertificate): Error | undefined {
+  const err = tls.checkServerIdentity(host, cert);
+  if (!err) return undefined;
+  if (loopback.has(host) && !cert.subjectaltname && cert.subject?.CN === 'localhost') return undefined;
+  return err;
+}
+
+export class VaultHttp {
+  readonly #base: URL;
+  readonly #tlsOpts: https.RequestOptions;
+
+  constructor(endpoint: string, t: VaultTls) {
+    this.#base = new URL(endpoint);
+    const opts: https.RequestOptions = { checkServerIdentity };
+    if (t.ca) opts.ca = readCa(t.ca);
+    if (t.cert) opts.cert = readFileSync(t.cert);
+    if (t.key) opts.key = readFileSync(t.key);
+    this.#tlsOpts = opts;
+  }
+
+  get endpoint(): string {
+    return this.#base.origin;
+  }
+
+  /** Sends one request; resolves with any HTTP status; rejects with VaultNetworkError. */
+  request(
+    method: string,
+    path: string,
+    opts: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<VaultResponse> {
+    const url = new URL(path, this.#base);
+    const isHttps = url.protocol === 'https:';
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const headers: Record<string, string> = { ...opts.headers, connection: 'close' };
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    return new Promise<VaultResponse>((resolve, reject) => {
+      const reqOpts: https.RequestOptions = {
+        method,
+        headers,
+        agent: false,
+        signal: opts.signal,
+        timeout: opts.timeoutMs ?? 15_000,
+        ...(isHttps ? this.#tlsOpts : {}),
+      };
+      const req = (isHttps ? https : http).request(url, reqOpts, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          // 32 MiB, the limit KES applies to a Vault LIST response.
+          if (size > 32 << 20) req.destroy(new VaultNetworkError('vault: response too large'));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          if (text !== '') {
+            try {
+              body = JSON.parse(text);
+            } catch {
+              body = text;
+            }
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on('error', (e) => reject(new VaultNetworkError(`vault: ${e.message}`)));
+      });
+      req.on('timeout', () => req.destroy(new VaultNetworkError('vault: request timed out')));
+      req.on('error', (e) =>
+        reject(e instanceof VaultNetworkError ? e : new VaultNetworkError(`vault: ${e.message}`)),
+      );
+      req.end(payload);
+    });
+  }
+}
+
+/** The first entry of Vault's `{"errors":[…]}` body, for logs. */
+export function vaultErrorText(r: VaultResponse): string {
+  const errs = (r.body as { errors?: unknown } | undefined)?.errors;
+  const first = Array.isArray(errs) && typeof errs[0] === 'string' ? errs[0] : '';
+  return `vault: ${r.status}${first ? `: ${first}` : ''}`;
+}

@@ -1,0 +1,81 @@
+// The error and audit logs: written to their targets (stderr / stdout / files) and fanned out to
+// the `/v1/log/error` and `/v1/log/audit` ndjson streams.
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+/** One audit record, shaped as KES's `/v1/log/audit` lines. */
+export interface AuditEvent {
+  time: string;
+  request: { ip: string; path: string; identity: string };
+  response: { code: number; time: number };
+}
+
+type Listener<T> = (e: T) => void;
+
+class Fanout<T> {
+  readonly #listeners = new Set<Listener<T>>();
+  subscribe(fn: Listener<T>): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+  emit(e: T): void {
+    for (const fn of this.#listeners) fn(e);
+  }
+  get size(): number {
+    return this.#listeners.size;
+  }
+}
+
+export interface LogTargets {
+  /** Write error lines to stderr. */
+  errorToStderr: boolean;
+  /** Write audit lines to stdout. */
+  auditToStdout: boolean;
+  errorFiles: string[];
+  auditFiles: string[];
+}
+
+export class Logs {
+  readonly errors = new Fanout<{ message: string }>();
+  readonly audit = new Fanout<AuditEvent>();
+  readonly #errorOut: Array<NodeJS.WritableStream | WriteStream> = [];
+  readonly #auditOut: Array<NodeJS.WritableStream | WriteStream> = [];
+  readonly #files: WriteStream[] = [];
+  errorCount = 0;
+  auditCount = 0;
+
+  constructor(t: LogTargets = { errorToStderr: false, auditToStdout: false, errorFiles: [], auditFiles: [] }) {
+    if (t.errorToStderr) this.#errorOut.push(process.stderr);
+    if (t.auditToStdout) this.#auditOut.push(process.stdout);
+    for (const f of t.errorFiles) this.#errorOut.push(this.#open(f));
+    for (const f of t.auditFiles) this.#auditOut.push(this.#open(f));
+  }
+
+  #open(path: string): WriteStream {
+    const s = createWriteStream(path, { flags: 'a', mode: 0o600 });
+    s.on('error', (err) => process.stderr.write(`Error: log file ${path}: ${err.message}\n`));
+    this.#files.push(s);
+    return s;
+  }
+
+  /** Records an error-log line (never key material or secrets). */
+  error(message: string): void {
+    this.errorCount++;
+    const line = `${new Date().toISOString()} ${message}\n`;
+    for (const o of this.#errorOut) o.write(line);
+    this.errors.emit({ message });
+  }
+
+  /** Records an audit event. */
+  record(e: AuditEvent): void {
+    this.auditCount++;
+    if (this.#auditOut.length > 0) {
+      const line = `${JSON.stringify(e)}\n`;
+      for (const o of this.#auditOut) o.write(line);
+    }
+    this.audit.emit(e);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#files.map((f) => new Promise<void>((r) => f.end(r))));
+  }
+}
