@@ -1,2 +1,4 @@
 // Public surface of @kms-chain/crypto. Each module documents its own contracts.
+
 export * from './errors.js';
+export * from './secrets.js';
