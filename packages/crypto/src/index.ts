@@ -1,4 +1,5 @@
 // Public surface of @kms-chain/crypto. Each module documents its own contracts.
 
 export * from './errors.js';
+export * from './go-json.js';
 export * from './secrets.js';
