@@ -2,4 +2,6 @@
 
 export * from './errors.js';
 export * from './go-json.js';
+export * from './hchacha20.js';
+export * from './kes-seal.js';
 export * from './secrets.js';
