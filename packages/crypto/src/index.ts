@@ -5,3 +5,4 @@ export * from './go-json.js';
 export * from './hchacha20.js';
 export * from './kes-seal.js';
 export * from './secrets.js';
+export * from './shamir.js';
