@@ -1,5 +1,6 @@
 // Public surface of @kms-chain/crypto. Each module documents its own contracts.
 
+export * from './barrier.js';
 export * from './errors.js';
 export * from './go-json.js';
 export * from './hchacha20.js';
