@@ -2,19 +2,29 @@
 // method check → body cap → deadline → authentication/authorization → handler → audit + metrics.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { peerIdentity } from '@kms-chain/tls-identity';
-import { errBodyTooLarge, errMethod, errNoCert, errNotAllowed, KesError } from '../errors.js';
+import { identifyPeer, TlsIdentityError } from '@kms-chain/tls-identity';
+import { errBodyTooLarge, errInsecure, errMethod, errNoCert, errNotAllowed, KesError } from '../errors.js';
 import type { RequestContext, Route, ServerState } from './types.js';
 
-const identities = new WeakMap<object, string | null>();
+// identity, or the KES error for a connection without exactly one leaf certificate.
+const identities = new WeakMap<object, string | KesError>();
 
-/** The caller's identity, computed once per TLS connection. */
-export function identityOfRequest(req: FastifyRequest): string | undefined {
+/** The caller's identity (computed once per TLS connection), or the reason there is none. */
+export function identityOfRequest(req: FastifyRequest): string | KesError {
   const socket = req.raw.socket as TLSSocket;
   const known = identities.get(socket);
-  if (known !== undefined) return known ?? undefined;
-  const id = typeof socket.getPeerCertificate === 'function' ? peerIdentity(socket) : undefined;
-  identities.set(socket, id ?? null);
+  if (known !== undefined) return known;
+  let id: string | KesError;
+  if (typeof socket.getPeerCertificate !== 'function') id = errInsecure();
+  else {
+    try {
+      id = identifyPeer(socket);
+    } catch (err) {
+      if (!(err instanceof TlsIdentityError)) throw err;
+      id = new KesError(400, err.message);
+    }
+  }
+  identities.set(socket, id);
   return id;
 }
 
@@ -24,11 +34,10 @@ export function sendError(reply: FastifyReply, err: KesError): void {
 }
 
 function authorize(route: Route, state: ServerState, req: FastifyRequest, path: string): string | undefined {
-  const skip = state.config.skipAuth.includes(route.path);
-  if (route.auth === 'none') return identityOfRequest(req);
-  const identity = identityOfRequest(req);
-  if (skip) return identity;
-  if (identity === undefined) throw errNoCert();
+  const id = identityOfRequest(req);
+  const identity = typeof id === 'string' ? id : undefined;
+  if (route.auth === 'none' || state.config.skipAuth.includes(route.path)) return identity;
+  if (identity === undefined) throw id;
   if (state.config.tls.clientAuth === 'verify' && !(req.raw.socket as TLSSocket).authorized) throw errNoCert();
   if (route.auth === 'identify') return identity;
   if (identity === state.config.admin) return identity;

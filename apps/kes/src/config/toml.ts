@@ -18,7 +18,7 @@ export const tomlSchema = z.object({
       ca: optString,
       proxy: z.object({ identities: stringList, header: z.object({ cert: optString }).default({}) }).optional(),
     })
-    .default({}),
+    .prefault({}),
   policy: z
     .record(
       z.string(),
@@ -29,20 +29,20 @@ export const tomlSchema = z.object({
         identities: z.array(identity).default([]),
       }),
     )
-    .default({}),
+    .prefault({}),
   cache: z
     .object({
       expiry: z
         .object({ all: duration('0'), unused: duration('0'), offline: duration('0') })
-        .default({ all: 0, unused: 0, offline: 0 } as never),
+        .prefault({}),
     })
-    .default({} as never),
+    .prefault({}),
   log: z
     .object({
       error: z.object({ file: stringList }).optional(),
       audit: z.object({ file: stringList }).optional(),
     })
-    .default({}),
+    .prefault({}),
   keystore: z
     .object({
       fs: z.object({ path: z.string({ error: 'expected a directory path' }) }).optional(),
@@ -52,12 +52,12 @@ export const tomlSchema = z.object({
           name: z.string().default(''),
           namespace: z.string().default(''),
           approle: z.object({ id: z.string().default(''), secret: z.string().default(''), retry: duration('5s') }),
-          tls: z.object({ key: optString, cert: optString, ca: optString }).default({}),
-          status: z.object({ ping: duration('10s') }).default({} as never),
+          tls: z.object({ key: optString, cert: optString, ca: optString }).prefault({}),
+          status: z.object({ ping: duration('10s') }).prefault({}),
         })
         .optional(),
     })
-    .default({}),
+    .prefault({}),
 });
 
 export type TomlConfig = z.output<typeof tomlSchema>;

@@ -32,8 +32,8 @@ const vaultSchema = z.object({
     secret: z.string({ error: 'expected the AppRole secret ID' }),
     retry: duration('5s'),
   }),
-  tls: z.object({ key: optString, cert: optString, ca: optString }).default({}),
-  status: z.object({ ping: duration('15s') }).default({} as never),
+  tls: z.object({ key: optString, cert: optString, ca: optString }).prefault({}),
+  status: z.object({ ping: duration('15s') }).prefault({}),
 });
 
 export const yamlSchema = z.object({
@@ -58,24 +58,24 @@ export const yamlSchema = z.object({
     .object({
       expiry: z
         .object({ any: optString, all: optString, unused: duration('30s'), offline: duration('0') })
-        .default({ unused: 30_000, offline: 0 } as never),
+        .prefault({}),
     })
-    .default({} as never),
+    .prefault({}),
   api: z
     .record(
       z.string(),
       z.object({ skip_auth: z.boolean().default(false), timeout: optString }).nullable().default(null),
     )
-    .default({}),
+    .prefault({}),
   policy: z
     .record(
       z.string(),
       z.object({ allow: stringList, paths: stringList, deny: stringList, identities: z.array(identity).default([]) }),
     )
-    .default({}),
+    .prefault({}),
   log: z
     .object({ error: onOff, audit: onOff, audit_file: optString, error_file: optString })
-    .default({} as never),
+    .prefault({}),
   keys: z.array(z.object({ name: z.string() })).default([]),
   keystore: z
     .object({

@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KeyCache } from './cache.js';
+import { encodeKey, newKey } from './key.js';
+import { type Keystore, KeyNotFoundError, KeystoreUnavailableError, type KeystoreState } from './keystore/keystore.js';
+import { MemKeystore } from './keystore/mem/index.js';
+
+/** A MemKeystore that counts gets and can be switched off. */
+class CountingStore extends MemKeystore implements Keystore {
+  gets = 0;
+  down = false;
+  pending: Array<() => void> = [];
+  hold = false;
+  override async get(name: string): Promise<string> {
+    this.gets++;
+    if (this.hold) await new Promise<void>((r) => this.pending.push(r));
+    if (this.down) throw new KeystoreUnavailableError('down');
+    return super.get(name);
+  }
+  override async status(): Promise<KeystoreState> {
+    return this.down ? { latencyMs: 0, reachable: false } : { latencyMs: 1, reachable: true };
+  }
+}
+
+async function storeWith(...names: string[]): Promise<CountingStore> {
+  const s = new CountingStore();
+  for (const n of names) await s.create(n, encodeKey(newKey('me')));
+  return s;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('KeyCache', () => {
+  it('serves repeated gets from memory', async () => {
+    const s = await storeWith('k');
+    const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });
+    const a = await c.get('k');
+    const b = await c.get('k');
+    expect(b).toBe(a);
+    expect(s.gets).toBe(1);
+    expect(a.createdBy).toBe('me');
+    c.close();
+  });
+
+  it('coalesces concurrent misses into one keystore call', async () => {
+    const s = await storeWith('k');
+    s.hold = true;
+    const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });
+    const all = Promise.all(Array.from({ length: 10 }, () => c.get('k')));
+    await vi.waitFor(() => expect(s.pending.length).toBe(1));
+    for (const r of s.pending) r();
+    const keys = await all;
+    expect(s.gets).toBe(1);
+    expect(new Set(keys).size).toBe(1);
+    c.close();
+  });
+
+  it('does not cache misses or failures', async () => {
+    const s = await storeWith();
+    const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });
+    await expect(c.get('nope')).rejects.toBeInstanceOf(KeyNotFoundError);
+    await expect(c.get('nope')).rejects.toBeInstanceOf(KeyNotFoundError);
+    expect(s.gets).toBe(2);
+    c.close();
+  });
+
+  it('drops everything every `any` interval', async () => {
+    vi.useFakeTimers();
+    const s = await storeWith('k');
+    const c = new KeyCache(s, { anyMs: 60_000, unusedMs: 0, offlineMs: 0 });
+    await c.get('k');
+    vi.advanceTimersByTime(59_000);
+    expect(c.size).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(c.size).toBe(0);
+    c.close();
+  });
+
+  it('drops entries unused between two sweeps (unused/2 apart)', async () => {
+    vi.useFakeTimers();
+    const s = await storeWith('hot', 'cold');
+    const c = new KeyCache(s, { anyMs: 0, unusedMs: 20_000, offlineMs: 0 });
+    await c.get('hot');
+    await c.get('cold');
+    vi.advanceTimersByTime(10_000); // first sweep: both were used, flags reset
+    expect(c.size).toBe(2);
+    await c.get('hot');
+    vi.advanceTimersByTime(10_000); // second sweep: cold unused since the first
+    expect(c.size).toBe(1);
+    await c.get('hot');
+    expect(s.gets).toBe(2);
+    c.close();
+  });
+
+  it('keeps serving while the keystore is offline and wipes only on the offline interval', async () => {
+    vi.useFakeTimers();
+    const s = await storeWith('k');
+    const c = new KeyCache(s, { anyMs: 30_000, unusedMs: 20_000, offlineMs: 120_000, probeMs: 10_000 });
+    await c.get('k');
+    s.down = true;
+    await vi.advanceTimersByTimeAsync(10_000); // probe sees the outage
+    expect(c.isOffline).toBe(true);
+    await vi.advanceTimersByTimeAsync(100_000); // any/unused sweeps are suspended
+    expect((await c.get('k')).cipher).toBe('AES256');
+    expect(s.gets).toBe(1);
+    await vi.advanceTimersByTimeAsync(10_000); // offline wipe at 120 s
+    expect(c.size).toBe(0);
+    await expect(c.get('k')).rejects.toBeInstanceOf(KeystoreUnavailableError);
+    s.down = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(c.isOffline).toBe(false);
+    await c.get('k');
+    c.close();
+  });
+
+  it('without offline mode, keys expire normally during an outage', async () => {
+    vi.useFakeTimers();
+    const s = await storeWith('k');
+    const c = new KeyCache(s, { anyMs: 30_000, unusedMs: 0, offlineMs: 0 });
+    await c.get('k');
+    s.down = true;
+    await vi.advanceTimersByTimeAsync(30_000);
+    await expect(c.get('k')).rejects.toBeInstanceOf(KeystoreUnavailableError);
+    c.close();
+  });
+
+  it('evicts one name after a delete', async () => {
+    const s = await storeWith('k');
+    const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });
+    await c.get('k');
+    c.evict('k');
+    await s.delete('k');
+    await expect(c.get('k')).rejects.toBeInstanceOf(KeyNotFoundError);
+    c.close();
+  });
+});

@@ -1,0 +1,119 @@
+// `kes tool identity new|of` (E1) and `kes identity new|of` (later spelling).
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createCertificate, identityOf } from '@kms-chain/tls-identity';
+import { parseGoDuration } from '../config/duration.js';
+import { CliError, parse, UsageError } from './args.js';
+import type { Io } from './io.js';
+
+export const identityUsage = `Usage:
+    kes tool identity new <name> [--key FILE] [--cert FILE] [--time 720h] [-f]
+    kes tool identity of <certificate> [--hash SHA256]
+    kes identity new [--key FILE] [--cert FILE] [--expiry 720h] [-f] [<subject>]
+    kes identity of <certificate>
+`;
+
+const newOptions = {
+  key: { type: 'string' },
+  cert: { type: 'string' },
+  time: { type: 'string', short: 't' },
+  expiry: { type: 'string' },
+  force: { type: 'boolean', short: 'f' },
+  ip: { type: 'string', multiple: true },
+  dns: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function exists(path: string): Promise<boolean> {
+  return readFile(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function printIdentity(io: Io, id: string): void {
+  io.out(io.isTTY ? `Identity: ${id}\n` : `${id}\n`);
+}
+
+/** `identity new`: an Ed25519 key and a self-signed clientAuth certificate, key file mode 0600. */
+async function newIdentity(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, newOptions);
+  if (values.help) {
+    io.err(identityUsage);
+    return 2;
+  }
+  const name = positionals[0] ?? 'localhost';
+  const keyFile = values.key ?? './private.key';
+  const certFile = values.cert ?? './public.crt';
+  const ttlText = values.time ?? values.expiry ?? '720h';
+  const ttl = parseGoDuration(ttlText);
+  if (ttl === undefined || ttl <= 0) throw new UsageError(`invalid duration '${ttlText}'`);
+  if (!values.force) {
+    for (const f of [keyFile, certFile]) {
+      if (await exists(f)) throw new CliError(`failed to create identity: '${f}' already exists; use --force to overwrite`);
+    }
+  }
+  const notBefore = new Date(Date.now() - 60_000);
+  const cert = await createCertificate({
+    subject: { commonName: name },
+    keyType: 'ed25519',
+    clientAuth: true,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 60_000 + ttl),
+    ...(values.ip ? { ip: values.ip } : {}),
+    ...(values.dns ? { dns: values.dns } : {}),
+  });
+  await writeFile(keyFile, cert.keyPem, { mode: 0o600 });
+  await writeFile(certFile, cert.certPem, { mode: 0o644 });
+  printIdentity(io, cert.identity);
+  return 0;
+}
+
+/** `identity of`: the hex SHA-256 (or --hash SHA384/SHA512, E1) of the certificate's public key. */
+async function identityOfCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { hash: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help || positionals.length !== 1) {
+    io.err(identityUsage);
+    return 2;
+  }
+  let pem: Buffer;
+  try {
+    pem = await readFile(positionals[0]!);
+  } catch (err) {
+    throw new CliError(`failed to read '${positionals[0]}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const hash = (values.hash ?? 'SHA256').toUpperCase().replace('-', '');
+  let id: string;
+  try {
+    if (hash === 'SHA256') id = identityOf(pem);
+    else if (hash === 'SHA384' || hash === 'SHA512') {
+      const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+      id = createHash(hash === 'SHA384' ? 'sha384' : 'sha512').update(spki).digest('hex');
+    } else throw new UsageError(`unsupported hash '${values.hash}'`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new CliError(`failed to parse certificate '${positionals[0]}': ${(err as Error).message}`);
+  }
+  printIdentity(io, id);
+  return 0;
+}
+
+export async function identityCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'new':
+      return newIdentity(rest, io);
+    case 'of':
+      return identityOfCommand(rest, io);
+    default:
+      io.err(identityUsage);
+      return 2;
+  }
+}
+
+/** `kes tool …`: only `identity` exists here. */
+export async function toolCommand(args: string[], io: Io): Promise<number> {
+  if (args[0] === 'identity') return identityCommand(args.slice(1), io);
+  io.err(identityUsage);
+  return 2;
+}

@@ -1,0 +1,165 @@
+// `kes server`: every era's flags (spec §6.1) over one config model.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCertificate } from '@kms-chain/tls-identity';
+import { formatGoDuration } from '../config/duration.js';
+import { loadConfig } from '../config/load.js';
+import { normalizeAdmin } from '../config/toml.js';
+import type { ServerConfig } from '../config/types.js';
+import { MemKeystore } from '../keystore/mem/index.js';
+import { buildServer, type BuildOptions } from '../server.js';
+import { CliError, parse, UsageError } from './args.js';
+import type { Io } from './io.js';
+
+export const serverUsage = `Usage:
+    kes server [options]
+
+Options:
+    --config <file>          Config file (TOML of the guide's era, or YAML).
+    --addr <[ip]:port>       Listen address (default: the config's address).
+    --root <identity>        Admin identity; "disabled" or "_" disables it (overrides the config).
+    --mtls-auth verify|ignore  verify: client certificates must chain to tls.ca; ignore: any certificate.
+    --auth on|off            Later spelling of --mtls-auth (on = verify, off = ignore).
+    --key, --tls-key <file>  TLS private key (overrides the config).
+    --cert, --tls-cert <file>  TLS certificate (overrides the config).
+    --mlock                  Request memory locking (see README: not available to Node; warns).
+    --dev                    In-memory keystore, fresh TLS certificate and admin identity.
+    -q, --quiet              No startup banner.
+`;
+
+const options = {
+  config: { type: 'string' },
+  addr: { type: 'string' },
+  root: { type: 'string' },
+  'mtls-auth': { type: 'string' },
+  auth: { type: 'string' },
+  key: { type: 'string' },
+  cert: { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  mlock: { type: 'boolean' },
+  dev: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * `--mlock`: KES calls mlockall(MCL_CURRENT|MCL_FUTURE). Node has no binding for it and this
+ * project takes no native addon, so the flag is accepted, memory is NOT locked, and one line is
+ * printed to stderr: `WARNING: --mlock: memory locking is not supported by this KES build; key
+ * material may be swapped to disk`. The server then starts normally (exit code unaffected).
+ */
+export const MLOCK_WARNING =
+  'WARNING: --mlock: memory locking is not supported by this KES build; key material may be swapped to disk\n';
+
+/** Splits `[host]:port` (Go's form: ":7373" = all interfaces). */
+export function parseAddress(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d{1,5})$/.exec(addr.trim());
+  if (!m) throw new UsageError(`invalid address '${addr}': expected [ip]:port`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`invalid address '${addr}': port out of range`);
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+async function devConfig(io: Io): Promise<{ config: ServerConfig; build: BuildOptions }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kes-dev-'));
+  const server = await createCertificate({
+    subject: { commonName: 'localhost' },
+    dns: ['localhost'],
+    ip: ['127.0.0.1', '::1'],
+    serverAuth: true,
+    validityDays: 30,
+  });
+  const admin = await createCertificate({ subject: { commonName: 'kes-admin' }, keyType: 'ed25519', clientAuth: true, validityDays: 30 });
+  await writeFile(join(dir, 'admin.key'), admin.keyPem, { mode: 0o600 });
+  await writeFile(join(dir, 'admin.crt'), admin.certPem);
+  io.err(`Admin client key:  ${join(dir, 'admin.key')}\nAdmin client cert: ${join(dir, 'admin.crt')}\n`);
+  const config: ServerConfig = {
+    file: '',
+    era: 'yaml',
+    address: '0.0.0.0:7373',
+    admin: admin.identity,
+    tls: { key: '', cert: '', clientAuth: 'ignore' },
+    policies: [],
+    policyMatch: 'prefix',
+    errors: 'head',
+    cache: { anyMs: 300_000, unusedMs: 30_000, offlineMs: 0 },
+    log: { error: true, audit: false, errorFiles: [], auditFiles: [] },
+    skipAuth: [],
+    timeouts: {},
+    keys: [],
+    keystore: { kind: 'mem' },
+  };
+  return { config, build: { keystore: new MemKeystore(), tls: { key: server.keyPem, cert: server.certPem } } };
+}
+
+/** Runs the server until SIGINT/SIGTERM; resolves to the exit code. */
+export async function serverCommand(args: string[], io: Io, signal?: AbortSignal): Promise<number> {
+  const { values } = parse(args, options);
+  if (values.help) {
+    io.err(serverUsage);
+    return 2;
+  }
+  if (!values.config && !values.dev) throw new UsageError('no config file specified: use --config=FILE or --dev');
+  let config: ServerConfig;
+  let build: BuildOptions = {};
+  if (values.dev) ({ config, build } = await devConfig(io));
+  else config = await loadConfig(values.config!, io.env);
+
+  if (values.addr) config.address = values.addr;
+  if (values.root !== undefined) config.admin = normalizeAdmin(values.root);
+  const keyFile = values['tls-key'] ?? values.key;
+  const certFile = values['tls-cert'] ?? values.cert;
+  if (keyFile) config.tls.key = keyFile;
+  if (certFile) config.tls.cert = certFile;
+  const mtls = values['mtls-auth'];
+  if (mtls !== undefined) {
+    if (mtls !== 'verify' && mtls !== 'ignore') throw new UsageError(`invalid --mtls-auth '${mtls}': expected verify or ignore`);
+    config.tls.clientAuth = mtls;
+  }
+  if (values.auth !== undefined) {
+    if (values.auth !== 'on' && values.auth !== 'off') throw new UsageError(`invalid --auth '${values.auth}': expected on or off`);
+    config.tls.clientAuth = values.auth === 'on' ? 'verify' : 'ignore';
+  }
+  if (!values.dev && (!config.tls.key || !config.tls.cert)) {
+    throw new CliError('no TLS private key or certificate: set tls.key and tls.cert or use --key/--cert');
+  }
+  const { host, port } = parseAddress(config.address);
+  if (values.mlock) io.err(MLOCK_WARNING);
+
+  const app = await buildServer(config, build);
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await app.close();
+    throw new CliError(`failed to listen on ${config.address}: ${(err as Error).message}`);
+  }
+  if (!values.quiet) {
+    const ks = config.keystore;
+    const where = ks.kind === 'vault' ? `Hashicorp Vault: ${ks.endpoint}` : ks.kind === 'fs' ? `Filesystem: ${ks.path}` : 'In-Memory';
+    const addr = app.server.address();
+    const shown = typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : config.address;
+    io.out(
+      [
+        `Version     ${app.kes.version.version}`,
+        `KMS         ${where}`,
+        `Endpoint    https://${shown}`,
+        `Admin       ${config.admin ?? '_ [ disabled ]'}`,
+        `Auth        ${config.tls.clientAuth === 'verify' ? 'on (verify client certificates)' : 'off (any client certificate)'}`,
+        `Cache       any=${formatGoDuration(config.cache.anyMs)} unused=${formatGoDuration(config.cache.unusedMs)} offline=${formatGoDuration(config.cache.offlineMs)}`,
+        `Mlock       ${values.mlock ? 'requested, not available' : 'off'}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+  await app.close();
+  return 0;
+}
