@@ -1,0 +1,187 @@
+// The security barrier: every entry above the seal is AES-256-GCM under the keyring (format and
+// path-as-AAD from @kms-chain/crypto). The keyring itself is encrypted with the root key; a copy
+// of the root key under the newest keyring key is kept at core/master, as Vault does.
+import { randomBytes } from 'node:crypto';
+import { barrierDecrypt, barrierEncrypt, zeroize } from '@kms-chain/crypto';
+import { sealedError } from './errors.js';
+import type { Storage } from './storage/storage.js';
+
+export const KEYRING_PATH = 'core/keyring';
+export const ROOT_KEY_PATH = 'core/master';
+
+interface KeyTerm {
+  term: number;
+  value: Buffer;
+  installTime: string;
+  encryptions: number;
+}
+
+interface KeyringJson {
+  MasterKey: string;
+  Keys: Array<{ Term: number; Version: number; Value: string; InstallTime: string; encryptions?: number }>;
+  RotationConfig: { max_operations: number; interval: number };
+}
+
+/** Decrypted entries kept in memory; Vault's physical cache defaults to this many entries. */
+const CACHE_SIZE = 131072;
+
+/** An encrypting view over a Storage. Every method rejects with 503 `Vault is sealed` while sealed. */
+export class Barrier {
+  readonly #storage: Storage;
+  #rootKey: Buffer | undefined;
+  #terms = new Map<number, KeyTerm>();
+  #active = 0;
+  readonly #cache = new Map<string, Buffer | null>();
+
+  constructor(storage: Storage) {
+    this.#storage = storage;
+  }
+
+  get storage(): Storage {
+    return this.#storage;
+  }
+
+  isSealed(): boolean {
+    return this.#rootKey === undefined;
+  }
+
+  /** Creates the first keyring (term 1) for a new root key and leaves the barrier unsealed. */
+  async initialize(rootKey: Buffer): Promise<void> {
+    this.#rootKey = Buffer.from(rootKey);
+    this.#terms = new Map([
+      [1, { term: 1, value: randomBytes(32), installTime: new Date().toISOString(), encryptions: 0 }],
+    ]);
+    this.#active = 1;
+    await this.#persistKeyring();
+  }
+
+  /** Opens the keyring with the root key; a wrong key fails with the GCM authentication error. */
+  async unseal(rootKey: Buffer): Promise<void> {
+    const blob = await this.#storage.get(KEYRING_PATH);
+    if (!blob) throw new Error('barrier not initialized');
+    const plain = barrierDecrypt(() => rootKey, KEYRING_PATH, blob);
+    try {
+      const ring = JSON.parse(plain.toString('utf8')) as KeyringJson;
+      const terms = new Map<number, KeyTerm>();
+      for (const k of ring.Keys) {
+        terms.set(k.Term, {
+          term: k.Term,
+          value: Buffer.from(k.Value, 'base64'),
+          installTime: k.InstallTime,
+          encryptions: k.encryptions ?? 0,
+        });
+      }
+      this.#terms = terms;
+      this.#active = Math.max(...terms.keys());
+      this.#rootKey = Buffer.from(rootKey);
+    } finally {
+      zeroize(plain);
+    }
+  }
+
+  /** Drops every key and cached plaintext from memory. */
+  seal(): void {
+    for (const t of this.#terms.values()) zeroize(t.value);
+    for (const v of this.#cache.values()) if (v) zeroize(v);
+    zeroize(this.#rootKey);
+    this.#terms.clear();
+    this.#cache.clear();
+    this.#rootKey = undefined;
+    this.#active = 0;
+  }
+
+  async #persistKeyring(): Promise<void> {
+    const root = this.#rootKey!;
+    const ring: KeyringJson = {
+      MasterKey: root.toString('base64'),
+      Keys: [...this.#terms.values()].map((t) => ({
+        Term: t.term,
+        Version: 1,
+        Value: t.value.toString('base64'),
+        InstallTime: t.installTime,
+        encryptions: t.encryptions,
+      })),
+      RotationConfig: { max_operations: 3865470566, interval: 0 },
+    };
+    const plain = Buffer.from(JSON.stringify(ring));
+    try {
+      await this.#storage.put(KEYRING_PATH, barrierEncrypt(root, 1, KEYRING_PATH, plain));
+    } finally {
+      zeroize(plain);
+    }
+    const active = this.#terms.get(this.#active)!;
+    await this.#storage.put(ROOT_KEY_PATH, barrierEncrypt(active.value, active.term, ROOT_KEY_PATH, root));
+  }
+
+  #keyFor = (term: number): Uint8Array | undefined => this.#terms.get(term)?.value;
+
+  async get(path: string): Promise<Buffer | undefined> {
+    if (this.isSealed()) throw sealedError();
+    const cached = this.#cache.get(path);
+    if (cached !== undefined) return cached === null ? undefined : Buffer.from(cached);
+    const blob = await this.#storage.get(path);
+    if (!blob) {
+      this.#remember(path, null);
+      return undefined;
+    }
+    const plain = barrierDecrypt(this.#keyFor, path, blob);
+    this.#remember(path, plain);
+    return Buffer.from(plain);
+  }
+
+  async put(path: string, value: Uint8Array): Promise<void> {
+    if (this.isSealed()) throw sealedError();
+    const active = this.#terms.get(this.#active)!;
+    const blob = barrierEncrypt(active.value, active.term, path, value);
+    active.encryptions++;
+    this.#cache.delete(path);
+    await this.#storage.put(path, blob);
+    this.#remember(path, Buffer.from(value));
+  }
+
+  async delete(path: string): Promise<void> {
+    if (this.isSealed()) throw sealedError();
+    this.#cache.delete(path);
+    await this.#storage.delete(path);
+    this.#remember(path, null);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    if (this.isSealed()) throw sealedError();
+    return this.#storage.list(prefix);
+  }
+
+  async getJson<T>(path: string): Promise<T | undefined> {
+    const raw = await this.get(path);
+    return raw ? (JSON.parse(raw.toString('utf8')) as T) : undefined;
+  }
+
+  async putJson(path: string, value: unknown): Promise<void> {
+    await this.put(path, Buffer.from(JSON.stringify(value)));
+  }
+
+  #remember(path: string, value: Buffer | null): void {
+    if (this.#cache.size >= CACHE_SIZE) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(path, value);
+  }
+
+  /** Adds term N+1 and makes it the active encryption key; old terms stay readable. */
+  async rotate(): Promise<{ term: number; installTime: string }> {
+    if (this.isSealed()) throw sealedError();
+    const term = this.#active + 1;
+    const installTime = new Date().toISOString();
+    this.#terms.set(term, { term, value: randomBytes(32), installTime, encryptions: 0 });
+    this.#active = term;
+    await this.#persistKeyring();
+    return { term, installTime };
+  }
+
+  keyStatus(): { term: number; install_time: string; encryptions: number } {
+    if (this.isSealed()) throw sealedError();
+    const t = this.#terms.get(this.#active)!;
+    return { term: t.term, install_time: t.installTime, encryptions: t.encryptions };
+  }
+}

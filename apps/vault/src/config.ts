@@ -1,0 +1,269 @@
+// `vault server -config FILE`: JSON or HCL with one schema. Durations, sizes and booleans are
+// coerced once here; invalid values name the file and field; unknown keys are collected so the
+// server can log them once.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { parseDurationSeconds } from './duration.js';
+
+export interface ListenerConfig {
+  address: string;
+  tlsDisable: boolean;
+  tlsCertFile?: string | undefined;
+  tlsKeyFile?: string | undefined;
+  tlsMinVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  tlsMaxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' | undefined;
+  /** Bytes; requests above answer 413. */
+  maxRequestSize: number;
+  /** Seconds. */
+  maxRequestDuration: number;
+}
+
+export interface ServerConfig {
+  storage: { type: string; options: Record<string, unknown> };
+  listeners: ListenerConfig[];
+  apiAddr: string;
+  clusterAddr: string;
+  /** Seconds (default 768h). */
+  defaultLeaseTtl: number;
+  /** Seconds (default 768h). */
+  maxLeaseTtl: number;
+  disableMlock: boolean;
+  ui: boolean;
+  clusterName: string;
+  logLevel: string;
+  /** Top-level keys accepted but not implemented. */
+  ignoredKeys: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_TTL = 768 * 3600;
+
+const bool = z.union([z.boolean(), z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'boolean') return v;
+  const s = String(v).toLowerCase();
+  if (s === '1' || s === 'true') return true;
+  if (s === '0' || s === 'false' || s === '') return false;
+  ctx.addIssue({ code: 'custom', message: 'expected a boolean (true, false, 1, 0)' });
+  return z.NEVER;
+});
+
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const s = parseDurationSeconds(v);
+  if (s === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration like "768h" or seconds' });
+    return z.NEVER;
+  }
+  return s;
+});
+
+const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a size in bytes' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const tlsVersion = z
+  .enum(['tls10', 'tls11', 'tls12', 'tls13'], { message: 'expected one of tls10, tls11, tls12, tls13' })
+  .transform(
+    (v) =>
+      ({ tls10: 'TLSv1', tls11: 'TLSv1.1', tls12: 'TLSv1.2', tls13: 'TLSv1.3' })[
+        v
+      ] as ListenerConfig['tlsMinVersion'],
+  );
+
+/** listener "tcp" — every field documented in spec/vault.md §1. */
+const tcpListener = z
+  .object({
+    address: z.string().default('127.0.0.1:8200').describe('host:port to listen on'),
+    cluster_address: z.string().optional().describe('node-to-node address (accepted, unused)'),
+    tls_disable: bool.default(false).describe('serve plain HTTP'),
+    tls_cert_file: z.string().optional().describe('PEM certificate (chain)'),
+    tls_key_file: z.string().optional().describe('PEM private key'),
+    tls_min_version: tlsVersion.default('TLSv1.2').describe('lowest TLS version'),
+    tls_max_version: tlsVersion.optional().describe('highest TLS version'),
+    max_request_size: size.default(33554432).describe('bytes; larger bodies get 413'),
+    max_request_duration: duration.default(90).describe('per-request deadline'),
+  })
+  .loose()
+  .superRefine((l, ctx) => {
+    if (!l.tls_disable && !l.tls_cert_file)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls_cert_file'],
+        message: 'required unless tls_disable is set',
+      });
+    if (!l.tls_disable && !l.tls_key_file)
+      ctx.addIssue({ code: 'custom', path: ['tls_key_file'], message: 'required unless tls_disable is set' });
+    if (l.address === '' || !/:\d+$/.test(l.address))
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'expected host:port' });
+  });
+
+const topLevel = z
+  .object({
+    storage: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    backend: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    listener: z.array(z.object({ tcp: tcpListener }).loose()).min(1, 'at least one listener is required'),
+    api_addr: z.string().default(''),
+    cluster_addr: z.string().default(''),
+    default_lease_ttl: duration.default(DEFAULT_TTL),
+    max_lease_ttl: duration.default(DEFAULT_TTL),
+    disable_mlock: bool.default(false),
+    ui: bool.default(false),
+    cluster_name: z.string().optional(),
+    log_level: z.string().default('info'),
+  })
+  .loose();
+
+const KNOWN = new Set([
+  'storage',
+  'backend',
+  'listener',
+  'api_addr',
+  'cluster_addr',
+  'default_lease_ttl',
+  'max_lease_ttl',
+  'disable_mlock',
+  'ui',
+  'cluster_name',
+  'log_level',
+]);
+
+/** HCL decoders give blocks as objects or as lists of objects; fold both to one shape. */
+function asBlockList(v: unknown): Array<Record<string, unknown>> {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v.flatMap(asBlockList);
+  if (typeof v === 'object') return [v as Record<string, unknown>];
+  return [];
+}
+
+function mergeBlocks(v: unknown): Record<string, Record<string, unknown>> | undefined {
+  const list = asBlockList(v);
+  if (list.length === 0) return undefined;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const block of list) {
+    for (const [type, body] of Object.entries(block)) {
+      const first = asBlockList(body)[0];
+      out[type] = first ?? {};
+    }
+  }
+  return out;
+}
+
+function normalize(raw: unknown): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError('expected an object');
+  const obj = { ...(raw as Record<string, unknown>) };
+  const listeners: Array<Record<string, unknown>> = [];
+  for (const block of asBlockList(obj['listener'])) {
+    for (const [type, body] of Object.entries(block)) {
+      for (const b of asBlockList(body)) listeners.push({ [type]: b });
+    }
+  }
+  obj['listener'] = listeners;
+  if ('storage' in obj) obj['storage'] = mergeBlocks(obj['storage']);
+  if ('backend' in obj) obj['backend'] = mergeBlocks(obj['backend']);
+  return obj;
+}
+
+/** Validates an already-decoded config object; `source` names the file in errors. */
+export function parseConfigObject(raw: unknown, source: string): ServerConfig {
+  let obj: Record<string, unknown>;
+  try {
+    obj = normalize(raw);
+  } catch (err) {
+    throw new ConfigError(`${source}: ${(err as Error).message}`);
+  }
+  const parsed = topLevel.safeParse(obj);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path
+      .map(String)
+      .filter((p) => !/^\d+$/.test(p))
+      .join('.');
+    throw new ConfigError(`${source}: ${path || '(root)'}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  const storageBlock = c.storage ?? c.backend;
+  if (!storageBlock || Object.keys(storageBlock).length === 0)
+    throw new ConfigError(`${source}: storage: a storage backend is required`);
+  const [type, options] = Object.entries(storageBlock)[0]!;
+  if (type !== 'file' && type !== 'inmem')
+    throw new ConfigError(`${source}: storage.${type}: unsupported storage backend (supported: file, inmem)`);
+  if (type === 'file' && (typeof options['path'] !== 'string' || options['path'] === ''))
+    throw new ConfigError(`${source}: storage.file.path: required`);
+  if (c.default_lease_ttl > c.max_lease_ttl)
+    throw new ConfigError(`${source}: default_lease_ttl: must not exceed max_lease_ttl`);
+  const listeners: ListenerConfig[] = [];
+  for (const l of c.listener) {
+    const extraTypes = Object.keys(l).filter((k) => k !== 'tcp');
+    if (extraTypes.length)
+      throw new ConfigError(`${source}: listener.${extraTypes[0]}: unsupported listener type`);
+    listeners.push({
+      address: l.tcp.address,
+      tlsDisable: l.tcp.tls_disable,
+      tlsCertFile: l.tcp.tls_cert_file,
+      tlsKeyFile: l.tcp.tls_key_file,
+      tlsMinVersion: l.tcp.tls_min_version,
+      tlsMaxVersion: l.tcp.tls_max_version,
+      maxRequestSize: l.tcp.max_request_size,
+      maxRequestDuration: l.tcp.max_request_duration,
+    });
+  }
+  return {
+    storage: { type, options },
+    listeners,
+    apiAddr: c.api_addr,
+    clusterAddr: c.cluster_addr,
+    defaultLeaseTtl: c.default_lease_ttl,
+    maxLeaseTtl: c.max_lease_ttl,
+    disableMlock: c.disable_mlock,
+    ui: c.ui,
+    clusterName: c.cluster_name ?? '',
+    logLevel: c.log_level,
+    ignoredKeys: Object.keys(obj).filter((k) => !KNOWN.has(k)),
+  };
+}
+
+/** Decodes config text; `.hcl` (or anything not starting with `{`) goes through the HCL parser. */
+export async function parseConfigText(text: string, source: string): Promise<ServerConfig> {
+  let raw: unknown;
+  const trimmed = text.trimStart();
+  if (source.endsWith('.json') || trimmed.startsWith('{')) {
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`${source}: invalid JSON: ${(err as Error).message}`);
+    }
+  } else {
+    const { parseHcl } = await import('@kms-chain/policy');
+    try {
+      raw = parseHcl(text);
+    } catch (err) {
+      throw new ConfigError(`${source}: invalid HCL: ${(err as Error).message}`);
+    }
+  }
+  return parseConfigObject(raw, source);
+}
+
+/** Reads and validates a config file. */
+export async function loadConfigFile(file: string): Promise<ServerConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `${basename(file)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
+  }
+  return parseConfigText(text, basename(file));
+}

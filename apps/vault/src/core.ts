@@ -1,0 +1,435 @@
+// The core: seal state, mount tables, the token check and ACL on every request, and routing to
+// engines. Engines see only BackendRequest; the HTTP layer sees only Core.
+import { randomBytes } from 'node:crypto';
+import { zeroize } from '@kms-chain/crypto';
+import { AppRoleBackend } from './auth/approle.js';
+import { Barrier } from './barrier.js';
+import { badRequest, noHandler, permissionDenied, sealedError, VaultError } from './errors.js';
+import { int } from './fields.js';
+import { newUuid, randomHex } from './ids.js';
+import { AUTH_PATH, defaultAuths, defaultMounts, MOUNTS_PATH, type MountEntry } from './mounts.js';
+import { PolicyStore } from './policies.js';
+import {
+  decodeUnsealKey,
+  openRootKey,
+  readSealConfig,
+  type SealConfig,
+  splitKey,
+  UnsealProgress,
+  validateSealConfig,
+  writeSeal,
+} from './seal.js';
+import { KvV1Backend, KvV2Backend } from './secrets/kv.js';
+import type { Storage } from './storage/storage.js';
+import { SystemBackend } from './sys.js';
+import { TokenBackend } from './token-backend.js';
+import { type TokenEntry, TokenStore } from './tokens.js';
+import type { Backend, BackendRequest, LogicalRequest, LogicalResponse } from './types.js';
+import { BUILD_DATE, VAULT_VERSION } from './version.js';
+import { BarrierView, checkKey } from './view.js';
+
+export interface CoreOptions {
+  storage: Storage;
+  /** Seconds. */
+  defaultLeaseTtl: number;
+  /** Seconds. */
+  maxLeaseTtl: number;
+  clusterName?: string;
+}
+
+/** Paths that additionally need `sudo` (spec §4.3). */
+const ROOT_PATHS = [
+  /^sys\/auth\/.+/,
+  /^sys\/seal$/,
+  /^sys\/rotate$/,
+  /^sys\/audit/,
+  /^sys\/raw/,
+  /^sys\/remount/,
+];
+
+const CLUSTER_INFO = 'core/cluster/local/info';
+
+export class Core {
+  readonly storage: Storage;
+  readonly barrier: Barrier;
+  readonly tokens: TokenStore;
+  readonly policies: PolicyStore;
+  readonly options: CoreOptions;
+  readonly #progress = new UnsealProgress();
+  #sealConfig: SealConfig | undefined;
+  #mounts: MountEntry[] = [];
+  #auths: MountEntry[] = [];
+  #backends = new Map<string, Backend>();
+  #cluster: { name: string; id: string } | undefined;
+  readonly #system: SystemBackend;
+  readonly #tokenBackend: TokenBackend;
+  /** Serialises init/unseal/seal so concurrent calls cannot interleave state changes. */
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(options: CoreOptions) {
+    this.options = options;
+    this.storage = options.storage;
+    this.barrier = new Barrier(options.storage);
+    this.tokens = new TokenStore(this.barrier, {
+      defaultTtl: options.defaultLeaseTtl,
+      maxTtl: options.maxLeaseTtl,
+    });
+    this.policies = new PolicyStore(this.barrier);
+    this.#system = new SystemBackend(this);
+    this.#tokenBackend = new TokenBackend(this);
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  isSealed(): boolean {
+    return this.barrier.isSealed();
+  }
+
+  async sealConfig(): Promise<SealConfig | undefined> {
+    this.#sealConfig ??= await readSealConfig(this.storage);
+    return this.#sealConfig;
+  }
+
+  async isInitialized(): Promise<boolean> {
+    return (await this.sealConfig()) !== undefined;
+  }
+
+  get cluster(): { name: string; id: string } | undefined {
+    return this.#cluster;
+  }
+
+  get mounts(): readonly MountEntry[] {
+    return this.#mounts;
+  }
+
+  get auths(): readonly MountEntry[] {
+    return this.#auths;
+  }
+
+  /** PUT sys/init: new root key, keyring, KEK shares, root token; leaves the vault sealed. */
+  init(shares: number, threshold: number): Promise<{ keys: Buffer[]; rootToken: string }> {
+    return this.#serial(async () => {
+      if (await this.isInitialized()) throw badRequest('Vault is already initialized');
+      validateSealConfig(shares, threshold);
+      const rootKey = randomBytes(32);
+      try {
+        await this.barrier.initialize(rootKey);
+        await this.barrier.putJson(MOUNTS_PATH, defaultMounts());
+        await this.barrier.putJson(AUTH_PATH, defaultAuths());
+        await this.barrier.putJson(CLUSTER_INFO, {
+          name: this.options.clusterName || `vault-cluster-${randomHex(4)}`,
+          id: newUuid(),
+        });
+        await this.#postUnseal();
+        const { entry } = await this.tokens.create({
+          policies: ['root'],
+          path: 'auth/token/root',
+          displayName: 'root',
+          orphan: true,
+        });
+        const kek = await writeSeal(this.storage, shares, threshold, rootKey);
+        await this.barrier.put('core/shamir-kek', kek);
+        const keys = splitKey(kek, shares, threshold);
+        zeroize(kek);
+        this.#sealConfig = undefined;
+        return { keys, rootToken: entry.id };
+      } finally {
+        this.#preSeal();
+        zeroize(rootKey);
+      }
+    });
+  }
+
+  /** PUT sys/unseal with a key or reset; returns nothing, callers read sealStatus(). */
+  unseal(key: string | undefined, reset: boolean): Promise<void> {
+    return this.#serial(async () => {
+      const config = await this.sealConfig();
+      if (reset) {
+        if (!config) throw badRequest('Vault is not initialized');
+        if (!this.isSealed()) throw badRequest('vault is unsealed');
+        this.#progress.reset();
+        return;
+      }
+      if (key === undefined || key === '')
+        throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
+      if (!config) throw badRequest('Vault is not initialized');
+      const share = decodeUnsealKey(key);
+      if (!this.isSealed()) return;
+      let kek: Buffer | undefined;
+      try {
+        kek = this.#progress.add(share, config.secret_threshold);
+      } finally {
+        zeroize(share);
+      }
+      if (!kek) return;
+      try {
+        const rootKey = await openRootKey(this.storage, kek);
+        try {
+          await this.barrier.unseal(rootKey);
+        } finally {
+          zeroize(rootKey);
+        }
+        await this.#postUnseal();
+      } finally {
+        zeroize(kek);
+      }
+    });
+  }
+
+  /** PUT sys/seal (or shutdown): drop keys and every cache. */
+  seal(): Promise<void> {
+    return this.#serial(async () => {
+      this.#preSeal();
+    });
+  }
+
+  async #postUnseal(): Promise<void> {
+    try {
+      this.#mounts = (await this.barrier.getJson<MountEntry[]>(MOUNTS_PATH)) ?? defaultMounts();
+      this.#auths = (await this.barrier.getJson<MountEntry[]>(AUTH_PATH)) ?? defaultAuths();
+      this.#cluster = await this.barrier.getJson(CLUSTER_INFO);
+      await this.tokens.setup();
+      await this.policies.setup();
+      this.#backends = new Map();
+      for (const m of [...this.#mounts, ...this.#auths]) this.#mountBackend(m);
+    } catch (err) {
+      this.#preSeal();
+      throw err;
+    }
+  }
+
+  #preSeal(): void {
+    this.barrier.seal();
+    this.tokens.reset();
+    this.policies.reset();
+    this.#progress.reset();
+    this.#backends.clear();
+    this.#mounts = [];
+    this.#auths = [];
+    this.#cluster = undefined;
+  }
+
+  #mountBackend(m: MountEntry): void {
+    const prefix = m.table === 'auth' ? `auth/${m.uuid}/` : `logical/${m.uuid}/`;
+    const view = new BarrierView(this.barrier, prefix);
+    let backend: Backend | undefined;
+    if (m.type === 'kv')
+      backend =
+        m.options?.['version'] === '2'
+          ? new KvV2Backend(view)
+          : new KvV1Backend(view, () => m.config.default_lease_ttl || this.options.defaultLeaseTtl);
+    else if (m.type === 'approle') backend = new AppRoleBackend(view, this.tokens, m.path, m.uuid);
+    else if (m.type === 'cubbyhole') backend = new CubbyholeBackend(this.barrier, prefix, this.tokens);
+    if (backend) this.#backends.set(m.table === 'auth' ? `auth/${m.path}` : m.path, backend);
+  }
+
+  /** Adds a mount (secrets or auth) and persists its table. */
+  async addMount(m: MountEntry): Promise<void> {
+    const table = m.table === 'auth' ? this.#auths : this.#mounts;
+    const next = [...table, m];
+    await this.barrier.putJson(m.table === 'auth' ? AUTH_PATH : MOUNTS_PATH, next);
+    if (m.table === 'auth') this.#auths = next;
+    else this.#mounts = next;
+    this.#mountBackend(m);
+  }
+
+  /** Removes a mount and deletes its data; unknown paths are a no-op. */
+  async removeMount(table: 'mounts' | 'auth', path: string): Promise<void> {
+    const list = table === 'auth' ? this.#auths : this.#mounts;
+    const m = list.find((e) => e.path === path);
+    if (!m) return;
+    if (m.type === 'system' || m.type === 'cubbyhole' || m.type === 'identity' || m.type === 'token')
+      throw badRequest(`cannot unmount "${path}"`);
+    const next = list.filter((e) => e !== m);
+    await this.barrier.putJson(table === 'auth' ? AUTH_PATH : MOUNTS_PATH, next);
+    if (table === 'auth') this.#auths = next;
+    else this.#mounts = next;
+    this.#backends.delete(table === 'auth' ? `auth/${m.path}` : m.path);
+    await new BarrierView(this.barrier, table === 'auth' ? `auth/${m.uuid}/` : `logical/${m.uuid}/`).clear();
+  }
+
+  async updateMountConfig(m: MountEntry, config: MountEntry['config']): Promise<void> {
+    m.config = config;
+    await this.barrier.putJson(
+      m.table === 'auth' ? AUTH_PATH : MOUNTS_PATH,
+      m.table === 'auth' ? this.#auths : this.#mounts,
+    );
+  }
+
+  /** The seal-status object (also the body of every unseal response). */
+  async sealStatus(): Promise<Record<string, unknown>> {
+    const config = await this.sealConfig();
+    const sealed = this.isSealed();
+    const status: Record<string, unknown> = {
+      type: 'shamir',
+      initialized: config !== undefined,
+      sealed,
+      t: config?.secret_threshold ?? 0,
+      n: config?.secret_shares ?? 0,
+      progress: sealed ? this.#progress.progress : 0,
+      nonce: sealed ? this.#progress.nonce : '',
+      version: VAULT_VERSION,
+      build_date: BUILD_DATE,
+      migration: false,
+      recovery_seal: false,
+      storage_type: this.storage.type,
+    };
+    if (!sealed && this.#cluster) {
+      status['cluster_name'] = this.#cluster.name;
+      status['cluster_id'] = this.#cluster.id;
+    }
+    return status;
+  }
+
+  async health(): Promise<Record<string, unknown>> {
+    const initialized = await this.isInitialized();
+    const sealed = this.isSealed();
+    const body: Record<string, unknown> = {
+      initialized,
+      sealed,
+      standby: false,
+      performance_standby: false,
+      replication_performance_mode: 'disabled',
+      replication_dr_mode: 'disabled',
+      server_time_utc: Math.floor(Date.now() / 1000),
+      version: VAULT_VERSION,
+    };
+    if (!sealed && this.#cluster) {
+      body['cluster_name'] = this.#cluster.name;
+      body['cluster_id'] = this.#cluster.id;
+    }
+    return body;
+  }
+
+  /** Finds the engine for a path: [backend, mount path, relative path]. */
+  #route(path: string): [Backend, string, string] | undefined {
+    if (path.startsWith('sys/') || path === 'sys') return [this.#system, 'sys/', path.slice(4)];
+    if (path.startsWith('auth/token/') || path === 'auth/token')
+      return [this.#tokenBackend, 'auth/token/', path.slice('auth/token/'.length)];
+    let best: string | undefined;
+    const withSlash = path.endsWith('/') ? path : `${path}/`;
+    for (const key of this.#backends.keys()) {
+      if ((path.startsWith(key) || withSlash === key) && (!best || key.length > best.length)) best = key;
+    }
+    if (!best) return undefined;
+    return [this.#backends.get(best)!, best, path.length >= best.length ? path.slice(best.length) : ''];
+  }
+
+  /** Resolves and spends a request token: 403 for missing, unknown or expired tokens. */
+  async checkToken(id: string | undefined): Promise<TokenEntry> {
+    if (!id) throw permissionDenied();
+    const entry = await this.tokens.lookup(id);
+    if (!entry) throw permissionDenied();
+    return entry;
+  }
+
+  /** Whether a token may perform `op` on `path` (root short-circuits). */
+  async isAllowed(entry: TokenEntry, op: BackendRequest['operation'], path: string): Promise<boolean> {
+    if (entry.policies.includes('root')) return true;
+    const acl = await this.policies.aclFor(entry.policies);
+    const sudo = ROOT_PATHS.some((r) => r.test(path));
+    return acl.isAllowed(op, path, { sudo });
+  }
+
+  async capabilities(entry: TokenEntry, path: string): Promise<string[]> {
+    if (entry.policies.includes('root')) return ['root'];
+    const acl = await this.policies.aclFor(entry.policies);
+    return acl.capabilities(path);
+  }
+
+  /** Every authenticated request: sealed check, routing, token, ACL, engine. */
+  async handle(req: LogicalRequest): Promise<LogicalResponse | null> {
+    if (this.isSealed()) throw sealedError();
+    checkKey(req.path);
+    const route = this.#route(req.path);
+    const [backend, mountPath, rel] = route ?? [undefined, '', ''];
+    const breq: BackendRequest = {
+      operation: req.operation,
+      path: rel,
+      data: req.data,
+      mountPath,
+      clientAddr: req.clientAddr,
+      contentType: req.contentType,
+    };
+    if (backend?.isUnauthenticated?.(rel)) return this.#dispatch(backend, breq);
+    const entry = await this.checkToken(req.token);
+    breq.tokenEntry = entry;
+    if (backend && (req.operation === 'create' || req.operation === 'update')) {
+      const exists = backend.existence ? await backend.existence(breq) : undefined;
+      breq.operation = exists === undefined || exists ? 'update' : 'create';
+    }
+    if (!(await this.isAllowed(entry, breq.operation, req.path))) throw permissionDenied();
+    if (entry.numUses > 0) await this.tokens.use(entry.id);
+    if (!backend) {
+      if (req.path.startsWith('identity/')) throw new VaultError(404, ['unsupported path']);
+      throw noHandler(req.path);
+    }
+    return this.#dispatch(backend, breq);
+  }
+
+  async #dispatch(backend: Backend, req: BackendRequest): Promise<LogicalResponse | null> {
+    const res = await backend.handle(req);
+    if (res && !res.mountType) {
+      const m = [...this.#mounts, ...this.#auths].find((e) =>
+        e.table === 'auth' ? `auth/${e.path}` === req.mountPath : e.path === req.mountPath,
+      );
+      res.mountType =
+        m?.type ?? (req.mountPath === 'auth/token/' ? 'token' : req.mountPath === 'sys/' ? 'system' : '');
+    }
+    return res;
+  }
+
+  /** Renewal limits for an auth-method token (role re-read); undefined when not applicable. */
+  async renewLimits(entry: TokenEntry): Promise<{ ttl: number; maxTtl: number; period: number } | undefined> {
+    if (!entry.role) return undefined;
+    const m = this.#auths.find((a) => a.uuid === entry.role!.mount);
+    const backend = m ? this.#backends.get(`auth/${m.path}`) : undefined;
+    if (!(backend instanceof AppRoleBackend))
+      throw badRequest('the auth method that issued this token is gone');
+    const limits = await backend.renewLimits(entry.role.name);
+    if (!limits) throw badRequest(`role "${entry.role.name}" does not exist; cannot renew`);
+    return limits;
+  }
+
+  /** The KV and system default lease for a mount (seconds). */
+  defaultLease(): number {
+    return this.options.defaultLeaseTtl;
+  }
+
+  parseShares(data: Record<string, unknown>): { shares: number; threshold: number } {
+    return { shares: int(data, 'secret_shares'), threshold: int(data, 'secret_threshold') };
+  }
+}
+
+/** cubbyhole/: KV v1 semantics in a private area per token. */
+class CubbyholeBackend implements Backend {
+  readonly type = 'cubbyhole';
+  readonly #barrier: Barrier;
+  readonly #prefix: string;
+  readonly #tokens: TokenStore;
+
+  constructor(barrier: Barrier, prefix: string, tokens: TokenStore) {
+    this.#barrier = barrier;
+    this.#prefix = prefix;
+    this.#tokens = tokens;
+  }
+
+  #kv(req: BackendRequest): KvV1Backend {
+    const owner = this.#tokens.hash(req.tokenEntry!.accessor);
+    return new KvV1Backend(new BarrierView(this.#barrier, `${this.#prefix}${owner}/`), () => 0);
+  }
+
+  existence(req: BackendRequest) {
+    return this.#kv(req).existence(req);
+  }
+
+  async handle(req: BackendRequest): Promise<LogicalResponse | null> {
+    const res = await this.#kv(req).handle(req);
+    if (res) res.leaseDuration = 0;
+    return res;
+  }
+}

@@ -1,0 +1,261 @@
+// HTTP front: one catch-all route under /v1/ that turns requests into LogicalRequests, serves
+// the unauthenticated sys endpoints itself, and renders every response in Vault's envelope and
+// every error as `{"errors":[...]}` with `Content-Type: application/json`.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Core } from '../core.js';
+import { badRequest, toErrorResponse, VaultError } from '../errors.js';
+import type { LogicalResponse, Operation } from '../types.js';
+
+export interface HttpOptions {
+  core: Core;
+  /** Bytes; larger bodies are refused with 413 (default 32 MiB). */
+  maxRequestSize?: number;
+  /** Seconds (default 90). */
+  maxRequestDuration?: number;
+  /** The app is served over TLS (adds Strict-Transport-Security); see listen.ts. */
+  tls?: boolean;
+  /** Log each request (off in tests). */
+  logger?: boolean;
+  /** `api_addr`, reported by sys/leader in HA mode (unused while HA is off). */
+  apiAddr?: string;
+}
+
+const JSON_TYPE = 'application/json';
+const UNAUTH_SYS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
+
+/** Builds the fastify app without listening (tests use `inject`, the CLI calls `listen`). */
+export function buildServer(opts: HttpOptions): FastifyInstance {
+  const core = opts.core;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.maxRequestSize ?? 32 * 1024 * 1024,
+    requestTimeout: (opts.maxRequestDuration ?? 90) * 1000,
+    exposeHeadRoutes: false,
+  }) as unknown as FastifyInstance;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('Cache-Control', 'no-store');
+    if (opts.tls) reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    return payload;
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    const code = (err as { code?: string }).code;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return send(reply, 413, { errors: ['http: request body too large'] });
+    if ((err as { statusCode?: number }).statusCode === 400 && !(err instanceof VaultError))
+      return send(reply, 400, { errors: [`failed to parse JSON input: ${(err as Error).message}`] });
+    const { status, body } = toErrorResponse(err);
+    return send(reply, status, body);
+  });
+  app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: [] }));
+
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
+    url: '/v1/*',
+    handler: async (req, reply) => {
+      const url = new URL(req.url, 'http://x');
+      let path: string;
+      try {
+        path = decodeURIComponent(url.pathname.slice(4));
+      } catch {
+        throw badRequest('invalid request path');
+      }
+      const query = Object.fromEntries(url.searchParams.entries());
+      const method = req.method.toUpperCase();
+      const bare = path.replace(/\/$/, '');
+      if (UNAUTH_SYS.has(bare)) return handleSys(core, opts, bare, method, query, req, reply);
+      let operation: Operation;
+      let data: Record<string, unknown>;
+      if (method === 'GET' || method === 'LIST') {
+        const listParam = query['list'];
+        const isList = method === 'LIST' || listParam === 'true' || listParam === '1';
+        operation = isList ? 'list' : 'read';
+        delete query['list'];
+        data = query;
+        if (isList && !path.endsWith('/')) path = `${path}/`;
+      } else if (method === 'PUT' || method === 'POST') {
+        operation = 'update';
+        data = parseBody(req.body);
+      } else if (method === 'DELETE') {
+        operation = 'delete';
+        data = { ...query, ...parseBody(req.body) };
+      } else if (method === 'PATCH') {
+        operation = 'patch';
+        data = parseBody(req.body);
+      } else {
+        return send(reply, 405, { errors: [] });
+      }
+      const res = await core.handle({
+        operation,
+        path,
+        data,
+        token: tokenOf(req),
+        clientAddr: req.socket.remoteAddress ?? '',
+        contentType: (req.headers['content-type'] ?? '').split(';')[0]?.trim(),
+      });
+      return respond(reply, res);
+    },
+  });
+  return app;
+}
+
+function tokenOf(req: FastifyRequest): string | undefined {
+  const header = req.headers['x-vault-token'];
+  if (typeof header === 'string' && header !== '') return header;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim();
+  return undefined;
+}
+
+/** Empty body, `null` and `{}` all mean "no data"; anything but an object is a 400. */
+export function parseBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(String(body));
+  const text = buf.toString('utf8').trim();
+  if (text === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`failed to parse JSON input: ${(err as Error).message}`);
+  }
+  if (parsed === null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw badRequest('failed to parse JSON input: expected a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply
+    .code(status)
+    .header('Content-Type', JSON_TYPE)
+    .send(body === undefined ? '' : JSON.stringify(body));
+}
+
+function respond(reply: FastifyReply, res: LogicalResponse | null): FastifyReply {
+  if (!res || (res.data == null && !res.auth && !res.warnings?.length)) {
+    return reply.code(204).header('Content-Type', JSON_TYPE).send();
+  }
+  const body: Record<string, unknown> = {
+    request_id: randomUUID(),
+    lease_id: '',
+    renewable: false,
+    lease_duration: res.leaseDuration ?? 0,
+    data: res.data ?? null,
+    wrap_info: null,
+    warnings: res.warnings?.length ? res.warnings : null,
+    auth: res.auth ?? null,
+    mount_type: res.mountType ?? '',
+  };
+  if (res.copyDataToTop && res.data)
+    for (const [k, v] of Object.entries(res.data)) if (!(k in body)) body[k] = v;
+  return send(reply, res.status ?? 200, body);
+}
+
+async function handleSys(
+  core: Core,
+  opts: HttpOptions,
+  path: string,
+  method: string,
+  query: Record<string, string>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const isWrite = method === 'PUT' || method === 'POST';
+  switch (path) {
+    case 'sys/init': {
+      if (method === 'GET') return send(reply, 200, { initialized: await core.isInitialized() });
+      if (!isWrite) return send(reply, 405, { errors: [] });
+      const data = parseBody(req.body);
+      for (const k of ['recovery_shares', 'recovery_threshold'])
+        if (Number(data[k] ?? 0) !== 0)
+          throw badRequest(
+            'parameters recovery_shares,recovery_threshold not applicable to seal type shamir',
+          );
+      const pgp = data['pgp_keys'];
+      if (Array.isArray(pgp) && pgp.length > 0)
+        throw badRequest(
+          'invalid seal configuration: PGP-encrypted key shares are not supported by this server',
+        );
+      const { shares, threshold } = core.parseShares(data);
+      const { keys, rootToken } = await core.init(shares, threshold);
+      const body = {
+        keys: keys.map((k) => k.toString('hex')),
+        keys_base64: keys.map((k) => k.toString('base64')),
+        root_token: rootToken,
+      };
+      for (const k of keys) k.fill(0);
+      return send(reply, 200, body);
+    }
+    case 'sys/seal-status':
+      if (method !== 'GET') return send(reply, 405, { errors: [] });
+      return send(reply, 200, await core.sealStatus());
+    case 'sys/unseal': {
+      if (!isWrite) return send(reply, 405, { errors: [] });
+      const raw = parseBody(req.body);
+      // Vault decodes this body case-insensitively (no JSON tags on its struct).
+      const data: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(raw)) data[k.toLowerCase()] = v;
+      const reset = data['reset'] === true || data['reset'] === 'true';
+      const key = typeof data['key'] === 'string' ? data['key'] : undefined;
+      if (data['key'] !== undefined && data['key'] !== null && typeof data['key'] !== 'string')
+        throw badRequest("'key' must be a valid hex or base64 string");
+      await core.unseal(key, reset);
+      return send(reply, 200, await core.sealStatus());
+    }
+    case 'sys/health': {
+      if (method !== 'GET' && method !== 'HEAD') return send(reply, 405, { errors: [] });
+      const status = await healthStatus(core, query);
+      if (method === 'HEAD') return reply.code(status).header('Content-Type', JSON_TYPE).send();
+      return send(reply, status, await core.health());
+    }
+    case 'sys/leader': {
+      if (method !== 'GET') return send(reply, 405, { errors: [] });
+      return send(reply, 200, {
+        ha_enabled: false,
+        is_self: false,
+        active_time: '0001-01-01T00:00:00Z',
+        leader_address: '',
+        leader_cluster_address: '',
+        performance_standby: false,
+        performance_standby_last_remote_wal: 0,
+        ...(opts.apiAddr === undefined ? {} : {}),
+      });
+    }
+    default:
+      return send(reply, 404, { errors: [] });
+  }
+}
+
+/** Status-code rules of sys/health (spec §2.6); bad numeric/boolean params are 400 `[]`. */
+async function healthStatus(core: Core, q: Record<string, string>): Promise<number> {
+  const code = (name: string, def: number): number => {
+    const v = q[name];
+    if (v === undefined) return def;
+    if (!/^-?\d+$/.test(v)) throw new VaultError(400, []);
+    return Number(v);
+  };
+  for (const b of ['standbyok', 'perfstandbyok']) {
+    const v = q[b];
+    if (
+      v !== undefined &&
+      !['', 'true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False'].includes(v)
+    )
+      throw new VaultError(400, []);
+  }
+  const codes = {
+    active: code('activecode', 200),
+    uninit: code('uninitcode', 501),
+    sealed: code('sealedcode', 503),
+    standby: code('standbycode', 429),
+    dr: code('drsecondarycode', 472),
+    perf: code('performancestandbycode', 473),
+  };
+  if (!(await core.isInitialized())) return codes.uninit;
+  if (core.isSealed()) return codes.sealed;
+  return codes.active;
+}

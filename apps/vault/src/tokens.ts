@@ -1,0 +1,303 @@
+// The token store: service tokens kept inside the barrier under an HMAC of their id (the id
+// never appears in a storage path), with accessor and parent indexes for lookup and revocation.
+import { randomBytes } from 'node:crypto';
+import type { Barrier } from './barrier.js';
+import { humanDuration } from './duration.js';
+import { badRequest, permissionDenied } from './errors.js';
+import { newAccessor, newServiceToken, saltedKey } from './ids.js';
+import type { AuthBlock } from './types.js';
+
+export interface TokenEntry {
+  id: string;
+  accessor: string;
+  policies: string[];
+  path: string;
+  meta: Record<string, string> | null;
+  displayName: string;
+  /** 0 = unlimited; otherwise uses left. */
+  numUses: number;
+  /** Unix seconds. */
+  creationTime: number;
+  /** Seconds the token was created with (0 = never expires). */
+  creationTtl: number;
+  /** Unix ms when the token stops working; 0 = never. */
+  expireAt: number;
+  /** Unix ms of the last issue/renewal. */
+  issueAt: number;
+  explicitMaxTtl: number;
+  period: number;
+  renewable: boolean;
+  orphan: boolean;
+  parent: string;
+  entityId: string;
+  /** For auth-method tokens: where renewals re-read their TTL limits. */
+  role?: { mount: string; name: string } | undefined;
+}
+
+export interface CreateTokenOptions {
+  policies: string[];
+  path: string;
+  displayName: string;
+  meta?: Record<string, string> | null;
+  ttl?: number;
+  explicitMaxTtl?: number;
+  period?: number;
+  numUses?: number;
+  renewable?: boolean;
+  orphan?: boolean;
+  parent?: string;
+  id?: string;
+  /** Extra cap from the issuing role (token_max_ttl). */
+  maxTtl?: number;
+  role?: { mount: string; name: string };
+}
+
+const SALT_PATH = 'sys/token/salt';
+const ID = 'sys/token/id/';
+const ACCESSOR = 'sys/token/accessor/';
+const PARENT = 'sys/token/parent/';
+
+export class TokenStore {
+  readonly #barrier: Barrier;
+  readonly #defaults: { defaultTtl: number; maxTtl: number };
+  #salt: Buffer | undefined;
+
+  constructor(barrier: Barrier, defaults: { defaultTtl: number; maxTtl: number }) {
+    this.#barrier = barrier;
+    this.#defaults = defaults;
+  }
+
+  get maxTtl(): number {
+    return this.#defaults.maxTtl;
+  }
+
+  get defaultTtl(): number {
+    return this.#defaults.defaultTtl;
+  }
+
+  /** Loads (or creates on first unseal) the salt; call after every unseal. */
+  async setup(): Promise<void> {
+    let salt = await this.#barrier.get(SALT_PATH);
+    if (!salt) {
+      salt = randomBytes(32);
+      await this.#barrier.put(SALT_PATH, salt);
+    }
+    this.#salt = salt;
+  }
+
+  reset(): void {
+    this.#salt = undefined;
+  }
+
+  hash(value: string): string {
+    return saltedKey(this.#salt!, value);
+  }
+
+  /** Creates and persists a token; returns the entry and any TTL warnings. */
+  async create(o: CreateTokenOptions): Promise<{ entry: TokenEntry; warnings: string[] }> {
+    const now = Date.now();
+    const warnings: string[] = [];
+    const isRoot = o.policies.includes('root');
+    let ttl = 0;
+    let period = o.period ?? 0;
+    if (!isRoot || (o.ttl ?? 0) > 0 || period > 0) {
+      const max = Math.min(
+        this.#defaults.maxTtl,
+        o.maxTtl && o.maxTtl > 0 ? o.maxTtl : Number.POSITIVE_INFINITY,
+        o.explicitMaxTtl && o.explicitMaxTtl > 0 ? o.explicitMaxTtl : Number.POSITIVE_INFINITY,
+      );
+      if (period > 0) {
+        if (period > this.#defaults.maxTtl) {
+          warnings.push(
+            `period of "${humanDuration(period)}" exceeded the effective max_ttl of "${humanDuration(this.#defaults.maxTtl)}"; period value is capped accordingly`,
+          );
+          period = this.#defaults.maxTtl;
+        }
+        ttl = o.explicitMaxTtl && o.explicitMaxTtl > 0 ? Math.min(period, o.explicitMaxTtl) : period;
+      } else {
+        ttl = o.ttl && o.ttl > 0 ? o.ttl : this.#defaults.defaultTtl;
+        if (ttl > max) {
+          warnings.push(
+            `TTL of "${humanDuration(ttl)}" exceeded the effective max_ttl of "${humanDuration(max)}"; TTL value is capped accordingly`,
+          );
+          ttl = max;
+        }
+      }
+    }
+    const entry: TokenEntry = {
+      id: o.id ?? newServiceToken(),
+      accessor: newAccessor(),
+      policies: o.policies,
+      path: o.path,
+      meta: o.meta ?? null,
+      displayName: o.displayName,
+      numUses: o.numUses ?? 0,
+      creationTime: Math.floor(now / 1000),
+      creationTtl: ttl,
+      expireAt: ttl > 0 ? now + ttl * 1000 : 0,
+      issueAt: now,
+      explicitMaxTtl: o.explicitMaxTtl ?? 0,
+      period,
+      renewable: isRoot && ttl === 0 ? false : (o.renewable ?? true),
+      orphan: o.orphan ?? !o.parent,
+      parent: o.parent ?? '',
+      entityId: '',
+      role: o.role,
+    };
+    if (await this.#barrier.get(ID + this.hash(entry.id)))
+      throw badRequest('cannot create a token with a duplicate ID');
+    await this.#persist(entry);
+    await this.#barrier.put(ACCESSOR + this.hash(entry.accessor), Buffer.from(this.hash(entry.id)));
+    if (entry.parent && !entry.orphan) {
+      await this.#barrier.put(`${PARENT}${this.hash(entry.parent)}/${this.hash(entry.id)}`, Buffer.from('1'));
+    }
+    return { entry, warnings };
+  }
+
+  async #persist(entry: TokenEntry): Promise<void> {
+    await this.#barrier.putJson(ID + this.hash(entry.id), entry);
+  }
+
+  /** The live entry for a token id, or undefined when unknown, expired or used up. */
+  async lookup(id: string): Promise<TokenEntry | undefined> {
+    if (!id || id.length > 512) return undefined;
+    const entry = await this.#barrier.getJson<TokenEntry>(ID + this.hash(id));
+    if (!entry || entry.id !== id) return undefined;
+    if (entry.expireAt > 0 && Date.now() >= entry.expireAt) {
+      await this.revoke(entry);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
+    const key = await this.#barrier.get(ACCESSOR + this.hash(accessor));
+    if (!key) return undefined;
+    const entry = await this.#barrier.getJson<TokenEntry>(ID + key.toString('utf8'));
+    return entry;
+  }
+
+  /**
+   * Resolves the token of a request and spends one use of it. Unknown, expired and used-up
+   * tokens are 403. The request that spends the last use still succeeds; the token is gone after.
+   */
+  async use(id: string | undefined): Promise<TokenEntry> {
+    if (!id) throw permissionDenied();
+    const entry = await this.lookup(id);
+    if (!entry) throw permissionDenied();
+    if (entry.numUses > 0) {
+      const left = entry.numUses - 1;
+      if (left === 0) await this.revoke(entry);
+      else await this.#persist({ ...entry, numUses: left });
+    }
+    return entry;
+  }
+
+  /** Revokes a token and, recursively, its non-orphan children. */
+  async revoke(entry: TokenEntry): Promise<void> {
+    const hash = this.hash(entry.id);
+    for (const child of await this.#barrier.list(`${PARENT}${hash}/`)) {
+      const childEntry = await this.#barrier.getJson<TokenEntry>(ID + child);
+      if (childEntry) await this.revoke(childEntry);
+      await this.#barrier.delete(`${PARENT}${hash}/${child}`);
+    }
+    await this.#barrier.delete(ID + hash);
+    await this.#barrier.delete(ACCESSOR + this.hash(entry.accessor));
+    if (entry.parent) await this.#barrier.delete(`${PARENT}${this.hash(entry.parent)}/${hash}`);
+  }
+
+  /**
+   * Renews a token. Periodic tokens get their period again (increment ignored); others get the
+   * increment (or their creation TTL), never beyond creation + max. `limits` overrides the
+   * entry's limits for auth-method tokens whose role was re-read.
+   */
+  async renew(
+    entry: TokenEntry,
+    increment: number,
+    limits?: { ttl: number; maxTtl: number; period: number },
+  ): Promise<{ entry: TokenEntry; warnings: string[] }> {
+    if (!entry.renewable) throw badRequest('lease is not renewable');
+    const now = Date.now();
+    const warnings: string[] = [];
+    const period = limits ? limits.period : entry.period;
+    let ttl: number;
+    if (period > 0) {
+      ttl = Math.min(period, this.#defaults.maxTtl);
+      if (entry.explicitMaxTtl > 0) {
+        const left = entry.creationTime + entry.explicitMaxTtl - Math.floor(now / 1000);
+        if (left <= 0) throw badRequest('past the max TTL, cannot renew');
+        ttl = Math.min(ttl, left);
+      }
+    } else {
+      const max = Math.min(
+        this.#defaults.maxTtl,
+        limits && limits.maxTtl > 0 ? limits.maxTtl : Number.POSITIVE_INFINITY,
+        entry.explicitMaxTtl > 0 ? entry.explicitMaxTtl : Number.POSITIVE_INFINITY,
+      );
+      const left = entry.creationTime + max - Math.floor(now / 1000);
+      if (left <= 0) throw badRequest('past the max TTL, cannot renew');
+      ttl =
+        increment > 0
+          ? increment
+          : limits && limits.ttl > 0
+            ? limits.ttl
+            : entry.creationTtl || this.#defaults.defaultTtl;
+      if (ttl > left) {
+        warnings.push(
+          `TTL of "${humanDuration(ttl)}" exceeded the effective max_ttl of "${humanDuration(left)}"; TTL value is capped accordingly`,
+        );
+        ttl = left;
+      }
+    }
+    const next: TokenEntry = { ...entry, expireAt: now + ttl * 1000, issueAt: now, period };
+    await this.#persist(next);
+    return { entry: next, warnings };
+  }
+
+  /** Remaining seconds (0 for never-expiring tokens). */
+  static ttlOf(entry: TokenEntry): number {
+    return entry.expireAt > 0 ? Math.max(0, Math.round((entry.expireAt - Date.now()) / 1000)) : 0;
+  }
+
+  static authBlock(entry: TokenEntry): AuthBlock {
+    return {
+      client_token: entry.id,
+      accessor: entry.accessor,
+      policies: entry.policies,
+      token_policies: entry.policies,
+      metadata: entry.meta,
+      lease_duration: TokenStore.ttlOf(entry),
+      renewable: entry.renewable,
+      entity_id: entry.entityId,
+      token_type: 'service',
+      orphan: entry.orphan,
+      mfa_requirement: null,
+      num_uses: entry.numUses,
+    };
+  }
+
+  /** The `data` of lookup / lookup-self. */
+  static describe(entry: TokenEntry, includeId: boolean): Record<string, unknown> {
+    const data: Record<string, unknown> = {
+      accessor: entry.accessor,
+      creation_time: entry.creationTime,
+      creation_ttl: entry.creationTtl,
+      display_name: entry.displayName,
+      entity_id: entry.entityId,
+      expire_time: entry.expireAt > 0 ? new Date(entry.expireAt).toISOString() : null,
+      explicit_max_ttl: entry.explicitMaxTtl,
+      id: includeId ? entry.id : '',
+      issue_time: new Date(entry.issueAt).toISOString(),
+      meta: entry.meta,
+      num_uses: entry.numUses,
+      orphan: entry.orphan,
+      path: entry.path,
+      policies: entry.policies,
+      renewable: entry.renewable,
+      ttl: TokenStore.ttlOf(entry),
+      type: 'service',
+    };
+    if (entry.period > 0) data['period'] = entry.period;
+    return data;
+  }
+}

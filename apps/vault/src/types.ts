@@ -1,0 +1,61 @@
+// Contracts between the core and its engines (openbao's sdk/logical, reduced to what we serve).
+import type { TokenEntry } from './tokens.js';
+
+export type Operation = 'read' | 'list' | 'create' | 'update' | 'delete' | 'patch';
+
+export interface LogicalRequest {
+  operation: Operation;
+  /** Full path after `/v1/`; list paths end with `/`. */
+  path: string;
+  /** Body fields for writes, query parameters for reads. */
+  data: Record<string, unknown>;
+  token?: string | undefined;
+  clientAddr: string;
+  contentType?: string | undefined;
+}
+
+/** What an engine sees: its path relative to the mount, plus the caller's token entry. */
+export interface BackendRequest {
+  operation: Operation;
+  path: string;
+  data: Record<string, unknown>;
+  mountPath: string;
+  tokenEntry?: TokenEntry | undefined;
+  clientAddr: string;
+  contentType?: string | undefined;
+}
+
+export interface AuthBlock {
+  client_token: string;
+  accessor: string;
+  policies: string[];
+  token_policies: string[];
+  metadata: Record<string, string> | null;
+  lease_duration: number;
+  renewable: boolean;
+  entity_id: string;
+  token_type: string;
+  orphan: boolean;
+  mfa_requirement: null;
+  num_uses: number;
+}
+
+export interface LogicalResponse {
+  status?: number;
+  data?: Record<string, unknown> | null;
+  auth?: AuthBlock | null;
+  warnings?: string[];
+  leaseDuration?: number;
+  /** sys/mounts*, sys/auth*, sys/policy*: copy `data` keys to the top level. */
+  copyDataToTop?: boolean;
+  mountType?: string;
+}
+
+/** A mounted engine. `existence` decides create vs update for writes (absent ⇒ update). */
+export interface Backend {
+  readonly type: string;
+  handle(req: BackendRequest): Promise<LogicalResponse | null>;
+  existence?(req: BackendRequest): Promise<boolean | undefined>;
+  /** Paths (relative) callable without a token, e.g. AppRole `login`. */
+  isUnauthenticated?(path: string): boolean;
+}
