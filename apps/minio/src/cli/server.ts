@@ -1,0 +1,103 @@
+// `minio server DIR [--address :9000] [--certs-dir DIR]`: serves DIR over HTTP, or HTTPS when the certs
+// directory holds public.crt and private.key (as MinIO does), until SIGINT/SIGTERM.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadEnvConfig, parseAddress } from '../config/env.js';
+import { buildServer } from '../server.js';
+
+const usage = `NAME:
+  minio server - start object storage server
+
+USAGE:
+  minio server [FLAGS] DIR
+
+FLAGS:
+  --address value    bind to a specific ADDRESS:PORT, ADDRESS can be an IP or hostname (default: ":9000")
+  --certs-dir value  path to certs directory with public.crt and private.key (default: "~/.minio/certs")
+  --help, -h         show help
+
+ENVIRONMENT VARIABLES:
+  MINIO_ROOT_USER, MINIO_ROOT_PASSWORD   root credentials (legacy: MINIO_ACCESS_KEY, MINIO_SECRET_KEY)
+  MINIO_SITE_REGION                      region (default us-east-1)
+  MINIO_DOMAIN                           domain(s) for virtual-host-style bucket addressing
+`;
+
+/** Runs the server subcommand; resolves to the exit code once the server has stopped. */
+export async function runServer(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (err) {
+    process.stderr.write(`Error: ${(err as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) {
+    process.stderr.write(`Error: expected exactly one data directory\n\n${usage}`);
+    return 2;
+  }
+  let address: ReturnType<typeof parseAddress>;
+  let env: ReturnType<typeof loadEnvConfig>;
+  try {
+    address = parseAddress(parsed.values.address ?? ':9000');
+    env = loadEnvConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const dataDir = resolve(parsed.positionals[0]!);
+  const certsDir = parsed.values['certs-dir'] ?? join(homedir(), '.minio', 'certs');
+  const certFile = join(certsDir, 'public.crt');
+  const keyFile = join(certsDir, 'private.key');
+  const tls =
+    existsSync(certFile) && existsSync(keyFile)
+      ? { cert: readFileSync(certFile), key: readFileSync(keyFile) }
+      : undefined;
+
+  const app = buildServer({ ...env, dataDir, tls, logger: true });
+  await app.listen({ host: address.host === '' ? '::' : address.host, port: address.port });
+  const scheme = tls ? 'https' : 'http';
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : address.port;
+  const shown =
+    address.host === '' || address.host === '::' || address.host === '0.0.0.0' ? '127.0.0.1' : address.host;
+  process.stdout.write(
+    `MinIO Object Storage Server\nAPI: ${scheme}://${shown.includes(':') ? `[${shown}]` : shown}:${port}\nRootUser: ${env.credentials.accessKey}\n`,
+  );
+  if (env.isDefaultCredentials) {
+    process.stdout.write(
+      "WARNING: Detected default credentials 'minioadmin:minioadmin'; set MINIO_ROOT_USER and MINIO_ROOT_PASSWORD.\n",
+    );
+  }
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      app.close().then(done, done);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      address: { type: 'string' },
+      'certs-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

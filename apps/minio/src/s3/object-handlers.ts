@@ -1,0 +1,289 @@
+// Object operations: PutObject, GetObject, HeadObject, DeleteObject, CopyObject, DeleteObjects.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { checkObjectKey } from '../storage/keys.js';
+import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
+import { checksumHeader } from './checksum.js';
+import type { S3Context } from './context.js';
+import { S3Error } from './errors.js';
+import {
+  checkConditions,
+  checkCopyConditions,
+  objectResponseHeaders,
+  propertiesFromHeaders,
+  quoteEtag,
+  RESPONSE_OVERRIDES,
+  resolveRange,
+} from './http-rules.js';
+import { safeDecode } from './sigv4.js';
+import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
+
+/** S3's limit for a single PUT and for a copy source: 5 GiB. */
+export const MAX_SINGLE_PUT = 5 * 1024 * 1024 * 1024;
+const MAX_DELETE_BODY = 2 * 1024 * 1024;
+
+/** putObject: streams the body to staging, verifies it, then commits. */
+export async function putObject(ctx: S3Context): Promise<void> {
+  const bucket = ctx.bucketName;
+  const key = ctx.objectKey;
+  checkObjectKey(key);
+  const props = propertiesFromHeaders(ctx.req.headers);
+  await ctx.store.assertBucket(bucket);
+  const payload = ctx.payload(MAX_SINGLE_PUT);
+  const staged = await ctx.store.stage(payload.chunks());
+  try {
+    const result = payload.finish();
+    const etag = result.md5.toString('hex');
+    await ctx.store.commitObject(
+      bucket,
+      key,
+      props,
+      [
+        {
+          number: 1,
+          size: result.size,
+          storedSize: staged.size,
+          etag,
+          checksum: result.checksum,
+          source: staged.path,
+          move: true,
+        },
+      ],
+      etag,
+      result.checksum,
+    );
+    const headers: Record<string, string> = { etag: quoteEtag(etag) };
+    if (result.checksum) headers[checksumHeader(result.checksum.algorithm)] = result.checksum.value;
+    ctx.sendEmpty(200, headers);
+  } finally {
+    await ctx.store.discard(staged);
+  }
+}
+
+/** getObject / headObject: conditionals, a single range, response overrides, streamed body. */
+export async function getObject(ctx: S3Context, isHead: boolean): Promise<void> {
+  const bucket = ctx.bucketName;
+  const key = ctx.objectKey;
+  if (ctx.query.has('partNumber')) ctx.notImplemented('GET by partNumber');
+  const meta = await ctx.store.getMeta(bucket, key);
+  checkConditions((n) => ctx.header(n), meta);
+  const range = resolveRange(ctx.header('range'), meta.size);
+  const checksumMode = ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+  const headers = objectResponseHeaders(meta, checksumMode && range === undefined);
+  for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
+    const v = ctx.query.get(param);
+    if (v !== undefined) headers[header] = v;
+  }
+  let status = 200;
+  let start = 0;
+  let end = meta.size - 1;
+  if (range) {
+    status = 206;
+    ({ start, end } = range);
+    headers['content-range'] = `bytes ${start}-${end}/${meta.size}`;
+  }
+  headers['content-length'] = String(end - start + 1);
+  if (isHead || meta.size === 0) {
+    ctx.reply.hijack();
+    ctx.reply.raw.writeHead(status, headers);
+    ctx.reply.raw.end();
+    return;
+  }
+  const body = await ctx.store.openRead(bucket, meta, start, end);
+  sendStream(ctx, status, headers, body);
+}
+
+function sendStream(ctx: S3Context, status: number, headers: Record<string, string>, body: Readable): void {
+  ctx.reply.hijack();
+  const res = ctx.reply.raw;
+  res.writeHead(status, headers);
+  body.on('error', (err) => {
+    ctx.req.log.error({ err }, 'object read failed mid-response');
+    res.destroy(err);
+  });
+  res.on('close', () => body.destroy());
+  body.pipe(res);
+}
+
+/** deleteObject: 204 whether or not the key existed. */
+export async function deleteObject(ctx: S3Context): Promise<void> {
+  await ctx.store.deleteObject(ctx.bucketName, ctx.objectKey);
+  ctx.sendEmpty(204);
+}
+
+/** The decoded bucket and key of x-amz-copy-source ("/bucket/key" or "bucket/key", URL-encoded). */
+export function parseCopySource(value: string): { bucket: string; key: string } {
+  let raw = value;
+  const q = raw.indexOf('?');
+  if (q >= 0) {
+    const version = new URLSearchParams(raw.slice(q + 1)).get('versionId');
+    if (version !== null && version !== 'null') {
+      throw new S3Error('InvalidArgument', 'This server does not keep object versions.');
+    }
+    raw = raw.slice(0, q);
+  }
+  const decoded = safeDecode(raw).replace(/^\/+/, '');
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) {
+    throw new S3Error(
+      'InvalidArgument',
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.',
+    );
+  }
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
+
+/** Hashes chunks with MD5 while passing them on. */
+export function md5Tap(source: AsyncIterable<Buffer>): {
+  chunks: AsyncIterable<Buffer>;
+  digest: () => string;
+} {
+  const hash = createHash('md5');
+  let hex: string | undefined;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  }
+  return {
+    chunks: chunks(),
+    digest: () => {
+      hex ??= hash.digest('hex');
+      return hex;
+    },
+  };
+}
+
+/** Loads the copy source and applies x-amz-copy-source-if-* conditions. */
+export async function loadCopySource(
+  ctx: S3Context,
+): Promise<{ bucket: string; key: string; meta: ObjectMeta }> {
+  const source = parseCopySource(ctx.header('x-amz-copy-source')!);
+  checkObjectKey(source.key);
+  let meta: ObjectMeta;
+  try {
+    meta = await ctx.store.getMeta(source.bucket, source.key);
+  } catch (err) {
+    if (err instanceof S3Error) err.context = { bucket: source.bucket, key: source.key };
+    throw err;
+  }
+  checkCopyConditions((n) => ctx.header(n), meta);
+  return { ...source, meta };
+}
+
+/** copyObject: COPY or REPLACE metadata, conditional copy headers, data streamed through staging. */
+export async function copyObject(ctx: S3Context): Promise<void> {
+  const bucket = ctx.bucketName;
+  const key = ctx.objectKey;
+  checkObjectKey(key);
+  await ctx.store.assertBucket(bucket);
+  const directive = (ctx.header('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', 'Unknown metadata directive.');
+  }
+  const source = await loadCopySource(ctx);
+  const src = source.meta;
+  if (src.size > MAX_SINGLE_PUT) {
+    throw new S3Error(
+      'InvalidRequest',
+      `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_SINGLE_PUT}`,
+    );
+  }
+  const requestedClass = ctx.header('x-amz-storage-class');
+  let props: ObjectProperties;
+  if (directive === 'REPLACE') {
+    props = propertiesFromHeaders(ctx.req.headers);
+  } else {
+    props = {
+      contentType: src.contentType,
+      headers: { ...src.headers },
+      userMetadata: { ...src.userMetadata },
+      storageClass: requestedClass ?? src.storageClass,
+      internal: {},
+    };
+    if (requestedClass !== undefined) propertiesFromHeaders({ 'x-amz-storage-class': requestedClass });
+  }
+  const sameObject = source.bucket === bucket && source.key === key;
+  if (
+    sameObject &&
+    directive === 'COPY' &&
+    (requestedClass === undefined || requestedClass === src.storageClass)
+  ) {
+    throw new S3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+  const body = await ctx.store.openRead(source.bucket, src, 0, src.size - 1);
+  const tap = md5Tap(src.size === 0 ? emptyChunks() : (body as AsyncIterable<Buffer>));
+  if (src.size === 0) body.destroy();
+  const staged = await ctx.store.stage(tap.chunks);
+  try {
+    if (staged.size !== src.size)
+      throw new S3Error('InternalError', 'The copy source changed size while copying.');
+    const etag = tap.digest();
+    const checksum = src.parts.length === 1 ? src.checksum : undefined;
+    const meta = await ctx.store.commitObject(
+      bucket,
+      key,
+      props,
+      [
+        {
+          number: 1,
+          size: staged.size,
+          storedSize: staged.size,
+          etag,
+          checksum,
+          source: staged.path,
+          move: true,
+        },
+      ],
+      etag,
+      checksum,
+    );
+    ctx.sendXml(
+      xmlRoot('CopyObjectResult', [
+        xmlElement('LastModified', meta.lastModified),
+        xmlElement('ETag', quoteEtag(etag)),
+      ]),
+    );
+  } finally {
+    await ctx.store.discard(staged);
+  }
+}
+
+async function* emptyChunks(): AsyncGenerator<Buffer> {}
+
+/** deleteObjects: POST ?delete with up to 1000 keys; per-key errors, Quiet mode. */
+export async function deleteObjects(ctx: S3Context): Promise<void> {
+  const bucket = ctx.bucketName;
+  await ctx.store.assertBucket(bucket);
+  const root = parseRequestXml(await ctx.readBody(MAX_DELETE_BODY), 'Delete');
+  const quiet = childText(root, 'Quiet')?.trim().toLowerCase() === 'true';
+  const objects = childList(root, 'Object');
+  if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML');
+  const keys = objects.map((o) => {
+    const key = childText(o, 'Key');
+    if (key === undefined) throw new S3Error('MalformedXML');
+    return key;
+  });
+  const results: string[] = [];
+  for (const key of keys) {
+    try {
+      checkObjectKey(key);
+      await ctx.store.deleteObject(bucket, key);
+      if (!quiet) results.push(xmlElement('Deleted', [xmlElement('Key', key)]));
+    } catch (err) {
+      if (!(err instanceof S3Error)) throw err;
+      results.push(
+        xmlElement('Error', [
+          xmlElement('Key', key),
+          xmlElement('Code', err.code),
+          xmlElement('Message', err.message),
+        ]),
+      );
+    }
+  }
+  ctx.sendXml(xmlRoot('DeleteResult', results));
+}

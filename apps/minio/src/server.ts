@@ -1,0 +1,123 @@
+// buildServer(config): the fastify app of the object store, not yet listening. Bodies are never parsed
+// by fastify: one catch-all content-type parser hands the raw request stream to the S3 handlers.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import { isS3Error, renderError, S3Error } from './s3/errors.js';
+import { handleS3, type RouterConfig } from './s3/routes.js';
+import { FsStore } from './storage/fs-store.js';
+
+/** Everything the server needs; see config/env.ts for how the CLI fills it. */
+export interface ServerConfig extends RouterConfig {
+  /** The data directory (`minio server DIR`). */
+  dataDir: string;
+  /** PEM key and certificate; plain HTTP when absent. */
+  tls?: { key: Buffer; cert: Buffer } | undefined;
+  /** Log warnings and errors as JSON lines on stdout. */
+  logger?: boolean;
+}
+
+/** MinIO's request ids: 16 uppercase hex characters. */
+function requestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+/** Builds the object store's HTTP(S) app; `ready()` creates the data directory's system folders. */
+export function buildServer(config: ServerConfig): FastifyInstance {
+  const store = new FsStore(config.dataDir);
+  const options = {
+    logger: config.logger ? { level: 'warn' } : false,
+    genReqId: requestId,
+    // Keys reach 1024 bytes, three times that percent-encoded.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    // Uploads of large objects take long; the body stream itself is the timeout's business.
+    requestTimeout: 0,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const s3 = new S3Error('InvalidArgument', `Bad request: ${err.message}`);
+      reply.code(400).header('content-type', 'application/xml').send(renderError(s3, req.id));
+    },
+  } satisfies FastifyServerOptions;
+  const app = (
+    config.tls
+      ? Fastify({ ...options, https: { key: config.tls.key, cert: config.tls.cert } })
+      : Fastify(options)
+  ) as FastifyInstance;
+
+  // Node answers 417 by itself to an Expect other than 100-continue unless someone handles the event.
+  app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    app.server.emit('request', req, res);
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  app.addHook('onReady', async () => {
+    await store.init();
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    reply.raw.setHeader('x-amz-request-id', req.id);
+    reply.raw.setHeader('x-amz-id-2', req.id);
+    reply.raw.setHeader('server', 'MinIO');
+    reply.raw.setHeader('x-content-type-options', 'nosniff');
+  });
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/minio/health/live',
+    exposeHeadRoute: false,
+    handler: async (_req, reply) => reply.code(200).send(),
+  });
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/minio/health/ready',
+    exposeHeadRoute: false,
+    handler: async (_req, reply) => reply.code(200).send(),
+  });
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+    url: '/*',
+    exposeHeadRoute: false,
+    handler: (req, reply) => handleS3(req, reply, store, config),
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    const err = new S3Error('MethodNotAllowed', undefined, { resource: req.raw.url?.split('?')[0] });
+    return reply.code(err.status).header('content-type', 'application/xml').send(renderError(err, req.id));
+  });
+
+  app.setErrorHandler(async (error, req, reply) => {
+    let err: S3Error;
+    if (isS3Error(error)) err = error;
+    else if (isIncompleteBody(error)) err = new S3Error('IncompleteBody');
+    else {
+      req.log.error({ err: error }, 'internal error');
+      err = new S3Error('InternalError');
+    }
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    if (!err.context.resource) err.context.resource = req.raw.url?.split('?')[0];
+    reply.code(err.status).headers(err.headers);
+    if (err.status === 304) return reply.send();
+    return reply.header('content-type', 'application/xml').send(renderError(err, req.id));
+  });
+
+  return app;
+}
+
+// A body cut short by the client surfaces as an 'aborted' / ECONNRESET error on the request stream.
+function isIncompleteBody(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.message === 'aborted'
+  );
+}

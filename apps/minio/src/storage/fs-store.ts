@@ -1,0 +1,701 @@
+// The filesystem object store. Layout under the data directory:
+//
+//   <bucket>/                                 one directory per bucket
+//   <bucket>/<h[0:2]>/<h>/meta.json           h = hex SHA-256 of the object key: keys never become paths,
+//   <bucket>/<h[0:2]>/<h>/<dataId>.<part>     so no key can escape the directory; data files immutable
+//   .minio.sys/buckets/<bucket>.json          bucket creation time
+//   .minio.sys/tmp/                           staging: bodies stream here, are fsynced, then renamed
+//   .minio.sys/multipart/<bucket>/<uploadId>/ upload.json, part.N.json, part.N.<id> data
+//
+// Commit protocol of an object: data files are renamed (or hard-linked from multipart parts) into the
+// object's directory under a fresh data id, then meta.json is written to a temp file, fsynced and
+// renamed over the old one (the commit point), and the directory fsynced. Only then are the previous
+// version's data files removed. A crash before the rename leaves unreferenced files that no read can
+// see and that the next commit of the same key sweeps; a crash after it leaves the new object whole.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { constants, createReadStream, type ReadStream } from 'node:fs';
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { S3Error } from '../s3/errors.js';
+import type { ChecksumValue } from '../s3/payload.js';
+import { compareKeys } from './keys.js';
+import type {
+  ObjectMeta,
+  ObjectProperties,
+  ObjectSummary,
+  PartLayout,
+  UploadedPart,
+  UploadMeta,
+} from './types.js';
+
+const SYS = '.minio.sys';
+const WRITE_BATCH = 1024 * 1024;
+const READ_CHUNK = 256 * 1024;
+const UPLOAD_ID = /^[A-Za-z0-9_-]{16,128}$/;
+const DATA_FILE = /^[0-9a-f-]{36}\.\d{1,5}$/;
+const PART_FILE = /^part\.\d{1,5}\.[0-9a-f-]{36}$/;
+
+/** A body written to the staging area, not yet visible. */
+export interface StagedFile {
+  path: string;
+  size: number;
+}
+
+/** Options of a listing over one bucket, in S3 terms. */
+export interface ListOptions {
+  prefix: string;
+  delimiter: string;
+  /** List keys strictly after this one (marker / start-after / continuation). */
+  after: string;
+  maxKeys: number;
+}
+
+/** A page of a listing. */
+export interface ListPage {
+  objects: Array<{ key: string; summary: ObjectSummary }>;
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last key or common prefix returned, for the next marker. */
+  last: string | undefined;
+}
+
+/** A part chosen for CompleteMultipartUpload. */
+export interface CompletePart {
+  number: number;
+  etag: string;
+}
+
+interface BucketIndex {
+  entries: Map<string, ObjectSummary>;
+  sorted: string[] | null;
+}
+
+/** Serialises async work per string key (commits of one object key). */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<void>>();
+  async run<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const next = new Promise<void>((r) => {
+      release = r;
+    });
+    const tail = prev.then(() => next);
+    this.tails.set(id, tail);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(id) === tail) this.tails.delete(id);
+    }
+  }
+}
+
+function isNodeError(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+function summaryOf(meta: ObjectMeta): ObjectSummary {
+  return {
+    size: meta.size,
+    etag: meta.etag,
+    lastModified: meta.lastModified,
+    storageClass: meta.storageClass,
+  };
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes `data` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
+async function writeFileAtomic(dir: string, name: string, tmpDir: string, data: string): Promise<void> {
+  const tmp = join(tmpDir, `${randomUUID()}.json`);
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, join(dir, name));
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+/** Writes an async stream of chunks to a file, keeping one write in flight while the next batch arrives. */
+async function writeChunks(fh: FileHandle, chunks: AsyncIterable<Buffer>): Promise<number> {
+  let position = 0;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let inFlight: Promise<void> | null = null;
+  const flush = async (buffers: Buffer[], bytes: number, at: number): Promise<void> => {
+    let { bytesWritten } = await fh.writev(buffers, at);
+    // writev may write less than asked; finish the remainder.
+    while (bytesWritten < bytes) {
+      const rest = Buffer.concat(buffers).subarray(bytesWritten);
+      const r = await fh.write(rest, 0, rest.length, at + bytesWritten);
+      bytesWritten += r.bytesWritten;
+    }
+  };
+  for await (const chunk of chunks) {
+    batch.push(chunk);
+    batchBytes += chunk.length;
+    if (batchBytes >= WRITE_BATCH) {
+      if (inFlight) await inFlight;
+      inFlight = flush(batch, batchBytes, position);
+      // Surface a write error at the next await instead of as an unhandled rejection.
+      inFlight.catch(() => {});
+      position += batchBytes;
+      batch = [];
+      batchBytes = 0;
+    }
+  }
+  if (inFlight) await inFlight;
+  if (batchBytes > 0) await flush(batch, batchBytes, position);
+  return position + batchBytes;
+}
+
+/** The object store over one data directory. Single process; all methods are safe to call concurrently. */
+export class FsStore {
+  private readonly sysDir: string;
+  private readonly tmpDir: string;
+  private readonly bucketMetaDir: string;
+  private readonly multipartDir: string;
+  private readonly indexes = new Map<string, Promise<BucketIndex>>();
+  private readonly locks = new KeyedMutex();
+
+  constructor(readonly root: string) {
+    this.sysDir = join(root, SYS);
+    this.tmpDir = join(this.sysDir, 'tmp');
+    this.bucketMetaDir = join(this.sysDir, 'buckets');
+    this.multipartDir = join(this.sysDir, 'multipart');
+  }
+
+  /** Creates the system folders and empties the staging area left by a previous run. */
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await rm(this.tmpDir, { recursive: true, force: true });
+    for (const dir of [this.tmpDir, this.bucketMetaDir, this.multipartDir])
+      await mkdir(dir, { recursive: true });
+  }
+
+  // ---- buckets -------------------------------------------------------------------------------------
+
+  private bucketDir(bucket: string): string {
+    return join(this.root, bucket);
+  }
+
+  /** Buckets in name order with their creation time. */
+  async listBuckets(): Promise<Array<{ name: string; created: Date }>> {
+    const names = (await readdir(this.root, { withFileTypes: true }))
+      .filter((d) => d.isDirectory() && d.name !== SYS)
+      .map((d) => d.name)
+      .sort(compareKeys);
+    return Promise.all(names.map(async (name) => ({ name, created: await this.bucketCreated(name) })));
+  }
+
+  private async bucketCreated(bucket: string): Promise<Date> {
+    try {
+      const meta = JSON.parse(await readFile(join(this.bucketMetaDir, `${bucket}.json`), 'utf8')) as {
+        created: string;
+      };
+      return new Date(meta.created);
+    } catch {
+      return (await stat(this.bucketDir(bucket))).mtime;
+    }
+  }
+
+  /** Throws NoSuchBucket unless the bucket exists. */
+  async assertBucket(bucket: string): Promise<void> {
+    try {
+      const s = await stat(this.bucketDir(bucket));
+      if (s.isDirectory()) return;
+    } catch (err) {
+      if (!isNodeError(err, 'ENOENT')) throw err;
+    }
+    throw new S3Error('NoSuchBucket', undefined, { bucket });
+  }
+
+  /** Creates a bucket; BucketAlreadyOwnedByYou when it exists. The name must be validated by the caller. */
+  async createBucket(bucket: string): Promise<void> {
+    try {
+      await mkdir(this.bucketDir(bucket));
+    } catch (err) {
+      if (isNodeError(err, 'EEXIST')) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { bucket });
+      throw err;
+    }
+    await writeFileAtomic(
+      this.bucketMetaDir,
+      `${bucket}.json`,
+      this.tmpDir,
+      JSON.stringify({ created: new Date().toISOString() }),
+    );
+    await fsyncDir(this.root);
+  }
+
+  /** Deletes an empty bucket and its unfinished uploads; BucketNotEmpty when it holds objects. */
+  async deleteBucket(bucket: string): Promise<void> {
+    await this.assertBucket(bucket);
+    const index = await this.index(bucket);
+    if (index.entries.size > 0) throw new S3Error('BucketNotEmpty', undefined, { bucket });
+    await rm(this.bucketDir(bucket), { recursive: true, force: true });
+    this.indexes.delete(bucket);
+    await rm(join(this.multipartDir, bucket), { recursive: true, force: true });
+    await rm(join(this.bucketMetaDir, `${bucket}.json`), { force: true });
+  }
+
+  // ---- the in-memory listing index -----------------------------------------------------------------
+
+  private index(bucket: string): Promise<BucketIndex> {
+    let index = this.indexes.get(bucket);
+    if (!index) {
+      index = this.loadIndex(bucket);
+      this.indexes.set(bucket, index);
+      index.catch(() => this.indexes.delete(bucket));
+    }
+    return index;
+  }
+
+  private async loadIndex(bucket: string): Promise<BucketIndex> {
+    const entries = new Map<string, ObjectSummary>();
+    const dir = this.bucketDir(bucket);
+    for (const shard of await readdir(dir)) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      const hashes = await readdir(join(dir, shard)).catch(() => [] as string[]);
+      const metas = await Promise.all(
+        hashes.map((h) => this.readMetaFile(join(dir, shard, h)).catch(() => undefined)),
+      );
+      for (const meta of metas) if (meta) entries.set(meta.key, summaryOf(meta));
+    }
+    return { entries, sorted: null };
+  }
+
+  private async readMetaFile(objDir: string): Promise<ObjectMeta | undefined> {
+    try {
+      return JSON.parse(await readFile(join(objDir, 'meta.json'), 'utf8')) as ObjectMeta;
+    } catch (err) {
+      if (isNodeError(err, 'ENOENT') || isNodeError(err, 'ENOTDIR')) return undefined;
+      throw err;
+    }
+  }
+
+  // ---- objects -------------------------------------------------------------------------------------
+
+  private objectDir(bucket: string, key: string): { shard: string; dir: string } {
+    const h = createHash('sha256').update(key, 'utf8').digest('hex');
+    const shard = join(this.bucketDir(bucket), h.slice(0, 2));
+    return { shard, dir: join(shard, h) };
+  }
+
+  /** Streams a body into the staging area and fsyncs it. On any error the staged file is removed. */
+  async stage(chunks: AsyncIterable<Buffer>): Promise<StagedFile> {
+    const path = join(this.tmpDir, randomUUID());
+    const fh = await open(path, 'wx', 0o600);
+    try {
+      const size = await writeChunks(fh, chunks);
+      await fh.datasync();
+      await fh.close();
+      return { path, size };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await unlink(path).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Removes a staged file that will not be committed. */
+  async discard(staged: StagedFile): Promise<void> {
+    await unlink(staged.path).catch(() => {});
+  }
+
+  /** The object's metadata; NoSuchKey when absent. */
+  async getMeta(bucket: string, key: string): Promise<ObjectMeta> {
+    await this.assertBucket(bucket);
+    const meta = await this.readMetaFile(this.objectDir(bucket, key).dir);
+    if (!meta || meta.key !== key) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+    return meta;
+  }
+
+  /**
+   * Commits an object from staged files (moved) or multipart part files (hard-linked), replacing any
+   * previous version atomically. `parts` are in object order.
+   */
+  async commitObject(
+    bucket: string,
+    key: string,
+    props: ObjectProperties,
+    parts: Array<Omit<PartLayout, 'file'> & { source: string; move: boolean }>,
+    etag: string,
+    checksum: ChecksumValue | undefined,
+  ): Promise<ObjectMeta> {
+    await this.assertBucket(bucket);
+    const index = await this.index(bucket);
+    const { shard, dir } = this.objectDir(bucket, key);
+    return this.locks.run(`${bucket}/${key}`, async () => {
+      try {
+        await mkdir(shard).catch((err) => {
+          if (!isNodeError(err, 'EEXIST')) throw err;
+        });
+        await mkdir(dir).catch((err) => {
+          if (!isNodeError(err, 'EEXIST')) throw err;
+        });
+      } catch (err) {
+        if (isNodeError(err, 'ENOENT')) throw new S3Error('NoSuchBucket', undefined, { bucket });
+        throw err;
+      }
+      const dataId = randomUUID();
+      const layout: PartLayout[] = [];
+      for (const part of parts) {
+        const file = `${dataId}.${part.number}`;
+        if (part.move) await rename(part.source, join(dir, file));
+        else await link(part.source, join(dir, file));
+        const { source: _s, move: _m, ...rest } = part;
+        layout.push({ ...rest, file });
+      }
+      const meta: ObjectMeta = {
+        format: 1,
+        key,
+        ...props,
+        size: parts.reduce((n, p) => n + p.size, 0),
+        etag,
+        lastModified: new Date().toISOString(),
+        checksum,
+        parts: layout,
+      };
+      await writeFileAtomic(dir, 'meta.json', this.tmpDir, JSON.stringify(meta));
+      index.entries.set(key, summaryOf(meta));
+      index.sorted = null;
+      await this.sweep(dir, new Set(layout.map((p) => p.file)));
+      return meta;
+    });
+  }
+
+  /** Removes files of earlier versions and of crashed commits from an object's directory. */
+  private async sweep(dir: string, keep: Set<string>): Promise<void> {
+    for (const name of await readdir(dir)) {
+      if (name === 'meta.json' || keep.has(name)) continue;
+      await unlink(join(dir, name)).catch(() => {});
+    }
+  }
+
+  /** Deletes an object; deleting a missing key succeeds, as in S3. */
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    await this.assertBucket(bucket);
+    const index = await this.index(bucket);
+    const { shard, dir } = this.objectDir(bucket, key);
+    await this.locks.run(`${bucket}/${key}`, async () => {
+      const meta = await this.readMetaFile(dir);
+      if (!meta || meta.key !== key) return;
+      await unlink(join(dir, 'meta.json'));
+      index.entries.delete(key);
+      index.sorted = null;
+      await fsyncDir(dir).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+      await rmdir(shard).catch(() => {});
+    });
+  }
+
+  /**
+   * Opens the stored bytes [start, end] (inclusive) of an object for reading. All part files are opened
+   * up front, so a concurrent overwrite cannot pull data from under a reader.
+   */
+  async openRead(bucket: string, meta: ObjectMeta, start: number, end: number): Promise<Readable> {
+    const { dir } = this.objectDir(bucket, meta.key);
+    const spans: Array<{ part: PartLayout; from: number; to: number }> = [];
+    let offset = 0;
+    for (const part of meta.parts) {
+      const partEnd = offset + part.storedSize - 1;
+      if (part.storedSize > 0 && partEnd >= start && offset <= end) {
+        spans.push({ part, from: Math.max(start, offset) - offset, to: Math.min(end, partEnd) - offset });
+      }
+      offset += part.storedSize;
+    }
+    const handles: FileHandle[] = [];
+    try {
+      for (const span of spans) {
+        if (!DATA_FILE.test(span.part.file))
+          throw new Error(`corrupt metadata of ${meta.key}: bad part file name`);
+        handles.push(await open(join(dir, span.part.file), 'r'));
+      }
+    } catch (err) {
+      await Promise.all(handles.map((h) => h.close().catch(() => {})));
+      if (isNodeError(err, 'ENOENT')) throw new S3Error('NoSuchKey', undefined, { bucket, key: meta.key });
+      throw err;
+    }
+    if (spans.length === 1) {
+      return handles[0]!.createReadStream({
+        start: spans[0]!.from,
+        end: spans[0]!.to,
+        highWaterMark: READ_CHUNK,
+      });
+    }
+    async function* concat(): AsyncGenerator<Buffer> {
+      let i = 0;
+      try {
+        for (; i < spans.length; i++) {
+          const span = spans[i]!;
+          const stream: ReadStream = createReadStream('', {
+            fd: handles[i]!,
+            start: span.from,
+            end: span.to,
+            highWaterMark: READ_CHUNK,
+          });
+          for await (const chunk of stream) yield chunk as Buffer;
+        }
+      } finally {
+        // Streams close their own handle when read to the end; close the ones never reached.
+        for (let j = i + 1; j < handles.length; j++) await handles[j]!.close().catch(() => {});
+      }
+    }
+    return Readable.from(concat(), { objectMode: false, highWaterMark: READ_CHUNK });
+  }
+
+  /** One page of keys in byte order, grouping by delimiter into common prefixes. */
+  async list(bucket: string, opts: ListOptions): Promise<ListPage> {
+    await this.assertBucket(bucket);
+    const index = await this.index(bucket);
+    if (!index.sorted) index.sorted = [...index.entries.keys()].sort(compareKeys);
+    const keys = index.sorted;
+    const { prefix, delimiter, after, maxKeys } = opts;
+    const lowerBound = (pred: (k: string) => boolean): number => {
+      // First index where pred is false, for pred true-then-false over the sorted keys.
+      let lo = 0;
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (pred(keys[mid]!)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    let i =
+      compareKeys(after, prefix) >= 0
+        ? lowerBound((k) => compareKeys(k, after) <= 0)
+        : lowerBound((k) => compareKeys(k, prefix) < 0);
+    const page: ListPage = { objects: [], commonPrefixes: [], isTruncated: false, last: undefined };
+    let count = 0;
+    while (i < keys.length) {
+      const key = keys[i]!;
+      if (!key.startsWith(prefix)) break;
+      let item: string = key;
+      let isPrefix = false;
+      if (delimiter !== '') {
+        const at = key.indexOf(delimiter, prefix.length);
+        if (at >= 0) {
+          item = key.slice(0, at + delimiter.length);
+          isPrefix = true;
+        }
+      }
+      if (isPrefix && compareKeys(item, after) <= 0 && after.startsWith(item)) {
+        // The marker lies inside this common prefix, which was returned on an earlier page.
+        i = lowerBound((k) => compareKeys(k, item) < 0 || k.startsWith(item));
+        continue;
+      }
+      if (count === maxKeys) {
+        page.isTruncated = true;
+        break;
+      }
+      if (isPrefix) {
+        page.commonPrefixes.push(item);
+        i = lowerBound((k) => compareKeys(k, item) < 0 || k.startsWith(item));
+      } else {
+        const summary = index.entries.get(key);
+        if (summary) page.objects.push({ key, summary });
+        i++;
+      }
+      page.last = item;
+      count++;
+    }
+    return page;
+  }
+
+  // ---- multipart -----------------------------------------------------------------------------------
+
+  private uploadDir(bucket: string, uploadId: string): string {
+    if (!UPLOAD_ID.test(uploadId)) throw new S3Error('NoSuchUpload');
+    return join(this.multipartDir, bucket, uploadId);
+  }
+
+  /** Starts an upload and returns its id. */
+  async createUpload(
+    bucket: string,
+    key: string,
+    props: ObjectProperties,
+    checksumAlgorithm: string | undefined,
+  ): Promise<UploadMeta> {
+    await this.assertBucket(bucket);
+    const uploadId = randomBytes(24).toString('base64url');
+    const dir = this.uploadDir(bucket, uploadId);
+    await mkdir(dir, { recursive: true });
+    const meta: UploadMeta = {
+      format: 1,
+      key,
+      uploadId,
+      initiated: new Date().toISOString(),
+      checksumAlgorithm,
+      ...props,
+    };
+    await writeFileAtomic(dir, 'upload.json', this.tmpDir, JSON.stringify(meta));
+    return meta;
+  }
+
+  /** The upload's metadata; NoSuchUpload unless it exists for this bucket and key. */
+  async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadMeta> {
+    await this.assertBucket(bucket);
+    let meta: UploadMeta;
+    try {
+      meta = JSON.parse(
+        await readFile(join(this.uploadDir(bucket, uploadId), 'upload.json'), 'utf8'),
+      ) as UploadMeta;
+    } catch (err) {
+      if (isNodeError(err, 'ENOENT') || err instanceof SyntaxError) {
+        throw new S3Error('NoSuchUpload', undefined, { bucket, key });
+      }
+      throw err;
+    }
+    if (meta.key !== key) throw new S3Error('NoSuchUpload', undefined, { bucket, key });
+    return meta;
+  }
+
+  /** Commits a staged part, replacing an earlier upload of the same part number. */
+  async commitPart(
+    bucket: string,
+    upload: UploadMeta,
+    staged: StagedFile,
+    part: Omit<UploadedPart, 'file' | 'lastModified'>,
+  ): Promise<UploadedPart> {
+    const dir = this.uploadDir(bucket, upload.uploadId);
+    return this.locks.run(`upload/${upload.uploadId}/${part.number}`, async () => {
+      const file = `part.${part.number}.${randomUUID()}`;
+      try {
+        await rename(staged.path, join(dir, file));
+      } catch (err) {
+        if (isNodeError(err, 'ENOENT')) {
+          throw new S3Error('NoSuchUpload', undefined, { bucket, key: upload.key });
+        }
+        throw err;
+      }
+      const entry: UploadedPart = { ...part, file, lastModified: new Date().toISOString() };
+      try {
+        await writeFileAtomic(dir, `part.${part.number}.json`, this.tmpDir, JSON.stringify(entry));
+      } catch (err) {
+        await unlink(join(dir, file)).catch(() => {});
+        if (isNodeError(err, 'ENOENT'))
+          throw new S3Error('NoSuchUpload', undefined, { bucket, key: upload.key });
+        throw err;
+      }
+      // Drop data files of earlier uploads of this part number.
+      const prefix = `part.${part.number}.`;
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        if (name.startsWith(prefix) && name !== file && !name.endsWith('.json')) {
+          await unlink(join(dir, name)).catch(() => {});
+        }
+      }
+      return entry;
+    });
+  }
+
+  /** The upload's parts in part-number order. */
+  async listParts(bucket: string, upload: UploadMeta): Promise<UploadedPart[]> {
+    const dir = this.uploadDir(bucket, upload.uploadId);
+    const names = await readdir(dir).catch((err) => {
+      if (isNodeError(err, 'ENOENT'))
+        throw new S3Error('NoSuchUpload', undefined, { bucket, key: upload.key });
+      throw err;
+    });
+    const parts = await Promise.all(
+      names
+        .filter((n) => /^part\.\d{1,5}\.json$/.test(n))
+        .map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as UploadedPart),
+    );
+    return parts.sort((a, b) => a.number - b.number);
+  }
+
+  /** Uploads in progress in a bucket, ordered by key then initiation time. */
+  async listUploads(bucket: string): Promise<UploadMeta[]> {
+    await this.assertBucket(bucket);
+    const dir = join(this.multipartDir, bucket);
+    const ids = await readdir(dir).catch(() => [] as string[]);
+    const uploads = await Promise.all(
+      ids
+        .filter((id) => UPLOAD_ID.test(id))
+        .map(async (id) => {
+          try {
+            return JSON.parse(await readFile(join(dir, id, 'upload.json'), 'utf8')) as UploadMeta;
+          } catch {
+            return undefined;
+          }
+        }),
+    );
+    return uploads
+      .filter((u): u is UploadMeta => u !== undefined)
+      .sort(
+        (a, b) =>
+          compareKeys(a.key, b.key) || (a.initiated < b.initiated ? -1 : a.initiated > b.initiated ? 1 : 0),
+      );
+  }
+
+  /**
+   * Completes an upload from the chosen parts (already validated by the caller against listParts):
+   * hard-links their files into the object, commits it, then removes the upload.
+   */
+  async completeUpload(
+    bucket: string,
+    upload: UploadMeta,
+    parts: UploadedPart[],
+    etag: string,
+    checksum: ChecksumValue | undefined,
+  ): Promise<ObjectMeta> {
+    const dir = this.uploadDir(bucket, upload.uploadId);
+    const { format: _f, key, uploadId: _u, initiated: _i, checksumAlgorithm: _c, ...props } = upload;
+    for (const p of parts)
+      if (!PART_FILE.test(p.file)) throw new Error('corrupt upload metadata: bad part file name');
+    const meta = await this.commitObject(
+      bucket,
+      key,
+      props,
+      parts.map((p) => ({
+        number: p.number,
+        size: p.size,
+        storedSize: p.storedSize,
+        etag: p.etag,
+        checksum: p.checksum,
+        source: join(dir, p.file),
+        move: false,
+      })),
+      etag,
+      checksum,
+    );
+    await rm(dir, { recursive: true, force: true });
+    return meta;
+  }
+
+  /** Aborts an upload and removes its parts; NoSuchUpload when it does not exist. */
+  async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.getUpload(bucket, key, uploadId);
+    await rm(this.uploadDir(bucket, uploadId), { recursive: true, force: true });
+  }
+}

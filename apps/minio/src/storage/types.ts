@@ -1,0 +1,75 @@
+// The on-disk metadata of objects and uploads. Everything an object is lives in one meta.json that is
+// replaced atomically; data files are immutable and named by a fresh data id per version.
+import type { ChecksumValue } from '../s3/payload.js';
+
+/** One stored part of an object's data: its own file, so multipart objects need no concatenation. */
+export interface PartLayout {
+  /** The part number the client gave (1 for single-part objects); SSE part keys derive from it. */
+  number: number;
+  /** Bytes of object content in this part (plaintext size once encryption exists). */
+  size: number;
+  /** Bytes of this part on disk; differs from size when the part is stored encrypted (DARE packages). */
+  storedSize: number;
+  /** The part's ETag (hex MD5 for plaintext parts). */
+  etag: string;
+  /** File name inside the object's directory. */
+  file: string;
+  checksum?: ChecksumValue | undefined;
+}
+
+/** Client-visible properties an object carries besides its data. */
+export interface ObjectProperties {
+  contentType: string;
+  /** content-encoding, content-disposition, content-language, cache-control, expires. */
+  headers: Record<string, string>;
+  /** x-amz-meta-* headers, names lowercased. */
+  userMetadata: Record<string, string>;
+  storageClass: string;
+  /**
+   * Internal metadata never returned to clients: the X-Minio-Internal-Server-Side-Encryption-* sealing
+   * fields of spec/minio-sse.md §1.4 and the encrypted-multipart flag.
+   */
+  internal: Record<string, string>;
+}
+
+/** The whole metadata of one committed object (meta.json). */
+export interface ObjectMeta extends ObjectProperties {
+  format: 1;
+  key: string;
+  /** Content size in bytes (sum of part sizes). */
+  size: number;
+  /** Hex MD5, or md5-of-md5s-N for multipart objects; stored without quotes. */
+  etag: string;
+  /** ISO 8601 with milliseconds. */
+  lastModified: string;
+  checksum?: ChecksumValue | undefined;
+  parts: PartLayout[];
+}
+
+/** What listings need of an object, kept in memory per bucket. */
+export interface ObjectSummary {
+  size: number;
+  etag: string;
+  lastModified: string;
+  storageClass: string;
+}
+
+/** A multipart upload in progress (upload.json). */
+export interface UploadMeta extends ObjectProperties {
+  format: 1;
+  key: string;
+  uploadId: string;
+  initiated: string;
+  checksumAlgorithm?: string | undefined;
+}
+
+/** One uploaded part of a multipart upload (part.N.json). */
+export interface UploadedPart {
+  number: number;
+  size: number;
+  storedSize: number;
+  etag: string;
+  lastModified: string;
+  file: string;
+  checksum?: ChecksumValue | undefined;
+}
