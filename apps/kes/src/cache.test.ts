@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KeyCache } from './cache.js';
 import { encodeKey, newKey } from './key.js';
-import { type Keystore, KeyNotFoundError, KeystoreUnavailableError, type KeystoreState } from './keystore/keystore.js';
+import {
+  KeyNotFoundError,
+  type Keystore,
+  type KeystoreState,
+  KeystoreUnavailableError,
+} from './keystore/keystore.js';
 import { MemKeystore } from './keystore/mem/index.js';
 
 /** A MemKeystore that counts gets and can be switched off. */

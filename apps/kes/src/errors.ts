@@ -23,7 +23,8 @@ export const errExists = (s: ErrorSpelling = 'head'): KesError =>
   new KesError(400, s === 'legacy' ? 'key does already exist' : 'key already exists');
 export const errNotAllowed = (s: ErrorSpelling = 'head'): KesError =>
   new KesError(403, s === 'legacy' ? 'prohibited by policy' : 'not authorized: insufficient permissions');
-export const errNotAuthentic = (): KesError => new KesError(400, 'decryption failed: ciphertext is not authentic');
+export const errNotAuthentic = (): KesError =>
+  new KesError(400, 'decryption failed: ciphertext is not authentic');
 export const errInvalidBody = (): KesError => new KesError(400, 'invalid request body');
 export const errInvalidImportBody = (): KesError => new KesError(400, 'invalid import key request body');
 export const errBodyTooLarge = (): KesError => new KesError(413, 'request body too large');
@@ -38,7 +39,8 @@ export const errInvalidName = (what: 'key' | 'policy' | 'identity', name: string
   );
 export const errPolicyNotFound = (): KesError => new KesError(404, 'policy does not exist');
 export const errIdentityNotFound = (): KesError => new KesError(404, 'identity does not exist');
-export const errUnsupportedCipher = (c: string): KesError => new KesError(406, `algorithm '${c}' is not supported`);
+export const errUnsupportedCipher = (c: string): KesError =>
+  new KesError(406, `algorithm '${c}' is not supported`);
 export const errInvalidKeySize = (c: string): KesError => new KesError(406, `invalid key size for '${c}'`);
 export const errMethod = (got: string, want: string): KesError =>
   new KesError(405, `received method '${got}' expected '${want}'`);

@@ -68,7 +68,8 @@ export function decodeKey(value: string): KesKey {
     const o = doc as Record<string, unknown>;
     if (typeof o.bytes !== 'string') throw new KeyFormatError('stored key has no bytes');
     const bytes = Buffer.from(o.bytes, 'base64');
-    const cipher = typeof o.algorithm === 'string' && o.algorithm !== '' ? parseCipher(o.algorithm) : 'AES256';
+    const cipher =
+      typeof o.algorithm === 'string' && o.algorithm !== '' ? parseCipher(o.algorithm) : 'AES256';
     if (!cipher) throw new KeyFormatError('stored key has an unknown algorithm');
     if (bytes.length !== 32) throw new KeyFormatError('stored key has the wrong length');
     return {
@@ -91,7 +92,8 @@ function decodeProtobufKey(text: string): KesKey {
   if (!(secret instanceof Buffer)) throw new KeyFormatError('stored key has no secret');
   const sk = readProto(secret);
   const bytes = sk.get(1);
-  if (!(bytes instanceof Buffer) || bytes.length !== 32) throw new KeyFormatError('stored key has the wrong length');
+  if (!(bytes instanceof Buffer) || bytes.length !== 32)
+    throw new KeyFormatError('stored key has the wrong length');
   const type = sk.get(2);
   const cipher: KesKeyCipher = type === 2 ? 'ChaCha20' : 'AES256';
   let createdAt = '';
@@ -101,7 +103,12 @@ function decodeProtobufKey(text: string): KesKey {
     if (typeof secs === 'number') createdAt = rfc3339(new Date(secs * 1000));
   }
   const by = top.get(4);
-  return { bytes: Buffer.from(bytes), cipher, createdAt, createdBy: by instanceof Buffer ? by.toString('utf8') : '' };
+  return {
+    bytes: Buffer.from(bytes),
+    cipher,
+    createdAt,
+    createdBy: by instanceof Buffer ? by.toString('utf8') : '',
+  };
 }
 
 function readProto(buf: Buffer): Map<number, Buffer | number> {

@@ -43,7 +43,9 @@ export class Logs {
   errorCount = 0;
   auditCount = 0;
 
-  constructor(t: LogTargets = { errorToStderr: false, auditToStdout: false, errorFiles: [], auditFiles: [] }) {
+  constructor(
+    t: LogTargets = { errorToStderr: false, auditToStdout: false, errorFiles: [], auditFiles: [] },
+  ) {
     if (t.errorToStderr) this.#errorOut.push(process.stderr);
     if (t.auditToStdout) this.#auditOut.push(process.stdout);
     for (const f of t.errorFiles) this.#errorOut.push(this.#open(f));

@@ -1,9 +1,9 @@
 // buildServer(config) → a fastify app over mTLS, not yet listening (the CLI calls listen).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import { KesPolicy } from '@kms-chain/policy';
 import { mtlsServerOptions } from '@kms-chain/tls-identity';
+import fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { pipeline, sendError } from './api/pipeline.js';
 import { routeTable } from './api/routes.js';
 import type { ServerState } from './api/types.js';
@@ -11,8 +11,8 @@ import { KeyCache } from './cache.js';
 import type { ServerConfig } from './config/types.js';
 import { errBodyTooLarge, errInvalidBody, errNotFoundRoute, KesError } from './errors.js';
 import { encodeKey, newKey } from './key.js';
-import { KeyExistsError, type Keystore } from './keystore/keystore.js';
 import { openKeystore } from './keystore/index.js';
+import { KeyExistsError, type Keystore } from './keystore/keystore.js';
 import { Logs } from './log.js';
 import { Metrics } from './metrics.js';
 
@@ -41,7 +41,9 @@ function readPem(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`failed to read TLS ${what} '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(
+      `failed to read TLS ${what} '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -142,7 +144,8 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
       try {
         await keystore.create(name, encodeKey(newKey(config.admin ?? '')));
       } catch (err) {
-        if (!(err instanceof KeyExistsError)) logs.error(`kes: failed to create key '${name}': ${(err as Error).message}`);
+        if (!(err instanceof KeyExistsError))
+          logs.error(`kes: failed to create key '${name}': ${(err as Error).message}`);
       }
     }
   });

@@ -5,7 +5,10 @@ import { errInvalidBody, type KesError } from '../errors.js';
 const b64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Parses a JSON object body; `onError` makes the route-specific error (e.g. the import text). */
-export function parseJsonObject(body: Buffer, onError: () => KesError = errInvalidBody): Record<string, unknown> {
+export function parseJsonObject(
+  body: Buffer,
+  onError: () => KesError = errInvalidBody,
+): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8'));
@@ -32,7 +35,11 @@ export function bytesField(
 }
 
 /** A string field; missing or null → ''. */
-export function stringField(obj: Record<string, unknown>, name: string, onError: () => KesError = errInvalidBody): string {
+export function stringField(
+  obj: Record<string, unknown>,
+  name: string,
+  onError: () => KesError = errInvalidBody,
+): string {
   const v = obj[name];
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') throw onError();
@@ -40,4 +47,5 @@ export function stringField(obj: Record<string, unknown>, name: string, onError:
 }
 
 /** Standard base64 with padding, as Go encodes []byte. */
-export const toB64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+export const toB64 = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');

@@ -1,8 +1,8 @@
 // The one request pipeline every route runs (STYLE.md, minio/kes model):
 // method check → body cap → deadline → authentication/authorization → handler → audit + metrics.
 import type { TLSSocket } from 'node:tls';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { identifyPeer, TlsIdentityError } from '@kms-chain/tls-identity';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errBodyTooLarge, errInsecure, errMethod, errNoCert, errNotAllowed, KesError } from '../errors.js';
 import type { RequestContext, Route, ServerState } from './types.js';
 
@@ -30,7 +30,10 @@ export function identityOfRequest(req: FastifyRequest): string | KesError {
 
 /** Renders an error as KES does: `{"message":"…"}`. */
 export function sendError(reply: FastifyReply, err: KesError): void {
-  reply.code(err.status).type('application/json').send(JSON.stringify({ message: err.message }));
+  reply
+    .code(err.status)
+    .type('application/json')
+    .send(JSON.stringify({ message: err.message }));
 }
 
 function authorize(route: Route, state: ServerState, req: FastifyRequest, path: string): string | undefined {
@@ -38,11 +41,12 @@ function authorize(route: Route, state: ServerState, req: FastifyRequest, path: 
   const identity = typeof id === 'string' ? id : undefined;
   if (route.auth === 'none' || state.config.skipAuth.includes(route.path)) return identity;
   if (identity === undefined) throw id;
-  if (state.config.tls.clientAuth === 'verify' && !(req.raw.socket as TLSSocket).authorized) throw errNoCert();
+  if (state.config.tls.clientAuth === 'verify' && !(req.raw.socket as TLSSocket).authorized)
+    throw errNoCert();
   if (route.auth === 'identify') return identity;
   if (identity === state.config.admin) return identity;
   const p = state.policyOf.get(identity);
-  if (!p || !p.policy.isAllowed(path)) throw errNotAllowed(state.config.errors);
+  if (!p?.policy.isAllowed(path)) throw errNotAllowed(state.config.errors);
   return identity;
 }
 
@@ -63,7 +67,9 @@ export function pipeline(route: Route, state: ServerState) {
     let identity: string | undefined;
     let status = 200;
     const timer = route.timeoutMs > 0 ? new AbortController() : undefined;
-    const timeout = timer ? setTimeout(() => timer.abort(new Error('request deadline exceeded')), route.timeoutMs) : undefined;
+    const timeout = timer
+      ? setTimeout(() => timer.abort(new Error('request deadline exceeded')), route.timeoutMs)
+      : undefined;
     state.metrics.active.inc();
     try {
       if (!methods.includes(req.method)) {
@@ -90,13 +96,14 @@ export function pipeline(route: Route, state: ServerState) {
         status = result.status ?? 200;
         reply.code(status);
         if (result.text !== undefined) reply.type(result.contentType ?? 'text/plain').send(result.text);
-        else if (result.json !== undefined) reply.type(result.contentType ?? 'application/json').send(JSON.stringify(result.json));
+        else if (result.json !== undefined)
+          reply.type(result.contentType ?? 'application/json').send(JSON.stringify(result.json));
         else reply.send();
       }
     } catch (err) {
-      const kerr =
-        err instanceof KesError ? err : new KesError(500, 'internal server error');
-      if (!(err instanceof KesError)) state.logs.error(`kes: ${req.method} ${path}: ${(err as Error)?.message ?? String(err)}`);
+      const kerr = err instanceof KesError ? err : new KesError(500, 'internal server error');
+      if (!(err instanceof KesError))
+        state.logs.error(`kes: ${req.method} ${path}: ${(err as Error)?.message ?? String(err)}`);
       status = kerr.status;
       sendError(reply, kerr);
     } finally {

@@ -27,17 +27,57 @@ export function routeTable(timeouts: Record<string, number> = {}): Route[] {
     { method: 'PUT', path: '/v1/key/encrypt/', maxBody: MiB, auth: 'policy', handler: key.encryptKey },
     { method: 'PUT', path: '/v1/key/decrypt/', maxBody: MiB, auth: 'policy', handler: key.decryptKey },
     { method: 'PUT', path: '/v1/key/hmac/', maxBody: MiB, auth: 'policy', handler: key.hmacKey },
-    { method: 'POST', path: '/v1/key/bulk/decrypt/', maxBody: MiB, auth: 'policy', handler: key.bulkDecryptKey },
+    {
+      method: 'POST',
+      path: '/v1/key/bulk/decrypt/',
+      maxBody: MiB,
+      auth: 'policy',
+      handler: key.bulkDecryptKey,
+    },
 
-    { method: 'GET', path: '/v1/policy/describe/', maxBody: 0, auth: 'policy', handler: policy.describePolicy },
+    {
+      method: 'GET',
+      path: '/v1/policy/describe/',
+      maxBody: 0,
+      auth: 'policy',
+      handler: policy.describePolicy,
+    },
     { method: 'GET', path: '/v1/policy/read/', maxBody: 0, auth: 'policy', handler: policy.readPolicy },
     { method: 'GET', path: '/v1/policy/list/', maxBody: 0, auth: 'policy', handler: policy.listPolicies },
-    { method: 'GET', path: '/v1/identity/describe/', maxBody: 0, auth: 'policy', handler: policy.describeIdentity },
+    {
+      method: 'GET',
+      path: '/v1/identity/describe/',
+      maxBody: 0,
+      auth: 'policy',
+      handler: policy.describeIdentity,
+    },
     { method: 'GET', path: '/v1/identity/list/', maxBody: 0, auth: 'policy', handler: policy.listIdentities },
-    { method: 'GET', path: '/v1/identity/self/describe', maxBody: 0, auth: 'identify', handler: policy.selfDescribeIdentity },
+    {
+      method: 'GET',
+      path: '/v1/identity/self/describe',
+      maxBody: 0,
+      auth: 'identify',
+      handler: policy.selfDescribeIdentity,
+    },
 
-    { method: 'GET', path: '/v1/log/error', maxBody: 0, timeoutMs: 0, auth: 'policy', audit: false, handler: log.logError },
-    { method: 'GET', path: '/v1/log/audit', maxBody: 0, timeoutMs: 0, auth: 'policy', audit: false, handler: log.logAudit },
+    {
+      method: 'GET',
+      path: '/v1/log/error',
+      maxBody: 0,
+      timeoutMs: 0,
+      auth: 'policy',
+      audit: false,
+      handler: log.logError,
+    },
+    {
+      method: 'GET',
+      path: '/v1/log/audit',
+      maxBody: 0,
+      timeoutMs: 0,
+      auth: 'policy',
+      audit: false,
+      handler: log.logAudit,
+    },
   ];
   return rows.map((r) => ({ ...r, timeoutMs: t(r.path, r.timeoutMs ?? s15), audit: r.audit ?? true }));
 }

@@ -1,5 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KesPolicy } from '@kms-chain/policy';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyCache } from '../cache.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Keystore } from '../keystore/keystore.js';
@@ -10,7 +10,10 @@ import type { Metrics } from '../metrics.js';
 export type RouteAuth = 'policy' | 'identify' | 'none';
 
 /** What a handler answers; `undefined` = 200 with an empty body. `hijacked` = the handler streams itself. */
-export type HandlerResult = { status?: number; json?: unknown; text?: string; contentType?: string } | 'hijacked' | undefined;
+export type HandlerResult =
+  | { status?: number; json?: unknown; text?: string; contentType?: string }
+  | 'hijacked'
+  | undefined;
 
 /** Per-request input to a handler. */
 export interface RequestContext {

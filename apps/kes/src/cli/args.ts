@@ -1,5 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
 /** A usage error: the CLI prints the message and the command's usage and exits 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -33,7 +35,10 @@ function goFlags(args: string[], options: NonNullable<ParseArgsConfig['options']
 }
 
 /** parseArgs with Go-style single-dash long flags; unknown flags are usage errors. */
-export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+export function parse<O extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args: goFlags(args, options), options, allowPositionals: true, strict: true });
   } catch (err) {

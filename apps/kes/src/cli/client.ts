@@ -27,7 +27,8 @@ const first = (env: NodeJS.ProcessEnv, names: string[]): string | undefined => {
 
 /** Server URLs in preference order (comma-separated lists allowed; https:// prepended). */
 export function serverEndpoints(env: NodeJS.ProcessEnv, flag?: string): string[] {
-  const raw = flag || first(env, ['MINIO_KES_SERVER', 'KES_SERVER', 'MINIO_KMS_KES_ENDPOINT']) || '127.0.0.1:7373';
+  const raw =
+    flag || first(env, ['MINIO_KES_SERVER', 'KES_SERVER', 'MINIO_KMS_KES_ENDPOINT']) || '127.0.0.1:7373';
   return raw
     .split(',')
     .map((s) => s.trim())
@@ -42,13 +43,25 @@ export class KesClient {
   constructor(opts: ClientOptions = {}) {
     const env = opts.env ?? process.env;
     this.#endpoints = serverEndpoints(env, opts.server);
-    const keyFile = first(env, ['MINIO_KES_KEY_FILE', 'KES_CLIENT_KEY', 'MINIO_KES_CLIENT_KEY', 'KES_CLIENT_TLS_KEY_FILE']);
-    const certFile = first(env, ['MINIO_KES_CERT_FILE', 'KES_CLIENT_CERT', 'MINIO_KES_CLIENT_CERT', 'KES_CLIENT_TLS_CERT_FILE']);
+    const keyFile = first(env, [
+      'MINIO_KES_KEY_FILE',
+      'KES_CLIENT_KEY',
+      'MINIO_KES_CLIENT_KEY',
+      'KES_CLIENT_TLS_KEY_FILE',
+    ]);
+    const certFile = first(env, [
+      'MINIO_KES_CERT_FILE',
+      'KES_CLIENT_CERT',
+      'MINIO_KES_CLIENT_CERT',
+      'KES_CLIENT_TLS_CERT_FILE',
+    ]);
     const read = (file: string, what: string): Buffer => {
       try {
         return readFileSync(file);
       } catch (err) {
-        throw new CliError(`failed to read ${what} '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new CliError(
+          `failed to read ${what} '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
     };
     const caFile = env.KES_CLIENT_CA;

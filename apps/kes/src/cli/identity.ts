@@ -50,7 +50,8 @@ async function newIdentity(args: string[], io: Io): Promise<number> {
   if (ttl === undefined || ttl <= 0) throw new UsageError(`invalid duration '${ttlText}'`);
   if (!values.force) {
     for (const f of [keyFile, certFile]) {
-      if (await exists(f)) throw new CliError(`failed to create identity: '${f}' already exists; use --force to overwrite`);
+      if (await exists(f))
+        throw new CliError(`failed to create identity: '${f}' already exists; use --force to overwrite`);
     }
   }
   const notBefore = new Date(Date.now() - 60_000);
@@ -71,7 +72,10 @@ async function newIdentity(args: string[], io: Io): Promise<number> {
 
 /** `identity of`: the hex SHA-256 (or --hash SHA384/SHA512, E1) of the certificate's public key. */
 async function identityOfCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { hash: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parse(args, {
+    hash: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const);
   if (values.help || positionals.length !== 1) {
     io.err(identityUsage);
     return 2;
@@ -80,7 +84,9 @@ async function identityOfCommand(args: string[], io: Io): Promise<number> {
   try {
     pem = await readFile(positionals[0]!);
   } catch (err) {
-    throw new CliError(`failed to read '${positionals[0]}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CliError(
+      `failed to read '${positionals[0]}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const hash = (values.hash ?? 'SHA256').toUpperCase().replace('-', '');
   let id: string;
@@ -88,7 +94,9 @@ async function identityOfCommand(args: string[], io: Io): Promise<number> {
     if (hash === 'SHA256') id = identityOf(pem);
     else if (hash === 'SHA384' || hash === 'SHA512') {
       const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
-      id = createHash(hash === 'SHA384' ? 'sha384' : 'sha512').update(spki).digest('hex');
+      id = createHash(hash === 'SHA384' ? 'sha384' : 'sha512')
+        .update(spki)
+        .digest('hex');
     } else throw new UsageError(`unsupported hash '${values.hash}'`);
   } catch (err) {
     if (err instanceof UsageError) throw err;

@@ -51,7 +51,8 @@ export async function keyCommand(args: string[], io: Io): Promise<number> {
     case 'create': {
       need(1, 'key name');
       // E3: `kes key create <name> <base64>` imports.
-      if (pos.length === 2 && /^[A-Za-z0-9+/]{40,}={0,2}$/.test(pos[1]!)) return importKey(client, pos[0]!, pos[1]!);
+      if (pos.length === 2 && /^[A-Za-z0-9+/]{40,}={0,2}$/.test(pos[1]!))
+        return importKey(client, pos[0]!, pos[1]!);
       for (const name of pos) {
         const r = await client.request('POST', `/v1/key/create/${enc(name)}`);
         expectOk(r, `failed to create key "${name}"`);
@@ -110,7 +111,8 @@ export async function keyCommand(args: string[], io: Io): Promise<number> {
       const r = await client.request('POST', `/v1/key/generate/${enc(pos[0]!)}`, body);
       expectOk(r, `failed to generate data key with "${pos[0]}"`);
       const d = r.json<{ plaintext: string; ciphertext: string }>();
-      if (values.json || !io.isTTY) io.out(`${JSON.stringify({ plaintext: d.plaintext, ciphertext: d.ciphertext })}\n`);
+      if (values.json || !io.isTTY)
+        io.out(`${JSON.stringify({ plaintext: d.plaintext, ciphertext: d.ciphertext })}\n`);
       else io.out(`plaintext:  ${d.plaintext}\nciphertext: ${d.ciphertext}\n`);
       return 0;
     }
@@ -143,8 +145,12 @@ export async function keyCommand(args: string[], io: Io): Promise<number> {
 
 async function importKey(client: KesClient, name: string, b64: string): Promise<number> {
   const bytes = Buffer.from(b64, 'base64');
-  if (bytes.length !== 32) throw new CliError(`failed to import key "${name}": key must be 32 bytes (base64)`);
-  const r = await client.request('POST', `/v1/key/import/${encodeURIComponent(name)}`, { key: b64, cipher: 'AES256' });
+  if (bytes.length !== 32)
+    throw new CliError(`failed to import key "${name}": key must be 32 bytes (base64)`);
+  const r = await client.request('POST', `/v1/key/import/${encodeURIComponent(name)}`, {
+    key: b64,
+    cipher: 'AES256',
+  });
   expectOk(r, `failed to import key "${name}"`);
   return 0;
 }

@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { normalizeAdmin } from '../config/toml.js';
 import type { ServerConfig } from '../config/types.js';
 import { MemKeystore } from '../keystore/mem/index.js';
-import { buildServer, type BuildOptions } from '../server.js';
+import { type BuildOptions, buildServer } from '../server.js';
 import { CliError, parse, UsageError } from './args.js';
 import type { Io } from './io.js';
 
@@ -72,7 +72,12 @@ async function devConfig(io: Io): Promise<{ config: ServerConfig; build: BuildOp
     serverAuth: true,
     validityDays: 30,
   });
-  const admin = await createCertificate({ subject: { commonName: 'kes-admin' }, keyType: 'ed25519', clientAuth: true, validityDays: 30 });
+  const admin = await createCertificate({
+    subject: { commonName: 'kes-admin' },
+    keyType: 'ed25519',
+    clientAuth: true,
+    validityDays: 30,
+  });
   await writeFile(join(dir, 'admin.key'), admin.keyPem, { mode: 0o600 });
   await writeFile(join(dir, 'admin.crt'), admin.certPem);
   io.err(`Admin client key:  ${join(dir, 'admin.key')}\nAdmin client cert: ${join(dir, 'admin.crt')}\n`);
@@ -92,7 +97,10 @@ async function devConfig(io: Io): Promise<{ config: ServerConfig; build: BuildOp
     keys: [],
     keystore: { kind: 'mem' },
   };
-  return { config, build: { keystore: new MemKeystore(), tls: { key: server.keyPem, cert: server.certPem } } };
+  return {
+    config,
+    build: { keystore: new MemKeystore(), tls: { key: server.keyPem, cert: server.certPem } },
+  };
 }
 
 /** Runs the server until SIGINT/SIGTERM; resolves to the exit code. */
@@ -102,7 +110,8 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
     io.err(serverUsage);
     return 2;
   }
-  if (!values.config && !values.dev) throw new UsageError('no config file specified: use --config=FILE or --dev');
+  if (!values.config && !values.dev)
+    throw new UsageError('no config file specified: use --config=FILE or --dev');
   let config: ServerConfig;
   let build: BuildOptions = {};
   if (values.dev) ({ config, build } = await devConfig(io));
@@ -116,11 +125,13 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
   if (certFile) config.tls.cert = certFile;
   const mtls = values['mtls-auth'];
   if (mtls !== undefined) {
-    if (mtls !== 'verify' && mtls !== 'ignore') throw new UsageError(`invalid --mtls-auth '${mtls}': expected verify or ignore`);
+    if (mtls !== 'verify' && mtls !== 'ignore')
+      throw new UsageError(`invalid --mtls-auth '${mtls}': expected verify or ignore`);
     config.tls.clientAuth = mtls;
   }
   if (values.auth !== undefined) {
-    if (values.auth !== 'on' && values.auth !== 'off') throw new UsageError(`invalid --auth '${values.auth}': expected on or off`);
+    if (values.auth !== 'on' && values.auth !== 'off')
+      throw new UsageError(`invalid --auth '${values.auth}': expected on or off`);
     config.tls.clientAuth = values.auth === 'on' ? 'verify' : 'ignore';
   }
   if (!values.dev && (!config.tls.key || !config.tls.cert)) {
@@ -138,7 +149,12 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
   }
   if (!values.quiet) {
     const ks = config.keystore;
-    const where = ks.kind === 'vault' ? `Hashicorp Vault: ${ks.endpoint}` : ks.kind === 'fs' ? `Filesystem: ${ks.path}` : 'In-Memory';
+    const where =
+      ks.kind === 'vault'
+        ? `Hashicorp Vault: ${ks.endpoint}`
+        : ks.kind === 'fs'
+          ? `Filesystem: ${ks.path}`
+          : 'In-Memory';
     const addr = app.server.address();
     const shown = typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : config.address;
     io.out(

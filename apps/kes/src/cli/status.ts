@@ -23,7 +23,9 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   io.out(`Version   ${s.version}\n`);
   io.out(`Uptime    ${formatGoDuration(Number(s.uptime ?? 0) * 1000)}\n`);
   io.out(`OS        ${s.os}/${s.arch}\n`);
-  io.out(`Keystore  ${s.keystore_unreachable ? 'unreachable' : `reachable (${s.keystore_latency ?? 0} ms)`}\n`);
+  io.out(
+    `Keystore  ${s.keystore_unreachable ? 'unreachable' : `reachable (${s.keystore_latency ?? 0} ms)`}\n`,
+  );
   return 0;
 }
 
@@ -32,7 +34,7 @@ export async function logCommand(args: string[], io: Io): Promise<number> {
     ...common,
     audit: { type: 'boolean' },
     error: { type: 'boolean' },
-  });
+  } as const);
   const client = new KesClient({ server: values.server, insecure: values.insecure, env: io.env });
   const path = values.error ? '/v1/log/error' : '/v1/log/audit';
   const r = await client.request('GET', '/version');

@@ -24,7 +24,9 @@ describe('parseGoDuration', () => {
     ['-1s', -1000],
   ])('%s → %d ms', (text, ms) => expect(parseGoDuration(text)).toBe(ms));
 
-  it.each(['', '5', 'm', '5 m', '5x', '1h-3m'])('rejects %j', (text) => expect(parseGoDuration(text)).toBeUndefined());
+  it.each(['', '5', 'm', '5 m', '5x', '1h-3m'])('rejects %j', (text) =>
+    expect(parseGoDuration(text)).toBeUndefined(),
+  );
 });
 
 describe('E1 TOML (the guide)', () => {
@@ -82,12 +84,27 @@ describe('E1 TOML (the guide)', () => {
   });
 
   it.each([
-    ['[cache.expiry]\nall = "5 minutes"\n', 'kes-config.toml: cache.expiry.all: expected a duration like "5m"'],
-    ['[cache.expiry]\nunused = "-1s"\n', 'kes-config.toml: cache.expiry.unused: expected a duration like "5m"'],
-    ['[keystore.vault]\nname = "x"\n[keystore.vault.approle]\nid = "a"\n', 'kes-config.toml: keystore.vault.address: expected the Vault URL'],
-    ['[keystore.vault]\naddress = "https://v"\n[keystore.vault.approle]\nretry = "x"\n', 'kes-config.toml: keystore.vault.approle.retry: expected a duration like "5m"'],
+    [
+      '[cache.expiry]\nall = "5 minutes"\n',
+      'kes-config.toml: cache.expiry.all: expected a duration like "5m"',
+    ],
+    [
+      '[cache.expiry]\nunused = "-1s"\n',
+      'kes-config.toml: cache.expiry.unused: expected a duration like "5m"',
+    ],
+    [
+      '[keystore.vault]\nname = "x"\n[keystore.vault.approle]\nid = "a"\n',
+      'kes-config.toml: keystore.vault.address: expected the Vault URL',
+    ],
+    [
+      '[keystore.vault]\naddress = "https://v"\n[keystore.vault.approle]\nretry = "x"\n',
+      'kes-config.toml: keystore.vault.approle.retry: expected a duration like "5m"',
+    ],
     ['address = [1]\n', 'kes-config.toml: address:'],
-    ['[policy.a]\nidentities = ["x"]\n[policy.b]\nidentities = ["x"]\n', "kes-config.toml: policy.b.identities: identity 'x' is already assigned to policy 'a'"],
+    [
+      '[policy.a]\nidentities = ["x"]\n[policy.b]\nidentities = ["x"]\n',
+      "kes-config.toml: policy.b.identities: identity 'x' is already assigned to policy 'a'",
+    ],
     ['address = "x\n', 'kes-config.toml: line 1:'],
   ])('reports %j with file and field', (text, message) => {
     expect(() => parseConfig('kes-config.toml', text)).toThrow(ConfigError);
@@ -96,7 +113,7 @@ describe('E1 TOML (the guide)', () => {
 });
 
 describe('HEAD YAML', () => {
-  it('parses every field and substitutes ${VAR}', () => {
+  it('parses every field and substitutes $-brace variables', () => {
     const c = parseConfig('kes-config.yaml', read('kes-config.yaml'), env);
     expect(c.era).toBe('yaml');
     expect(c.admin).toBe('a'.repeat(64));
@@ -127,24 +144,31 @@ describe('HEAD YAML', () => {
   });
 
   it('leaves policy patterns alone and fails on unset variables', () => {
+    const literal = ['$', '{NOT_SUBSTITUTED}'].join('');
     const text = read('kes-config.yaml');
     expect(() => parseConfig('kes-config.yaml', text, { ...env, APPROLE_SECRET: undefined })).toThrow(
       "kes-config.yaml: keystore.vault.approle.secret: environment variable 'APPROLE_SECRET' is not set",
     );
     const c = parseConfig(
       'k.yaml',
-      'admin: {identity: disabled}\ntls: {key: k, cert: c}\npolicy: {p: {allow: ["${NOT_SUBSTITUTED}"]}}\nkeystore: {fs: {path: ./k}}\n',
+      `admin: {identity: disabled}\ntls: {key: k, cert: c}\npolicy: {p: {allow: ["${literal}"]}}\nkeystore: {fs: {path: ./k}}\n`,
       {},
     );
-    expect(c.policies[0]!.allow).toEqual(['${NOT_SUBSTITUTED}']);
+    expect(c.policies[0]!.allow).toEqual([literal]);
     expect(c.admin).toBeUndefined();
   });
 
   it.each([
     ['admin: {identity: x}\ntls: {key: k, cert: c}\n', 'k.yaml: keystore: no keystore specified'],
-    ['tls: {key: k, cert: c}\nkeystore: {fs: {path: p}}\n', 'k.yaml: admin.identity: admin identity is required'],
+    [
+      'tls: {key: k, cert: c}\nkeystore: {fs: {path: p}}\n',
+      'k.yaml: admin.identity: admin identity is required',
+    ],
     ['admin: {identity: x}\nkeystore: {fs: {path: p}}\n', 'k.yaml: tls: '],
-    ['version: v2\nadmin: {identity: x}\ntls: {key: k, cert: c}\nkeystore: {fs: {path: p}}\n', 'k.yaml: version: expected "v1"'],
+    [
+      'version: v2\nadmin: {identity: x}\ntls: {key: k, cert: c}\nkeystore: {fs: {path: p}}\n',
+      'k.yaml: version: expected "v1"',
+    ],
     [
       'admin: {identity: x}\ntls: {key: k, cert: c}\ncache: {expiry: {unused: soon}}\nkeystore: {fs: {path: p}}\n',
       'k.yaml: cache.expiry.unused: expected a duration like "5m"',
@@ -157,7 +181,10 @@ describe('HEAD YAML', () => {
       'admin: {identity: x}\ntls: {key: k, cert: c}\napi: {/v1/key/create: {skip_auth: true}}\nkeystore: {fs: {path: p}}\n',
       'k.yaml: api./v1/key/create.skip_auth: not allowed for this API',
     ],
-    ['admin: {identity: x}\ntls: {key: k, cert: c, auth: maybe}\nkeystore: {fs: {path: p}}\n', 'k.yaml: tls.auth: expected "on" or "off"'],
+    [
+      'admin: {identity: x}\ntls: {key: k, cert: c, auth: maybe}\nkeystore: {fs: {path: p}}\n',
+      'k.yaml: tls.auth: expected "on" or "off"',
+    ],
     ['- a\n- b\n', 'k.yaml: expected a YAML mapping'],
     [
       `admin: {identity: ${'d'.repeat(64)}}\ntls: {key: k, cert: c}\npolicy: {p: {identities: [${'d'.repeat(64)}]}}\nkeystore: {fs: {path: p}}\n`,

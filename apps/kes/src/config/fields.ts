@@ -25,6 +25,8 @@ export const stringList = z
   .transform((v) => (typeof v === 'string' ? [v] : v));
 
 /** A hex identity; KES compares identities as lowercase hex. */
-export const identity = z.string({ error: 'expected an identity (hex SHA-256)' }).transform((s) => s.trim().toLowerCase());
+export const identity = z
+  .string({ error: 'expected an identity (hex SHA-256)' })
+  .transform((s) => s.trim().toLowerCase());
 
 export const errorSpelling = z.enum(['head', 'legacy'], { error: 'expected "head" or "legacy"' }).optional();

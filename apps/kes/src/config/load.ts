@@ -46,7 +46,8 @@ export function substituteEnv(
   if (doc && typeof doc === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(doc)) {
-      const isPattern = path.length === 2 && path[0] === 'policy' && (k === 'allow' || k === 'deny' || k === 'paths');
+      const isPattern =
+        path.length === 2 && path[0] === 'policy' && (k === 'allow' || k === 'deny' || k === 'paths');
       out[k] = isPattern ? v : substituteEnv(v, env, file, [...path, k]);
     }
     return out;
@@ -123,10 +124,14 @@ function validate(cfg: ServerConfig): void {
       if (id === '' || id === '_') continue;
       const prev = owner.get(id);
       if (prev !== undefined && prev !== p.name) {
-        throw new ConfigError(`${cfg.file}: policy.${p.name}.identities: identity '${id}' is already assigned to policy '${prev}'`);
+        throw new ConfigError(
+          `${cfg.file}: policy.${p.name}.identities: identity '${id}' is already assigned to policy '${prev}'`,
+        );
       }
       if (cfg.admin !== undefined && id === cfg.admin) {
-        throw new ConfigError(`${cfg.file}: policy.${p.name}.identities: identity '${id}' is the admin identity`);
+        throw new ConfigError(
+          `${cfg.file}: policy.${p.name}.identities: identity '${id}' is the admin identity`,
+        );
       }
       owner.set(id, p.name);
     }
@@ -139,7 +144,9 @@ export async function loadConfig(path: string, env: NodeJS.ProcessEnv = process.
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${basename(path)}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      `${basename(path)}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return parseConfig(path, text, env);
 }

@@ -16,7 +16,9 @@ export const tomlSchema = z.object({
       cert: optString,
       /** Our addition: CA for `--mtls-auth=verify`. */
       ca: optString,
-      proxy: z.object({ identities: stringList, header: z.object({ cert: optString }).default({}) }).optional(),
+      proxy: z
+        .object({ identities: stringList, header: z.object({ cert: optString }).default({}) })
+        .optional(),
     })
     .prefault({}),
   policy: z
@@ -32,9 +34,7 @@ export const tomlSchema = z.object({
     .prefault({}),
   cache: z
     .object({
-      expiry: z
-        .object({ all: duration('0'), unused: duration('0'), offline: duration('0') })
-        .prefault({}),
+      expiry: z.object({ all: duration('0'), unused: duration('0'), offline: duration('0') }).prefault({}),
     })
     .prefault({}),
   log: z
@@ -51,7 +51,11 @@ export const tomlSchema = z.object({
           address: z.string({ error: 'expected the Vault URL' }).min(1, 'expected the Vault URL'),
           name: z.string().default(''),
           namespace: z.string().default(''),
-          approle: z.object({ id: z.string().default(''), secret: z.string().default(''), retry: duration('5s') }),
+          approle: z.object({
+            id: z.string().default(''),
+            secret: z.string().default(''),
+            retry: duration('5s'),
+          }),
           tls: z.object({ key: optString, cert: optString, ca: optString }).prefault({}),
           status: z.object({ ping: duration('10s') }).prefault({}),
         })

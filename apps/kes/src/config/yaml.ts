@@ -64,18 +64,24 @@ export const yamlSchema = z.object({
   api: z
     .record(
       z.string(),
-      z.object({ skip_auth: z.boolean().default(false), timeout: optString }).nullable().default(null),
+      z
+        .object({ skip_auth: z.boolean().default(false), timeout: optString })
+        .nullable()
+        .default(null),
     )
     .prefault({}),
   policy: z
     .record(
       z.string(),
-      z.object({ allow: stringList, paths: stringList, deny: stringList, identities: z.array(identity).default([]) }),
+      z.object({
+        allow: stringList,
+        paths: stringList,
+        deny: stringList,
+        identities: z.array(identity).default([]),
+      }),
     )
     .prefault({}),
-  log: z
-    .object({ error: onOff, audit: onOff, audit_file: optString, error_file: optString })
-    .prefault({}),
+  log: z.object({ error: onOff, audit: onOff, audit_file: optString, error_file: optString }).prefault({}),
   keys: z.array(z.object({ name: z.string() })).default([]),
   keystore: z
     .object({
@@ -91,7 +97,11 @@ export type YamlConfig = z.output<typeof yamlSchema>;
 const skippable = ['/v1/ready', '/v1/status', '/v1/metrics', '/v1/api'];
 
 /** Maps a parsed YAML document onto the server config; throws `Error` naming the field on semantic errors. */
-export function fromYaml(file: string, c: YamlConfig, durationOf: (path: string, v: string) => number): ServerConfig {
+export function fromYaml(
+  file: string,
+  c: YamlConfig,
+  durationOf: (path: string, v: string) => number,
+): ServerConfig {
   const ks = c.keystore;
   let keystore: KeystoreConfig;
   const kinds = ks ? [ks.fs, ks.vault, ks.mem].filter((x) => x !== undefined).length : 0;
@@ -120,14 +130,16 @@ export function fromYaml(file: string, c: YamlConfig, durationOf: (path: string,
   else keystore = { kind: 'mem' };
 
   const adminRaw = c.admin?.identity ?? c.root;
-  if (adminRaw === undefined || adminRaw.trim() === '') throw new Error(`${file}: admin.identity: admin identity is required`);
+  if (adminRaw === undefined || adminRaw.trim() === '')
+    throw new Error(`${file}: admin.identity: admin identity is required`);
 
   const skipAuth: string[] = [];
   const timeouts: Record<string, number> = {};
   for (const [path, api] of Object.entries(c.api)) {
     if (!api) continue;
     if (api.skip_auth) {
-      if (!skippable.includes(path)) throw new Error(`${file}: api.${path}.skip_auth: not allowed for this API`);
+      if (!skippable.includes(path))
+        throw new Error(`${file}: api.${path}.skip_auth: not allowed for this API`);
       skipAuth.push(path);
     }
     if (api.timeout !== undefined) timeouts[path] = durationOf(`api.${path}.timeout`, api.timeout);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FsKeystore } from './fs/index.js';
-import { KeyExistsError, type Keystore, KeyNotFoundError, KeystoreUnavailableError } from './keystore.js';
+import { KeyExistsError, KeyNotFoundError, type Keystore, KeystoreUnavailableError } from './keystore.js';
 import { MemKeystore } from './mem/index.js';
 
 const dirs: string[] = [];
@@ -43,7 +43,9 @@ describe.each<[string, () => Promise<Keystore>]>([
 
   it('lets exactly one of many concurrent creates of one name win', async () => {
     const ks = await make();
-    const results = await Promise.allSettled(Array.from({ length: 16 }, (_, i) => ks.create('race', `v${i}`)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 16 }, (_, i) => ks.create('race', `v${i}`)),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(KeyExistsError);
   });

@@ -6,6 +6,7 @@ export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests index into arbitrary KES responses
   json: () => any;
 }
 
@@ -43,7 +44,11 @@ export class KesTestClient {
 
   call(path: string, opts: CallOptions = {}): Promise<Reply> {
     const payload =
-      opts.raw !== undefined ? Buffer.from(opts.raw) : opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+      opts.raw !== undefined
+        ? Buffer.from(opts.raw)
+        : opts.body !== undefined
+          ? Buffer.from(JSON.stringify(opts.body))
+          : undefined;
     const headers: Record<string, string> = { ...opts.headers };
     if (payload) {
       headers['content-type'] ??= 'application/json';
@@ -58,7 +63,12 @@ export class KesTestClient {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              text,
+              json: () => JSON.parse(text),
+            });
           });
         },
       );

@@ -32,7 +32,15 @@ export async function makePki(): Promise<TestPki> {
   const client = (cn: string) =>
     createCertificate({ subject: { commonName: cn }, keyType: 'ed25519', clientAuth: true, issuer });
   const [admin, minio] = await Promise.all([client('admin'), client('MinIO')]);
-  const stranger = await createCertificate({ subject: { commonName: 'stranger' }, keyType: 'ed25519', clientAuth: true });
-  const selfSigned = await createCertificate({ subject: { commonName: 'self' }, keyType: 'ec-p256', clientAuth: true });
+  const stranger = await createCertificate({
+    subject: { commonName: 'stranger' },
+    keyType: 'ed25519',
+    clientAuth: true,
+  });
+  const selfSigned = await createCertificate({
+    subject: { commonName: 'self' },
+    keyType: 'ec-p256',
+    clientAuth: true,
+  });
   return { ca, server, admin, minio, stranger, selfSigned };
 }

@@ -16,7 +16,15 @@ export function baseConfig(pki: TestPki, over: Partial<ServerConfig> = {}): Serv
     policies: [
       {
         name: 'minio',
-        allow: ['/v1/key/create/minio-*', '/v1/key/generate/minio-*', '/v1/key/decrypt/minio-*', '/v1/key/describe/minio-*', '/v1/key/list/*', '/v1/status', '/v1/log/audit'],
+        allow: [
+          '/v1/key/create/minio-*',
+          '/v1/key/generate/minio-*',
+          '/v1/key/decrypt/minio-*',
+          '/v1/key/describe/minio-*',
+          '/v1/key/list/*',
+          '/v1/status',
+          '/v1/log/audit',
+        ],
         deny: ['/v1/key/decrypt/minio-forbidden'],
         identities: [pki.minio.identity],
       },
@@ -42,7 +50,12 @@ export interface Running {
 }
 
 /** Starts a KES server on 127.0.0.1 over real mTLS. */
-export async function startKes(pki: TestPki, config: ServerConfig, keystore?: Keystore, cacheProbeMs?: number): Promise<Running> {
+export async function startKes(
+  pki: TestPki,
+  config: ServerConfig,
+  keystore?: Keystore,
+  cacheProbeMs?: number,
+): Promise<Running> {
   const logs = new Logs();
   const app = await buildServer(config, {
     logs,

@@ -14,7 +14,16 @@ import {
   errUnsupportedCipher,
   KesError,
 } from '../../errors.js';
-import { decryptWith, encodeKey, encryptWith, hmacWith, type KesKey, newKey, parseCipher, rfc3339 } from '../../key.js';
+import {
+  decryptWith,
+  encodeKey,
+  encryptWith,
+  hmacWith,
+  type KesKey,
+  newKey,
+  parseCipher,
+  rfc3339,
+} from '../../key.js';
 import { KeyExistsError, KeyNotFoundError } from '../../keystore/keystore.js';
 import { bytesField, parseJsonObject, stringField, toB64 } from '../body.js';
 import { checkName, checkPrefix } from '../names.js';
@@ -59,7 +68,8 @@ export async function importKey(ctx: RequestContext): Promise<HandlerResult> {
   // HEAD sends {key, cipher}; v0.22 sent {bytes, algorithm}; both are accepted (spec §1.6).
   const field = req.key !== undefined ? 'key' : 'bytes';
   const bytes = bytesField(req, field, errInvalidImportBody);
-  const cipherName = stringField(req, req.cipher !== undefined ? 'cipher' : 'algorithm', errInvalidImportBody) || 'AES256';
+  const cipherName =
+    stringField(req, req.cipher !== undefined ? 'cipher' : 'algorithm', errInvalidImportBody) || 'AES256';
   const cipher = parseCipher(cipherName);
   if (!cipher) {
     zeroize(bytes);

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, stat, unlink, link } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   KeyExistsError,
-  type Keystore,
   KeyNotFoundError,
-  KeystoreUnavailableError,
+  type Keystore,
   type KeystoreState,
+  KeystoreUnavailableError,
 } from '../keystore.js';
 
 const isErrno = (err: unknown, code: string): boolean =>

@@ -1,4 +1,4 @@
-import { KeyExistsError, type Keystore, KeyNotFoundError, type KeystoreState } from '../keystore.js';
+import { KeyExistsError, KeyNotFoundError, type Keystore, type KeystoreState } from '../keystore.js';
 
 /** An in-memory keystore: lost on exit. Used by `kes server --dev` and tests. */
 export class MemKeystore implements Keystore {

@@ -1,6 +1,6 @@
 // A minimal JSON-over-HTTP(S) client for Vault's API. Keep-alive is off, as in KES HEAD: one
 // fresh connection per request, so a restarted or failed-over Vault is picked up at once.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';

@@ -2,10 +2,10 @@
 import type { VaultKeystoreConfig } from '../../config/types.js';
 import {
   KeyExistsError,
-  type Keystore,
   KeyNotFoundError,
-  KeystoreUnavailableError,
+  type Keystore,
   type KeystoreState,
+  KeystoreUnavailableError,
 } from '../keystore.js';
 import { VaultHttp, VaultNetworkError, type VaultResponse, vaultErrorText } from './http.js';
 
@@ -58,7 +58,9 @@ export class VaultKeystore implements Keystore {
     try {
       await this.#ensureToken();
     } catch (err) {
-      this.#log(`vault: login failed: ${(err as Error).message}; retrying every ${this.#cfg.approle.retryMs} ms`);
+      this.#log(
+        `vault: login failed: ${(err as Error).message}; retrying every ${this.#cfg.approle.retryMs} ms`,
+      );
       this.#scheduleLoginRetry();
     }
   }
@@ -303,7 +305,11 @@ export class VaultKeystore implements Keystore {
   }
 
   async list(prefix: string, signal?: AbortSignal): Promise<string[]> {
-    const r = await this.#call('GET', `${this.#path(this.#isV2() ? 'metadata' : undefined)}?list=true`, signal);
+    const r = await this.#call(
+      'GET',
+      `${this.#path(this.#isV2() ? 'metadata' : undefined)}?list=true`,
+      signal,
+    );
     if (r.status === 404) return [];
     if (r.status !== 200) throw new KeystoreUnavailableError(vaultErrorText(r));
     const keys = (r.body as { data?: { keys?: unknown } } | undefined)?.data?.keys;
