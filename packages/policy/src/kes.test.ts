@@ -70,7 +70,10 @@ describe('KesPolicy', () => {
   it.each([
     ['/v1/key/create/app-key', { allowed: true, by: 'allow', pattern: '/v1/key/create/*' }],
     ['/v1/key/create/internal-key', { allowed: false, by: 'deny', pattern: '/v1/key/create/internal*' }],
-    ['/v1/key/decrypt/internal-secret', { allowed: false, by: 'deny', pattern: '/v1/key/decrypt/internal-secret' }],
+    [
+      '/v1/key/decrypt/internal-secret',
+      { allowed: false, by: 'deny', pattern: '/v1/key/decrypt/internal-secret' },
+    ],
     ['/v1/key/decrypt/internal-secret2', { allowed: true, by: 'allow', pattern: '/v1/key/decrypt/*' }],
     ['/v1/status', { allowed: true, by: 'allow', pattern: '/v1/status' }],
     ['/v1/key/delete/app-key', { allowed: false, by: 'none' }],
