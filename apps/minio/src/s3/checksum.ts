@@ -108,6 +108,7 @@ class Crc64Nvme implements Checksummer {
 
 class HashChecksum implements Checksummer {
   private readonly hash: Hash;
+  private value: string | undefined;
   constructor(algorithm: string) {
     this.hash = createHash(algorithm);
   }
@@ -115,7 +116,8 @@ class HashChecksum implements Checksummer {
     this.hash.update(data);
   }
   digest(): string {
-    return this.hash.digest('base64');
+    this.value ??= this.hash.digest('base64');
+    return this.value;
   }
 }
 
