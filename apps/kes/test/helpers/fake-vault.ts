@@ -84,7 +84,7 @@ export class FakeVault {
     return { client_token: token, lease_duration: ttl, renewable: this.opts.renewable ?? true };
   }
 
-  #handle(req: http.IncomingMessage, res: http.ServerResponse, text: string): void {
+  #handle(req: http.IncomingMessage, res: http.ServerResponse, text: string): unknown {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     let body: unknown;
@@ -179,7 +179,7 @@ export class FakeVault {
     return this.#send(res, 405, { errors: ['unsupported operation'] });
   }
 
-  #list(res: http.ServerResponse, dir: string): void {
+  #list(res: http.ServerResponse, dir: string): unknown {
     const prefix = dir.endsWith('/') ? dir : `${dir}/`;
     const keys = [...this.data.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
     if (keys.length === 0) return this.#send(res, 404, { errors: [] });
