@@ -35,8 +35,8 @@ export interface VaultAclResult {
   /** The winning rule grants `sudo` (or the token is root). */
   readonly rootPrivs: boolean;
   /**
-   * The winning rule as Vault keys it (`kv/minio/` for `kv/minio/*` is shown as `kv/minio/*`;
-   * exact and segment patterns as written minus a leading `/`); absent when nothing matched.
+   * The winning pattern, minus a leading `/` (`kv/minio/*`, `secret/+/teamb`, `sys/seal`);
+   * absent when nothing matched.
    */
   readonly rule?: string;
   /** Capabilities of the winning rule (`["deny"]` when it denies, `[]` when nothing matched). */
