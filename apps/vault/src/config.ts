@@ -1,8 +1,8 @@
 // `vault server -config FILE`: JSON or HCL with one schema. Durations, sizes and booleans are
 // coerced once here; invalid values name the file and field; unknown keys are collected so the
 // server can log them once.
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
 
@@ -255,15 +255,65 @@ export async function parseConfigText(text: string, source: string): Promise<Ser
   return parseConfigObject(raw, source);
 }
 
-/** Reads and validates a config file. */
-export async function loadConfigFile(file: string): Promise<ServerConfig> {
+async function decodeFile(file: string): Promise<unknown> {
+  const source = basename(file);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     throw new ConfigError(
-      `${basename(file)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      `${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
     );
   }
-  return parseConfigText(text, basename(file));
+  if (source.endsWith('.json') || text.trimStart().startsWith('{')) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`${source}: invalid JSON: ${(err as Error).message}`);
+    }
+  }
+  const { parseHcl } = await import('@kms-chain/policy');
+  try {
+    return parseHcl(text);
+  } catch (err) {
+    throw new ConfigError(`${source}: invalid HCL: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Reads and validates one or more config files or directories (their `.hcl`/`.json` files,
+ * sorted). Later files override earlier keys; listeners accumulate, as Vault merges them.
+ */
+export async function loadConfigFiles(paths: readonly string[]): Promise<ServerConfig> {
+  const files: string[] = [];
+  for (const p of paths) {
+    let isDir = false;
+    try {
+      isDir = (await stat(p)).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (isDir) {
+      const names = (await readdir(p)).filter((n) => n.endsWith('.hcl') || n.endsWith('.json')).sort();
+      files.push(...names.map((n) => join(p, n)));
+    } else files.push(p);
+  }
+  if (files.length === 0) throw new ConfigError(`${paths.join(', ')}: no configuration files found`);
+  let merged: Record<string, unknown> = {};
+  const listeners: unknown[] = [];
+  for (const f of files) {
+    const raw = await decodeFile(f);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      throw new ConfigError(`${basename(f)}: expected an object`);
+    const obj = raw as Record<string, unknown>;
+    if (obj['listener'] !== undefined) listeners.push(obj['listener']);
+    merged = { ...merged, ...obj };
+  }
+  if (listeners.length) merged['listener'] = listeners;
+  return parseConfigObject(merged, files.map((f) => basename(f)).join(', '));
+}
+
+/** Reads and validates a config file. */
+export async function loadConfigFile(file: string): Promise<ServerConfig> {
+  return loadConfigFiles([file]);
 }

@@ -35,6 +35,8 @@ export interface CoreOptions {
   /** Seconds. */
   maxLeaseTtl: number;
   clusterName?: string;
+  /** Operational log lines (never secrets). */
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 /** Paths that additionally need `sudo` (spec §4.3). */
@@ -83,6 +85,10 @@ export class Core {
     const run = this.#lock.then(fn, fn);
     this.#lock = run.catch(() => undefined);
     return run;
+  }
+
+  #log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.options.log?.(level, message);
   }
 
   isSealed(): boolean {
@@ -136,6 +142,10 @@ export class Core {
         const keys = splitKey(kek, shares, threshold);
         zeroize(kek);
         this.#sealConfig = undefined;
+        this.#log(
+          'info',
+          `core: security barrier initialized: stored=1 shares=${shares} threshold=${threshold}`,
+        );
         return { keys, rootToken: entry.id };
       } finally {
         this.#preSeal();
@@ -174,6 +184,13 @@ export class Core {
           zeroize(rootKey);
         }
         await this.#postUnseal();
+        this.#log('info', 'core: vault is unsealed');
+      } catch (err) {
+        this.#log(
+          'error',
+          `core: unseal failed: ${err instanceof VaultError ? err.errors[0] : 'internal error'}`,
+        );
+        throw err;
       } finally {
         zeroize(kek);
       }
@@ -183,6 +200,7 @@ export class Core {
   /** PUT sys/seal (or shutdown): drop keys and every cache. */
   seal(): Promise<void> {
     return this.#serial(async () => {
+      if (!this.isSealed()) this.#log('info', 'core: vault is sealed');
       this.#preSeal();
     });
   }
@@ -362,7 +380,9 @@ export class Core {
       const exists = backend.existence ? await backend.existence(breq) : undefined;
       breq.operation = exists === undefined || exists ? 'update' : 'create';
     }
-    if (!(await this.isAllowed(entry, breq.operation, req.path))) throw permissionDenied();
+    // sys/internal/ui/mounts is open to every valid token, as in Vault (the CLI's kv needs it).
+    const isUiMounts = req.path.startsWith('sys/internal/ui/mounts/') && req.operation === 'read';
+    if (!isUiMounts && !(await this.isAllowed(entry, breq.operation, req.path))) throw permissionDenied();
     if (entry.numUses > 0) await this.tokens.use(entry.id);
     if (!backend) {
       if (req.path.startsWith('identity/')) throw new VaultError(404, ['unsupported path']);

@@ -30,6 +30,7 @@ export class SystemBackend implements Backend {
     if (p.startsWith('policy/')) return this.#policy(req, p.slice(7), true);
     if (p.startsWith('policies/acl/')) return this.#policy(req, p.slice(13), false);
     if (p === 'capabilities-self') return this.#capabilitiesSelf(req);
+    if (p.startsWith('internal/ui/mounts/')) return this.#uiMount(req, p.slice('internal/ui/mounts/'.length));
     if (p === 'key-status') {
       if (req.operation !== 'read') throw unsupported();
       return { data: this.#core.barrier.keyStatus() };
@@ -153,6 +154,40 @@ export class SystemBackend implements Backend {
       default:
         throw unsupported();
     }
+  }
+
+  /** Which mount serves a path (the CLI's `kv` uses this to find the KV version). */
+  #uiMount(req: BackendRequest, path: string): LogicalResponse {
+    if (req.operation !== 'read') throw unsupported();
+    const withSlash = path.endsWith('/') ? path : `${path}/`;
+    const m = [...this.#core.mounts]
+      .filter((e) => withSlash.startsWith(e.path))
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    if (!m)
+      throw badRequest(
+        `preflight capability check returned 403, please ensure client's policies grant access to path "${path}"`,
+      );
+    return {
+      data: {
+        path: m.path,
+        type: m.type,
+        description: m.description,
+        options: m.options,
+        config: {
+          default_lease_ttl: m.config.default_lease_ttl,
+          max_lease_ttl: m.config.max_lease_ttl,
+          force_no_cache: false,
+        },
+        local: m.local,
+        seal_wrap: m.seal_wrap,
+        external_entropy_access: false,
+        uuid: m.uuid,
+        accessor: m.accessor,
+        plugin_version: '',
+        running_plugin_version: '',
+        running_sha256: '',
+      },
+    };
   }
 
   async #capabilitiesSelf(req: BackendRequest): Promise<LogicalResponse> {

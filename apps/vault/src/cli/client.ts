@@ -1,0 +1,153 @@
+// The HTTP client the CLI uses: VAULT_ADDR, VAULT_TOKEN (else ~/.vault-token), VAULT_CACERT,
+// VAULT_SKIP_VERIFY, VAULT_TLS_SERVER_NAME, VAULT_NAMESPACE; sends X-Vault-Request like Go's api.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ApiResponse {
+  status: number;
+  /** Parsed JSON body, or undefined for empty/non-JSON bodies. */
+  json: Record<string, unknown> | undefined;
+  text: string;
+}
+
+/** A request that reached the server and got a status ≥ 400. */
+export class ApiError extends Error {
+  readonly method: string;
+  readonly url: string;
+  readonly response: ApiResponse;
+  constructor(method: string, url: string, response: ApiResponse) {
+    super(`Error making API request.`);
+    this.method = method;
+    this.url = url;
+    this.response = response;
+  }
+
+  get errors(): string[] | undefined {
+    const e = this.response.json?.['errors'];
+    return Array.isArray(e) ? e.map(String) : undefined;
+  }
+
+  /** Vault's multi-line rendering of the failure. */
+  render(namespace?: string): string {
+    const lines = ['Error making API request.', ''];
+    if (namespace) lines.push(`Namespace: ${namespace}`);
+    lines.push(`URL: ${this.method} ${this.url}`);
+    const errs = this.errors;
+    if (errs) {
+      lines.push(`Code: ${this.response.status}. Errors:`, '');
+      for (const e of errs) lines.push(`* ${e}`);
+    } else {
+      lines.push(`Code: ${this.response.status}. Raw Message:`, '', this.response.text);
+    }
+    return lines.join('\n');
+  }
+}
+
+/** The server could not be reached (Go's `Put "url": dial tcp …` shape). */
+export class TransportError extends Error {}
+
+export const tokenHelperPath = (): string => join(process.env['HOME'] ?? homedir(), '.vault-token');
+
+export function resolveToken(): string | undefined {
+  const env = process.env['VAULT_TOKEN'];
+  if (env) return env;
+  try {
+    const t = readFileSync(tokenHelperPath(), 'utf8').trim();
+    return t || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const truthy = (v: string | undefined) =>
+  v !== undefined && ['1', 'true', 't', 'yes'].includes(v.toLowerCase());
+
+export class VaultClient {
+  readonly addr: string;
+  token: string | undefined;
+  readonly namespace: string | undefined;
+  readonly #agent: http.Agent;
+
+  constructor() {
+    this.addr = (process.env['VAULT_ADDR'] || 'https://127.0.0.1:8200').replace(/\/+$/, '');
+    this.token = resolveToken();
+    this.namespace = process.env['VAULT_NAMESPACE'] || undefined;
+    const cacert = process.env['VAULT_CACERT'];
+    const servername = process.env['VAULT_TLS_SERVER_NAME'];
+    this.#agent = this.addr.startsWith('https:')
+      ? new https.Agent({
+          keepAlive: false,
+          rejectUnauthorized: !truthy(process.env['VAULT_SKIP_VERIFY']),
+          ...(cacert ? { ca: readFileSync(cacert) } : {}),
+          ...(servername ? { servername } : {}),
+        })
+      : new http.Agent({ keepAlive: false });
+  }
+
+  url(path: string, query?: Record<string, string>): string {
+    const q = query && Object.keys(query).length ? `?${new URLSearchParams(query).toString()}` : '';
+    return `${this.addr}/v1/${path.replace(/^\/+/, '')}${q}`;
+  }
+
+  /** Sends a request; resolves for any status < 400, rejects with ApiError or TransportError. */
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    query?: Record<string, string>,
+  ): Promise<ApiResponse> {
+    const res = await this.raw(method, path, body, query);
+    if (res.status >= 400) throw new ApiError(method, this.url(path, query), res);
+    return res;
+  }
+
+  raw(method: string, path: string, body?: unknown, query?: Record<string, string>): Promise<ApiResponse> {
+    const url = new URL(this.url(path, query));
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
+    if (this.token) headers['X-Vault-Token'] = this.token;
+    if (this.namespace) headers['X-Vault-Namespace'] = this.namespace;
+    if (payload) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { method, headers, agent: this.#agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: Record<string, unknown> | undefined;
+          try {
+            json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+      });
+      req.setTimeout(60_000, () => req.destroy(new Error('Client.Timeout exceeded while awaiting headers')));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const goMethod = method.charAt(0) + method.slice(1).toLowerCase();
+        const host = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+        const why =
+          err.code === 'ECONNREFUSED'
+            ? `dial tcp ${host}: connect: connection refused`
+            : err.code === 'ENOTFOUND'
+              ? `dial tcp: lookup ${url.hostname}: no such host`
+              : /certificate|self.signed|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(
+                    `${err.code} ${err.message}`,
+                  )
+                ? `tls: failed to verify certificate: ${err.message}`
+                : err.message;
+        reject(new TransportError(`${goMethod} "${url.toString()}": ${why}`));
+      });
+      req.end(payload);
+    });
+  }
+}

@@ -1,0 +1,164 @@
+// vault kv get|put|delete|list — resolves the mount's KV version through
+// sys/internal/ui/mounts/<path> and adds `data/` or `metadata/` for v2 mounts.
+import { flagStr, parseFlags, UsageError } from './args.js';
+import { ApiError, type ApiResponse, VaultClient } from './client.js';
+import { parseDataArgs } from './data-args.js';
+import { columns, goValue, kvTable, outputFormat, secretJson, secretTable } from './format.js';
+import { err, failed, out } from './io.js';
+
+interface MountInfo {
+  mount: string;
+  version: 1 | 2;
+}
+
+async function mountOf(client: VaultClient, path: string): Promise<MountInfo> {
+  const res = await client.request('GET', `sys/internal/ui/mounts/${path}`);
+  const data = (res.json?.['data'] ?? {}) as Record<string, unknown>;
+  const options = (data['options'] ?? {}) as Record<string, unknown>;
+  return { mount: String(data['path'] ?? ''), version: options['version'] === '2' ? 2 : 1 };
+}
+
+const insert = (info: MountInfo, path: string, part: string) =>
+  info.version === 2 ? `${info.mount}${part}/${path.slice(info.mount.length)}` : path;
+
+/** Vault's `padEqualSigns`: centre a header in `=` signs to the table width. */
+function header(title: string, width: number): string {
+  const eq = width - (title.length + 2);
+  if (eq <= 0) return title;
+  const left = Math.floor(eq / 2);
+  return `${'='.repeat(left)} ${title} ${'='.repeat(eq - left)}`;
+}
+
+function metadataBlock(path: string, meta: Record<string, unknown>): string {
+  const rows = Object.keys(meta)
+    .sort()
+    .map((k) => [k, goValue(meta[k])] as [string, string]);
+  const table = kvTable(rows);
+  const width = Math.max(...table.split('\n').map((l) => l.length));
+  return `${header('Secret Path', path.length)}\n${path}\n\n${header('Metadata', width)}\n${table}`;
+}
+
+export async function kv(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const client = new VaultClient();
+  const p = parseFlags(rest, { values: ['format', 'field', 'version', 'cas', 'mount'] });
+  const format = outputFormat(flagStr(p, 'format'));
+  const [rawPath, ...kvArgs] = p.args;
+  if (!sub || !['get', 'put', 'delete', 'list'].includes(sub)) {
+    err(
+      'Usage: vault kv <subcommand> [options] [args]\n\nSubcommands:\n    delete    Deletes versions in the KV store\n    get       Retrieves data from the KV store\n    list      List data or secrets\n    put       Sets or updates data in the KV store\n',
+    );
+    return 1;
+  }
+  if (!rawPath) throw new UsageError('Not enough arguments (expected 1, got 0)');
+  const path = `${flagStr(p, 'mount') ? `${flagStr(p, 'mount').replace(/\/+$/, '')}/` : ''}${rawPath.replace(/^\/+/, '')}`;
+  let info: MountInfo;
+  try {
+    info = await mountOf(client, path);
+  } catch (e) {
+    return failed(`Error determining if path ${path} is a KV v2 mount`, e);
+  }
+  try {
+    switch (sub) {
+      case 'get': {
+        const query: Record<string, string> = flagStr(p, 'version') ? { version: flagStr(p, 'version') } : {};
+        const apiPath = insert(info, path, 'data');
+        let res: ApiResponse;
+        try {
+          res = await client.request('GET', apiPath, undefined, query);
+        } catch (e) {
+          if (e instanceof ApiError && e.response.status === 404) {
+            err(`No value found at ${apiPath}`);
+            return 2;
+          }
+          throw e;
+        }
+        const secret = res.json ?? {};
+        const field = flagStr(p, 'field');
+        if (info.version === 1) {
+          if (field || format === 'json') {
+            const { printSecret } = await import('./rw.js');
+            return printSecret(secret, format, field);
+          }
+          out(secretTable(secret));
+          return 0;
+        }
+        const d = (secret['data'] ?? {}) as {
+          data?: Record<string, unknown>;
+          metadata?: Record<string, unknown>;
+        };
+        if (field) {
+          const v = d.data?.[field];
+          if (v === undefined) {
+            err(`Field "${field}" not present in secret`);
+            return 1;
+          }
+          process.stdout.write(typeof v === 'string' ? v : goValue(v));
+          return 0;
+        }
+        if (format === 'json') {
+          out(secretJson(secret));
+          return 0;
+        }
+        const data = d.data ?? {};
+        const rows = Object.keys(data)
+          .sort()
+          .map((k) => [k, goValue(data[k])] as [string, string]);
+        const table = kvTable(rows);
+        const width = Math.max(...table.split('\n').map((l) => l.length));
+        out(`${metadataBlock(apiPath, d.metadata ?? {})}\n\n${header('Data', width)}\n${table}`);
+        return 0;
+      }
+      case 'put': {
+        const data = await parseDataArgs(kvArgs);
+        if (Object.keys(data).length === 0) throw new UsageError('Must supply data');
+        const apiPath = insert(info, path, 'data');
+        const body =
+          info.version === 2
+            ? { data, options: flagStr(p, 'cas') ? { cas: Number(flagStr(p, 'cas')) } : {} }
+            : data;
+        const res = await client.request('PUT', apiPath, body);
+        if (info.version === 1 || !res.json) {
+          out(`Success! Data written to: ${apiPath}`);
+          return 0;
+        }
+        if (format === 'json') out(secretJson(res.json));
+        else out(metadataBlock(apiPath, (res.json['data'] ?? {}) as Record<string, unknown>));
+        return 0;
+      }
+      case 'delete': {
+        const apiPath = insert(info, path, 'data');
+        await client.request('DELETE', apiPath);
+        out(`Success! Data deleted (if it existed) at: ${apiPath}`);
+        return 0;
+      }
+      default: {
+        const apiPath = insert(info, path, 'metadata');
+        let res: ApiResponse;
+        try {
+          res = await client.request('GET', apiPath, undefined, { list: 'true' });
+        } catch (e) {
+          if (e instanceof ApiError && e.response.status === 404) {
+            err(`No value found at ${apiPath}`);
+            return 2;
+          }
+          throw e;
+        }
+        const keys = ((res.json?.['data'] as { keys?: string[] })?.keys ?? []) as string[];
+        if (format === 'json') out(JSON.stringify(keys, null, 2));
+        else out(columns([['Keys'], ['----'], ...keys.map((k) => [k])]));
+        return 0;
+      }
+    }
+  } catch (e) {
+    const doing =
+      sub === 'get'
+        ? `Error reading ${path}`
+        : sub === 'put'
+          ? `Error writing data to ${path}`
+          : sub === 'delete'
+            ? `Error deleting ${path}`
+            : `Error listing ${path}`;
+    return failed(doing, e);
+  }
+}

@@ -1,0 +1,237 @@
+// vault operator init | unseal | seal
+import { createInterface } from 'node:readline';
+import { flagBool, flagInt, flagStr, parseFlags, UsageError } from './args.js';
+import { VaultClient } from './client.js';
+import { columns, kvTable, outputFormat, wrap } from './format.js';
+import { err, failed, out } from './io.js';
+
+export const operatorUsage = `Usage: vault operator <subcommand> [options] [args]
+
+  This command groups subcommands for operators interacting with Vault.
+
+Subcommands:
+    init      Initializes a server
+    seal      Seals the Vault server
+    unseal    Unseals the Vault server
+`;
+
+export async function operator(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'init':
+      return init(rest);
+    case 'unseal':
+      return unseal(rest);
+    case 'seal':
+      return seal(rest);
+    default:
+      err(operatorUsage);
+      return 1;
+  }
+}
+
+async function init(args: string[]): Promise<number> {
+  const p = parseFlags(args, {
+    values: ['key-shares', 'key-threshold', 'format', 'root-token-pgp-key', 'pgp-keys'],
+    bools: ['status'],
+    aliases: {
+      n: 'key-shares',
+      t: 'key-threshold',
+      'secret-shares': 'key-shares',
+      'secret-threshold': 'key-threshold',
+    },
+  });
+  if (p.args.length) throw new UsageError(`Too many arguments (expected 0, got ${p.args.length})`);
+  const format = outputFormat(flagStr(p, 'format'));
+  const client = new VaultClient();
+  if (flagBool(p, 'status')) {
+    try {
+      const res = await client.request('GET', 'sys/init');
+      if (res.json?.['initialized']) {
+        out('Vault is initialized');
+        return 0;
+      }
+      out('Vault is not initialized');
+      return 2;
+    } catch (e) {
+      return failed('Error checking init status', e);
+    }
+  }
+  const shares = flagInt(p, 'key-shares', 5);
+  const threshold = flagInt(p, 'key-threshold', 3);
+  let res: Record<string, unknown>;
+  try {
+    res = (
+      await client.request('PUT', 'sys/init', {
+        secret_shares: shares,
+        secret_threshold: threshold,
+        pgp_keys: null,
+        recovery_shares: 0,
+        recovery_threshold: 0,
+        recovery_pgp_keys: null,
+        root_token_pgp_key: '',
+        stored_shares: 0,
+      })
+    ).json!;
+  } catch (e) {
+    return failed('Error initializing', e);
+  }
+  const b64 = (res['keys_base64'] as string[]) ?? [];
+  const hex = (res['keys'] as string[]) ?? [];
+  if (format === 'json') {
+    out(
+      JSON.stringify(
+        {
+          unseal_keys_b64: b64,
+          unseal_keys_hex: hex,
+          unseal_shares: shares,
+          unseal_threshold: threshold,
+          recovery_keys_b64: [],
+          recovery_keys_hex: [],
+          recovery_keys_shares: 0,
+          recovery_keys_threshold: 0,
+          root_token: res['root_token'],
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  const lines = b64.map((k, i) => `Unseal Key ${i + 1}: ${k}`);
+  lines.push('', `Initial Root Token: ${res['root_token']}`, '');
+  lines.push(
+    wrap(
+      `Vault initialized with ${shares} key shares and a key threshold of ${threshold}. Please securely distribute the key shares printed above. When the Vault is re-sealed, restarted, or stopped, you must supply at least ${threshold} of these keys to unseal it before it can start servicing requests.`,
+    ),
+    '',
+    wrap(
+      `Vault does not store the generated root key. Without at least ${threshold} keys to reconstruct the root key, Vault will remain permanently sealed!`,
+    ),
+    '',
+    wrap(
+      'It is possible to generate new unseal keys, provided you have a quorum of existing unseal keys shares. See "vault operator rekey" for more information.',
+    ),
+  );
+  out(lines.join('\n'));
+  return 0;
+}
+
+/** Reads a key without echo when stdin is a TTY, else one line of stdin. */
+async function promptKey(): Promise<string> {
+  process.stdout.write('Unseal Key (will be hidden): ');
+  const stdin = process.stdin;
+  if (stdin.isTTY) {
+    return new Promise((resolve) => {
+      let value = '';
+      stdin.setRawMode(true);
+      stdin.resume();
+      const onData = (buf: Buffer) => {
+        for (const ch of buf.toString('utf8')) {
+          if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+            stdin.setRawMode(false);
+            stdin.pause();
+            stdin.off('data', onData);
+            process.stdout.write('\n');
+            resolve(value);
+            return;
+          }
+          if (ch === '\u0003') process.exit(130);
+          if (ch === '\u007f') value = value.slice(0, -1);
+          else value += ch;
+        }
+      };
+      stdin.on('data', onData);
+    });
+  }
+  const rl = createInterface({ input: stdin });
+  const line = await new Promise<string>((resolve) => {
+    let got = false;
+    rl.once('line', (l) => {
+      got = true;
+      resolve(l);
+      rl.close();
+    });
+    rl.once('close', () => {
+      if (!got) resolve('');
+    });
+  });
+  process.stdout.write('\n');
+  return line.trim();
+}
+
+/** The seal-status table shared by `operator unseal` and `status`. */
+export function sealStatusTable(s: Record<string, unknown>, haEnabled: boolean): string {
+  const rows: Array<[string, string]> = [
+    ['Seal Type', String(s['type'] ?? 'shamir')],
+    ['Initialized', String(s['initialized'])],
+    ['Sealed', String(s['sealed'])],
+    ['Total Shares', String(s['n'])],
+    ['Threshold', String(s['t'])],
+  ];
+  if (s['sealed']) {
+    rows.push(['Unseal Progress', `${s['progress']}/${s['t']}`]);
+    rows.push(['Unseal Nonce', String(s['nonce'] ?? '')]);
+  }
+  rows.push(['Version', String(s['version'] ?? '')]);
+  rows.push(['Build Date', String(s['build_date'] ?? '')]);
+  rows.push(['Storage Type', String(s['storage_type'] ?? '')]);
+  if (!s['sealed']) {
+    if (s['cluster_name']) rows.push(['Cluster Name', String(s['cluster_name'])]);
+    if (s['cluster_id']) rows.push(['Cluster ID', String(s['cluster_id'])]);
+  }
+  rows.push(['HA Enabled', String(haEnabled)]);
+  return kvTable(rows);
+}
+
+export async function leaderHa(client: VaultClient): Promise<boolean> {
+  try {
+    const res = await client.raw('GET', 'sys/leader');
+    return res.status === 200 && res.json?.['ha_enabled'] === true;
+  } catch {
+    return false;
+  }
+}
+
+async function unseal(args: string[]): Promise<number> {
+  const p = parseFlags(args, { bools: ['reset', 'migrate'], values: ['format'] });
+  if (p.args.length > 1) throw new UsageError(`Too many arguments (expected 0-1, got ${p.args.length})`);
+  const format = outputFormat(flagStr(p, 'format'));
+  const client = new VaultClient();
+  let body: Record<string, unknown>;
+  if (flagBool(p, 'reset')) body = { reset: true };
+  else {
+    const key = p.args[0] ?? (await promptKey());
+    if (!key) {
+      err('Error unsealing: missing unseal key');
+      return 1;
+    }
+    body = { key };
+  }
+  let status: Record<string, unknown>;
+  try {
+    status = (await client.request('PUT', 'sys/unseal', body)).json!;
+  } catch (e) {
+    return failed('Error unsealing', e);
+  }
+  if (format === 'json') {
+    out(JSON.stringify(status, null, 2));
+    return 0;
+  }
+  out(sealStatusTable(status, await leaderHa(client)));
+  return 0;
+}
+
+async function seal(args: string[]): Promise<number> {
+  const p = parseFlags(args, {});
+  if (p.args.length) throw new UsageError(`Too many arguments (expected 0, got ${p.args.length})`);
+  try {
+    await new VaultClient().request('PUT', 'sys/seal');
+  } catch (e) {
+    return failed('Error sealing', e);
+  }
+  out('Success! Vault is sealed.');
+  return 0;
+}
+
+export { columns };

@@ -1,0 +1,264 @@
+// vault server -config FILE|DIR [...] | -dev
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type tls from 'node:tls';
+import { type ListenerConfig, loadConfigFiles, type ServerConfig } from '../config.js';
+import { Core } from '../core.js';
+import { goDurationString } from '../duration.js';
+import { type Listener, listen } from '../http/listen.js';
+import { buildServer } from '../http/server.js';
+import { lockMemory } from '../mlock.js';
+import { FileStorage } from '../storage/file.js';
+import { InmemStorage } from '../storage/inmem.js';
+import type { Storage } from '../storage/storage.js';
+import { BUILD_DATE, VAULT_VERSION } from '../version.js';
+import { flagBool, flagStr, parseFlags, UsageError } from './args.js';
+import { tokenHelperPath } from './client.js';
+import { err, out } from './io.js';
+
+const LEVELS: Record<string, string> = { info: '[INFO] ', warn: '[WARN] ', error: '[ERROR]' };
+
+function log(level: 'info' | 'warn' | 'error', message: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${LEVELS[level]} ${message}\n`);
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const idx = address.lastIndexOf(':');
+  const host = address.slice(0, idx).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { host, port: Number(address.slice(idx + 1)) };
+}
+
+function banner(config: ServerConfig, mlock: { supported: boolean; enabled: boolean }): string {
+  const first = config.listeners[0]!;
+  const { host, port } = splitAddress(first.address);
+  const scheme = first.tlsDisable ? 'http' : 'https';
+  const advertisedHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const apiAddr = config.apiAddr || `${scheme}://${advertisedHost}:${port}`;
+  const clusterAddr = config.clusterAddr || `https://${advertisedHost}:${port + 1}`;
+  const entries: Array<[string, string]> = [
+    ['Api Address', apiAddr],
+    ['Cgo', 'disabled'],
+    ['Cluster Address', clusterAddr],
+  ];
+  config.listeners.forEach((l, i) => {
+    const lp = splitAddress(l.address);
+    entries.push([
+      `Listener ${i + 1}`,
+      `tcp (addr: "${l.address}", cluster address: "${lp.host}:${lp.port + 1}", max_request_duration: "${goDurationString(l.maxRequestDuration)}", max_request_size: "${l.maxRequestSize}", tls: "${l.tlsDisable ? 'disabled' : 'enabled'}")`,
+    ]);
+  });
+  entries.push(
+    ['Log Level', config.logLevel],
+    ['Mlock', `supported: ${mlock.supported}, enabled: ${mlock.enabled}`],
+    ['Recovery Mode', 'false'],
+    ['Storage', config.storage.type],
+    ['Version', `Vault v${VAULT_VERSION}, built ${BUILD_DATE}`],
+  );
+  const width = Math.max(...entries.map(([k]) => k.length));
+  return [
+    '==> Vault server configuration:',
+    '',
+    ...entries.map(([k, v]) => `${k.padStart(width)}: ${v}`),
+    '',
+    '==> Vault server started! Log data will stream in below:',
+    '',
+  ].join('\n');
+}
+
+async function tlsOptions(
+  l: ListenerConfig,
+): Promise<{ cert: Buffer; key: Buffer; minVersion: tls.SecureVersion; maxVersion?: tls.SecureVersion }> {
+  const read = async (file: string, field: string) => {
+    try {
+      return await readFile(resolve(file));
+    } catch (e) {
+      throw new Error(
+        `Error initializing listener of type tcp: error loading TLS cert: open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message} (${field})`,
+      );
+    }
+  };
+  return {
+    cert: await read(l.tlsCertFile!, 'tls_cert_file'),
+    key: await read(l.tlsKeyFile!, 'tls_key_file'),
+    minVersion: l.tlsMinVersion,
+    ...(l.tlsMaxVersion ? { maxVersion: l.tlsMaxVersion } : {}),
+  };
+}
+
+export async function server(args: string[]): Promise<number> {
+  const p = parseFlags(args, {
+    multi: ['config'],
+    values: ['dev-root-token-id', 'dev-listen-address', 'log-level'],
+    bools: ['dev', 'dev-no-store-token'],
+  });
+  if (p.args.length) throw new UsageError(`Too many arguments (expected 0, got ${p.args.length})`);
+  const dev = flagBool(p, 'dev');
+  const configs = p.multi.get('config') ?? [];
+  if (!dev && configs.length === 0) {
+    err(
+      'No configuration files found. Please provide configurations with the\n-config flag. If you are supplying the path to a directory, please\nensure the directory contains files with the .hcl or .json extension.',
+    );
+    return 1;
+  }
+  let config: ServerConfig;
+  if (dev) {
+    config = {
+      storage: { type: 'inmem', options: {} },
+      listeners: [
+        {
+          address: flagStr(
+            p,
+            'dev-listen-address',
+            process.env['VAULT_DEV_LISTEN_ADDRESS'] || '127.0.0.1:8200',
+          ),
+          tlsDisable: true,
+          tlsMinVersion: 'TLSv1.2',
+          maxRequestSize: 33554432,
+          maxRequestDuration: 90,
+        },
+      ],
+      apiAddr: '',
+      clusterAddr: '',
+      defaultLeaseTtl: 768 * 3600,
+      maxLeaseTtl: 768 * 3600,
+      disableMlock: true,
+      ui: true,
+      clusterName: '',
+      logLevel: 'info',
+      ignoredKeys: [],
+    };
+  } else {
+    try {
+      config = await loadConfigFiles(configs);
+    } catch (e) {
+      err(`Error loading configuration from ${configs.join(', ')}: ${(e as Error).message}`);
+      return 1;
+    }
+  }
+  if (flagStr(p, 'log-level')) config.logLevel = flagStr(p, 'log-level');
+
+  const mlock = { supported: false, enabled: false };
+  if (!config.disableMlock) {
+    const r = lockMemory();
+    mlock.supported = r.supported;
+    mlock.enabled = r.locked;
+    if (r.supported && !r.locked) {
+      err(`Error initializing core: Failed to lock memory: ${r.error}
+
+This usually means that the mlock syscall is not available.
+Vault uses mlock to prevent memory from being swapped to
+disk. This requires root privileges as well as a machine
+that supports mlock. Please enable mlock on your system or
+disable Vault from using it. To disable Vault from using it,
+set the \`disable_mlock\` configuration option in your configuration
+file, or give the executable the capability: setcap cap_ipc_lock=+ep`);
+      return 1;
+    }
+  }
+
+  let storage: Storage;
+  if (config.storage.type === 'file')
+    storage = new FileStorage(resolve(String(config.storage.options['path'])));
+  else storage = new InmemStorage();
+  const core = new Core({
+    storage,
+    defaultLeaseTtl: config.defaultLeaseTtl,
+    maxLeaseTtl: config.maxLeaseTtl,
+    clusterName: config.clusterName,
+    log,
+  });
+
+  const listeners: Listener[] = [];
+  const apps: Array<ReturnType<typeof buildServer>> = [];
+  try {
+    for (const l of config.listeners) {
+      const app = buildServer({
+        core,
+        maxRequestSize: l.maxRequestSize,
+        maxRequestDuration: l.maxRequestDuration,
+        tls: !l.tlsDisable,
+      });
+      apps.push(app);
+      const { host, port } = splitAddress(l.address);
+      listeners.push(
+        await listen(app, { host, port, ...(l.tlsDisable ? {} : { tls: await tlsOptions(l) }) }),
+      );
+    }
+  } catch (e) {
+    for (const l of listeners) await l.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    err(
+      code === 'EADDRINUSE'
+        ? `Error initializing listener of type tcp: listen tcp ${(e as { address?: string }).address}:${(e as { port?: number }).port}: bind: address already in use`
+        : (e as Error).message,
+    );
+    return 1;
+  }
+
+  out(banner(config, mlock));
+  if (!config.disableMlock && !mlock.supported)
+    log(
+      'warn',
+      'core: mlock is not supported by this Node.js build; memory may be swapped (see apps/vault/README.md)',
+    );
+  for (const k of config.ignoredKeys) log('warn', `config: unsupported key ignored: key=${k}`);
+
+  if (dev) {
+    const { keys, rootToken } = await core.init(1, 1);
+    await core.unseal(keys[0]!.toString('base64'), false);
+    let token = rootToken;
+    const wanted = flagStr(p, 'dev-root-token-id', process.env['VAULT_DEV_ROOT_TOKEN_ID'] ?? '');
+    if (wanted) {
+      const entry = await core.tokens.lookup(rootToken);
+      await core.tokens.create({
+        policies: ['root'],
+        path: 'auth/token/root',
+        displayName: 'root',
+        orphan: true,
+        id: wanted,
+      });
+      if (entry) await core.tokens.revoke(entry);
+      token = wanted;
+    }
+    await core.handle({
+      operation: 'update',
+      path: 'sys/mounts/secret',
+      data: { type: 'kv', options: { version: '2' }, description: 'key/value secret storage' },
+      token,
+      clientAddr: '127.0.0.1',
+    });
+    if (!flagBool(p, 'dev-no-store-token')) await writeFile(tokenHelperPath(), token, { mode: 0o600 });
+    const addr = config.listeners[0]!.address;
+    out(`WARNING! dev mode is enabled! In this mode, Vault runs entirely in-memory
+and starts unsealed with a single unseal key. The root token is already
+authenticated to the CLI, so you can immediately begin using Vault.
+
+You may need to set the following environment variables:
+
+    $ export VAULT_ADDR='http://${addr}'
+
+The unseal key and root token are displayed below in case you want to
+seal/unseal the Vault or re-authenticate.
+
+Unseal Key: ${keys[0]!.toString('base64')}
+Root Token: ${token}
+
+Development mode should NOT be used in production installations!
+`);
+    for (const k of keys) k.fill(0);
+  }
+
+  return new Promise<number>((done) => {
+    const stop = async () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      out('==> Vault shutdown triggered');
+      for (const l of listeners) await l.close();
+      for (const a of apps) await a.close();
+      await core.seal();
+      done(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
