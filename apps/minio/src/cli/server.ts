@@ -1,9 +1,9 @@
 // `minio server DIR [--address :9000] [--certs-dir DIR]`: serves DIR over HTTP, or HTTPS when the certs
 // directory holds public.crt and private.key (as MinIO does), until SIGINT/SIGTERM.
-import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadCertsDir, type TlsFiles } from '../config/certs.js';
 import { ConfigError, loadEnvConfig, parseAddress } from '../config/env.js';
 import { buildServer } from '../server.js';
 
@@ -43,9 +43,11 @@ export async function runServer(args: string[]): Promise<number> {
   }
   let address: ReturnType<typeof parseAddress>;
   let env: ReturnType<typeof loadEnvConfig>;
+  let tls: TlsFiles | undefined;
   try {
     address = parseAddress(parsed.values.address ?? ':9000');
     env = loadEnvConfig(process.env);
+    tls = loadCertsDir(parsed.values['certs-dir'] ?? join(homedir(), '.minio', 'certs'));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Error: ${err.message}\n`);
@@ -54,13 +56,6 @@ export async function runServer(args: string[]): Promise<number> {
     throw err;
   }
   const dataDir = resolve(parsed.positionals[0]!);
-  const certsDir = parsed.values['certs-dir'] ?? join(homedir(), '.minio', 'certs');
-  const certFile = join(certsDir, 'public.crt');
-  const keyFile = join(certsDir, 'private.key');
-  const tls =
-    existsSync(certFile) && existsSync(keyFile)
-      ? { cert: readFileSync(certFile), key: readFileSync(keyFile) }
-      : undefined;
 
   const app = buildServer({ ...env, dataDir, tls, logger: true });
   await app.listen({ host: address.host === '' ? '::' : address.host, port: address.port });
