@@ -1,0 +1,188 @@
+// Two real `kes server` processes (the built bin) sharing one keystore: a Vault-protocol server
+// and a directory. Uses the compiled dist/ — built here first, as `npm install` would.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FakeVault } from './helpers/fake-vault.js';
+import { b64, KesTestClient } from './helpers/http.js';
+import { makePki, type TestPki } from './helpers/pki.js';
+
+const appDir = join(import.meta.dirname, '..');
+const bin = join(appDir, 'bin', 'kes.js');
+let pki: TestPki;
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: appDir, stdio: 'pipe' });
+  pki = await makePki();
+  dir = await mkdtemp(join(tmpdir(), 'kes-procs-'));
+  await writeFile(join(dir, 'kes.key'), pki.server.keyPem, { mode: 0o600 });
+  await writeFile(join(dir, 'kes.crt'), pki.server.certPem);
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+interface Proc {
+  child: ChildProcess;
+  client: KesTestClient;
+  stderr: () => string;
+  stop(): Promise<number | null>;
+}
+
+async function startProcess(config: string, env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+  const file = join(dir, `kes-${children.length}.yaml`);
+  await writeFile(file, config);
+  const child = spawn(process.execPath, [bin, 'server', `--config=${file}`], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  await vi.waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`kes exited ${child.exitCode}: ${err}`);
+      if (!/Endpoint\s+https:\/\/\S+/.test(out)) throw new Error('not up yet');
+    },
+    { timeout: 20_000, interval: 50 },
+  );
+  const endpoint = /Endpoint\s+https:\/\/(\S+)/.exec(out)![1]!;
+  const client = new KesTestClient(`https://${endpoint}`, pki.ca.certPem);
+  return {
+    child,
+    client,
+    stderr: () => err,
+    stop: async () => {
+      client.close();
+      if (child.exitCode !== null) return child.exitCode;
+      const done = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      return done;
+    },
+  };
+}
+
+const yaml = (keystore: string, extra = ''): string => `version: v1
+address: 127.0.0.1:0
+admin:
+  identity: ${pki.admin.identity}
+tls:
+  key: ${join(dir, 'kes.key')}
+  cert: ${join(dir, 'kes.crt')}
+cache:
+  expiry:
+    any: 5m
+    unused: 5m
+    offline: 1h
+policy:
+  minio:
+    allow:
+      - /v1/key/create/minio-*
+      - /v1/key/generate/minio-*
+      - /v1/key/decrypt/minio-*
+    identities:
+      - ${pki.minio.identity}
+log:
+  error: on
+${extra}keystore:
+${keystore}`;
+
+describe('two KES processes', () => {
+  it('share one Vault: keys cross over, outages are served from cache, recovery needs no restart', async () => {
+    const vault = new FakeVault({ roleId: 'kes-role', secretId: 's3cr3t' });
+    await vault.start();
+    try {
+      const store = `  vault:
+    endpoint: ${vault.url}
+    engine: kv
+    prefix: minio
+    approle:
+      id: \${KES_APPROLE_ID}
+      secret: \${KES_APPROLE_SECRET}
+      retry: 100ms
+    status:
+      ping: 100ms
+`;
+      const env = { KES_APPROLE_ID: 'kes-role', KES_APPROLE_SECRET: 's3cr3t' };
+      const a = await startProcess(yaml(store), env);
+      const b = await startProcess(yaml(store), env);
+      const minio = pki.minio;
+      expect((await a.client.post('/v1/key/create/minio-key-1', undefined, minio)).status).toBe(200);
+      expect(vault.entry('kv/minio/minio-key-1')).toBeDefined();
+      const ctx = b64('{"bucket":"bucket/object.txt"}');
+      const gen = (await a.client.post('/v1/key/generate/minio-key-1', { context: ctx }, minio)).json();
+      const dec = await b.client.post(
+        '/v1/key/decrypt/minio-key-1',
+        { ciphertext: gen.ciphertext, context: ctx },
+        minio,
+      );
+      expect(dec.json()).toEqual({ plaintext: gen.plaintext });
+      expect((await b.client.post('/v1/key/create/minio-key-2', undefined, minio)).status).toBe(200);
+
+      await vault.stop();
+      // minio-key-1 is cached on both; minio-key-2 only exists in Vault for A.
+      expect(
+        (
+          await a.client.post(
+            '/v1/key/decrypt/minio-key-1',
+            { ciphertext: gen.ciphertext, context: ctx },
+            minio,
+          )
+        ).status,
+      ).toBe(200);
+      expect((await b.client.post('/v1/key/generate/minio-key-1', { context: ctx }, minio)).status).toBe(200);
+      const miss = await a.client.post('/v1/key/generate/minio-key-2', { context: ctx }, minio);
+      expect([miss.status, miss.json()]).toEqual([502, { message: 'failed to read key' }]);
+
+      await vault.start();
+      await vi.waitFor(async () => {
+        expect((await a.client.post('/v1/key/generate/minio-key-2', { context: ctx }, minio)).status).toBe(
+          200,
+        );
+      }, 10_000);
+      expect(await a.stop()).toBe(0);
+      expect(await b.stop()).toBe(0);
+      expect(a.stderr()).not.toContain('s3cr3t');
+    } finally {
+      await vault.stop();
+    }
+  });
+
+  it('share one fs keystore', async () => {
+    const store = `  fs:
+    path: ${join(dir, 'keys')}
+`;
+    const a = await startProcess(yaml(store));
+    const b = await startProcess(yaml(store));
+    try {
+      await a.client.post('/v1/key/create/minio-fs', undefined, pki.minio);
+      const gen = (await a.client.post('/v1/key/generate/minio-fs', {}, pki.minio)).json();
+      expect(
+        (await b.client.post('/v1/key/decrypt/minio-fs', { ciphertext: gen.ciphertext }, pki.minio)).json(),
+      ).toEqual({
+        plaintext: gen.plaintext,
+      });
+      const dup = await b.client.post('/v1/key/create/minio-fs', undefined, pki.minio);
+      expect([dup.status, dup.json()]).toEqual([400, { message: 'key already exists' }]);
+      const denied = await b.client.post('/v1/key/create/my-key-1', undefined, pki.minio);
+      expect([denied.status, denied.json()]).toEqual([
+        403,
+        { message: 'not authorized: insufficient permissions' },
+      ]);
+    } finally {
+      expect(await a.stop()).toBe(0);
+      expect(await b.stop()).toBe(0);
+    }
+  });
+});
