@@ -76,6 +76,15 @@ export class KeyCache {
     return { hits: this.#hits, misses: this.#misses };
   }
 
+  /** The cached key, or undefined on a miss (which `get` then resolves). */
+  peek(name: string): KesKey | undefined {
+    const e = this.#entries.get(name);
+    if (!e) return undefined;
+    e.used = true;
+    this.#hits++;
+    return e.key;
+  }
+
   /** The key from the cache or the keystore; errors of `Keystore.get` and KeyFormatError pass through. */
   get(name: string, signal?: AbortSignal): Promise<KesKey> {
     const e = this.#entries.get(name);

@@ -66,10 +66,20 @@ export function pipeline(route: Route, state: ServerState) {
     }
     let identity: string | undefined;
     let status = 200;
-    const timer = route.timeoutMs > 0 ? new AbortController() : undefined;
-    const timeout = timer
-      ? setTimeout(() => timer.abort(new Error('request deadline exceeded')), route.timeoutMs)
-      : undefined;
+    // The deadline's timer is armed only when a handler asks for the signal (keystore calls); the
+    // cache-hit path never does, which keeps a timer per request off the hot path.
+    let timer: AbortController | undefined;
+    let timeout: NodeJS.Timeout | undefined;
+    const signal = (): AbortSignal => {
+      if (!timer) {
+        timer = new AbortController();
+        if (route.timeoutMs > 0) {
+          const t = timer;
+          timeout = setTimeout(() => t.abort(new Error('request deadline exceeded')), route.timeoutMs);
+        }
+      }
+      return timer.signal;
+    };
     state.metrics.active.inc();
     try {
       if (!methods.includes(req.method)) {
@@ -85,7 +95,9 @@ export function pipeline(route: Route, state: ServerState) {
         resource: prefixLen < 0 ? '' : path.length >= prefixLen ? path.slice(prefixLen) : '',
         identity,
         body,
-        signal: timer?.signal ?? new AbortController().signal,
+        get signal() {
+          return signal();
+        },
         state,
       };
       const result = await route.handler(ctx);

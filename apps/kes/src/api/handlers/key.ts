@@ -36,6 +36,8 @@ function keystoreFailure(ctx: RequestContext, op: keyof typeof errKeystore, err:
 
 /** Loads a key through the cache; 404 when absent, 502 when the keystore fails. */
 export async function loadKey(ctx: RequestContext, name: string): Promise<KesKey> {
+  const cached = ctx.state.cache.peek(name);
+  if (cached) return cached;
   try {
     return await ctx.state.cache.get(name, ctx.signal);
   } catch (err) {
