@@ -1,13 +1,5 @@
 // The `vault` command: a table of subcommands, one module each (cli/*).
 import { UsageError } from './cli/args.js';
-import { kv } from './cli/kv.js';
-import { login, token } from './cli/login.js';
-import { auth, secrets } from './cli/mounts.js';
-import { operator } from './cli/operator.js';
-import { policy } from './cli/policy.js';
-import { del, list, read, write } from './cli/rw.js';
-import { server } from './cli/server.js';
-import { status } from './cli/status.js';
 
 const usage = `Usage: vault <command> [args]
 
@@ -31,20 +23,23 @@ Other commands:
     token       Interact with tokens
 `;
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  server,
-  operator,
-  status,
-  secrets,
-  auth,
-  policy,
-  read,
-  write,
-  list,
-  delete: del,
-  login,
-  token,
-  kv,
+type Command = (args: string[]) => Promise<number>;
+
+// Loaded on demand: a client command should not pay for the server's imports.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  server: async () => (await import('./cli/server.js')).server,
+  operator: async () => (await import('./cli/operator.js')).operator,
+  status: async () => (await import('./cli/status.js')).status,
+  secrets: async () => (await import('./cli/mounts.js')).secrets,
+  auth: async () => (await import('./cli/mounts.js')).auth,
+  policy: async () => (await import('./cli/policy.js')).policy,
+  read: async () => (await import('./cli/rw.js')).read,
+  write: async () => (await import('./cli/rw.js')).write,
+  list: async () => (await import('./cli/rw.js')).list,
+  delete: async () => (await import('./cli/rw.js')).del,
+  login: async () => (await import('./cli/login.js')).login,
+  token: async () => (await import('./cli/login.js')).token,
+  kv: async () => (await import('./cli/kv.js')).kv,
 };
 
 /** Runs the `vault` command line and resolves to the process exit code. */
@@ -59,13 +54,13 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(`Vault v${VAULT_VERSION}, built ${BUILD_DATE} (kms-chain)\n`);
     return 0;
   }
-  const cmd = COMMANDS[name];
-  if (!cmd) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(usage);
     return 127;
   }
   try {
-    return await cmd(rest);
+    return await (await load())(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`${e.message}\n`);

@@ -9,8 +9,9 @@ export const err = (s: string): void => {
 
 /** Prints a failed request as Vault does (`Error <doing>: …`) and returns exit code 2. */
 export function failed(doing: string, e: unknown, namespace?: string): number {
-  if (e instanceof ApiError) err(`${doing}: ${e.render(namespace)}`);
-  else if (e instanceof TransportError) err(`${doing}: ${e.message}`);
+  // Vault's UI.Error always appends a newline, even after the multierror's own blank lines.
+  if (e instanceof ApiError) process.stderr.write(`${doing}: ${e.render(namespace)}\n`);
+  else if (e instanceof TransportError) process.stderr.write(`${doing}: ${e.message}\n`);
   else throw e;
   return 2;
 }
