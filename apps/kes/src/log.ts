@@ -67,6 +67,11 @@ export class Logs {
     this.errors.emit({ message });
   }
 
+  /** True when an audit event would go anywhere (a target or a `/v1/log/audit` stream). */
+  get isAuditing(): boolean {
+    return this.#auditOut.length > 0 || this.audit.size > 0;
+  }
+
   /** Records an audit event. */
   record(e: AuditEvent): void {
     this.auditCount++;

@@ -47,6 +47,36 @@ function readPem(path: string, what: string): string {
   }
 }
 
+function buildPolicies(config: ServerConfig): Pick<ServerState, 'policyOf' | 'policies'> {
+  const policyOf = new Map<string, { name: string; policy: KesPolicy }>();
+  const policies = new Map<string, { allow: string[]; deny: string[] }>();
+  for (const p of config.policies) {
+    const policy = new KesPolicy(p.name, { allow: p.allow, deny: p.deny }, config.policyMatch);
+    policies.set(p.name, { allow: p.allow, deny: p.deny });
+    for (const id of p.identities) policyOf.set(id, { name: p.name, policy });
+  }
+  return { policyOf, policies };
+}
+
+/**
+ * Applies a re-read config's policies, identities, admin and error spelling (SIGHUP). The keystore,
+ * cache, TLS and address stay as started: changing those needs a restart (documented in README).
+ * Throws (and changes nothing) when a policy pattern is invalid.
+ */
+export function reloadPolicies(app: KesServer, next: ServerConfig): void {
+  const built = buildPolicies(next);
+  const state = app.kes;
+  state.policyOf = built.policyOf;
+  state.policies = built.policies;
+  state.config = {
+    ...state.config,
+    admin: next.admin,
+    policies: next.policies,
+    policyMatch: next.policyMatch,
+    errors: next.errors,
+  };
+}
+
 /** Builds the KES server: keystore, cache, policies, logs, metrics and the route table. */
 export async function buildServer(config: ServerConfig, opts: BuildOptions = {}): Promise<KesServer> {
   const logs =
@@ -71,13 +101,7 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
   });
   const startedAt = Date.now();
   const metrics = new Metrics(logs, startedAt);
-  const policyOf = new Map<string, { name: string; policy: KesPolicy }>();
-  const policies = new Map<string, { allow: string[]; deny: string[] }>();
-  for (const p of config.policies) {
-    const policy = new KesPolicy(p.name, { allow: p.allow, deny: p.deny }, config.policyMatch);
-    policies.set(p.name, { allow: p.allow, deny: p.deny });
-    for (const id of p.identities) policyOf.set(id, { name: p.name, policy });
-  }
+  const { policyOf, policies } = buildPolicies(config);
   const routes = routeTable(config.timeouts);
   const state: ServerState = {
     config,

@@ -123,7 +123,7 @@ export function pipeline(route: Route, state: ServerState) {
       state.metrics.active.dec();
       const seconds = (performance.now() - started) / 1000;
       state.metrics.observe(status, seconds);
-      if (route.audit) {
+      if (route.audit && state.logs.isAuditing) {
         state.logs.record({
           time: new Date().toISOString(),
           request: { ip: req.ip, path, identity: identity ?? '' },

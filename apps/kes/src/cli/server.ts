@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { normalizeAdmin } from '../config/toml.js';
 import type { ServerConfig } from '../config/types.js';
 import { MemKeystore } from '../keystore/mem/index.js';
-import { type BuildOptions, buildServer } from '../server.js';
+import { type BuildOptions, buildServer, reloadPolicies } from '../server.js';
 import { CliError, parse, UsageError } from './args.js';
 import type { Io } from './io.js';
 
@@ -170,12 +170,26 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
       ].join('\n'),
     );
   }
+  // SIGHUP re-reads the config file and applies its policies, identities and admin (spec §4.3).
+  const reload = (): void => {
+    if (!values.config) return;
+    loadConfig(values.config, io.env).then(
+      (next) => {
+        if (values.root !== undefined) next.admin = normalizeAdmin(values.root);
+        reloadPolicies(app, next);
+        app.kes.logs.error('kes: configuration reloaded (policies, identities, admin)');
+      },
+      (err: Error) => app.kes.logs.error(`kes: failed to reload configuration: ${err.message}`),
+    );
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     signal?.addEventListener('abort', stop, { once: true });
   });
+  process.off('SIGHUP', reload);
   await app.close();
   return 0;
 }
