@@ -1,8 +1,9 @@
 // Bad input gets the S3 error and status, the server keeps serving, and nothing stray is left on disk.
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -14,16 +15,18 @@ import { collect, sdkClient, stagingFiles, startServer, type TestServer } from '
 import { errorCode, send, sha256, signHeaders } from './raw-http.js';
 
 let srv: TestServer;
-let parentBefore: string[];
+let parent: string;
 const bucket = 'bad';
 
 beforeAll(async () => {
-  srv = await startServer();
-  parentBefore = await readdir(dirname(srv.dir));
+  // The data directory sits alone in its own parent, so anything written beside it is an escape.
+  parent = await mkdtemp(join(tmpdir(), 'minio-escape-'));
+  srv = await startServer({ dataDir: join(parent, 'data') });
   await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
 afterAll(async () => {
   await srv.close();
+  await rm(parent, { recursive: true, force: true });
 });
 
 async function expectStillServing(): Promise<void> {
@@ -244,7 +247,7 @@ describe('keys and names', () => {
   });
 
   it('left nothing outside the data directory', async () => {
-    expect(await readdir(dirname(srv.dir))).toEqual(parentBefore);
+    expect(await readdir(parent)).toEqual(['data']);
     await expectStillServing();
   });
 

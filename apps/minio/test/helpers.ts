@@ -20,13 +20,13 @@ export interface TestServer {
 
 /** Starts a server on an ephemeral loopback port. */
 export async function startServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'minio-test-'));
+  const dir = overrides.dataDir ?? (await mkdtemp(join(tmpdir(), 'minio-test-')));
   const app = buildServer({
-    dataDir: dir,
     credentials: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
     region: 'us-east-1',
     domains: ['localhost'],
     ...overrides,
+    dataDir: dir,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

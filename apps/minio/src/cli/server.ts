@@ -26,6 +26,9 @@ ENVIRONMENT VARIABLES:
 
 /** Runs the server subcommand; resolves to the exit code once the server has stopped. */
 export async function runServer(args: string[]): Promise<number> {
+  // Every body write, fsync and rename goes through libuv's pool; its default of 4 threads serialises
+  // the fsyncs of concurrent uploads. Must be set before the pool's first use.
+  process.env.UV_THREADPOOL_SIZE ??= '32';
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(args);

@@ -1,6 +1,7 @@
 // Object operations: PutObject, GetObject, HeadObject, DeleteObject, CopyObject, DeleteObjects.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { type FsStore, INLINE_MAX, type PartSource } from '../storage/fs-store.js';
 import { checkObjectKey } from '../storage/keys.js';
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
 import { checksumHeader } from './checksum.js';
@@ -22,7 +23,42 @@ import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xm
 export const MAX_SINGLE_PUT = 5 * 1024 * 1024 * 1024;
 const MAX_DELETE_BODY = 2 * 1024 * 1024;
 
-/** putObject: streams the body to staging, verifies it, then commits. */
+/** A body received for commit: inline bytes for small objects, else a staged file. */
+export interface ReceivedBody {
+  source: PartSource;
+  size: number;
+  /** Removes the staged file if it was not committed. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Receives a body of `expectedSize` bytes (undefined when unknown): bodies that are known to be small are
+ * kept in memory for inline storage (bounded by INLINE_MAX), all others stream to the staging area.
+ */
+export async function receiveBody(
+  store: FsStore,
+  chunks: AsyncIterable<Buffer>,
+  expectedSize: number | undefined,
+): Promise<ReceivedBody> {
+  if (expectedSize !== undefined && expectedSize <= INLINE_MAX) {
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of chunks) {
+      size += chunk.length;
+      if (size > INLINE_MAX) throw new S3Error('IncompleteBody');
+      parts.push(chunk);
+    }
+    return { source: { data: Buffer.concat(parts, size) }, size, discard: async () => {} };
+  }
+  const staged = await store.stage(chunks);
+  return {
+    source: { source: staged.path, move: true },
+    size: staged.size,
+    discard: () => store.discard(staged),
+  };
+}
+
+/** putObject: streams the body to staging (or memory when small), verifies it, then commits. */
 export async function putObject(ctx: S3Context): Promise<void> {
   const bucket = ctx.bucketName;
   const key = ctx.objectKey;
@@ -30,7 +66,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
   const props = propertiesFromHeaders(ctx.req.headers);
   await ctx.store.assertBucket(bucket);
   const payload = ctx.payload(MAX_SINGLE_PUT);
-  const staged = await ctx.store.stage(payload.chunks());
+  const body = await receiveBody(ctx.store, payload.chunks(), payload.declaredLength);
   try {
     const result = payload.finish();
     const etag = result.md5.toString('hex');
@@ -42,11 +78,10 @@ export async function putObject(ctx: S3Context): Promise<void> {
         {
           number: 1,
           size: result.size,
-          storedSize: staged.size,
+          storedSize: body.size,
           etag,
           checksum: result.checksum,
-          source: staged.path,
-          move: true,
+          ...body.source,
         },
       ],
       etag,
@@ -56,7 +91,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
     if (result.checksum) headers[checksumHeader(result.checksum.algorithm)] = result.checksum.value;
     ctx.sendEmpty(200, headers);
   } finally {
-    await ctx.store.discard(staged);
+    await body.discard();
   }
 }
 
@@ -215,12 +250,14 @@ export async function copyObject(ctx: S3Context): Promise<void> {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const body = await ctx.store.openRead(source.bucket, src, 0, src.size - 1);
-  const tap = md5Tap(src.size === 0 ? emptyChunks() : (body as AsyncIterable<Buffer>));
-  if (src.size === 0) body.destroy();
-  const staged = await ctx.store.stage(tap.chunks);
+  const tap = md5Tap(
+    src.size === 0
+      ? emptyChunks()
+      : ((await ctx.store.openRead(source.bucket, src, 0, src.size - 1)) as AsyncIterable<Buffer>),
+  );
+  const received = await receiveBody(ctx.store, tap.chunks, src.size);
   try {
-    if (staged.size !== src.size)
+    if (received.size !== src.size)
       throw new S3Error('InternalError', 'The copy source changed size while copying.');
     const etag = tap.digest();
     const checksum = src.parts.length === 1 ? src.checksum : undefined;
@@ -228,17 +265,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
       bucket,
       key,
       props,
-      [
-        {
-          number: 1,
-          size: staged.size,
-          storedSize: staged.size,
-          etag,
-          checksum,
-          source: staged.path,
-          move: true,
-        },
-      ],
+      [{ number: 1, size: received.size, storedSize: received.size, etag, checksum, ...received.source }],
       etag,
       checksum,
     );
@@ -249,7 +276,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
       ]),
     );
   } finally {
-    await ctx.store.discard(staged);
+    await received.discard();
   }
 }
 

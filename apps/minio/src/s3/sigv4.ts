@@ -46,13 +46,15 @@ const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256'
 
 /** Percent-encodes per SigV4: everything but A-Z a-z 0-9 - _ . ~ (and '/' when `keepSlash`). */
 export function uriEncode(text: string, keepSlash: boolean): string {
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const ch = String.fromCharCode(byte);
-    if (/[A-Za-z0-9\-_.~]/.test(ch) || (keepSlash && ch === '/')) out += ch;
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  // encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) unescaped; SigV4 escapes ! * ' ( ) too.
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(text);
+  } catch {
+    throw new S3Error('InvalidArgument', 'The request contains an invalid UTF-16 string.');
   }
-  return out;
+  const out = encoded.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return keepSlash ? out.replace(/%2F/g, '/') : out;
 }
 
 /** decodeURIComponent that reports malformed escapes as an S3 error instead of throwing URIError. */

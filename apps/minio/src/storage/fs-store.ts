@@ -13,7 +13,7 @@
 // version's data files removed. A crash before the rename leaves unreferenced files that no read can
 // see and that the next commit of the same key sweeps; a crash after it leaves the new object whole.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { constants, createReadStream, type ReadStream } from 'node:fs';
+import { close as closeFd, constants, createReadStream, open as openFd } from 'node:fs';
 import {
   type FileHandle,
   link,
@@ -29,6 +29,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { S3Error } from '../s3/errors.js';
 import type { ChecksumValue } from '../s3/payload.js';
 import { compareKeys } from './keys.js';
@@ -47,6 +48,8 @@ const READ_CHUNK = 256 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{16,128}$/;
 const DATA_FILE = /^[0-9a-f-]{36}\.\d{1,5}$/;
 const PART_FILE = /^part\.\d{1,5}\.[0-9a-f-]{36}$/;
+const openFdAsync = promisify(openFd);
+const closeFdAsync = promisify(closeFd);
 
 /** A body written to the staging area, not yet visible. */
 export interface StagedFile {
@@ -71,6 +74,17 @@ export interface ListPage {
   /** The last key or common prefix returned, for the next marker. */
   last: string | undefined;
 }
+
+/** Where a committed part's bytes come from. */
+export type PartSource =
+  | { source: string; move: boolean }
+  | {
+      /** Small bodies kept inline in the metadata file. */
+      data: Buffer;
+    };
+
+/** Objects up to this size are stored inline in meta.json. */
+export const INLINE_MAX = 16 * 1024;
 
 /** A part chosen for CompleteMultipartUpload. */
 export interface CompletePart {
@@ -185,6 +199,8 @@ export class FsStore {
   private readonly bucketMetaDir: string;
   private readonly multipartDir: string;
   private readonly indexes = new Map<string, Promise<BucketIndex>>();
+  /** Buckets seen to exist; this process owns the directory, so only deleteBucket removes entries. */
+  private readonly knownBuckets = new Set<string>();
   private readonly locks = new KeyedMutex();
 
   constructor(readonly root: string) {
@@ -230,9 +246,13 @@ export class FsStore {
 
   /** Throws NoSuchBucket unless the bucket exists. */
   async assertBucket(bucket: string): Promise<void> {
+    if (this.knownBuckets.has(bucket)) return;
     try {
       const s = await stat(this.bucketDir(bucket));
-      if (s.isDirectory()) return;
+      if (s.isDirectory()) {
+        this.knownBuckets.add(bucket);
+        return;
+      }
     } catch (err) {
       if (!isNodeError(err, 'ENOENT')) throw err;
     }
@@ -261,6 +281,7 @@ export class FsStore {
     await this.assertBucket(bucket);
     const index = await this.index(bucket);
     if (index.entries.size > 0) throw new S3Error('BucketNotEmpty', undefined, { bucket });
+    this.knownBuckets.delete(bucket);
     await rm(this.bucketDir(bucket), { recursive: true, force: true });
     this.indexes.delete(bucket);
     await rm(join(this.multipartDir, bucket), { recursive: true, force: true });
@@ -347,7 +368,7 @@ export class FsStore {
     bucket: string,
     key: string,
     props: ObjectProperties,
-    parts: Array<Omit<PartLayout, 'file'> & { source: string; move: boolean }>,
+    parts: Array<Omit<PartLayout, 'file' | 'inline'> & PartSource>,
     etag: string,
     checksum: ChecksumValue | undefined,
   ): Promise<ObjectMeta> {
@@ -369,11 +390,23 @@ export class FsStore {
       const dataId = randomUUID();
       const layout: PartLayout[] = [];
       for (const part of parts) {
+        const { number, size, storedSize, etag, checksum } = part;
+        if ('data' in part) {
+          layout.push({
+            number,
+            size,
+            storedSize,
+            etag,
+            checksum,
+            file: '',
+            inline: part.data.toString('base64'),
+          });
+          continue;
+        }
         const file = `${dataId}.${part.number}`;
         if (part.move) await rename(part.source, join(dir, file));
         else await link(part.source, join(dir, file));
-        const { source: _s, move: _m, ...rest } = part;
-        layout.push({ ...rest, file });
+        layout.push({ number, size, storedSize, etag, checksum, file });
       }
       const meta: ObjectMeta = {
         format: 1,
@@ -388,7 +421,7 @@ export class FsStore {
       await writeFileAtomic(dir, 'meta.json', this.tmpDir, JSON.stringify(meta));
       index.entries.set(key, summaryOf(meta));
       index.sorted = null;
-      await this.sweep(dir, new Set(layout.map((p) => p.file)));
+      await this.sweep(dir, new Set(layout.map((p) => p.file).filter((f) => f !== '')));
       return meta;
     });
   }
@@ -433,41 +466,39 @@ export class FsStore {
       }
       offset += part.storedSize;
     }
-    const handles: FileHandle[] = [];
+    // Plain descriptors with callback reads: measurably faster than FileHandle streams for large GETs.
+    const fds: number[] = [];
     try {
       for (const span of spans) {
+        if (span.part.inline !== undefined) {
+          fds.push(-1);
+          continue;
+        }
         if (!DATA_FILE.test(span.part.file))
           throw new Error(`corrupt metadata of ${meta.key}: bad part file name`);
-        handles.push(await open(join(dir, span.part.file), 'r'));
+        fds.push(await openFdAsync(join(dir, span.part.file), 'r'));
       }
     } catch (err) {
-      await Promise.all(handles.map((h) => h.close().catch(() => {})));
+      await Promise.all(fds.filter((fd) => fd >= 0).map((fd) => closeFdAsync(fd).catch(() => {})));
       if (isNodeError(err, 'ENOENT')) throw new S3Error('NoSuchKey', undefined, { bucket, key: meta.key });
       throw err;
     }
-    if (spans.length === 1) {
-      return handles[0]!.createReadStream({
-        start: spans[0]!.from,
-        end: spans[0]!.to,
-        highWaterMark: READ_CHUNK,
-      });
-    }
+    const streamOf = (i: number): Readable => {
+      const { part, from, to } = spans[i]!;
+      if (part.inline !== undefined)
+        return Readable.from([Buffer.from(part.inline, 'base64').subarray(from, to + 1)]);
+      return createReadStream('', { fd: fds[i]!, start: from, end: to, highWaterMark: READ_CHUNK });
+    };
+    if (spans.length === 1) return streamOf(0);
     async function* concat(): AsyncGenerator<Buffer> {
       let i = 0;
       try {
         for (; i < spans.length; i++) {
-          const span = spans[i]!;
-          const stream: ReadStream = createReadStream('', {
-            fd: handles[i]!,
-            start: span.from,
-            end: span.to,
-            highWaterMark: READ_CHUNK,
-          });
-          for await (const chunk of stream) yield chunk as Buffer;
+          for await (const chunk of streamOf(i)) yield chunk as Buffer;
         }
       } finally {
-        // Streams close their own handle when read to the end; close the ones never reached.
-        for (let j = i + 1; j < handles.length; j++) await handles[j]!.close().catch(() => {});
+        // Each stream closes its own descriptor; close the ones never reached.
+        for (let j = i + 1; j < fds.length; j++) if (fds[j]! >= 0) closeFd(fds[j]!, () => {});
       }
     }
     return Readable.from(concat(), { objectMode: false, highWaterMark: READ_CHUNK });
