@@ -36,71 +36,88 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('Cache-Control', 'no-store');
-    if (opts.tls) reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    return payload;
+  const extraHeaders: Record<string, string> = { 'Cache-Control': 'no-store' };
+  if (opts.tls) extraHeaders['Strict-Transport-Security'] = 'max-age=31536000; includeSubDomains';
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(extraHeaders);
+    done();
   });
 
+  // The handler sends and returns nothing: a returned value would be sent a second time.
   app.setErrorHandler((err, _req, reply) => {
     const code = (err as { code?: string }).code;
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return send(reply, 413, { errors: ['http: request body too large'] });
-    if ((err as { statusCode?: number }).statusCode === 400 && !(err instanceof VaultError))
-      return send(reply, 400, { errors: [`failed to parse JSON input: ${(err as Error).message}`] });
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      send(reply, 413, { errors: ['http: request body too large'] });
+      return;
+    }
+    if ((err as { statusCode?: number }).statusCode === 400 && !(err instanceof VaultError)) {
+      send(reply, 400, { errors: [`failed to parse JSON input: ${(err as Error).message}`] });
+      return;
+    }
     const { status, body } = toErrorResponse(err);
-    return send(reply, status, body);
+    send(reply, status, body);
   });
-  app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: [] }));
+  app.setNotFoundHandler((_req, reply) => {
+    send(reply, 404, { errors: [] });
+  });
 
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
     url: '/v1/*',
+    // Handlers send and return nothing, so fastify never sends a second (re-serialised) reply.
     handler: async (req, reply) => {
-      const url = new URL(req.url, 'http://x');
-      let path: string;
-      try {
-        path = decodeURIComponent(url.pathname.slice(4));
-      } catch {
-        throw badRequest('invalid request path');
-      }
-      const query = Object.fromEntries(url.searchParams.entries());
-      const method = req.method.toUpperCase();
-      const bare = path.replace(/\/$/, '');
-      if (UNAUTH_SYS.has(bare)) return handleSys(core, opts, bare, method, query, req, reply);
-      let operation: Operation;
-      let data: Record<string, unknown>;
-      if (method === 'GET' || method === 'LIST') {
-        const listParam = query['list'];
-        const isList = method === 'LIST' || listParam === 'true' || listParam === '1';
-        operation = isList ? 'list' : 'read';
-        delete query['list'];
-        data = query;
-        if (isList && !path.endsWith('/')) path = `${path}/`;
-      } else if (method === 'PUT' || method === 'POST') {
-        operation = 'update';
-        data = parseBody(req.body);
-      } else if (method === 'DELETE') {
-        operation = 'delete';
-        data = { ...query, ...parseBody(req.body) };
-      } else if (method === 'PATCH') {
-        operation = 'patch';
-        data = parseBody(req.body);
-      } else {
-        return send(reply, 405, { errors: [] });
-      }
-      const res = await core.handle({
-        operation,
-        path,
-        data,
-        token: tokenOf(req),
-        clientAddr: req.socket.remoteAddress ?? '',
-        contentType: (req.headers['content-type'] ?? '').split(';')[0]?.trim(),
-      });
-      return respond(reply, res);
+      await serve(req, reply);
     },
   });
   return app;
+
+  async function serve(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const url = new URL(req.url, 'http://x');
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname.slice(4));
+    } catch {
+      throw badRequest('invalid request path');
+    }
+    const query = Object.fromEntries(url.searchParams.entries());
+    const method = req.method.toUpperCase();
+    const bare = path.replace(/\/$/, '');
+    if (UNAUTH_SYS.has(bare)) {
+      await handleSys(core, opts, bare, method, query, req, reply);
+      return;
+    }
+    let operation: Operation;
+    let data: Record<string, unknown>;
+    if (method === 'GET' || method === 'LIST') {
+      const listParam = query['list'];
+      const isList = method === 'LIST' || listParam === 'true' || listParam === '1';
+      operation = isList ? 'list' : 'read';
+      delete query['list'];
+      data = query;
+      if (isList && !path.endsWith('/')) path = `${path}/`;
+    } else if (method === 'PUT' || method === 'POST') {
+      operation = 'update';
+      data = parseBody(req.body);
+    } else if (method === 'DELETE') {
+      operation = 'delete';
+      data = { ...query, ...parseBody(req.body) };
+    } else if (method === 'PATCH') {
+      operation = 'patch';
+      data = parseBody(req.body);
+    } else {
+      send(reply, 405, { errors: [] });
+      return;
+    }
+    const res = await core.handle({
+      operation,
+      path,
+      data,
+      token: tokenOf(req),
+      clientAddr: req.socket.remoteAddress ?? '',
+      contentType: (req.headers['content-type'] ?? '').split(';')[0]?.trim(),
+    });
+    respond(reply, res);
+  }
 }
 
 function tokenOf(req: FastifyRequest): string | undefined {
@@ -130,10 +147,12 @@ export function parseBody(body: unknown): Record<string, unknown> {
 }
 
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  // A Buffer payload keeps the Content-Type exactly `application/json` (hvac 0.11 compares the
+  // header for equality; fastify appends `; charset=utf-8` to string payloads).
   return reply
     .code(status)
     .header('Content-Type', JSON_TYPE)
-    .send(body === undefined ? '' : JSON.stringify(body));
+    .send(Buffer.from(body === undefined ? '' : JSON.stringify(body)));
 }
 
 function respond(reply: FastifyReply, res: LogicalResponse | null): FastifyReply {
