@@ -44,6 +44,7 @@ import type {
 
 const SYS = '.minio.sys';
 const WRITE_BATCH = 1024 * 1024;
+const BACKGROUND_SYNC = 8 * 1024 * 1024;
 const READ_CHUNK = 256 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{16,128}$/;
 const DATA_FILE = /^[0-9a-f-]{36}\.\d{1,5}$/;
@@ -174,6 +175,10 @@ async function writeChunks(fh: FileHandle, chunks: AsyncIterable<Buffer>): Promi
       bytesWritten += r.bytesWritten;
     }
   };
+  // Flushing to disk in the background while the body still arrives overlaps disk and network time;
+  // the caller's final datasync then only waits for the tail.
+  let syncing: Promise<void> | null = null;
+  let unsynced = 0;
   for await (const chunk of chunks) {
     batch.push(chunk);
     batchBytes += chunk.length;
@@ -183,12 +188,22 @@ async function writeChunks(fh: FileHandle, chunks: AsyncIterable<Buffer>): Promi
       // Surface a write error at the next await instead of as an unhandled rejection.
       inFlight.catch(() => {});
       position += batchBytes;
+      unsynced += batchBytes;
       batch = [];
       batchBytes = 0;
+      if (unsynced >= BACKGROUND_SYNC && !syncing) {
+        unsynced = 0;
+        const started: Promise<void> = inFlight.then(() => fh.datasync());
+        syncing = started.finally(() => {
+          syncing = null;
+        });
+        syncing.catch(() => {});
+      }
     }
   }
   if (inFlight) await inFlight;
   if (batchBytes > 0) await flush(batch, batchBytes, position);
+  if (syncing) await syncing;
   return position + batchBytes;
 }
 
