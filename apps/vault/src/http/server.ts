@@ -72,14 +72,19 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
   return app;
 
   async function serve(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const url = new URL(req.url, 'http://x');
+    // The raw request target, not WHATWG URL parsing: that would resolve `..` and `%2e%2e`
+    // segments silently, and traversal must be refused, not rewritten.
+    const qIdx = req.url.indexOf('?');
+    const rawPath = qIdx === -1 ? req.url : req.url.slice(0, qIdx);
     let path: string;
     try {
-      path = decodeURIComponent(url.pathname.slice(4));
+      path = decodeURIComponent(rawPath.slice(4));
     } catch {
       throw badRequest('invalid request path');
     }
-    const query = Object.fromEntries(url.searchParams.entries());
+    const query = Object.fromEntries(
+      new URLSearchParams(qIdx === -1 ? '' : req.url.slice(qIdx + 1)).entries(),
+    );
     const method = req.method.toUpperCase();
     const bare = path.replace(/\/$/, '');
     if (UNAUTH_SYS.has(bare)) {

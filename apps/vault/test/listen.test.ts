@@ -1,0 +1,139 @@
+// Real listeners: the LIST verb (which Node's parser refuses on its own), TLS ≥ 1.2 with HSTS,
+// and raw request targets with traversal that an HTTP client would otherwise normalise.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Listener, listen, rewriteListVerb } from '../src/http/listen.js';
+import { buildServer } from '../src/http/server.js';
+import { type Harness, harness, initAndUnseal } from './helpers.js';
+
+let h: Harness;
+let listener: Listener | undefined;
+afterEach(async () => {
+  await listener?.close();
+  listener = undefined;
+  await h?.close();
+});
+
+function raw(
+  port: number,
+  method: string,
+  path: string,
+  token: string,
+  body?: string,
+  secure?: boolean,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  const mod = secure ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { 'x-vault-token': token },
+        rejectUnauthorized: false,
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => {
+          data += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body: data, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('rewriteListVerb', () => {
+  it.each([
+    ['LIST /v1/kv HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /v1/kv?list=true HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['LIST /v1/kv?a=1 HTTP/1.1\r\n\r\n', 'GET /v1/kv?a=1&list=true HTTP/1.1\r\n\r\n'],
+    ['GET /v1/kv HTTP/1.1\r\n\r\n', 'GET /v1/kv HTTP/1.1\r\n\r\n'],
+    ['LISTEN', 'LISTEN'],
+    ['{"LIST /x HTTP/1.1"}', '{"LIST /x HTTP/1.1"}'],
+  ])('%j → %j', (input, output) => {
+    expect(rewriteListVerb(Buffer.from(input)).toString()).toBe(output);
+  });
+});
+
+describe('listeners', () => {
+  it('serves the LIST verb over keep-alive and refuses traversal in raw request targets', async () => {
+    h = await harness({ inmem: true });
+    const { root } = await initAndUnseal(h, 1, 1);
+    await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);
+    await h.call('PUT', 'kv/dir/a', { v: '1' }, root);
+    listener = await listen(buildServer({ core: h.core }), { host: '127.0.0.1', port: 0 });
+    const port = listener.address.port;
+    const list = await raw(port, 'LIST', '/v1/kv/dir', root);
+    expect(list.status).toBe(200);
+    expect(JSON.parse(list.body).data.keys).toEqual(['a']);
+    for (const p of ['/v1/kv/dir/../x', '/v1/kv/%2e%2e/x', '/v1/kv/./x']) {
+      const res = await raw(port, 'PUT', p, root, '{"a":"b"}');
+      expect(res.status, p).toBe(400);
+      expect(JSON.parse(res.body).errors[0]).toMatch(/^invalid path/);
+    }
+    expect(JSON.parse((await raw(port, 'LIST', '/v1/kv/', root)).body).data.keys).toEqual(['dir/']);
+  });
+
+  it('TLS listener: TLS 1.2+ only, HSTS header, LIST works through TLS', async () => {
+    h = await harness({ inmem: true });
+    const gen = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        join(h.dir, 'k.pem'),
+        '-out',
+        join(h.dir, 'c.pem'),
+        '-subj',
+        '/CN=localhost',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(gen.status, gen.stderr).toBe(0);
+    const { root } = await initAndUnseal(h, 1, 1);
+    listener = await listen(buildServer({ core: h.core, tls: true }), {
+      host: '127.0.0.1',
+      port: 0,
+      tls: {
+        cert: readFileSync(join(h.dir, 'c.pem')),
+        key: readFileSync(join(h.dir, 'k.pem')),
+        minVersion: 'TLSv1.2',
+      },
+    });
+    const port = listener.address.port;
+    const res = await raw(port, 'LIST', '/v1/sys/policies/acl', root, undefined, true);
+    expect(JSON.parse(res.body).data.keys).toEqual(['default', 'root']);
+    expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    const old = await new Promise<string>((resolve) => {
+      const s = tls.connect({
+        host: '127.0.0.1',
+        port,
+        maxVersion: 'TLSv1.1',
+        minVersion: 'TLSv1',
+        rejectUnauthorized: false,
+      });
+      s.on('secureConnect', () => {
+        resolve('connected');
+        s.destroy();
+      });
+      s.on('error', () => resolve('refused'));
+    });
+    expect(old).toBe('refused');
+  });
+});
