@@ -107,6 +107,8 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     }
     if (!err.context.resource) err.context.resource = req.raw.url?.split('?')[0];
     reply.code(err.status).headers(err.headers);
+    // A refused upload's unread body would otherwise be read and discarded to keep the connection.
+    if (!req.raw.complete) reply.header('connection', 'close');
     if (err.status === 304) return reply.send();
     return reply.header('content-type', 'application/xml').send(renderError(err, req.id));
   });

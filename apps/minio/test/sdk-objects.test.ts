@@ -155,6 +155,24 @@ describe('conditional GET and HEAD', () => {
   });
 });
 
+describe('response overrides', () => {
+  it('applies response-* query parameters to the response headers', async () => {
+    const out = await srv.s3.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: 'src',
+        ResponseContentType: 'application/x-override',
+        ResponseContentDisposition: 'attachment; filename="x.bin"',
+        ResponseCacheControl: 'max-age=5',
+      }),
+    );
+    expect(out.ContentType).toBe('application/x-override');
+    expect(out.ContentDisposition).toBe('attachment; filename="x.bin"');
+    expect(out.CacheControl).toBe('max-age=5');
+    await collect(out.Body as AsyncIterable<Uint8Array>);
+  });
+});
+
 describe('Range', () => {
   it.each([
     ['bytes=0-4', '01234', 'bytes 0-4/20'],
