@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collect, startServer, stagingFiles, type TestServer } from './helpers.js';
+import { collect, stagingFiles, startServer, type TestServer } from './helpers.js';
 
 const parent = await mkdtemp(join(tmpdir(), 'minio-crash-'));
 const dataDir = join(parent, 'data');
@@ -73,7 +73,9 @@ describe('concurrent overwrite', () => {
     const versions = [randomBytes(300 * 1024), randomBytes(300 * 1024), randomBytes(300 * 1024)];
     const md5s = new Set(versions.map((v) => createHash('md5').update(v).digest('hex')));
     await srv.s3.send(new PutObjectCommand({ Bucket: 'crash', Key: 'hot', Body: versions[0] }));
-    const writes = versions.map((Body) => srv.s3.send(new PutObjectCommand({ Bucket: 'crash', Key: 'hot', Body })));
+    const writes = versions.map((Body) =>
+      srv.s3.send(new PutObjectCommand({ Bucket: 'crash', Key: 'hot', Body })),
+    );
     const reads = Array.from({ length: 12 }, () => read(srv, 'hot'));
     await Promise.all(writes);
     for (const data of await Promise.all(reads)) {

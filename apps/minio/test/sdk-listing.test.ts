@@ -111,6 +111,19 @@ describe('ListObjects (v1)', () => {
 });
 
 describe('DeleteObjects', () => {
+  it('round-trips keys with control characters through listing and delete XML', async () => {
+    const Key = 'ctl/cr\rlf\ntab\t&<>';
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }));
+    const listed = await srv.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'ctl/' }));
+    expect(listed.Contents?.map((c) => c.Key)).toEqual([Key]);
+    const out = await srv.s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key }] } }),
+    );
+    expect(out.Deleted?.map((d) => d.Key)).toEqual([Key]);
+    const after = await srv.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'ctl/' }));
+    expect(after.KeyCount).toBe(0);
+  });
+
   it('deletes many keys, reporting each, and is quiet on request', async () => {
     await Promise.all(
       ['d/1', 'd/2', 'd/3'].map((Key) =>

@@ -48,7 +48,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   processEntities: true,
-  htmlEntities: false,
+  // Decodes numeric character references (&#xD; in keys); named ones beyond XML's five are refused first.
+  htmlEntities: true,
   isArray: (name) => name === 'Part' || name === 'Object',
 });
 
@@ -61,7 +62,12 @@ export type XmlNode = string | { [name: string]: XmlNode | XmlNode[] | undefined
  */
 export function parseRequestXml(body: Buffer, rootName: string): Record<string, XmlNode | XmlNode[]> {
   const text = body.toString('utf8');
-  if (text.trim() === '' || /<!DOCTYPE/i.test(text) || XMLValidator.validate(text) !== true) {
+  if (
+    text.trim() === '' ||
+    /<!DOCTYPE/i.test(text) ||
+    /&(?!(?:amp|lt|gt|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});)/.test(text) ||
+    XMLValidator.validate(text) !== true
+  ) {
     throw new S3Error('MalformedXML');
   }
   let tree: Record<string, unknown>;
