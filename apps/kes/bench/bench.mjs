@@ -68,8 +68,13 @@ keystore:
 ${vaultBlock}`,
 );
 
-function startProcess(args) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+// KES_BENCH_PROFILE=DIR writes a CPU profile of the KES process there (node --cpu-prof).
+function startProcess(args, profile = false) {
+  const flags =
+    profile && process.env.KES_BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KES_BENCH_PROFILE}`]
+      : [];
+  const child = spawn(process.execPath, [...flags, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -81,11 +86,10 @@ function startProcess(args) {
   });
 }
 
-const kes = await startProcess([
-  join(here, '..', 'bin', 'kes.js'),
-  'server',
-  `--config=${join(dir, 'kes.yaml')}`,
-]);
+const kes = await startProcess(
+  [join(here, '..', 'bin', 'kes.js'), 'server', `--config=${join(dir, 'kes.yaml')}`],
+  true,
+);
 const ref = await startProcess([
   join(here, 'reference-server.mjs'),
   join(dir, 'server.crt'),
@@ -209,9 +213,13 @@ console.log(
   }),
 );
 
-for (const p of [kes, ref]) {
-  p.child.removeAllListeners('exit');
-  p.child.kill('SIGTERM');
-}
+await Promise.all(
+  [kes, ref].map((p) => {
+    p.child.removeAllListeners('exit');
+    const exited = new Promise((r) => p.child.once('exit', r));
+    p.child.kill('SIGTERM');
+    return exited;
+  }),
+);
 await vault?.close();
 await rm(dir, { recursive: true, force: true });
