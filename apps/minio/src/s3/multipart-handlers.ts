@@ -1,7 +1,7 @@
 // Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, ListParts, ListMultipartUploads,
 // CompleteMultipartUpload, AbortMultipartUpload.
 import { createHash } from 'node:crypto';
-import { checkObjectKey } from '../storage/keys.js';
+import { checkObjectKey, compareKeys } from '../storage/keys.js';
 import type { UploadedPart } from '../storage/types.js';
 import {
   type ChecksumAlgorithm,
@@ -187,7 +187,7 @@ export async function listMultipartUploads(ctx: S3Context): Promise<void> {
   const uploads = (await ctx.store.listUploads(bucket)).filter((u) => {
     if (!u.key.startsWith(prefix)) return false;
     if (keyMarker === '') return true;
-    if (u.key > keyMarker) return true;
+    if (compareKeys(u.key, keyMarker) > 0) return true;
     // With an upload-id-marker, later uploads of the marker key follow; without one, none of them do.
     return u.key === keyMarker && idMarker !== '' && u.uploadId > idMarker;
   });

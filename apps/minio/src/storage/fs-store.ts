@@ -98,6 +98,29 @@ interface BucketIndex {
   sorted: string[] | null;
 }
 
+/** Position of the first sorted key not below `key`. */
+function lowerBoundOf(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(sorted[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Keep the sorted key list current instead of re-sorting a large bucket after every write.
+function insertSorted(index: BucketIndex, key: string): void {
+  if (index.sorted) index.sorted.splice(lowerBoundOf(index.sorted, key), 0, key);
+}
+
+function removeSorted(index: BucketIndex, key: string): void {
+  if (!index.sorted) return;
+  const at = lowerBoundOf(index.sorted, key);
+  if (index.sorted[at] === key) index.sorted.splice(at, 1);
+}
+
 /** Serialises async work per string key (commits of one object key). */
 class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
@@ -434,8 +457,8 @@ export class FsStore {
         parts: layout,
       };
       await writeFileAtomic(dir, 'meta.json', this.tmpDir, JSON.stringify(meta));
+      if (!index.entries.has(key)) insertSorted(index, key);
       index.entries.set(key, summaryOf(meta));
-      index.sorted = null;
       await this.sweep(dir, new Set(layout.map((p) => p.file).filter((f) => f !== '')));
       return meta;
     });
@@ -458,8 +481,7 @@ export class FsStore {
       const meta = await this.readMetaFile(dir);
       if (!meta || meta.key !== key) return;
       await unlink(join(dir, 'meta.json'));
-      index.entries.delete(key);
-      index.sorted = null;
+      if (index.entries.delete(key)) removeSorted(index, key);
       await fsyncDir(dir).catch(() => {});
       await rm(dir, { recursive: true, force: true });
       await rmdir(shard).catch(() => {});
