@@ -13,6 +13,7 @@ import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
 import { S3Error } from './errors.js';
 import { propertiesFromHeaders, quoteEtag, resolveCopyRange } from './http-rules.js';
 import { loadCopySource, MAX_SINGLE_PUT, md5Tap } from './object-handlers.js';
+import { readContent } from './object-reader.js';
 import type { ChecksumValue } from './payload.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
@@ -98,7 +99,8 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   const tap = md5Tap(
     length === 0
       ? (async function* () {})()
-      : ((await ctx.store.openRead(
+      : ((await readContent(
+          ctx.store,
           source.bucket,
           source.meta,
           range.start,

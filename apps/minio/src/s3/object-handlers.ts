@@ -16,6 +16,7 @@ import {
   RESPONSE_OVERRIDES,
   resolveRange,
 } from './http-rules.js';
+import { readContent } from './object-reader.js';
 import { safeDecode } from './sigv4.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
@@ -124,7 +125,7 @@ export async function getObject(ctx: S3Context, isHead: boolean): Promise<void> 
     ctx.reply.raw.end();
     return;
   }
-  const body = await ctx.store.openRead(bucket, meta, start, end);
+  const body = await readContent(ctx.store, bucket, meta, start, end);
   sendStream(ctx, status, headers, body);
 }
 
@@ -253,7 +254,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
   const tap = md5Tap(
     src.size === 0
       ? emptyChunks()
-      : ((await ctx.store.openRead(source.bucket, src, 0, src.size - 1)) as AsyncIterable<Buffer>),
+      : ((await readContent(ctx.store, source.bucket, src, 0, src.size - 1)) as AsyncIterable<Buffer>),
   );
   const received = await receiveBody(ctx.store, tap.chunks, src.size);
   try {
