@@ -173,8 +173,11 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
       }
     }
   });
-  app.addHook('onClose', async () => {
+  // Log streams never finish on their own; end them before the server waits for open requests.
+  app.addHook('preClose', async () => {
     for (const end of [...state.streams]) end();
+  });
+  app.addHook('onClose', async () => {
     cache.close();
     await keystore.close();
     if (!opts.logs) await logs.close();

@@ -194,3 +194,22 @@ describe('HEAD YAML', () => {
     expect(() => parseConfig('k.yaml', text, {})).toThrow(message);
   });
 });
+
+describe('policy patterns', () => {
+  it('rejects a malformed glob in the TOML era, naming the policy and list', () => {
+    expect(() =>
+      parseConfig('kes-config.toml', '[policy.minio]\npaths = ["/v1/key/create/[minio"]\n'),
+    ).toThrow(
+      'kes-config.toml: policy.minio.paths: invalid policy pattern "/v1/key/create/[minio": syntax error in pattern',
+    );
+  });
+
+  it('accepts the same text as a prefix pattern in the YAML era', () => {
+    const c = parseConfig(
+      'k.yaml',
+      'admin: {identity: disabled}\ntls: {key: k, cert: c}\npolicy: {p: {allow: ["/v1/key/create/[minio*"]}}\nkeystore: {fs: {path: p}}\n',
+      {},
+    );
+    expect(c.policies[0]!.allow).toEqual(['/v1/key/create/[minio*']);
+  });
+});

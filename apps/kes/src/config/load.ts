@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import TOML from '@iarna/toml';
+import { validateKesPattern } from '@kms-chain/policy';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { parseGoDuration } from './duration.js';
@@ -120,6 +121,19 @@ function parseYamlText(file: string, text: string, env: NodeJS.ProcessEnv): Serv
 function validate(cfg: ServerConfig): void {
   const owner = new Map<string, string>();
   for (const p of cfg.policies) {
+    const field = cfg.era === 'toml' ? 'paths' : 'allow';
+    for (const [list, patterns] of [
+      [field, p.allow],
+      ['deny', p.deny],
+    ] as const) {
+      for (const pattern of patterns) {
+        try {
+          validateKesPattern(pattern, cfg.policyMatch);
+        } catch (err) {
+          throw new ConfigError(`${cfg.file}: policy.${p.name}.${list}: ${(err as Error).message}`);
+        }
+      }
+    }
     for (const id of p.identities) {
       if (id === '' || id === '_') continue;
       const prev = owner.get(id);

@@ -242,7 +242,10 @@ export class VaultKeystore implements Keystore {
       }
       if (r.status === 503) {
         const errText = vaultErrorText(r);
-        if (/sealed/i.test(errText)) this.#sealed = true;
+        if (/sealed/i.test(errText) && !this.#sealed) {
+          this.#sealed = true;
+          this.#log('vault: sealed');
+        }
         throw new KeystoreUnavailableError(errText);
       }
       return r;
