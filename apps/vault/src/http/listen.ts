@@ -1,9 +1,8 @@
 // Listeners. Node's HTTP parser (llhttp) rejects the `LIST` verb that Vault clients send
 // (node-vault, the Go api, KES) with a bare 400 before any JS runs, so connections are accepted
-// here and handed to the app's HTTP server through a thin duplex that rewrites a request line
-// `LIST <url> HTTP/1.x` into `GET <url>?list=true` — which Vault treats identically.
+// here, their inbound chunks pass through JS, and a request line `LIST <url> HTTP/1.x` becomes
+// `GET <url>?list=true` — which Vault treats identically — before the app's HTTP server parses it.
 import net from 'node:net';
-import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 
@@ -36,79 +35,18 @@ export function rewriteListVerb(chunk: Buffer): Buffer {
   return Buffer.concat([Buffer.from(line, 'latin1'), chunk.subarray(m[0].length)]);
 }
 
-/** A socket stand-in that forwards everything and rewrites inbound LIST request lines. */
-class ListShimSocket extends Duplex {
-  readonly #socket: net.Socket;
-  readonly encrypted: boolean;
-
-  constructor(socket: net.Socket, encrypted: boolean) {
-    super({ allowHalfOpen: false });
-    this.#socket = socket;
-    this.encrypted = encrypted;
-    socket.on('data', (d: Buffer) => {
-      if (!this.push(rewriteListVerb(d))) socket.pause();
-    });
-    socket.on('end', () => this.push(null));
-    socket.on('error', (err) => this.destroy(err));
-    socket.on('close', () => {
-      if (!this.destroyed) this.destroy();
-    });
-  }
-
-  get remoteAddress() {
-    return this.#socket.remoteAddress;
-  }
-  get remotePort() {
-    return this.#socket.remotePort;
-  }
-  get remoteFamily() {
-    return this.#socket.remoteFamily;
-  }
-  get localAddress() {
-    return this.#socket.localAddress;
-  }
-  get localPort() {
-    return this.#socket.localPort;
-  }
-  address() {
-    return this.#socket.address();
-  }
-  setTimeout(ms: number, cb?: () => void) {
-    this.#socket.setTimeout(ms);
-    if (cb) this.once('timeout', cb);
-    this.#socket.removeAllListeners('timeout');
-    this.#socket.on('timeout', () => this.emit('timeout'));
-    return this;
-  }
-  setNoDelay(v?: boolean) {
-    this.#socket.setNoDelay(v);
-    return this;
-  }
-  setKeepAlive(enable?: boolean, delay?: number) {
-    this.#socket.setKeepAlive(enable, delay);
-    return this;
-  }
-  ref() {
-    this.#socket.ref();
-    return this;
-  }
-  unref() {
-    this.#socket.unref();
-    return this;
-  }
-  override _read(): void {
-    this.#socket.resume();
-  }
-  override _write(chunk: Buffer, enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.#socket.write(chunk, enc, cb);
-  }
-  override _final(cb: (err?: Error | null) => void): void {
-    this.#socket.end(cb);
-  }
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.#socket.destroy(err ?? undefined);
-    cb(err);
-  }
+/**
+ * Rewrites inbound chunks on the socket's own 'data' events. Node's HTTP server reads a socket in
+ * JS (not through the native consume path) when its handle was already marked consumed.
+ */
+function patchDataEvents(socket: net.Socket): void {
+  const handle = (socket as unknown as { _handle?: { _consumed?: boolean } })._handle;
+  if (handle) handle._consumed = true;
+  const emit = socket.emit;
+  socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'data' && Buffer.isBuffer(args[0])) args[0] = rewriteListVerb(args[0]);
+    return (emit as (...a: unknown[]) => boolean).call(this, event, ...args);
+  } as typeof socket.emit;
 }
 
 /** A running listener; close() stops accepting and ends open connections. */
@@ -121,10 +59,13 @@ export interface Listener {
 export async function listen(app: FastifyInstance, opts: ListenOptions): Promise<Listener> {
   await app.ready();
   const sockets = new Set<net.Socket>();
-  const hand = (socket: net.Socket, encrypted: boolean) => {
+  const hand = (socket: net.Socket) => {
     sockets.add(socket);
+    // Request/response traffic: Nagle plus delayed ACKs would add ~40 ms per keep-alive request.
+    socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
-    app.server.emit('connection', new ListShimSocket(socket, encrypted));
+    patchDataEvents(socket);
+    app.server.emit('connection', socket);
   };
   const server: net.Server = opts.tls
     ? tls.createServer(
@@ -135,9 +76,9 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
           ...(opts.tls.maxVersion ? { maxVersion: opts.tls.maxVersion } : {}),
           ALPNProtocols: ['http/1.1'],
         },
-        (s) => hand(s, true),
+        (s) => hand(s),
       )
-    : net.createServer((s) => hand(s, false));
+    : net.createServer((s) => hand(s));
   // A failed handshake must not take the server down.
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
