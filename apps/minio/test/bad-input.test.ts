@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -12,7 +13,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { collect, sdkClient, stagingFiles, startServer, type TestServer } from './helpers.js';
-import { errorCode, send, sha256, signHeaders } from './raw-http.js';
+import { errorCode, send, sha256, signedChunkedPut, signHeaders } from './raw-http.js';
+
+const zlibCrc32 = (zlib as unknown as { crc32: (data: Buffer) => number }).crc32;
 
 let srv: TestServer;
 let parent: string;
@@ -33,6 +36,17 @@ async function expectStillServing(): Promise<void> {
   const out = await srv.s3.send(new ListBucketsCommand({}));
   expect(out.Buckets?.map((b) => b.Name)).toContain(bucket);
   await vi.waitFor(async () => expect(await stagingFiles(srv.dir)).toEqual([]), { timeout: 10_000 });
+}
+
+function crc32Base64(data: Buffer): string {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(zlibCrc32(data));
+  return out.toString('base64');
+}
+
+async function readObject(key: string): Promise<Buffer> {
+  const out = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return collect(out.Body as AsyncIterable<Uint8Array>);
 }
 
 async function objectExists(key: string): Promise<boolean> {
@@ -82,6 +96,32 @@ describe('authentication', () => {
     expect(res.status).toBe(400);
     expect(errorCode(res.body)).toBe('XAmzContentSHA256Mismatch');
     expect(await objectExists('sha')).toBe(false);
+    await expectStillServing();
+  });
+
+  it.each([1000, 64 * 1024])(
+    'accepts a chunk-signed upload with %i-byte chunks, with and without a signed trailer',
+    async (size) => {
+      const data = Buffer.alloc(150_000, 'q');
+      const plain = await signedChunkedPut(srv.port, `/${bucket}/signed-chunks`, data, size);
+      expect(plain.status).toBe(200);
+      const trailer = { name: 'x-amz-checksum-crc32', value: crc32Base64(data) };
+      const withTrailer = await signedChunkedPut(srv.port, `/${bucket}/signed-trailer`, data, size, {
+        trailer,
+      });
+      expect(withTrailer.status).toBe(200);
+      expect(withTrailer.headers['x-amz-checksum-crc32']).toBe(trailer.value);
+      expect((await readObject('signed-trailer')).equals(data)).toBe(true);
+    },
+  );
+
+  it.each(['chunk', 'trailer'] as const)('rejects a tampered %s signature', async (tamper) => {
+    const data = Buffer.alloc(5000, 'r');
+    const trailer = { name: 'x-amz-checksum-crc32', value: crc32Base64(data) };
+    const res = await signedChunkedPut(srv.port, `/${bucket}/tampered`, data, 1024, { trailer, tamper });
+    expect(res.status).toBe(403);
+    expect(errorCode(res.body)).toBe('SignatureDoesNotMatch');
+    expect(await objectExists('tampered')).toBe(false);
     await expectStillServing();
   });
 

@@ -106,3 +106,71 @@ export function errorCode(body: string): string | undefined {
 }
 
 export { sha256 };
+
+const EMPTY_SHA256 = sha256('');
+
+/**
+ * A STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER) upload built by the chunk-signing rules of the AWS
+ * docs: each chunk signs the previous signature and its data hash; the trailer signs the canonical
+ * trailing headers. `tamper` corrupts one signature to test rejection.
+ */
+export function signedChunkedPut(
+  port: number,
+  path: string,
+  data: Buffer,
+  chunkSize: number,
+  opts: { trailer?: { name: string; value: string }; tamper?: 'chunk' | 'trailer' } = {},
+): Promise<RawResponse> {
+  const host = `127.0.0.1:${port}`;
+  const date = new Date();
+  const stamp = amzDate(date);
+  const day = stamp.slice(0, 8);
+  const scope = `${day}/us-east-1/s3/aws4_request`;
+  const mode = opts.trailer
+    ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER'
+    : 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
+  const signed: Record<string, string> = {
+    'content-encoding': 'aws-chunked',
+    'x-amz-decoded-content-length': String(data.length),
+  };
+  if (opts.trailer) signed['x-amz-trailer'] = opts.trailer.name;
+  const headers = signHeaders(host, { method: 'PUT', path, payloadHash: mode, headers: signed, date });
+  const key = hmac(hmac(hmac(hmac(`AWS4${SECRET_KEY}`, day), 'us-east-1'), 's3'), 'aws4_request');
+  let previous = /Signature=([0-9a-f]{64})/.exec(headers.authorization!)![1]!;
+  const sign = (kind: string, hash: string, withEmpty: boolean) => {
+    const parts = [kind, stamp, scope, previous, ...(withEmpty ? [EMPTY_SHA256] : []), hash];
+    previous = createHmac('sha256', key).update(parts.join('\n')).digest('hex');
+    return previous;
+  };
+  const pieces: Buffer[] = [];
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < data.length; i += chunkSize) chunks.push(data.subarray(i, i + chunkSize));
+  chunks.push(Buffer.alloc(0));
+  chunks.forEach((chunk, i) => {
+    let sig = sign('AWS4-HMAC-SHA256-PAYLOAD', sha256(chunk), true);
+    if (opts.tamper === 'chunk' && i === 0) sig = sig.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    pieces.push(Buffer.from(`${chunk.length.toString(16)};chunk-signature=${sig}\r\n`), chunk);
+    if (chunk.length > 0) pieces.push(Buffer.from('\r\n'));
+  });
+  if (opts.trailer) {
+    const line = `${opts.trailer.name}:${opts.trailer.value}`;
+    let sig = sign('AWS4-HMAC-SHA256-TRAILER', sha256(`${line}\n`), false);
+    if (opts.tamper === 'trailer') sig = sig.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    pieces.push(Buffer.from(`${line}\r\nx-amz-trailer-signature:${sig}\r\n\r\n`));
+  } else {
+    pieces.push(Buffer.from('\r\n'));
+  }
+  const body = Buffer.concat(pieces);
+  headers['content-length'] = String(body.length);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'PUT', path, headers }, (res) => {
+      const out: Buffer[] = [];
+      res.on('data', (c: Buffer) => out.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(out).toString() }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -44,14 +44,19 @@ export async function* decodeAwsChunked(
   let remaining = 0;
   let chunkHash: Hash | null = null;
   let chunkSig = '';
-  let trailerText = '';
   let trailerSig: string | undefined;
   const malformed = () => new S3Error('IncompleteBody', 'The aws-chunked body is malformed or truncated.');
 
   const endTrailer = (): State => {
     if (signer && signedTrailer) {
-      if (trailerSig === undefined)
+      if (trailerSig === undefined) {
         throw new S3Error('SignatureDoesNotMatch', 'The trailer signature is missing.');
+      }
+      // Canonical trailing headers: "name:value\n" each, sorted by name (as the SDK signers build them).
+      const trailerText = [...trailers.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([name, value]) => `${name}:${value}\n`)
+        .join('');
       signer.verifyTrailer(trailerText, trailerSig);
     }
     return 'done';
@@ -113,10 +118,7 @@ export async function* decodeAwsChunked(
         const name = line.slice(0, colon).trim().toLowerCase();
         const value = line.slice(colon + 1).trim();
         if (name === 'x-amz-trailer-signature') trailerSig = value;
-        else {
-          trailers.set(name, value);
-          trailerText += `${name}:${value}\n`;
-        }
+        else trailers.set(name, value);
       }
     }
     pending = pos < buf.length && state !== 'done' ? Buffer.from(buf.subarray(pos)) : EMPTY;
