@@ -28,7 +28,7 @@ Client commands read KES_SERVER and KES_CLIENT_KEY/KES_CLIENT_CERT
 const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
   server: serverCommand,
   key: keyCommand,
-  identity: identityCommand,
+  identity: (args, io) => identityCommand(args, io),
   tool: toolCommand,
   status: statusCommand,
   log: logCommand,

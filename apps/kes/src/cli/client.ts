@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { createClientAgent } from '@kms-chain/tls-identity';
+import { apiKeyCertificate } from './api-key.js';
 import { CliError } from './args.js';
 
 export interface ClientOptions {
@@ -40,7 +41,26 @@ export class KesClient {
   readonly #endpoints: string[];
   readonly #agent: https.Agent;
 
-  constructor(opts: ClientOptions = {}) {
+  /**
+   * A client with credentials from the environment: an API key (MINIO_KES_API_KEY › KES_API_KEY ›
+   * MINIO_KMS_KES_API_KEY) or a key/cert file pair (the HEAD, E2–E3 and E1 variable names).
+   */
+  static async create(opts: ClientOptions = {}): Promise<KesClient> {
+    const env = opts.env ?? process.env;
+    const apiKey = first(env, ['MINIO_KES_API_KEY', 'KES_API_KEY', 'MINIO_KMS_KES_API_KEY']);
+    if (!apiKey) return new KesClient(opts);
+    const keyFile = first(env, [
+      'MINIO_KES_KEY_FILE',
+      'KES_CLIENT_KEY',
+      'MINIO_KES_CLIENT_KEY',
+      'KES_CLIENT_TLS_KEY_FILE',
+    ]);
+    if (keyFile) throw new CliError('an API key and a client key/certificate are mutually exclusive');
+    const cert = await apiKeyCertificate(apiKey);
+    return new KesClient(opts, { key: cert.keyPem, cert: cert.certPem });
+  }
+
+  constructor(opts: ClientOptions = {}, creds?: { key: string; cert: string }) {
     const env = opts.env ?? process.env;
     this.#endpoints = serverEndpoints(env, opts.server);
     const keyFile = first(env, [
@@ -67,8 +87,9 @@ export class KesClient {
     const caFile = env.KES_CLIENT_CA;
     try {
       this.#agent = createClientAgent({
-        ...(keyFile ? { key: read(keyFile, 'client key') } : {}),
-        ...(certFile ? { cert: read(certFile, 'client certificate') } : {}),
+        ...(creds ? creds : {}),
+        ...(!creds && keyFile ? { key: read(keyFile, 'client key') } : {}),
+        ...(!creds && certFile ? { cert: read(certFile, 'client certificate') } : {}),
         ...(caFile ? { ca: read(caFile, 'CA certificate') } : {}),
         rejectUnauthorized: !opts.insecure,
         keepAlive: false,

@@ -3,14 +3,15 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createCertificate, identityOf } from '@kms-chain/tls-identity';
 import { parseGoDuration } from '../config/duration.js';
+import { apiKeyIdentity, isApiKey, newApiKey } from './api-key.js';
 import { CliError, parse, UsageError } from './args.js';
 import type { Io } from './io.js';
 
 export const identityUsage = `Usage:
     kes tool identity new <name> [--key FILE] [--cert FILE] [--time 720h] [-f]
     kes tool identity of <certificate> [--hash SHA256]
-    kes identity new [--key FILE] [--cert FILE] [--expiry 720h] [-f] [<subject>]
-    kes identity of <certificate>
+    kes identity new [--key FILE --cert FILE] [--expiry 720h] [-f] [<subject>]   (no files: a new API key)
+    kes identity of <certificate|kes:v1:API-key>
 `;
 
 const newOptions = {
@@ -35,12 +36,27 @@ function printIdentity(io: Io, id: string): void {
   io.out(io.isTTY ? `Identity: ${id}\n` : `${id}\n`);
 }
 
-/** `identity new`: an Ed25519 key and a self-signed clientAuth certificate, key file mode 0600. */
-async function newIdentity(args: string[], io: Io): Promise<number> {
+/**
+ * `identity new`: an Ed25519 key and a self-signed clientAuth certificate (key file mode 0600). The
+ * HEAD spelling `kes identity new` without --key/--cert prints a new API key and its identity
+ * instead: TTY → labelled lines, piped → `{"api_key":"kes:v1:…","identity":"…"}`.
+ */
+async function newIdentity(args: string[], io: Io, files: boolean): Promise<number> {
   const { values, positionals } = parse(args, newOptions);
   if (values.help) {
     io.err(identityUsage);
     return 2;
+  }
+  if (!files && values.key === undefined && values.cert === undefined) {
+    const apiKey = newApiKey();
+    const identity = apiKeyIdentity(apiKey);
+    if (io.isTTY) {
+      io.out(
+        `Your API key:\n\n   ${apiKey}\n\nThis is the only time it is shown. Keep it secret and secure!\n\n`,
+      );
+      io.out(`Your Identity:\n\n   ${identity}\n`);
+    } else io.out(`${JSON.stringify({ api_key: apiKey, identity })}\n`);
+    return 0;
   }
   const name = positionals[0] ?? 'localhost';
   const keyFile = values.key ?? './private.key';
@@ -80,6 +96,10 @@ async function identityOfCommand(args: string[], io: Io): Promise<number> {
     io.err(identityUsage);
     return 2;
   }
+  if (isApiKey(positionals[0]!)) {
+    printIdentity(io, apiKeyIdentity(positionals[0]!));
+    return 0;
+  }
   let pem: Buffer;
   try {
     pem = await readFile(positionals[0]!);
@@ -106,11 +126,11 @@ async function identityOfCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export async function identityCommand(args: string[], io: Io): Promise<number> {
+export async function identityCommand(args: string[], io: Io, files = false): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'new':
-      return newIdentity(rest, io);
+      return newIdentity(rest, io, files);
     case 'of':
       return identityOfCommand(rest, io);
     default:
@@ -121,7 +141,7 @@ export async function identityCommand(args: string[], io: Io): Promise<number> {
 
 /** `kes tool …`: only `identity` exists here. */
 export async function toolCommand(args: string[], io: Io): Promise<number> {
-  if (args[0] === 'identity') return identityCommand(args.slice(1), io);
+  if (args[0] === 'identity') return identityCommand(args.slice(1), io, true);
   io.err(identityUsage);
   return 2;
 }

@@ -43,7 +43,7 @@ export async function keyCommand(args: string[], io: Io): Promise<number> {
     io.err(keyUsage);
     return 2;
   }
-  const client = new KesClient({ server: values.server, insecure: values.insecure, env: io.env });
+  const client = await KesClient.create({ server: values.server, insecure: values.insecure, env: io.env });
   const need = (n: number, what: string): void => {
     if (pos.length < n) throw new UsageError(`missing ${what}`);
   };

@@ -9,6 +9,7 @@ import { normalizeAdmin } from '../config/toml.js';
 import type { ServerConfig } from '../config/types.js';
 import { MemKeystore } from '../keystore/mem/index.js';
 import { type BuildOptions, buildServer, reloadPolicies } from '../server.js';
+import { apiKeyCertificate, newApiKey } from './api-key.js';
 import { CliError, parse, UsageError } from './args.js';
 import type { Io } from './io.js';
 
@@ -72,15 +73,15 @@ async function devConfig(io: Io): Promise<{ config: ServerConfig; build: BuildOp
     serverAuth: true,
     validityDays: 30,
   });
-  const admin = await createCertificate({
-    subject: { commonName: 'kes-admin' },
-    keyType: 'ed25519',
-    clientAuth: true,
-    validityDays: 30,
-  });
+  // As KES HEAD: the admin is a fresh API key (usable as KES_API_KEY); its certificate is also
+  // written out for clients that only take key/cert files.
+  const apiKey = newApiKey();
+  const admin = await apiKeyCertificate(apiKey);
   await writeFile(join(dir, 'admin.key'), admin.keyPem, { mode: 0o600 });
   await writeFile(join(dir, 'admin.crt'), admin.certPem);
-  io.err(`Admin client key:  ${join(dir, 'admin.key')}\nAdmin client cert: ${join(dir, 'admin.crt')}\n`);
+  io.err(
+    `Admin API key:     ${apiKey}\nAdmin client key:  ${join(dir, 'admin.key')}\nAdmin client cert: ${join(dir, 'admin.crt')}\n`,
+  );
   const config: ServerConfig = {
     file: '',
     era: 'yaml',

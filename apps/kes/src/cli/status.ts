@@ -12,7 +12,7 @@ const common = {
 
 export async function statusCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, common);
-  const client = new KesClient({ server: values.server, insecure: values.insecure, env: io.env });
+  const client = await KesClient.create({ server: values.server, insecure: values.insecure, env: io.env });
   const r = await client.request('GET', '/v1/status');
   expectOk(r, 'failed to read server status');
   const s = r.json<Record<string, unknown>>();
@@ -35,7 +35,7 @@ export async function logCommand(args: string[], io: Io): Promise<number> {
     audit: { type: 'boolean' },
     error: { type: 'boolean' },
   } as const);
-  const client = new KesClient({ server: values.server, insecure: values.insecure, env: io.env });
+  const client = await KesClient.create({ server: values.server, insecure: values.insecure, env: io.env });
   const path = values.error ? '/v1/log/error' : '/v1/log/audit';
   const r = await client.request('GET', '/version');
   expectOk(r, 'failed to connect');
