@@ -3,6 +3,7 @@ import { CliError, UsageError } from './cli/args.js';
 import { identityCommand, toolCommand } from './cli/identity.js';
 import { type Io, processIo } from './cli/io.js';
 import { keyCommand } from './cli/key.js';
+import { policyCommand } from './cli/policy.js';
 import { serverCommand } from './cli/server.js';
 import { logCommand, statusCommand } from './cli/status.js';
 import { ConfigError } from './config/load.js';
@@ -13,7 +14,8 @@ const usage = `Usage:
 Commands:
     server                   Start a KES server.
     key                      Manage cryptographic keys.
-    identity                 Create and inspect KES identities.
+    identity                 Create and inspect KES identities (new, of, ls, info).
+    policy                   Inspect KES policies (ls, info, show).
     tool                     Run specific key and identity management tools (tool identity new|of).
     status                   Print the server status.
     log                      Print the server's audit (--audit) or error (--error) log.
@@ -31,6 +33,7 @@ const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
   identity: (args, io) => identityCommand(args, io),
   tool: toolCommand,
   status: statusCommand,
+  policy: policyCommand,
   log: logCommand,
 };
 

@@ -78,6 +78,18 @@ describe('API keys', () => {
       const ls = capture({ KES_SERVER: server, KES_API_KEY: apiKey });
       expect(await main(['key', 'ls', '-k'], ls)).toBe(0);
       expect(JSON.parse(ls.stdout)).toEqual(['dev-key']);
+      const self = capture({ KES_SERVER: server, KES_API_KEY: apiKey });
+      expect(await main(['identity', 'info', '-k'], self)).toBe(0);
+      expect(JSON.parse(self.stdout)).toMatchObject({ identity: apiKeyIdentity(apiKey), admin: true });
+      const ids = capture({ KES_SERVER: server, KES_API_KEY: apiKey });
+      expect(await main(['identity', 'ls', '-k'], ids)).toBe(0);
+      expect(JSON.parse(ids.stdout)).toEqual([apiKeyIdentity(apiKey)]);
+      const pols = capture({ KES_SERVER: server, KES_API_KEY: apiKey });
+      expect(await main(['policy', 'ls', '-k'], pols)).toBe(0);
+      expect(JSON.parse(pols.stdout)).toEqual([]);
+      const nopol = capture({ KES_SERVER: server, KES_API_KEY: apiKey });
+      expect(await main(['policy', 'info', 'nope', '-k'], nopol)).toBe(1);
+      expect(nopol.stderr).toBe('Error: failed to describe policy "nope": policy does not exist\n');
       const stranger = capture({ KES_SERVER: server, KES_API_KEY: newApiKey() });
       expect(await main(['key', 'create', 'x', '-k'], stranger)).toBe(1);
       expect(stranger.stderr).toBe(

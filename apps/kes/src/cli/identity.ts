@@ -6,12 +6,14 @@ import { parseGoDuration } from '../config/duration.js';
 import { apiKeyIdentity, isApiKey, newApiKey } from './api-key.js';
 import { CliError, parse, UsageError } from './args.js';
 import type { Io } from './io.js';
+import { identityViewCommand } from './policy.js';
 
 export const identityUsage = `Usage:
     kes tool identity new <name> [--key FILE] [--cert FILE] [--time 720h] [-f]
     kes tool identity of <certificate> [--hash SHA256]
     kes identity new [--key FILE --cert FILE] [--expiry 720h] [-f] [<subject>]   (no files: a new API key)
     kes identity of <certificate|kes:v1:API-key>
+    kes identity ls [<prefix>*] | kes identity info [<identity>]
 `;
 
 const newOptions = {
@@ -133,6 +135,12 @@ export async function identityCommand(args: string[], io: Io, files = false): Pr
       return newIdentity(rest, io, files);
     case 'of':
       return identityOfCommand(rest, io);
+    case 'ls':
+    case 'list':
+    case 'info':
+      if (!files) return identityViewCommand(sub, rest, io);
+      io.err(identityUsage);
+      return 2;
     default:
       io.err(identityUsage);
       return 2;
