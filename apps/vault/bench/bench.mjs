@@ -160,7 +160,9 @@ for (const [name, v, ref, rv, ratio, target] of rows)
   console.log(
     `${name.padEnd(22)} ${v.toFixed(0).padStart(7)}   ${ref.padEnd(24)} ${rv ? rv.toFixed(0).padStart(7) : '      —'}   ratio ${ratio.toFixed(2)} (target ${target})`,
   );
+const out = process.env.BENCH_OUT ?? join(tmpdir(), 'vault-bench.json');
 writeFileSync(
-  join(import.meta.dirname, 'results.json'),
+  out,
   `${JSON.stringify({ date: new Date().toISOString(), concurrency: CONCURRENCY, seconds: SECONDS, ...results }, null, 2)}\n`,
 );
+console.log(`figures written to ${out}`);

@@ -144,13 +144,20 @@ export class TokenStore {
       entityId: '',
       role: o.role,
     };
-    if (await this.#barrier.get(ID + this.hash(entry.id)))
+    // Random ids (24 base62 characters) do not collide; only caller-chosen ids are checked.
+    if (o.id !== undefined && (await this.#barrier.get(ID + this.hash(entry.id))))
       throw badRequest('cannot create a token with a duplicate ID');
-    await this.#persist(entry);
-    await this.#barrier.put(ACCESSOR + this.hash(entry.accessor), Buffer.from(this.hash(entry.id)));
+    // The entry and its indexes are independent files: write them concurrently (one fsync wait).
+    const writes = [
+      this.#persist(entry),
+      this.#barrier.put(ACCESSOR + this.hash(entry.accessor), Buffer.from(this.hash(entry.id))),
+    ];
     if (entry.parent && !entry.orphan) {
-      await this.#barrier.put(`${PARENT}${this.hash(entry.parent)}/${this.hash(entry.id)}`, Buffer.from('1'));
+      writes.push(
+        this.#barrier.put(`${PARENT}${this.hash(entry.parent)}/${this.hash(entry.id)}`, Buffer.from('1')),
+      );
     }
+    await Promise.all(writes);
     return { entry, warnings };
   }
 

@@ -7,7 +7,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Listener, listen, rewriteListVerb } from '../src/http/listen.js';
+import { type Listener, listen, parseListRequest } from '../src/http/listen.js';
 import { buildServer } from '../src/http/server.js';
 import { type Harness, harness, initAndUnseal } from './helpers.js';
 
@@ -51,20 +51,33 @@ function raw(
   });
 }
 
-describe('rewriteListVerb', () => {
+describe('parseListRequest', () => {
   it.each([
-    ['LIST /v1/kv HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /v1/kv?list=true HTTP/1.1\r\nHost: x\r\n\r\n'],
-    ['LIST /v1/kv?a=1 HTTP/1.1\r\n\r\n', 'GET /v1/kv?a=1&list=true HTTP/1.1\r\n\r\n'],
-    ['GET /v1/kv HTTP/1.1\r\n\r\n', 'GET /v1/kv HTTP/1.1\r\n\r\n'],
-    ['LISTEN', 'LISTEN'],
-    ['{"LIST /x HTTP/1.1"}', '{"LIST /x HTTP/1.1"}'],
-  ])('%j → %j', (input, output) => {
-    expect(rewriteListVerb(Buffer.from(input)).toString()).toBe(output);
+    ['LIST /v1/kv HTTP/1.1\r\nHost: x\r\n\r\n', '/v1/kv?list=true', { host: 'x' }],
+    [
+      'LIST /v1/kv?a=1 HTTP/1.1\r\nX-Vault-Token: t\r\n\r\n',
+      '/v1/kv?a=1&list=true',
+      { 'x-vault-token': 't' },
+    ],
+  ])('%j → %s', (input, url, headers) => {
+    const parsed = parseListRequest(Buffer.from(input));
+    expect(parsed?.url).toBe(url);
+    expect(parsed?.headers).toEqual(headers);
+  });
+
+  it.each([
+    'GET /v1/kv HTTP/1.1\r\n\r\n',
+    'LIST /v1/kv HTTP/1.1\r\nHost: x\r\n',
+    'LIST /v1/kv HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}',
+    'LIST /v1/kv HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    'LISTEN',
+  ])('refuses %j', (input) => {
+    expect(parseListRequest(Buffer.from(input))).toBeUndefined();
   });
 });
 
 describe('listeners', () => {
-  it('serves the LIST verb over keep-alive and refuses traversal in raw request targets', async () => {
+  it('serves the LIST verb (then closes that connection) and refuses traversal in raw request targets', async () => {
     h = await harness({ inmem: true });
     const { root } = await initAndUnseal(h, 1, 1);
     await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);

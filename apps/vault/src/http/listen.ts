@@ -1,7 +1,10 @@
 // Listeners. Node's HTTP parser (llhttp) rejects the `LIST` verb that Vault clients send
-// (node-vault, the Go api, KES) with a bare 400 before any JS runs, so connections are accepted
-// here, their inbound chunks pass through JS, and a request line `LIST <url> HTTP/1.x` becomes
-// `GET <url>?list=true` — which Vault treats identically — before the app's HTTP server parses it.
+// (node-vault, the Go api, KES) as an invalid method before any JS runs. Every other request keeps
+// Node's native parsing; a refused request whose bytes start with `LIST ` is answered from the
+// parser's `clientError` event instead: served as `GET <url>?list=true` (which Vault treats
+// identically) through the same app, written back with `Connection: close`, since the parser of
+// that connection cannot continue after its error.
+import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -17,36 +20,70 @@ export interface ListenOptions {
   };
 }
 
-const LIST_LINE = /^LIST ([^ \r\n]+) (HTTP\/1\.[01])\r\n/;
-
-/**
- * Rewrites a LIST request line at the start of a chunk. A request always begins at a read
- * boundary for non-pipelining clients (they wait for the response); a body chunk beginning with
- * a full `LIST <url> HTTP/1.1` line is not a JSON body Vault would accept anyway.
- */
-export function rewriteListVerb(chunk: Buffer): Buffer {
-  if (chunk.length < 5 || chunk[0] !== 0x4c /* L */ || chunk.toString('latin1', 0, 5) !== 'LIST ')
-    return chunk;
-  const head = chunk.toString('latin1', 0, Math.min(chunk.length, 16384));
-  const m = LIST_LINE.exec(head);
-  if (!m) return chunk;
-  const url = m[1]!;
-  const line = `GET ${url}${url.includes('?') ? '&' : '?'}list=true ${m[2]}\r\n`;
-  return Buffer.concat([Buffer.from(line, 'latin1'), chunk.subarray(m[0].length)]);
+export interface ParsedListRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 /**
- * Rewrites inbound chunks on the socket's own 'data' events. Node's HTTP server reads a socket in
- * JS (not through the native consume path) when its handle was already marked consumed.
+ * Parses a complete `LIST` request (head and any Content-Length body) from raw bytes and returns
+ * it with the URL rewritten to `?list=true`; undefined when the bytes are not such a request.
  */
-function patchDataEvents(socket: net.Socket): void {
-  const handle = (socket as unknown as { _handle?: { _consumed?: boolean } })._handle;
-  if (handle) handle._consumed = true;
-  const emit = socket.emit;
-  socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'data' && Buffer.isBuffer(args[0])) args[0] = rewriteListVerb(args[0]);
-    return (emit as (...a: unknown[]) => boolean).call(this, event, ...args);
-  } as typeof socket.emit;
+export function parseListRequest(raw: Buffer): ParsedListRequest | undefined {
+  if (raw.length < 5 || raw.toString('latin1', 0, 5) !== 'LIST ') return undefined;
+  const end = raw.indexOf('\r\n\r\n');
+  if (end === -1) return undefined;
+  const lines = raw.toString('latin1', 0, end).split('\r\n');
+  const m = /^LIST (\S+) HTTP\/1\.[01]$/.exec(lines[0]!);
+  if (!m) return undefined;
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return undefined;
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  if (headers['transfer-encoding']) return undefined;
+  const length = Number(headers['content-length'] ?? 0);
+  const body = raw.subarray(end + 4, end + 4 + length);
+  if (!Number.isInteger(length) || body.length !== length) return undefined;
+  const url = m[1]!;
+  return { url: `${url}${url.includes('?') ? '&' : '?'}list=true`, headers, body };
+}
+
+/** Answers a request Node's parser refused: LIST through the app, anything else 400. */
+async function onClientError(
+  app: FastifyInstance,
+  err: NodeJS.ErrnoException & { rawPacket?: Buffer },
+  socket: net.Socket,
+) {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const list =
+    err.code === 'HPE_INVALID_METHOD' && err.rawPacket ? parseListRequest(err.rawPacket) : undefined;
+  if (!list) {
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  const { connection: _c, 'content-length': _l, host, ...headers } = list.headers;
+  const res = await app.inject({
+    method: 'GET',
+    url: list.url,
+    headers: { ...headers, ...(host ? { host } : {}) },
+    ...(list.body.length ? { payload: list.body } : {}),
+    remoteAddress: socket.remoteAddress ?? '',
+  });
+  const body = res.rawPayload;
+  let head = `HTTP/1.1 ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}\r\n`;
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (['connection', 'content-length', 'transfer-encoding', 'keep-alive'].includes(k) || v === undefined)
+      continue;
+    for (const one of Array.isArray(v) ? v : [v]) head += `${k}: ${one}\r\n`;
+  }
+  head += `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
 }
 
 /** A running listener; close() stops accepting and ends open connections. */
@@ -59,12 +96,20 @@ export interface Listener {
 export async function listen(app: FastifyInstance, opts: ListenOptions): Promise<Listener> {
   await app.ready();
   const sockets = new Set<net.Socket>();
+  const httpServer = app.server as typeof app.server & { kmsListShim?: boolean };
+  if (!httpServer.kmsListShim) {
+    // Replaces fastify's own clientError answer (a JSON 400) with ours, once per app.
+    httpServer.kmsListShim = true;
+    httpServer.removeAllListeners('clientError');
+    httpServer.on('clientError', (err, socket) => {
+      onClientError(app, err, socket as net.Socket).catch(() => socket.destroy());
+    });
+  }
   const hand = (socket: net.Socket) => {
     sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     // Request/response traffic: Nagle plus delayed ACKs would add ~40 ms per keep-alive request.
     socket.setNoDelay(true);
-    socket.on('close', () => sockets.delete(socket));
-    patchDataEvents(socket);
     app.server.emit('connection', socket);
   };
   const server: net.Server = opts.tls
@@ -76,9 +121,9 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
           ...(opts.tls.maxVersion ? { maxVersion: opts.tls.maxVersion } : {}),
           ALPNProtocols: ['http/1.1'],
         },
-        (s) => hand(s),
+        hand,
       )
-    : net.createServer((s) => hand(s));
+    : net.createServer(hand);
   // A failed handshake must not take the server down.
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
