@@ -1,0 +1,208 @@
+// The MinIO KMS guide's set-up (sections 3 and 4) done over the HTTP APIs of our vault and kes, for
+// `npm start` and the compose init service. Every step is idempotent, so an interrupted first run
+// is finished by the next one.
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { httpsJson, httpsOk } from './https-json.mjs';
+
+/** The guide's share split. */
+export const SHARES = 5;
+export const THRESHOLD = 3;
+/** The guide's names. */
+export const KEY_NAME = 'minio-key-1';
+export const POLICY_NAME = 'minio-key-policy';
+export const ROLE_NAME = 'kes-role';
+export const KV_PREFIX = 'minio';
+
+/**
+ * The guide's policy plus `update` and `list`: the guide's three capabilities suffice to create and
+ * use keys, but KES's key listing (`kes key ls`, MinIO's key list API) needs `list`, and a
+ * re-created key after a delete needs `update` (DESIGN.md "Facts that bite").
+ */
+export const KES_POLICY_HCL = `path "${'kv'}/${KV_PREFIX}/*" {
+  capabilities = [ "create", "read", "update", "delete", "list" ]
+}
+`;
+
+const DEV_ONLY_WARNING =
+  'DEV ONLY. This file holds every Vault unseal key share and the root token in plaintext so that ' +
+  '`npm start` can unseal on its own. Anyone who can read it owns all keys in this Vault. Real ' +
+  'deployments hand the shares to separate people and never store them together.';
+
+/** Writes `data` as JSON with mode 0600 through a temp file and a rename. */
+export async function writePrivateJson(path, data) {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
+}
+
+/** Reads the dev-only share file, or undefined when there is none. */
+export async function readShareFile(path) {
+  try {
+    const data = JSON.parse(await readFile(path, 'utf8'));
+    await chmod(path, 0o600);
+    if (!Array.isArray(data.unseal_keys_b64) || typeof data.root_token !== 'string')
+      throw new Error(`${path}: not a kms-chain share file (unseal_keys_b64, root_token)`);
+    return data;
+  } catch (err) {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Initialises Vault when it is not (5 shares, threshold 3, as `vault operator init` does) and
+ * stores the shares and root token in the dev-only share file; unseals with the threshold of
+ * shares when sealed. Returns the root token and whether Vault was initialised now.
+ */
+export async function initAndUnseal(vaultAddr, ca, shareFile) {
+  const { initialized } = await httpsOk('vault: read init status', `${vaultAddr}/v1/sys/init`, { ca });
+  let shares = await readShareFile(shareFile);
+  let initializedNow = false;
+  if (!initialized) {
+    const res = await httpsOk('vault operator init', `${vaultAddr}/v1/sys/init`, {
+      method: 'PUT',
+      ca,
+      body: { secret_shares: SHARES, secret_threshold: THRESHOLD },
+    });
+    shares = {
+      WARNING: DEV_ONLY_WARNING,
+      vault_addr: vaultAddr,
+      unseal_threshold: THRESHOLD,
+      unseal_keys_b64: res.keys_base64,
+      root_token: res.root_token,
+    };
+    await writePrivateJson(shareFile, shares);
+    initializedNow = true;
+  } else if (!shares) {
+    throw new Error(
+      `vault is initialised but ${shareFile} is missing: unseal it yourself (vault operator unseal) ` +
+        'or remove the data directory to start over',
+    );
+  }
+  const status = await httpsOk('vault: seal status', `${vaultAddr}/v1/sys/seal-status`, { ca });
+  if (status.sealed) {
+    for (const key of shares.unseal_keys_b64.slice(0, shares.unseal_threshold ?? THRESHOLD)) {
+      const s = await httpsOk('vault operator unseal', `${vaultAddr}/v1/sys/unseal`, {
+        method: 'PUT',
+        ca,
+        body: { key },
+      });
+      if (!s.sealed) break;
+    }
+    const after = await httpsOk('vault: seal status', `${vaultAddr}/v1/sys/seal-status`, { ca });
+    if (after.sealed) throw new Error(`vault is still sealed after the shares in ${shareFile}`);
+  }
+  return { rootToken: shares.root_token, initializedNow };
+}
+
+/**
+ * Guide §3.2–3.5: kv at kv/, approle, the policy, the role (token_num_uses=0, secret_id_num_uses=0,
+ * period=5m, policies=minio-key-policy); returns the role ID and a new secret ID.
+ */
+export async function configureVaultForKes(vaultAddr, ca, token) {
+  const opts = { ca, token };
+  const mounts = await httpsOk('vault secrets list', `${vaultAddr}/v1/sys/mounts`, opts);
+  const mountTable = mounts.data ?? mounts;
+  if (!mountTable['kv/']) {
+    await httpsOk('vault secrets enable kv', `${vaultAddr}/v1/sys/mounts/kv`, {
+      ...opts,
+      method: 'POST',
+      body: { type: 'kv' },
+    });
+  }
+  const auths = await httpsOk('vault auth list', `${vaultAddr}/v1/sys/auth`, opts);
+  const authTable = auths.data ?? auths;
+  if (!authTable['approle/']) {
+    await httpsOk('vault auth enable approle', `${vaultAddr}/v1/sys/auth/approle`, {
+      ...opts,
+      method: 'POST',
+      body: { type: 'approle' },
+    });
+  }
+  await httpsOk('vault policy write', `${vaultAddr}/v1/sys/policies/acl/${POLICY_NAME}`, {
+    ...opts,
+    method: 'PUT',
+    body: { policy: KES_POLICY_HCL },
+  });
+  await httpsOk('vault write role', `${vaultAddr}/v1/auth/approle/role/${ROLE_NAME}`, {
+    ...opts,
+    method: 'POST',
+    body: { token_num_uses: 0, secret_id_num_uses: 0, period: '5m', policies: POLICY_NAME },
+  });
+  const role = await httpsOk(
+    'vault read role-id',
+    `${vaultAddr}/v1/auth/approle/role/${ROLE_NAME}/role-id`,
+    opts,
+  );
+  const secret = await httpsOk(
+    'vault write secret-id',
+    `${vaultAddr}/v1/auth/approle/role/${ROLE_NAME}/secret-id`,
+    { ...opts, method: 'POST', body: {} },
+  );
+  return { roleId: role.data.role_id, secretId: secret.data.secret_id };
+}
+
+/** TOML string literal (basic string) with the escapes TOML requires. */
+function tomlString(s) {
+  return JSON.stringify(String(s));
+}
+
+/**
+ * The guide's kes-config.toml (§4.2, with the table headers the guide copy lost), for the given
+ * files and ids. `tlsCa` enables `--mtls-auth=verify` against that CA (a kms-chain TOML addition).
+ * The policy adds `/v1/key/describe/minio-*`, `/v1/key/list/*` and `/v1/status` to the guide's
+ * three paths: MinIO's KMS status and key-status calls use them.
+ */
+export function kesConfigToml(o) {
+  const lines = [
+    '# Written by kms-chain (npm start / compose init): the KMS guide §4.2 config.',
+    `address = ${tomlString(o.address)}`,
+    '',
+    '[tls]',
+    `key  = ${tomlString(o.tlsKey)}`,
+    `cert = ${tomlString(o.tlsCert)}`,
+  ];
+  if (o.tlsCa) lines.push(`ca   = ${tomlString(o.tlsCa)}`);
+  lines.push(
+    '',
+    '[policy.minio]',
+    'paths = [ "/v1/key/create/minio-*", "/v1/key/generate/minio-*", "/v1/key/decrypt/minio-*",',
+    '          "/v1/key/describe/minio-*", "/v1/key/list/*", "/v1/status" ]',
+    `identities = [ ${tomlString(o.identity)} ]`,
+    '',
+    '[cache.expiry]',
+    'all    = "5m"',
+    'unused = "20s"',
+    '',
+    '[keystore.vault]',
+    `address = ${tomlString(o.vaultAddr)}`,
+    `name    = ${tomlString(KV_PREFIX)}`,
+    '',
+    '[keystore.vault.approle]',
+    `id     = ${tomlString(o.roleId)}`,
+    `secret = ${tomlString(o.secretId)}`,
+    'retry  = "15s"',
+    '',
+    '[keystore.vault.tls]',
+    `ca = ${tomlString(o.vaultCa)}`,
+    '',
+    '[keystore.vault.status]',
+    'ping = "10s"',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** Guide §4.3 `kes key create minio-key-1`: creates the key as the MinIO identity; an existing key is fine. */
+export async function createKesKey(kesAddr, tls, name = KEY_NAME) {
+  const res = await httpsJson(`${kesAddr}/v1/key/create/${encodeURIComponent(name)}`, {
+    method: 'POST',
+    ...tls,
+  });
+  if (res.status === 200) return true;
+  const msg = res.body && typeof res.body === 'object' ? res.body.message : res.body;
+  // KES answers 400 "key already exists" (≤ v0.17: "key does already exist"); some versions 409.
+  if (res.status === 409 || (res.status === 400 && /already exist/.test(String(msg)))) return false;
+  throw new Error(`kes key create ${name}: HTTP ${res.status}${msg ? `: ${msg}` : ''}`);
+}
