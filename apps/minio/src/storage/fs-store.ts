@@ -239,6 +239,8 @@ export class FsStore {
   private readonly indexes = new Map<string, Promise<BucketIndex>>();
   /** Buckets seen to exist; this process owns the directory, so only deleteBucket removes entries. */
   private readonly knownBuckets = new Set<string>();
+  /** Shard directories known to exist (cleared with their bucket). */
+  private readonly knownShards = new Set<string>();
   private readonly locks = new KeyedMutex();
 
   constructor(readonly root: string) {
@@ -320,6 +322,8 @@ export class FsStore {
     const index = await this.index(bucket);
     if (index.entries.size > 0) throw new S3Error('BucketNotEmpty', undefined, { bucket });
     this.knownBuckets.delete(bucket);
+    const prefix = join(this.bucketDir(bucket), '/');
+    for (const shard of this.knownShards) if (shard.startsWith(prefix)) this.knownShards.delete(shard);
     await rm(this.bucketDir(bucket), { recursive: true, force: true });
     this.indexes.delete(bucket);
     await rm(join(this.multipartDir, bucket), { recursive: true, force: true });
@@ -414,16 +418,29 @@ export class FsStore {
     const index = await this.index(bucket);
     const { shard, dir } = this.objectDir(bucket, key);
     return this.locks.run(`${bucket}/${key}`, async () => {
+      let isNewDir = false;
+      const makeDir = () =>
+        mkdir(dir).then(
+          () => true,
+          (err) => {
+            if (!isNodeError(err, 'EEXIST')) throw err;
+            return false;
+          },
+        );
       try {
-        await mkdir(shard).catch((err) => {
-          if (!isNodeError(err, 'EEXIST')) throw err;
-        });
-        await mkdir(dir).catch((err) => {
-          if (!isNodeError(err, 'EEXIST')) throw err;
-        });
+        await this.ensureShard(shard);
+        isNewDir = await makeDir();
       } catch (err) {
-        if (isNodeError(err, 'ENOENT')) throw new S3Error('NoSuchBucket', undefined, { bucket });
-        throw err;
+        if (!isNodeError(err, 'ENOENT')) throw err;
+        // A delete of the shard's last object may have removed the shard since it was cached.
+        this.knownShards.delete(shard);
+        try {
+          await this.ensureShard(shard);
+          isNewDir = await makeDir();
+        } catch (again) {
+          if (isNodeError(again, 'ENOENT')) throw new S3Error('NoSuchBucket', undefined, { bucket });
+          throw again;
+        }
       }
       const dataId = randomUUID();
       const layout: PartLayout[] = [];
@@ -459,9 +476,19 @@ export class FsStore {
       await writeFileAtomic(dir, 'meta.json', this.tmpDir, JSON.stringify(meta));
       if (!index.entries.has(key)) insertSorted(index, key);
       index.entries.set(key, summaryOf(meta));
-      await this.sweep(dir, new Set(layout.map((p) => p.file).filter((f) => f !== '')));
+      // A directory made by this commit holds nothing else to sweep.
+      if (!isNewDir) await this.sweep(dir, new Set(layout.map((p) => p.file).filter((f) => f !== '')));
       return meta;
     });
+  }
+
+  /** Creates a shard directory once; failed mkdirs (EEXIST) are costly exceptions on the hot path. */
+  private async ensureShard(shard: string): Promise<void> {
+    if (this.knownShards.has(shard)) return;
+    await mkdir(shard).catch((err) => {
+      if (!isNodeError(err, 'EEXIST')) throw err;
+    });
+    this.knownShards.add(shard);
   }
 
   /** Removes files of earlier versions and of crashed commits from an object's directory. */
@@ -484,7 +511,10 @@ export class FsStore {
       if (index.entries.delete(key)) removeSorted(index, key);
       await fsyncDir(dir).catch(() => {});
       await rm(dir, { recursive: true, force: true });
-      await rmdir(shard).catch(() => {});
+      await rmdir(shard).then(
+        () => this.knownShards.delete(shard),
+        () => {},
+      );
     });
   }
 
