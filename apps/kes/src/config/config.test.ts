@@ -213,3 +213,20 @@ describe('policy patterns', () => {
     expect(c.policies[0]!.allow).toEqual(['/v1/key/create/[minio*']);
   });
 });
+
+describe('KES v0.1–v0.4 TOML spellings', () => {
+  it('reads top-level [vault] and [fs]', () => {
+    const v = parseConfig(
+      'old.toml',
+      '[vault]\naddress = "https://127.0.0.1:8200"\nname = "app"\n[vault.approle]\nid = "i"\nsecret = "s"\n',
+    );
+    expect(v.keystore).toMatchObject({
+      kind: 'vault',
+      endpoint: 'https://127.0.0.1:8200',
+      prefix: 'app',
+      engine: 'kv',
+    });
+    const f = parseConfig('old.toml', '[fs]\npath = "/var/kes"\n');
+    expect(f.keystore).toEqual({ kind: 'fs', path: '/var/kes' });
+  });
+});

@@ -3,6 +3,19 @@ import { z } from 'zod';
 import { duration, errorSpelling, identity, optString, stringList } from './fields.js';
 import type { KeystoreConfig, ServerConfig } from './types.js';
 
+const vaultSchema = z.object({
+  address: z.string({ error: 'expected the Vault URL' }).min(1, 'expected the Vault URL'),
+  name: z.string().default(''),
+  namespace: z.string().default(''),
+  approle: z.object({
+    id: z.string().default(''),
+    secret: z.string().default(''),
+    retry: duration('5s'),
+  }),
+  tls: z.object({ key: optString, cert: optString, ca: optString }).prefault({}),
+  status: z.object({ ping: duration('10s') }).prefault({}),
+});
+
 export const tomlSchema = z.object({
   /** Listen address; `--addr` wins. */
   address: z.string().default('127.0.0.1:7373'),
@@ -46,22 +59,12 @@ export const tomlSchema = z.object({
   keystore: z
     .object({
       fs: z.object({ path: z.string({ error: 'expected a directory path' }) }).optional(),
-      vault: z
-        .object({
-          address: z.string({ error: 'expected the Vault URL' }).min(1, 'expected the Vault URL'),
-          name: z.string().default(''),
-          namespace: z.string().default(''),
-          approle: z.object({
-            id: z.string().default(''),
-            secret: z.string().default(''),
-            retry: duration('5s'),
-          }),
-          tls: z.object({ key: optString, cert: optString, ca: optString }).prefault({}),
-          status: z.object({ ping: duration('10s') }).prefault({}),
-        })
-        .optional(),
+      vault: vaultSchema.optional(),
     })
     .prefault({}),
+  /** KES v0.1–v0.4.0 spelled the keystores as top-level [vault] and [fs]. */
+  vault: vaultSchema.optional(),
+  fs: z.object({ path: z.string({ error: 'expected a directory path' }) }).optional(),
 });
 
 export type TomlConfig = z.output<typeof tomlSchema>;
@@ -69,8 +72,10 @@ export type TomlConfig = z.output<typeof tomlSchema>;
 /** Maps a parsed E1 document onto the server config. */
 export function fromToml(file: string, c: TomlConfig): ServerConfig {
   let keystore: KeystoreConfig = { kind: 'mem' };
-  if (c.keystore.vault) {
-    const v = c.keystore.vault;
+  const vault = c.keystore.vault ?? c.vault;
+  const fs = c.keystore.fs ?? c.fs;
+  if (vault) {
+    const v = vault;
     keystore = {
       kind: 'vault',
       endpoint: v.address,
@@ -82,8 +87,8 @@ export function fromToml(file: string, c: TomlConfig): ServerConfig {
       tls: { ...v.tls },
       pingMs: v.status.ping,
     };
-  } else if (c.keystore.fs) {
-    keystore = { kind: 'fs', path: c.keystore.fs.path };
+  } else if (fs) {
+    keystore = { kind: 'fs', path: fs.path };
   }
   return {
     file,
