@@ -174,6 +174,28 @@ describe('AppRole token lifecycle (spec §5.1)', () => {
   });
 });
 
+describe('Kubernetes auth', () => {
+  it('logs in with role and JWT, re-reading a JWT file at every login', async () => {
+    const v = await vault({ kubernetes: { role: 'kes', jwt: 'jwt-1' } });
+    const dir = await mkdtemp(join(tmpdir(), 'kes-k8s-'));
+    await writeFile(join(dir, 'token'), 'jwt-1\n');
+    const ks = await keystore(v, {
+      kubernetes: { engine: 'kubernetes', role: 'kes', jwt: join(dir, 'token'), retryMs: 50 },
+    });
+    await ks.create('k', 'v');
+    expect(v.calls.find((c) => c.path === '/v1/auth/kubernetes/login')?.body).toEqual({
+      role: 'kes',
+      jwt: 'jwt-1',
+    });
+    // The token rotates on disk; after Vault forgets KES's token the next login uses the new one.
+    v.opts.kubernetes = { role: 'kes', jwt: 'jwt-2' };
+    await writeFile(join(dir, 'token'), 'jwt-2\n');
+    v.tokens.clear();
+    expect(await ks.get('k')).toBe('v');
+    expect(v.logins).toBe(2);
+  });
+});
+
 describe('TLS to Vault', () => {
   it('verifies Vault with `ca`, accepting the guide CN=localhost certificate on 127.0.0.1', async () => {
     const cert = await createCertificate({ subject: { commonName: 'localhost' }, serverAuth: true });

@@ -230,3 +230,27 @@ describe('KES v0.1–v0.4 TOML spellings', () => {
     expect(f.keystore).toEqual({ kind: 'fs', path: '/var/kes' });
   });
 });
+
+describe('Vault Kubernetes auth (HEAD YAML)', () => {
+  const base = 'admin: {identity: x}\ntls: {key: k, cert: c}\nkeystore:\n  vault:\n    endpoint: https://v\n';
+  it('maps keystore.vault.kubernetes', () => {
+    const c = parseConfig(
+      'k.yaml',
+      `${base}    kubernetes: {role: kes, jwt: /var/run/token, retry: 3s}\n`,
+      {},
+    );
+    expect(c.keystore).toMatchObject({
+      kind: 'vault',
+      kubernetes: { engine: 'kubernetes', role: 'kes', jwt: '/var/run/token', retryMs: 3000 },
+    });
+  });
+  it.each([
+    ['', 'k.yaml: keystore.vault: exactly one of approle and kubernetes must be specified'],
+    [
+      '    approle: {id: a, secret: b}\n    kubernetes: {role: r, jwt: j}\n',
+      'k.yaml: keystore.vault: exactly one of approle and kubernetes must be specified',
+    ],
+  ])('rejects %j', (extra, message) =>
+    expect(() => parseConfig('k.yaml', base + extra, {})).toThrow(message),
+  );
+});

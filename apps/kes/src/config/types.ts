@@ -30,6 +30,11 @@ export interface VaultKeystoreConfig {
     /** Milliseconds between failed login attempts. */
     retryMs: number;
   };
+  /**
+   * Kubernetes auth instead of AppRole (HEAD): `PUT /v1/auth/<engine>/login {"role","jwt"}`; a `jwt`
+   * containing `/` is a file read at every login. When set, `approle` is unused.
+   */
+  kubernetes?: { engine: string; namespace?: string; role: string; jwt: string; retryMs: number };
   tls: { key?: string; cert?: string; ca?: string };
   /** Milliseconds between health probes. */
   pingMs: number;

@@ -25,13 +25,24 @@ const vaultSchema = z.object({
   version: z.enum(['v1', 'v2'], { error: 'expected "v1" or "v2"' }).default('v1'),
   namespace: z.string().default(''),
   prefix: z.string().default(''),
-  approle: z.object({
-    namespace: optString,
-    engine: z.string().default('approle'),
-    id: z.string({ error: 'expected the AppRole role ID' }),
-    secret: z.string({ error: 'expected the AppRole secret ID' }),
-    retry: duration('5s'),
-  }),
+  approle: z
+    .object({
+      namespace: optString,
+      engine: z.string().default('approle'),
+      id: z.string({ error: 'expected the AppRole role ID' }),
+      secret: z.string({ error: 'expected the AppRole secret ID' }),
+      retry: duration('5s'),
+    })
+    .optional(),
+  kubernetes: z
+    .object({
+      namespace: optString,
+      engine: z.string().default('kubernetes'),
+      role: z.string({ error: 'expected the Kubernetes role' }),
+      jwt: z.string({ error: 'expected a JWT or the path of a JWT file' }),
+      retry: duration('5s'),
+    })
+    .optional(),
   tls: z.object({ key: optString, cert: optString, ca: optString }).prefault({}),
   status: z.object({ ping: duration('15s') }).prefault({}),
 });
@@ -109,6 +120,9 @@ export function fromYaml(
   if (kinds > 1) throw new Error(`${file}: keystore: more than one keystore specified`);
   if (ks?.vault) {
     const v = ks.vault;
+    if ((v.approle === undefined) === (v.kubernetes === undefined)) {
+      throw new Error(`${file}: keystore.vault: exactly one of approle and kubernetes must be specified`);
+    }
     keystore = {
       kind: 'vault',
       endpoint: v.endpoint,
@@ -116,13 +130,26 @@ export function fromYaml(
       version: v.version,
       namespace: v.namespace,
       prefix: v.prefix,
-      approle: {
-        engine: v.approle.engine,
-        namespace: v.approle.namespace,
-        id: v.approle.id,
-        secret: v.approle.secret,
-        retryMs: v.approle.retry,
-      },
+      approle: v.approle
+        ? {
+            engine: v.approle.engine,
+            namespace: v.approle.namespace,
+            id: v.approle.id,
+            secret: v.approle.secret,
+            retryMs: v.approle.retry,
+          }
+        : { engine: 'approle', id: '', secret: '', retryMs: v.kubernetes?.retry ?? 5000 },
+      ...(v.kubernetes
+        ? {
+            kubernetes: {
+              engine: v.kubernetes.engine,
+              namespace: v.kubernetes.namespace,
+              role: v.kubernetes.role,
+              jwt: v.kubernetes.jwt,
+              retryMs: v.kubernetes.retry,
+            },
+          }
+        : {}),
       tls: { ...v.tls },
       pingMs: v.status.ping,
     };

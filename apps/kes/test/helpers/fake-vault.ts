@@ -18,6 +18,8 @@ export interface FakeVaultOptions {
   /** KV mounts and their versions. */
   mounts?: Record<string, 'v1' | 'v2'>;
   tls?: { cert: string; key: string };
+  /** Accept Kubernetes logins for this role and JWT. */
+  kubernetes?: { role: string; jwt: string };
 }
 
 export class FakeVault {
@@ -116,6 +118,14 @@ export class FakeVault {
       if (b?.role_id !== this.opts.roleId || b?.secret_id !== this.opts.secretId) {
         return this.#send(res, 400, { errors: ['invalid role or secret ID'] });
       }
+      this.logins++;
+      return this.#send(res, 200, { auth: this.#issue() });
+    }
+    if (path === '/v1/auth/kubernetes/login' && (req.method === 'PUT' || req.method === 'POST')) {
+      const b = body as { role?: string; jwt?: string } | undefined;
+      const k = this.opts.kubernetes;
+      if (!k || b?.role !== k.role || b?.jwt !== k.jwt)
+        return this.#send(res, 403, { errors: ['permission denied'] });
       this.logins++;
       return this.#send(res, 200, { auth: this.#issue() });
     }

@@ -1,4 +1,5 @@
 // Master keys in a Vault KV engine, reached with an AppRole token (spec §5).
+import { readFile } from 'node:fs/promises';
 import type { VaultKeystoreConfig } from '../../config/types.js';
 import {
   KeyExistsError,
@@ -77,7 +78,7 @@ export class VaultKeystore implements Keystore {
   }
 
   #loginHeaders(): Record<string, string> {
-    const ns = this.#cfg.approle.namespace;
+    const ns = this.#cfg.kubernetes ? this.#cfg.kubernetes.namespace : this.#cfg.approle.namespace;
     if (ns === '/') return {};
     if (ns) return { 'X-Vault-Namespace': ns };
     return this.#nsHeaders();
@@ -90,14 +91,21 @@ export class VaultKeystore implements Keystore {
 
   #doLogin(): Promise<Token> {
     this.#login ??= (async () => {
-      const engine = trimSlashes(this.#cfg.approle.engine || 'approle');
+      const k8s = this.#cfg.kubernetes;
+      const engine = trimSlashes(k8s ? k8s.engine || 'kubernetes' : this.#cfg.approle.engine || 'approle');
+      let body: Record<string, string>;
+      if (k8s) {
+        // A service-account token file is re-read at every login: Kubernetes rotates it.
+        const jwt = k8s.jwt.includes('/') ? (await readFile(k8s.jwt, 'utf8')).trim() : k8s.jwt;
+        body = { role: k8s.role, jwt };
+      } else body = { role_id: this.#cfg.approle.id, secret_id: this.#cfg.approle.secret };
       const r = await this.#http.request('PUT', `/v1/auth/${engine}/login`, {
-        body: { role_id: this.#cfg.approle.id, secret_id: this.#cfg.approle.secret },
+        body,
         headers: this.#loginHeaders(),
       });
       const auth = (r.body as { auth?: Record<string, unknown> } | undefined)?.auth;
       if (r.status !== 200 || !auth || typeof auth.client_token !== 'string') {
-        throw new KeystoreUnavailableError(`approle login: ${vaultErrorText(r)}`);
+        throw new KeystoreUnavailableError(`${k8s ? 'kubernetes' : 'approle'} login: ${vaultErrorText(r)}`);
       }
       const token: Token = {
         value: auth.client_token,
@@ -116,12 +124,15 @@ export class VaultKeystore implements Keystore {
   #scheduleLoginRetry(): void {
     if (this.#closed) return;
     clearTimeout(this.#renewTimer);
-    this.#renewTimer = setTimeout(() => {
-      this.#doLogin().catch((err: Error) => {
-        this.#log(`vault: login failed: ${err.message}`);
-        this.#scheduleLoginRetry();
-      });
-    }, this.#cfg.approle.retryMs || 5000).unref();
+    this.#renewTimer = setTimeout(
+      () => {
+        this.#doLogin().catch((err: Error) => {
+          this.#log(`vault: login failed: ${err.message}`);
+          this.#scheduleLoginRetry();
+        });
+      },
+      (this.#cfg.kubernetes?.retryMs ?? this.#cfg.approle.retryMs) || 5000,
+    ).unref();
   }
 
   #scheduleRenew(token: Token): void {
