@@ -21,21 +21,23 @@ async function mountOf(client: VaultClient, path: string): Promise<MountInfo> {
 const insert = (info: MountInfo, path: string, part: string) =>
   info.version === 2 ? `${info.mount}${part}/${path.slice(info.mount.length)}` : path;
 
-/** Vault's `padEqualSigns`: centre a header in `=` signs to the table width. */
+/** Vault's `padEqualSigns`: `=` signs on both sides, their total rounded up to even, ≥ 4. */
 function header(title: string, width: number): string {
-  const eq = width - (title.length + 2);
-  if (eq <= 0) return title;
-  const left = Math.floor(eq / 2);
-  return `${'='.repeat(left)} ${title} ${'='.repeat(eq - left)}`;
+  let eq = width - (title.length + 2);
+  if (eq <= 0) eq = 4;
+  if (eq % 2 !== 0) eq++;
+  return `${'='.repeat(eq / 2)} ${title} ${'='.repeat(eq / 2)}`;
 }
+
+/** Vault's `getHeaderForMap`: width = longest key + 4 (column gap) + 5 (len("Value")). */
+const mapHeader = (title: string, data: Record<string, unknown>) =>
+  header(title, Math.max(0, ...Object.keys(data).map((k) => k.length)) + 9);
 
 function metadataBlock(path: string, meta: Record<string, unknown>): string {
   const rows = Object.keys(meta)
     .sort()
     .map((k) => [k, goValue(meta[k])] as [string, string]);
-  const table = kvTable(rows);
-  const width = Math.max(...table.split('\n').map((l) => l.length));
-  return `${header('Secret Path', path.length)}\n${path}\n\n${header('Metadata', width)}\n${table}`;
+  return `${header('Secret Path', path.length)}\n${path}\n\n${mapHeader('Metadata', meta)}\n${kvTable(rows)}`;
 }
 
 export async function kv(args: string[]): Promise<number> {
@@ -104,9 +106,7 @@ export async function kv(args: string[]): Promise<number> {
         const rows = Object.keys(data)
           .sort()
           .map((k) => [k, goValue(data[k])] as [string, string]);
-        const table = kvTable(rows);
-        const width = Math.max(...table.split('\n').map((l) => l.length));
-        out(`${metadataBlock(apiPath, d.metadata ?? {})}\n\n${header('Data', width)}\n${table}`);
+        out(`${metadataBlock(apiPath, d.metadata ?? {})}\n\n${mapHeader('Data', data)}\n${kvTable(rows)}`);
         return 0;
       }
       case 'put': {

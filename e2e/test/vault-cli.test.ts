@@ -1,0 +1,124 @@
+// The `vault` CLI beyond the guide, against `vault server -dev`: dev banner and token helper,
+// KV v2 through `kv put/get`, policy read/list/delete, token lookup/create, unseal prompt on
+// stdin, -format=json, usage and API errors with Vault's exit codes.
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ServerProcess, type Shell, shell, startServer, tempDir } from './vault-support.js';
+
+let dir: string;
+let sh: Shell;
+let server: ServerProcess;
+let rootToken: string;
+let unsealKey: string;
+
+beforeAll(async () => {
+  dir = await tempDir('vault-cli-');
+  const port = await freePort();
+  server = await startServer(dir, [
+    '-dev',
+    `-dev-listen-address=127.0.0.1:${port}`,
+    '-dev-root-token-id=dev-root',
+  ]);
+  const out = server.output();
+  await new Promise((r) => setTimeout(r, 300));
+  const full = server.output();
+  unsealKey = /^Unseal Key: (\S+)$/m.exec(full)![1]!;
+  rootToken = /^Root Token: (\S+)$/m.exec(full)![1]!;
+  expect(out).toContain('Storage: inmem');
+  sh = shell(dir, { VAULT_ADDR: `http://127.0.0.1:${port}` });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('vault CLI against -dev', () => {
+  it('dev mode: banner, chosen root token, token helper file, secret/ is KV v2', () => {
+    expect(server.output()).toContain('WARNING! dev mode is enabled!');
+    expect(rootToken).toBe('dev-root');
+    const lookup = sh.run('vault token lookup -format=json');
+    expect(lookup.status).toBe(0);
+    expect(JSON.parse(lookup.stdout).data).toMatchObject({ id: 'dev-root', policies: ['root'] });
+    const mounts = sh.run('vault secrets list');
+    expect(mounts.stdout).toMatch(/^secret\/\s+kv\s+kv_[0-9a-f]{8}\s+key\/value secret storage$/m);
+  });
+
+  it('kv put/get on a v2 mount, with metadata and -field', () => {
+    const put = sh.run('vault kv put secret/app user=alice pass=s3cr3t');
+    expect(put.status).toBe(0);
+    expect(
+      put.stdout.startsWith(
+        '= Secret Path =\nsecret/data/app\n\n======= Metadata =======\nKey                Value\n',
+      ),
+    ).toBe(true);
+    expect(put.stdout).toMatch(/^version {12}1$/m);
+    const get = sh.run('vault kv get secret/app');
+    expect(get.stdout).toMatch(/=+ Data =+\nKey {5}Value\n--- {5}-----\npass {4}s3cr3t\nuser {4}alice\n$/);
+    expect(sh.run('vault kv get -field=user secret/app').stdout).toBe('alice');
+    expect(sh.run('vault kv list secret/').stdout).toBe('Keys\n----\napp\n');
+    expect(sh.run('vault kv get secret/none').status).toBe(2);
+  });
+
+  it('policy write from stdin, read, list, delete', () => {
+    const hcl = 'path "secret/data/app" {\n  capabilities = ["read"]\n}\n';
+    expect(sh.run(`printf '%s' '${hcl}' | vault policy write app -`).stdout).toBe(
+      'Success! Uploaded policy: app\n',
+    );
+    expect(sh.run('vault policy read app').stdout).toBe(hcl);
+    expect(sh.run('vault policy list').stdout).toBe('app\ndefault\nroot\n');
+    expect(sh.run('vault policy delete app').stdout).toBe('Success! Deleted policy: app\n');
+  });
+
+  it('token create with a policy; reads allowed and denied by it', () => {
+    sh.run(
+      `printf 'path "secret/data/app" {\\n  capabilities = ["read"]\\n}\\n' | vault policy write reader -`,
+    );
+    const created = sh.run('vault token create -policy=reader -format=json');
+    const token = JSON.parse(created.stdout).auth.client_token;
+    expect(sh.run('vault kv get -field=pass secret/app', { VAULT_TOKEN: token }).stdout).toBe('s3cr3t');
+    const denied = sh.run('vault kv put secret/app x=y', { VAULT_TOKEN: token });
+    expect(denied.status).toBe(2);
+    expect(denied.stderr).toContain('Code: 403. Errors:');
+  });
+
+  it('seal, then unseal with the key read from stdin (prompt), status exit codes', () => {
+    expect(sh.run('vault operator seal').stdout).toBe('Success! Vault is sealed.\n');
+    expect(sh.run('vault status').status).toBe(2);
+    const unseal = sh.run(`echo ${unsealKey} | vault operator unseal`);
+    expect(unseal.status).toBe(0);
+    expect(unseal.stdout.startsWith('Unseal Key (will be hidden): \n')).toBe(true);
+    expect(unseal.stdout).toContain('Sealed          false');
+    expect(sh.run('vault status').status).toBe(0);
+  });
+
+  it('usage errors exit 1, missing data exit 1, unknown commands 127, no args 2', () => {
+    expect(sh.run('vault write secret/x').status).toBe(1);
+    expect(sh.run('vault write secret/x').stderr).toBe('Must supply data or use -force\n');
+    expect(sh.run('vault read -bogus x').stderr).toBe('flag provided but not defined: -bogus\n');
+    expect(sh.run('vault nosuch').status).toBe(127);
+    expect(sh.run('vault').status).toBe(2);
+  });
+
+  it('reports an unreachable server as Go does', () => {
+    const r = sh.run('vault status', { VAULT_ADDR: 'http://127.0.0.1:1' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      'Error checking seal status: Get "http://127.0.0.1:1/v1/sys/seal-status": dial tcp 127.0.0.1:1: connect: connection refused\n',
+    );
+  });
+});
+
+describe('vault server config errors', () => {
+  it('refuses a bad config naming file and field, exit 1', async () => {
+    const s = shell(dir, {});
+    s.run(`cat > bad.json <<EOF
+{"storage": {"file": {"path": "d"}}, "listener": {"tcp": {"address": "127.0.0.1:0", "tls_min_version": "tls99", "tls_disable": true}}}
+EOF`);
+    const r = s.run('vault server -config bad.json');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      'Error loading configuration from bad.json: bad.json: listener.tcp.tls_min_version: expected one of tls10, tls11, tls12, tls13\n',
+    );
+  });
+});
