@@ -166,14 +166,27 @@ async function fsyncDir(path: string): Promise<void> {
 
 /** Writes `data` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
 async function writeFileAtomic(dir: string, name: string, tmpDir: string, data: string): Promise<void> {
+  await installFile(await writeTemp(tmpDir, data), dir, name);
+}
+
+/** Writes `data` to a new fsynced file in `tmpDir` and returns its path. */
+async function writeTemp(tmpDir: string, data: string): Promise<string> {
   const tmp = join(tmpDir, `${randomUUID()}.json`);
   const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(data);
     await fh.datasync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
   }
+  await fh.close();
+  return tmp;
+}
+
+/** Renames a written temp file to `dir/name` and fsyncs the directory: the commit point. */
+async function installFile(tmp: string, dir: string, name: string): Promise<void> {
   try {
     await rename(tmp, join(dir, name));
   } catch (err) {
@@ -417,69 +430,77 @@ export class FsStore {
     await this.assertBucket(bucket);
     const index = await this.index(bucket);
     const { shard, dir } = this.objectDir(bucket, key);
+    const dataId = randomUUID();
+    const layout: PartLayout[] = parts.map((part) => {
+      const { number, size, storedSize, etag, checksum } = part;
+      if ('data' in part) {
+        return { number, size, storedSize, etag, checksum, file: '', inline: part.data.toString('base64') };
+      }
+      return { number, size, storedSize, etag, checksum, file: `${dataId}.${part.number}` };
+    });
+    const meta: ObjectMeta = {
+      format: 1,
+      key,
+      ...props,
+      size: parts.reduce((n, p) => n + p.size, 0),
+      etag,
+      lastModified: new Date().toISOString(),
+      checksum,
+      parts: layout,
+    };
     return this.locks.run(`${bucket}/${key}`, async () => {
-      let isNewDir = false;
-      const makeDir = () =>
-        mkdir(dir).then(
-          () => true,
-          (err) => {
-            if (!isNodeError(err, 'EEXIST')) throw err;
-            return false;
-          },
-        );
+      // The new meta.json is written and fsynced while the object directory is prepared: on a busy disk
+      // each sequential file-system round trip saved is latency off every PUT.
+      const metaTmp = writeTemp(this.tmpDir, JSON.stringify(meta));
+      metaTmp.catch(() => {});
+      let installed = false;
+      try {
+        const isNewDir = await this.prepareObjectDir(bucket, shard, dir);
+        for (let i = 0; i < parts.length; i++) {
+          const part = parts[i]!;
+          if ('data' in part) continue;
+          const target = join(dir, layout[i]!.file);
+          if (part.move) await rename(part.source, target);
+          else await link(part.source, target);
+        }
+        await installFile(await metaTmp, dir, 'meta.json');
+        installed = true;
+        if (!index.entries.has(key)) insertSorted(index, key);
+        index.entries.set(key, summaryOf(meta));
+        // A directory made by this commit holds nothing else to sweep.
+        if (!isNewDir) await this.sweep(dir, new Set(layout.map((p) => p.file).filter((f) => f !== '')));
+        return meta;
+      } finally {
+        if (!installed) await metaTmp.then((tmp) => unlink(tmp)).catch(() => {});
+      }
+    });
+  }
+
+  /** Makes the shard and object directories; true when the object directory is new. */
+  private async prepareObjectDir(bucket: string, shard: string, dir: string): Promise<boolean> {
+    const makeDir = () =>
+      mkdir(dir).then(
+        () => true,
+        (err) => {
+          if (!isNodeError(err, 'EEXIST')) throw err;
+          return false;
+        },
+      );
+    try {
+      await this.ensureShard(shard);
+      return await makeDir();
+    } catch (err) {
+      if (!isNodeError(err, 'ENOENT')) throw err;
+      // A delete of the shard's last object may have removed the shard since it was cached.
+      this.knownShards.delete(shard);
       try {
         await this.ensureShard(shard);
-        isNewDir = await makeDir();
-      } catch (err) {
-        if (!isNodeError(err, 'ENOENT')) throw err;
-        // A delete of the shard's last object may have removed the shard since it was cached.
-        this.knownShards.delete(shard);
-        try {
-          await this.ensureShard(shard);
-          isNewDir = await makeDir();
-        } catch (again) {
-          if (isNodeError(again, 'ENOENT')) throw new S3Error('NoSuchBucket', undefined, { bucket });
-          throw again;
-        }
+        return await makeDir();
+      } catch (again) {
+        if (isNodeError(again, 'ENOENT')) throw new S3Error('NoSuchBucket', undefined, { bucket });
+        throw again;
       }
-      const dataId = randomUUID();
-      const layout: PartLayout[] = [];
-      for (const part of parts) {
-        const { number, size, storedSize, etag, checksum } = part;
-        if ('data' in part) {
-          layout.push({
-            number,
-            size,
-            storedSize,
-            etag,
-            checksum,
-            file: '',
-            inline: part.data.toString('base64'),
-          });
-          continue;
-        }
-        const file = `${dataId}.${part.number}`;
-        if (part.move) await rename(part.source, join(dir, file));
-        else await link(part.source, join(dir, file));
-        layout.push({ number, size, storedSize, etag, checksum, file });
-      }
-      const meta: ObjectMeta = {
-        format: 1,
-        key,
-        ...props,
-        size: parts.reduce((n, p) => n + p.size, 0),
-        etag,
-        lastModified: new Date().toISOString(),
-        checksum,
-        parts: layout,
-      };
-      await writeFileAtomic(dir, 'meta.json', this.tmpDir, JSON.stringify(meta));
-      if (!index.entries.has(key)) insertSorted(index, key);
-      index.entries.set(key, summaryOf(meta));
-      // A directory made by this commit holds nothing else to sweep.
-      if (!isNewDir) await this.sweep(dir, new Set(layout.map((p) => p.file).filter((f) => f !== '')));
-      return meta;
-    });
+    }
   }
 
   /** Creates a shard directory once; failed mkdirs (EEXIST) are costly exceptions on the hot path. */
