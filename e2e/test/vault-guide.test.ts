@@ -172,6 +172,18 @@ EOF`);
     );
   });
 
+  it('verifies the guide certificate with VAULT_CACERT instead of VAULT_SKIP_VERIFY', () => {
+    const strict = { VAULT_SKIP_VERIFY: '', VAULT_CACERT: 'vault-tls.crt' };
+    // The guide's certificate names only CN=localhost (no SAN), so 127.0.0.1 does not match it...
+    const mismatch = sh.run('vault status', strict);
+    expect(mismatch.status).toBe(1);
+    expect(mismatch.stderr).toContain('tls: failed to verify certificate: x509: ');
+    // ...but the server name localhost does.
+    expect(sh.run('vault status', { ...strict, VAULT_TLS_SERVER_NAME: 'localhost' }).status).toBe(0);
+    const unknown = sh.run('vault status', { VAULT_SKIP_VERIFY: '' });
+    expect(unknown.stderr).toContain('x509: certificate signed by unknown authority');
+  });
+
   it('left no secret, token or policy text in plaintext under vault/file', () => {
     const grep = sh.run(
       `grep -rl -e c2VjcmV0LW1hc3Rlci1rZXk -e ${rootToken} -e ${appToken} -e ${secretId} -e capabilities -e minio-key-policy vault/file; echo "rc=$?"`,

@@ -65,6 +65,23 @@ export function resolveToken(): string | undefined {
 const truthy = (v: string | undefined) =>
   v !== undefined && ['1', 'true', 't', 'yes'].includes(v.toLowerCase());
 
+/** Go's wording for the TLS verification failures Node reports by code. */
+function tlsReason(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `tls: failed to verify certificate: x509: ${err.message}`;
+    case 'CERT_HAS_EXPIRED':
+      return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid';
+    default:
+      return err.message;
+  }
+}
+
 export class VaultClient {
   readonly addr: string;
   token: string | undefined;
@@ -140,11 +157,7 @@ export class VaultClient {
             ? `dial tcp ${host}: connect: connection refused`
             : err.code === 'ENOTFOUND'
               ? `dial tcp: lookup ${url.hostname}: no such host`
-              : /certificate|self.signed|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(
-                    `${err.code} ${err.message}`,
-                  )
-                ? `tls: failed to verify certificate: ${err.message}`
-                : err.message;
+              : tlsReason(err);
         reject(new TransportError(`${goMethod} "${url.toString()}": ${why}`));
       });
       req.end(payload);
