@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The `vault` command. The TypeScript sources compile to dist/ on `npm install` (root prepare).
-import { main } from '../dist/cli.js';
+// File storage makes every durable write an fsync on libuv's thread pool; its default of 4
+// threads would cap concurrent writes (and logins) at four fsyncs in flight. Set before the pool
+// starts, i.e. before the CLI (and the server) is loaded.
+process.env.UV_THREADPOOL_SIZE ??= '64';
+const { main } = await import('../dist/cli.js');
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -9,10 +9,8 @@ Common commands:
     delete      Delete secrets and configuration
     list        List data or secrets
     login       Authenticate locally
-    agent       (not supported)
     server      Start a Vault server
     status      Print seal and HA status
-    unwrap      (not supported)
 
 Other commands:
     auth        Interact with auth methods
