@@ -281,6 +281,19 @@ describe('keys and names', () => {
     expect(errorCode(res.body)).toBe(code);
   });
 
+  it.each(['/../bad/key', '..%2Fbad/key', '/./x', 'a%00b/key'])(
+    'refuses the copy source %s',
+    async (source) => {
+      const res = await send(srv.port, {
+        method: 'PUT',
+        path: `/${bucket}/copied`,
+        headers: { 'x-amz-copy-source': source },
+      });
+      expect(res.status).toBe(400);
+      expect(['InvalidBucketName', 'InvalidArgument', 'InvalidObjectName']).toContain(errorCode(res.body));
+    },
+  );
+
   it('rejects keys over 1024 bytes', async () => {
     const res = await send(srv.port, { method: 'PUT', path: `/${bucket}/${'k'.repeat(1025)}`, body: 'x' });
     expect(errorCode(res.body)).toBe('KeyTooLongError');

@@ -14,7 +14,7 @@ const props = { contentType: 'x/y', headers: {}, userMetadata: {}, storageClass:
 async function put(key: string): Promise<void> {
   const data = Buffer.from(key);
   await store.commitObject(
-    'b',
+    'bkt',
     key,
     props,
     [{ number: 1, size: data.length, storedSize: data.length, etag: 'e', data }],
@@ -27,7 +27,7 @@ async function all(opts: Partial<ListOptions>): Promise<string[]> {
   const out: string[] = [];
   let after = opts.after ?? '';
   for (;;) {
-    const page = await store.list('b', { prefix: '', delimiter: '', maxKeys: 2, ...opts, after });
+    const page = await store.list('bkt', { prefix: '', delimiter: '', maxKeys: 2, ...opts, after });
     out.push(...page.commonPrefixes.map((p) => `P:${p}`), ...page.objects.map((o) => o.key));
     if (!page.isTruncated) return out;
     after = page.last!;
@@ -38,7 +38,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'minio-store-'));
   store = new FsStore(dir);
   await store.init();
-  await store.createBucket('b');
+  await store.createBucket('bkt');
   for (const k of ['x/1', 'x/2', 'x/y/3', 'x-', 'y', 'x0', 'z/z/z']) await put(k);
 });
 afterAll(async () => {
@@ -67,16 +67,16 @@ describe('list', () => {
   it('keeps the order through inserts and deletes', async () => {
     await all({});
     await put('x/15');
-    await store.deleteObject('b', 'x/2');
+    await store.deleteObject('bkt', 'x/2');
     expect(await all({ prefix: 'x/' })).toEqual(['x/1', 'x/15', 'x/y/3']);
-    await store.deleteObject('b', 'x/15');
+    await store.deleteObject('bkt', 'x/15');
     await put('x/2');
   });
 
   it('rebuilds the same index from disk', async () => {
     const fresh = new FsStore(dir);
     await fresh.init();
-    const page = await fresh.list('b', { prefix: '', delimiter: '', maxKeys: 1000, after: '' });
+    const page = await fresh.list('bkt', { prefix: '', delimiter: '', maxKeys: 1000, after: '' });
     expect(page.objects.map((o) => o.key)).toEqual(['x-', 'x/1', 'x/2', 'x/y/3', 'x0', 'y', 'z/z/z']);
   });
 });

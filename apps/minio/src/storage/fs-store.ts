@@ -32,7 +32,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { S3Error } from '../s3/errors.js';
 import type { ChecksumValue } from '../s3/payload.js';
-import { compareKeys } from './keys.js';
+import { compareKeys, isValidBucketName } from './keys.js';
 import type {
   ObjectMeta,
   ObjectProperties,
@@ -273,14 +273,23 @@ export class FsStore {
 
   // ---- buckets -------------------------------------------------------------------------------------
 
+  /**
+   * The bucket's directory. Every path built from a bucket name goes through here or bucketName(), so a
+   * name that is not a valid bucket name (such as ".." from a copy source) can never address a path.
+   */
   private bucketDir(bucket: string): string {
-    return join(this.root, bucket);
+    return join(this.root, this.bucketName(bucket));
+  }
+
+  private bucketName(bucket: string): string {
+    if (!isValidBucketName(bucket)) throw new S3Error('InvalidBucketName', undefined, { bucket });
+    return bucket;
   }
 
   /** Buckets in name order with their creation time. */
   async listBuckets(): Promise<Array<{ name: string; created: Date }>> {
     const names = (await readdir(this.root, { withFileTypes: true }))
-      .filter((d) => d.isDirectory() && d.name !== SYS)
+      .filter((d) => d.isDirectory() && isValidBucketName(d.name))
       .map((d) => d.name)
       .sort(compareKeys);
     return Promise.all(names.map(async (name) => ({ name, created: await this.bucketCreated(name) })));
@@ -288,7 +297,9 @@ export class FsStore {
 
   private async bucketCreated(bucket: string): Promise<Date> {
     try {
-      const meta = JSON.parse(await readFile(join(this.bucketMetaDir, `${bucket}.json`), 'utf8')) as {
+      const meta = JSON.parse(
+        await readFile(join(this.bucketMetaDir, `${this.bucketName(bucket)}.json`), 'utf8'),
+      ) as {
         created: string;
       };
       return new Date(meta.created);
@@ -339,8 +350,8 @@ export class FsStore {
     for (const shard of this.knownShards) if (shard.startsWith(prefix)) this.knownShards.delete(shard);
     await rm(this.bucketDir(bucket), { recursive: true, force: true });
     this.indexes.delete(bucket);
-    await rm(join(this.multipartDir, bucket), { recursive: true, force: true });
-    await rm(join(this.bucketMetaDir, `${bucket}.json`), { force: true });
+    await rm(join(this.multipartDir, this.bucketName(bucket)), { recursive: true, force: true });
+    await rm(join(this.bucketMetaDir, `${this.bucketName(bucket)}.json`), { force: true });
   }
 
   // ---- the in-memory listing index -----------------------------------------------------------------
@@ -655,7 +666,7 @@ export class FsStore {
 
   private uploadDir(bucket: string, uploadId: string): string {
     if (!UPLOAD_ID.test(uploadId)) throw new S3Error('NoSuchUpload');
-    return join(this.multipartDir, bucket, uploadId);
+    return join(this.multipartDir, this.bucketName(bucket), uploadId);
   }
 
   /** Starts an upload and returns its id. */
@@ -756,7 +767,7 @@ export class FsStore {
   /** Uploads in progress in a bucket, ordered by key then initiation time. */
   async listUploads(bucket: string): Promise<UploadMeta[]> {
     await this.assertBucket(bucket);
-    const dir = join(this.multipartDir, bucket);
+    const dir = join(this.multipartDir, this.bucketName(bucket));
     const ids = await readdir(dir).catch(() => [] as string[]);
     const uploads = await Promise.all(
       ids
