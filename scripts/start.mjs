@@ -18,9 +18,10 @@ import {
 } from './lib/guide-setup.mjs';
 import { waitForHttps } from './lib/https-json.mjs';
 
+const env = process.env;
 const root = resolve(import.meta.dirname, '..');
 const binDir = join(root, 'node_modules', '.bin');
-const data = resolve(process.env['KMS_CHAIN_DATA_DIR'] || join(root, '.data'));
+const data = resolve(env['KMS_CHAIN_DATA_DIR'] || join(root, '.data'));
 const host = '127.0.0.1';
 const port = (name, def) => {
   const v = process.env[name];
@@ -120,6 +121,7 @@ async function stopAll(code) {
   if (stopping) return;
   stopping = true;
   for (const name of ['minio', 'kes', 'vault']) await stopOne(name);
+  say(code === 0 ? 'kms-chain: stopped minio, kes and vault.' : 'kms-chain: stopped.');
   process.exit(code);
 }
 
@@ -138,8 +140,8 @@ async function waitUp(name, url, tls) {
 
 /** MinIO credentials: the environment's, else a random secret made on the first run and kept 0600. */
 async function minioCredentials() {
-  if (process.env['MINIO_ROOT_USER'] && process.env['MINIO_ROOT_PASSWORD'])
-    return { accessKey: process.env['MINIO_ROOT_USER'], secretKey: process.env['MINIO_ROOT_PASSWORD'] };
+  if (env['MINIO_ROOT_USER'] && env['MINIO_ROOT_PASSWORD'])
+    return { accessKey: env['MINIO_ROOT_USER'], secretKey: env['MINIO_ROOT_PASSWORD'] };
   const file = join(data, 'minio', 'credentials.json');
   try {
     const c = JSON.parse(await readFile(file, 'utf8'));
@@ -293,6 +295,11 @@ async function main() {
 
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
+// Orphaned (npm or the terminal killed without a signal reaching us): stop the chain too.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stopAll(0);
+}, 1_000).unref();
 process.on('exit', () => {
   for (const { child } of procs.values()) if (isRunning(child)) child.kill('SIGKILL');
 });
