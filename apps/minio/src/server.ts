@@ -8,8 +8,12 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import { registerKmsAdminRoutes } from './kms/admin.js';
+import type { Kms } from './kms/kms.js';
 import { isS3Error, renderError, S3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
+import { BucketEncryptionStore } from './sse/bucket-encryption.js';
+import { SseService } from './sse/service.js';
 import { FsStore } from './storage/fs-store.js';
 
 /** Everything the server needs; see config/env.ts for how the CLI fills it. */
@@ -20,6 +24,12 @@ export interface ServerConfig extends RouterConfig {
   tls?: { key: Buffer; cert: Buffer } | undefined;
   /** Log warnings and errors as JSON lines on stdout. */
   logger?: boolean;
+  /** The KMS for SSE-S3/SSE-KMS (KES or a static key); none = those answer 501. */
+  kms?: Kms | undefined;
+  /** MINIO_KMS_AUTO_ENCRYPTION=on. */
+  autoEncryption?: boolean | undefined;
+  /** MINIO_API_SSEC_ALLOW_INSECURE=on: SSE-C over plain HTTP (behind a TLS-terminating proxy). */
+  allowInsecureSseC?: boolean | undefined;
 }
 
 let requestSeq = 0n;
@@ -36,6 +46,13 @@ function requestId(): string {
 /** Builds the object store's HTTP(S) app; `ready()` creates the data directory's system folders. */
 export function buildServer(config: ServerConfig): FastifyInstance {
   const store = new FsStore(config.dataDir);
+  const sse = new SseService({
+    kms: config.kms,
+    autoEncryption: config.autoEncryption,
+    allowInsecureSseC: config.allowInsecureSseC,
+    buckets: new BucketEncryptionStore(config.dataDir),
+  });
+  const routerConfig = { ...config, sse };
   const options = {
     logger: config.logger ? { level: 'warn' } : false,
     genReqId: requestId,
@@ -86,11 +103,12 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     exposeHeadRoute: false,
     handler: async (_req, reply) => reply.code(200).send(),
   });
+  registerKmsAdminRoutes(app, routerConfig);
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
     url: '/*',
     exposeHeadRoute: false,
-    handler: (req, reply) => handleS3(req, reply, store, config),
+    handler: (req, reply) => handleS3(req, reply, store, routerConfig),
   });
 
   app.setNotFoundHandler(async (req, reply) => {

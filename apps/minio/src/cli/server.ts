@@ -5,6 +5,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCertsDir, type TlsFiles } from '../config/certs.js';
 import { ConfigError, loadEnvConfig, parseAddress } from '../config/env.js';
+import { loadKmsEnv } from '../kms/config.js';
+import { checkKms, createKms, keepKeyWarm } from '../kms/connect.js';
+import type { Kms } from '../kms/kms.js';
 import { buildServer } from '../server.js';
 
 const usage = `NAME:
@@ -22,6 +25,11 @@ ENVIRONMENT VARIABLES:
   MINIO_ROOT_USER, MINIO_ROOT_PASSWORD   root credentials (legacy: MINIO_ACCESS_KEY, MINIO_SECRET_KEY)
   MINIO_SITE_REGION                      region (default us-east-1)
   MINIO_DOMAIN                           domain(s) for virtual-host-style bucket addressing
+  MINIO_KMS_KES_ENDPOINT, MINIO_KMS_KES_KEY_NAME, MINIO_KMS_KES_CERT_FILE, MINIO_KMS_KES_KEY_FILE,
+  MINIO_KMS_KES_KEY_PASSWORD, MINIO_KMS_KES_CAPATH   a KES server for SSE-S3/SSE-KMS
+  MINIO_KMS_SECRET_KEY[_FILE]=name:base64, MINIO_KMS_MASTER_KEY[_FILE]=name:hex   or one static key
+  MINIO_KMS_AUTO_ENCRYPTION=on           encrypt every new object (SSE-KMS with the default key)
+  MINIO_API_SSEC_ALLOW_INSECURE=on       accept SSE-C over plain HTTP (only behind a TLS-terminating proxy)
 `;
 
 /** Runs the server subcommand; resolves to the exit code once the server has stopped. */
@@ -47,9 +55,11 @@ export async function runServer(args: string[]): Promise<number> {
   let address: ReturnType<typeof parseAddress>;
   let env: ReturnType<typeof loadEnvConfig>;
   let tls: TlsFiles | undefined;
+  let kmsEnv: ReturnType<typeof loadKmsEnv>;
   try {
     address = parseAddress(parsed.values.address ?? ':9000');
     env = loadEnvConfig(process.env);
+    kmsEnv = loadKmsEnv(process.env);
     tls = loadCertsDir(parsed.values['certs-dir'] ?? join(homedir(), '.minio', 'certs'));
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -58,9 +68,29 @@ export async function runServer(args: string[]): Promise<number> {
     }
     throw err;
   }
+  let kms: Kms | undefined;
+  if (kmsEnv.kms) {
+    try {
+      kms = createKms(kmsEnv.kms);
+      await checkKms(kms);
+    } catch (err) {
+      kms?.close();
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  const stopWarm = kms ? keepKeyWarm(kms) : () => {};
   const dataDir = resolve(parsed.positionals[0]!);
 
-  const app = buildServer({ ...env, dataDir, tls, logger: true });
+  const app = buildServer({
+    ...env,
+    dataDir,
+    tls,
+    logger: true,
+    kms,
+    autoEncryption: kmsEnv.autoEncryption,
+    allowInsecureSseC: kmsEnv.allowInsecureSseC,
+  });
   await app.listen({ host: address.host === '' ? '::' : address.host, port: address.port });
   const scheme = tls ? 'https' : 'http';
   const bound = app.server.address();
@@ -79,7 +109,11 @@ export async function runServer(args: string[]): Promise<number> {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      app.close().then(done, done);
+      stopWarm();
+      app
+        .close()
+        .then(done, done)
+        .finally(() => kms?.close());
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -1,6 +1,7 @@
 // Bucket operations and listings: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
 // GetBucketVersioning, ListObjects (v1) and ListObjectsV2.
 
+import { resolveListingEtags } from '../sse/hooks.js';
 import type { ListPage } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
@@ -147,6 +148,7 @@ export async function listObjectsV1(ctx: S3Context): Promise<void> {
     after: marker,
     maxKeys: p.maxKeys,
   });
+  await resolveListingEtags(ctx, bucket, page);
   ctx.sendXml(
     xmlRoot('ListBucketResult', [
       xmlElement('Name', bucket),
@@ -186,6 +188,7 @@ export async function listObjectsV2(ctx: S3Context): Promise<void> {
     after,
     maxKeys: p.maxKeys,
   });
+  await resolveListingEtags(ctx, bucket, page);
   ctx.sendXml(
     xmlRoot('ListBucketResult', [
       xmlElement('Name', bucket),

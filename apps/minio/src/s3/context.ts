@@ -1,6 +1,7 @@
 // The per-request view every S3 handler gets: addressing (bucket, key), query, headers, the verified
 // identity, a lazily opened payload, and reply helpers.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SseService } from '../sse/service.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { S3Error } from './errors.js';
 import { Payload } from './payload.js';
@@ -13,6 +14,8 @@ export const OWNER_NAME = 'minio';
 /** Settings handlers need from the server configuration. */
 export interface HandlerConfig {
   region: string;
+  /** Server-side encryption (KMS, bucket defaults, auto-encryption); buildServer always sets it. */
+  sse?: SseService | undefined;
 }
 
 /** Everything a handler needs about one request. */

@@ -64,6 +64,20 @@ const codes = {
     400,
     "The provided 'x-amz-content-sha256' header does not match what was computed.",
   ],
+  // Server-side encryption (spec/minio-sse.md §4.3, §5).
+  'kms:KeyNotFound': [404, 'key with given key ID does not exist'],
+  'kms:KeyGenerationFailed': [500, 'failed to generate data key with KMS key'],
+  'kms:DecryptionFailed': [500, 'failed to decrypt ciphertext with KMS key'],
+  'kms:InvalidCiphertextException': [400, 'failed to decrypt ciphertext'],
+  'kms:NotAuthorized': [403, 'insufficient permissions to perform KMS operation'],
+  'kms:NotSupported': [501, 'requested functionality is not supported'],
+  'kms:KeyAlreadyExists': [409, 'key with given key ID already exits'],
+  XMinioEncryptionError: [400, 'The object encryption metadata is malformed.'],
+  XMinioObjectTampered: [206, 'The requested object was modified and may be compromised'],
+  ServerSideEncryptionConfigurationNotFoundError: [
+    404,
+    'The server side encryption configuration was not found',
+  ],
 } as const satisfies Record<string, readonly [number, string]>;
 
 /** An S3 error code known to this server. */

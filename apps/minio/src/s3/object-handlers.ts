@@ -1,6 +1,9 @@
 // Object operations: PutObject, GetObject, HeadObject, DeleteObject, CopyObject, DeleteObjects.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { clientView, keyForRead, keyForWrite, storedSizeOf } from '../sse/hooks.js';
+import { hasAnySseHeader, hasSseC } from '../sse/request.js';
+import { encryptChunks, storedEtag, visibleEtag } from '../sse/service.js';
 import { type FsStore, INLINE_MAX, type PartSource } from '../storage/fs-store.js';
 import { checkObjectKey } from '../storage/keys.js';
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
@@ -66,11 +69,22 @@ export async function putObject(ctx: S3Context): Promise<void> {
   checkObjectKey(key);
   const props = propertiesFromHeaders(ctx.req.headers);
   await ctx.store.assertBucket(bucket);
+  const km = await keyForWrite(ctx, bucket, key);
+  if (km) props.internal = { ...props.internal, ...km.internal };
   const payload = ctx.payload(MAX_SINGLE_PUT);
-  const body = await receiveBody(ctx.store, payload.chunks(), payload.declaredLength);
+  const body = await receiveBody(
+    ctx.store,
+    km ? encryptChunks(payload.chunks(), km.oek) : payload.chunks(),
+    storedSizeOf(payload.declaredLength, km),
+  ).catch((err) => {
+    km?.dispose();
+    throw err;
+  });
   try {
     const result = payload.finish();
-    const etag = result.md5.toString('hex');
+    const etag = km
+      ? storedEtag(km.kind, km.oek, result.md5, ctx.header('content-md5') !== undefined)
+      : result.md5.toString('hex');
     await ctx.store.commitObject(
       bucket,
       key,
@@ -88,10 +102,14 @@ export async function putObject(ctx: S3Context): Promise<void> {
       etag,
       result.checksum,
     );
-    const headers: Record<string, string> = { etag: quoteEtag(etag) };
+    const headers: Record<string, string> = {
+      etag: quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag),
+      ...km?.headers,
+    };
     if (result.checksum) headers[checksumHeader(result.checksum.algorithm)] = result.checksum.value;
     ctx.sendEmpty(200, headers);
   } finally {
+    km?.dispose();
     await body.discard();
   }
 }
@@ -101,11 +119,27 @@ export async function getObject(ctx: S3Context, isHead: boolean): Promise<void> 
   const bucket = ctx.bucketName;
   const key = ctx.objectKey;
   if (ctx.query.has('partNumber')) ctx.notImplemented('GET by partNumber');
-  const meta = await ctx.store.getMeta(bucket, key);
+  const stored = await ctx.store.getMeta(bucket, key);
+  const km = await keyForRead(ctx, bucket, stored, { isHead });
+  try {
+    await sendObject(ctx, stored, km, isHead);
+  } finally {
+    km?.dispose();
+  }
+}
+
+async function sendObject(
+  ctx: S3Context,
+  stored: ObjectMeta,
+  km: Awaited<ReturnType<typeof keyForRead>>,
+  isHead: boolean,
+): Promise<void> {
+  const bucket = ctx.bucketName;
+  const meta = clientView(stored, km);
   checkConditions((n) => ctx.header(n), meta);
   const range = resolveRange(ctx.header('range'), meta.size);
   const checksumMode = ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-  const headers = objectResponseHeaders(meta, checksumMode && range === undefined);
+  const headers = { ...objectResponseHeaders(meta, checksumMode && range === undefined), ...km?.headers };
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
     const v = ctx.query.get(param);
     if (v !== undefined) headers[header] = v;
@@ -125,7 +159,7 @@ export async function getObject(ctx: S3Context, isHead: boolean): Promise<void> 
     ctx.reply.raw.end();
     return;
   }
-  const body = await readContent(ctx.store, bucket, meta, start, end);
+  const body = await readContent(ctx.store, bucket, stored, start, end, km?.oek);
   sendStream(ctx, status, headers, body);
 }
 
@@ -241,9 +275,12 @@ export async function copyObject(ctx: S3Context): Promise<void> {
     if (requestedClass !== undefined) propertiesFromHeaders({ 'x-amz-storage-class': requestedClass });
   }
   const sameObject = source.bucket === bucket && source.key === key;
+  const get = (n: string) => ctx.header(n);
   if (
     sameObject &&
     directive === 'COPY' &&
+    !hasAnySseHeader(get) &&
+    !hasSseC(get, true) &&
     (requestedClass === undefined || requestedClass === src.storageClass)
   ) {
     throw new S3Error(
@@ -251,33 +288,62 @@ export async function copyObject(ctx: S3Context): Promise<void> {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const tap = md5Tap(
-    src.size === 0
-      ? emptyChunks()
-      : ((await readContent(ctx.store, source.bucket, src, 0, src.size - 1)) as AsyncIterable<Buffer>),
-  );
-  const received = await receiveBody(ctx.store, tap.chunks, src.size);
+  // Copies decrypt the source and re-encrypt with a new object key: keys are bound to bucket/object.
+  const srcKm = await keyForRead(ctx, source.bucket, src, { copy: true });
+  let destKm: Awaited<ReturnType<typeof keyForWrite>>;
   try {
-    if (received.size !== src.size)
-      throw new S3Error('InternalError', 'The copy source changed size while copying.');
-    const etag = tap.digest();
-    const checksum = src.parts.length === 1 ? src.checksum : undefined;
-    const meta = await ctx.store.commitObject(
-      bucket,
-      key,
-      props,
-      [{ number: 1, size: received.size, storedSize: received.size, etag, checksum, ...received.source }],
-      etag,
-      checksum,
+    destKm = await keyForWrite(ctx, bucket, key);
+  } catch (err) {
+    srcKm?.dispose();
+    throw err;
+  }
+  try {
+    if (destKm) props.internal = { ...props.internal, ...destKm.internal };
+    const tap = md5Tap(
+      src.size === 0
+        ? emptyChunks()
+        : ((await readContent(
+            ctx.store,
+            source.bucket,
+            src,
+            0,
+            src.size - 1,
+            srcKm?.oek,
+          )) as AsyncIterable<Buffer>),
     );
-    ctx.sendXml(
-      xmlRoot('CopyObjectResult', [
-        xmlElement('LastModified', meta.lastModified),
-        xmlElement('ETag', quoteEtag(etag)),
-      ]),
+    const received = await receiveBody(
+      ctx.store,
+      destKm ? encryptChunks(tap.chunks, destKm.oek) : tap.chunks,
+      storedSizeOf(src.size, destKm),
     );
+    try {
+      if (received.size !== storedSizeOf(src.size, destKm))
+        throw new S3Error('InternalError', 'The copy source changed size while copying.');
+      const md5 = tap.digest();
+      const etag = destKm ? storedEtag(destKm.kind, destKm.oek, Buffer.from(md5, 'hex'), false) : md5;
+      const checksum = src.parts.length === 1 ? src.checksum : undefined;
+      const meta = await ctx.store.commitObject(
+        bucket,
+        key,
+        props,
+        [{ number: 1, size: src.size, storedSize: received.size, etag, checksum, ...received.source }],
+        etag,
+        checksum,
+      );
+      ctx.sendXml(
+        xmlRoot('CopyObjectResult', [
+          xmlElement('LastModified', meta.lastModified),
+          xmlElement('ETag', quoteEtag(destKm ? visibleEtag(etag, destKm.kind, destKm.oek) : etag)),
+        ]),
+        200,
+        destKm?.headers ?? {},
+      );
+    } finally {
+      await received.discard();
+    }
   } finally {
-    await received.discard();
+    srcKm?.dispose();
+    destKm?.dispose();
   }
 }
 

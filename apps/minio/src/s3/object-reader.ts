@@ -4,16 +4,22 @@
 // using each part's number and storedSize from the metadata), read that stored range, decrypt with the
 // part keys, then drop the leading skip and cap the length.
 import type { Readable } from 'node:stream';
+import { readDecrypted } from '../sse/service.js';
 import type { FsStore } from '../storage/fs-store.js';
 import type { ObjectMeta } from '../storage/types.js';
 
-/** Streams content bytes [start, end] (inclusive) of a committed object. */
+/**
+ * Streams content bytes [start, end] (inclusive) of a committed object; an encrypted object needs its
+ * object key `oek` (from sse/hooks keyForRead) and only the DARE packages of the range are read.
+ */
 export async function readContent(
   store: FsStore,
   bucket: string,
   meta: ObjectMeta,
   start: number,
   end: number,
+  oek?: Buffer,
 ): Promise<Readable> {
+  if (oek !== undefined) return readDecrypted(store, bucket, meta, oek, start, end);
   return store.openRead(bucket, meta, start, end);
 }

@@ -1,0 +1,125 @@
+// The admin KMS API (spec/minio-sse.md §7.1): SigV4-signed like every admin call, JSON answers.
+//   POST /minio/admin/v3/kms/status              {"name","default-key-id","endpoints":{...}}
+//   POST /minio/admin/v3/kms/key/create?key-id=X  200 empty; KMS errors → 500 InternalError (message appended)
+//   GET  /minio/admin/v3/kms/key/status[?key-id=X] {"key-id"[,"encryption-error"][,"decryption-error"]}, always 200
+// Without a KMS every route answers 501 NotImplemented.
+import { canonicalContextJson, constantTimeEqual, zeroize } from '@kms-chain/crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isS3Error, S3Error } from '../s3/errors.js';
+import { authenticate, type Credentials, type SignedRequest } from '../s3/sigv4.js';
+import type { SseService } from '../sse/service.js';
+
+/** What the admin routes need. */
+export interface KmsAdminConfig {
+  credentials: Credentials;
+  sse: SseService;
+}
+
+function signedRequest(req: FastifyRequest): SignedRequest {
+  const url = req.raw.url ?? '/';
+  const q = url.indexOf('?');
+  const headers = new Map<string, string[]>();
+  const raw = req.raw.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const list = headers.get(name);
+    if (list) list.push(raw[i + 1]!);
+    else headers.set(name, [raw[i + 1]!]);
+  }
+  return {
+    method: req.method,
+    rawPath: q < 0 ? url : url.slice(0, q),
+    rawQuery: q < 0 ? '' : url.slice(q + 1),
+    headers,
+  };
+}
+
+function sendError(req: FastifyRequest, reply: FastifyReply, err: S3Error): FastifyReply {
+  return reply
+    .code(err.status)
+    .header('content-type', 'application/json')
+    .send(
+      JSON.stringify({
+        Code: err.code,
+        Message: err.message,
+        Resource: (req.raw.url ?? '/').split('?')[0],
+        RequestId: req.id,
+        HostId: '',
+      }),
+    );
+}
+
+function keyIdParam(req: FastifyRequest): string | undefined {
+  const v = (req.query as Record<string, string | undefined>)['key-id'];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** Registers the admin KMS routes on the app. */
+export function registerKmsAdminRoutes(app: FastifyInstance, config: KmsAdminConfig): void {
+  const guard =
+    (handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      try {
+        authenticate(signedRequest(req), config.credentials);
+        return await handler(req, reply);
+      } catch (err) {
+        if (isS3Error(err)) return sendError(req, reply, err);
+        throw err;
+      }
+    };
+
+  app.post(
+    '/minio/admin/v3/kms/status',
+    guard(async (_req, reply) => {
+      const kms = config.sse.requireKms();
+      const s = await kms.status();
+      return reply
+        .header('content-type', 'application/json')
+        .send(JSON.stringify({ name: s.name, 'default-key-id': s.defaultKeyId, endpoints: s.endpoints }));
+    }),
+  );
+
+  app.post(
+    '/minio/admin/v3/kms/key/create',
+    guard(async (req, reply) => {
+      const kms = config.sse.requireKms();
+      const id = keyIdParam(req);
+      if (id === undefined) throw new S3Error('InvalidArgument', 'The key-id parameter is required.');
+      try {
+        await kms.createKey(id);
+      } catch (err) {
+        throw new S3Error(
+          'InternalError',
+          `We encountered an internal error, please try again. (${(err as Error).message})`,
+        );
+      }
+      return reply.code(200).send();
+    }),
+  );
+
+  app.get(
+    '/minio/admin/v3/kms/key/status',
+    guard(async (req, reply) => {
+      const kms = config.sse.requireKms();
+      const id = keyIdParam(req) ?? kms.defaultKeyId;
+      const ctx = canonicalContextJson({ 'MinIO admin API': 'KMSKeyStatusHandler' });
+      const out: Record<string, string> = { 'key-id': id };
+      try {
+        const dk = await kms.generateKey(id, ctx);
+        try {
+          const plain = await kms.decrypt(id, dk.ciphertext, ctx);
+          if (!constantTimeEqual(plain, dk.plaintext))
+            out['decryption-error'] = 'decryption failed: plaintexts differ';
+          zeroize(plain);
+        } catch (err) {
+          out['decryption-error'] = (err as Error).message;
+        } finally {
+          zeroize(dk.plaintext);
+        }
+      } catch (err) {
+        out['encryption-error'] = (err as Error).message;
+      }
+      return reply.header('content-type', 'application/json').send(JSON.stringify(out));
+    }),
+  );
+}

@@ -1,0 +1,236 @@
+// The KES client MinIO uses (spec/kes.md §7): POST JSON over one keep-alive mTLS agent, several
+// endpoints with kms-go's failover — a loopback endpoint first, otherwise a random start; a network
+// error or a 5xx other than 501 puts the endpoint in a 30 s timeout and the request moves on; 503 and
+// network errors are retried twice on the same endpoint after 200 ms plus jitter. If every endpoint is
+// timed out and none was tried, one more pass ignores the timeouts.
+import https from 'node:https';
+import { isLoopbackHost } from '@kms-chain/tls-identity';
+import { type DataKey, type Kms, KmsError, type KmsStatus } from './kms.js';
+
+/** Settings of a {@link KesClient}. */
+export interface KesClientOptions {
+  /** Base URLs, e.g. `https://127.0.0.1:7373`. */
+  endpoints: string[];
+  defaultKeyId: string;
+  /** The mTLS agent (one shared secure context for every connection). */
+  agent: https.Agent;
+  /** Per-attempt timeout in ms (default 15 000, KES's own route deadline). */
+  timeoutMs?: number;
+  /** How long a failed endpoint is skipped, in ms (default 30 000). */
+  endpointTimeoutMs?: number;
+  /** Base back-off before a retry on the same endpoint, in ms (default 200; jitter adds up to 300). */
+  retryDelayMs?: number;
+}
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+class NetworkError extends Error {}
+
+const RETRIES = 2;
+
+/** Error texts of KES, current and legacy (spec/kes.md §1.2); compared exactly, as MinIO does. */
+const EXISTS = new Set(['key already exists', 'key does already exist']);
+
+function messageOf(reply: Reply): string {
+  const text = reply.body.trim();
+  try {
+    const v = JSON.parse(text) as { message?: unknown; error?: unknown };
+    if (typeof v.message === 'string') return v.message;
+    if (typeof v.error === 'string') return v.error;
+  } catch {
+    // plain-text error bodies are allowed
+  }
+  return text || `HTTP ${reply.status}`;
+}
+
+function errorOf(reply: Reply): KmsError {
+  const message = messageOf(reply);
+  if (reply.status === 404) return new KmsError('key-not-found', message);
+  if (EXISTS.has(message)) return new KmsError('key-exists', message);
+  if (reply.status === 403) return new KmsError('not-authorized', message);
+  if (reply.status === 400 && /not authentic|invalid ciphertext/.test(message)) {
+    return new KmsError('not-authentic', message);
+  }
+  if (reply.status === 501) return new KmsError('not-supported', message);
+  if (reply.status >= 500) return new KmsError('unavailable', message);
+  return new KmsError('failed', message);
+}
+
+function isEndpointFailure(status: number): boolean {
+  return status >= 500 && status !== 501;
+}
+
+/** A KES client with endpoint failover; implements the object store's {@link Kms}. */
+export class KesClient implements Kms {
+  readonly defaultKeyId: string;
+  readonly endpoints: readonly string[];
+  readonly #agent: https.Agent;
+  readonly #timeoutMs: number;
+  readonly #endpointTimeoutMs: number;
+  readonly #retryDelayMs: number;
+  /** Endpoint → time (ms) until which it is skipped. */
+  readonly #timeouts = new Map<string, number>();
+  readonly #preferFirst: boolean;
+
+  constructor(opts: KesClientOptions) {
+    if (opts.endpoints.length === 0) throw new Error('kms: no KES endpoint');
+    // Loopback endpoints first, as kms-go orders them.
+    const local = opts.endpoints.filter((e) => isLoopbackHost(new URL(e).hostname.replace(/^\[|\]$/g, '')));
+    const remote = opts.endpoints.filter((e) => !local.includes(e));
+    this.endpoints = [...local, ...remote];
+    this.#preferFirst = local.length > 0;
+    this.defaultKeyId = opts.defaultKeyId;
+    this.#agent = opts.agent;
+    this.#timeoutMs = opts.timeoutMs ?? 15_000;
+    this.#endpointTimeoutMs = opts.endpointTimeoutMs ?? 30_000;
+    this.#retryDelayMs = opts.retryDelayMs ?? 200;
+  }
+
+  #order(): string[] {
+    const n = this.endpoints.length;
+    const start = this.#preferFirst || n === 1 ? 0 : Math.floor(Math.random() * n);
+    return Array.from({ length: n }, (_, i) => this.endpoints[(start + i) % n]!);
+  }
+
+  #send(endpoint: string, method: string, path: string, body: unknown): Promise<Reply> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        new URL(path, endpoint),
+        {
+          method,
+          agent: this.#agent,
+          timeout: this.#timeoutMs,
+          headers: {
+            accept: 'application/json',
+            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', (err) => reject(new NetworkError(err.message)));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('request timed out')));
+      req.on('error', (err) => reject(new NetworkError(err.message)));
+      req.end(payload);
+    });
+  }
+
+  async #attempt(endpoint: string, method: string, path: string, body: unknown): Promise<Reply> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const reply = await this.#send(endpoint, method, path, body);
+        if (reply.status !== 503 || attempt === RETRIES) return reply;
+      } catch (err) {
+        if (attempt === RETRIES) throw err;
+      }
+      await new Promise((r) => setTimeout(r, this.#retryDelayMs + Math.random() * 300));
+    }
+  }
+
+  /** One request with failover; resolves to a 2xx reply or throws KmsError. */
+  async request(method: string, path: string, body?: unknown): Promise<Reply> {
+    let last: KmsError | undefined;
+    let tried = 0;
+    for (const ignoreTimeouts of [false, true]) {
+      if (ignoreTimeouts && tried > 0) break;
+      for (const endpoint of this.#order()) {
+        if (!ignoreTimeouts && (this.#timeouts.get(endpoint) ?? 0) > Date.now()) continue;
+        tried++;
+        let reply: Reply;
+        try {
+          reply = await this.#attempt(endpoint, method, path, body);
+        } catch (err) {
+          this.#timeouts.set(endpoint, Date.now() + this.#endpointTimeoutMs);
+          last = new KmsError('unavailable', `KES ${endpoint} unreachable: ${(err as Error).message}`);
+          continue;
+        }
+        if (reply.status >= 200 && reply.status < 300) {
+          this.#timeouts.delete(endpoint);
+          return reply;
+        }
+        if (isEndpointFailure(reply.status)) {
+          this.#timeouts.set(endpoint, Date.now() + this.#endpointTimeoutMs);
+          last = errorOf(reply);
+          continue;
+        }
+        this.#timeouts.delete(endpoint);
+        throw errorOf(reply);
+      }
+    }
+    throw last ?? new KmsError('unavailable', 'no KES endpoint is available');
+  }
+
+  static #name(keyId: string): string {
+    return encodeURIComponent(keyId);
+  }
+
+  async generateKey(keyId: string, context: Uint8Array): Promise<DataKey> {
+    const id = keyId === '' ? this.defaultKeyId : keyId;
+    const reply = await this.request('POST', `/v1/key/generate/${KesClient.#name(id)}`, {
+      context: Buffer.from(context).toString('base64'),
+    });
+    const v = parseJson(reply.body) as { plaintext?: unknown; ciphertext?: unknown };
+    if (typeof v.plaintext !== 'string' || typeof v.ciphertext !== 'string') {
+      throw new KmsError('failed', 'KES returned a malformed generate response');
+    }
+    const plaintext = Buffer.from(v.plaintext, 'base64');
+    if (plaintext.length !== 32) {
+      plaintext.fill(0);
+      throw new KmsError('failed', 'KES returned a data key that is not 32 bytes');
+    }
+    return { keyId: id, plaintext, ciphertext: Buffer.from(v.ciphertext, 'base64') };
+  }
+
+  async decrypt(keyId: string, ciphertext: Uint8Array, context: Uint8Array): Promise<Buffer> {
+    const reply = await this.request('POST', `/v1/key/decrypt/${KesClient.#name(keyId)}`, {
+      ciphertext: Buffer.from(ciphertext).toString('base64'),
+      context: Buffer.from(context).toString('base64'),
+    });
+    const v = parseJson(reply.body) as { plaintext?: unknown };
+    if (typeof v.plaintext !== 'string') throw new KmsError('failed', 'KES returned a malformed response');
+    return Buffer.from(v.plaintext, 'base64');
+  }
+
+  async createKey(keyId: string): Promise<void> {
+    await this.request('POST', `/v1/key/create/${KesClient.#name(keyId)}`);
+  }
+
+  async describeKey(keyId: string): Promise<void> {
+    await this.request('GET', `/v1/key/describe/${KesClient.#name(keyId)}`);
+  }
+
+  async status(): Promise<KmsStatus> {
+    const entries = await Promise.all(
+      this.endpoints.map(async (endpoint) => {
+        try {
+          const reply = await this.#send(endpoint, 'GET', '/v1/status', undefined);
+          return [endpoint, reply.status === 200 ? 'online' : 'offline'] as const;
+        } catch {
+          return [endpoint, 'offline'] as const;
+        }
+      }),
+    );
+    return { name: 'MinIO KES', defaultKeyId: this.defaultKeyId, endpoints: Object.fromEntries(entries) };
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new KmsError('failed', 'KES returned a response that is not JSON');
+  }
+}

@@ -1,0 +1,109 @@
+// Bucket default encryption (spec/minio-sse.md §5): the ServerSideEncryptionConfiguration XML, its
+// validation, and where it is kept (.minio.sys/bucket-encryption/<bucket>.xml, replaced atomically).
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { S3Error } from '../s3/errors.js';
+import { childList, childText, parseRequestXml, S3_NAMESPACE, xmlDocument, xmlElement } from '../s3/xml.js';
+import { KMS_ARN_PREFIX } from './request.js';
+
+/** A bucket's default encryption. */
+export interface BucketEncryption {
+  algorithm: 'AES256' | 'aws:kms';
+  /** As sent (may carry the ARN prefix); only for aws:kms. */
+  kmsKeyId?: string | undefined;
+}
+
+function malformed(reason: string): S3Error {
+  return new S3Error(
+    'MalformedXML',
+    `The XML you provided was not well-formed or did not validate against our published schema. (${reason})`,
+  );
+}
+
+/** Parses and validates a PutBucketEncryption body. Throws S3Error MalformedXML with the reason. */
+export function parseBucketEncryption(body: Buffer): BucketEncryption {
+  const root = parseRequestXml(body, 'ServerSideEncryptionConfiguration');
+  const rules = childList(root, 'Rule');
+  if (rules.length !== 1) throw malformed('only one server-side encryption rule is allowed');
+  const apply = childList(rules[0], 'ApplyServerSideEncryptionByDefault');
+  if (apply.length !== 1) throw malformed('one ApplyServerSideEncryptionByDefault element is required');
+  const algorithm = childText(apply[0], 'SSEAlgorithm');
+  const keyId = childText(apply[0], 'KMSMasterKeyID');
+  if (algorithm !== 'AES256' && algorithm !== 'aws:kms') throw malformed('unknown SSE algorithm');
+  if (algorithm === 'AES256') {
+    if (keyId !== undefined) throw malformed('no KMS key ID allowed with the AES256 algorithm');
+    return { algorithm };
+  }
+  if (keyId === undefined || keyId === '') throw malformed('the aws:kms algorithm needs a KMS key ID');
+  if (keyId !== keyId.trim()) throw malformed('the KMS key ID contains leading or trailing spaces');
+  return { algorithm, kmsKeyId: keyId };
+}
+
+/** The XML GetBucketEncryption returns. */
+export function renderBucketEncryption(c: BucketEncryption): string {
+  return xmlDocument(
+    xmlElement(
+      'ServerSideEncryptionConfiguration',
+      [
+        xmlElement('Rule', [
+          xmlElement('ApplyServerSideEncryptionByDefault', [
+            xmlElement('SSEAlgorithm', c.algorithm),
+            c.kmsKeyId !== undefined ? xmlElement('KMSMasterKeyID', c.kmsKeyId) : '',
+          ]),
+        ]),
+      ],
+      ` xmlns="${S3_NAMESPACE}"`,
+    ),
+  );
+}
+
+/** The key id a configuration applies, without the ARN prefix. */
+export function defaultKeyIdOf(c: BucketEncryption): string {
+  const id = c.kmsKeyId ?? '';
+  return id.startsWith(KMS_ARN_PREFIX) ? id.slice(KMS_ARN_PREFIX.length) : id;
+}
+
+/** Bucket encryption configurations on disk, cached in memory (this process owns the directory). */
+export class BucketEncryptionStore {
+  readonly #dir: string;
+  readonly #cache = new Map<string, BucketEncryption | null>();
+
+  constructor(dataDir: string) {
+    this.#dir = join(dataDir, '.minio.sys', 'bucket-encryption');
+  }
+
+  #file(bucket: string): string {
+    // Bucket names are validated (no '/', no '..') before they reach here.
+    return join(this.#dir, `${bucket}.json`);
+  }
+
+  /** The configuration of `bucket`, or undefined. */
+  async get(bucket: string): Promise<BucketEncryption | undefined> {
+    const cached = this.#cache.get(bucket);
+    if (cached !== undefined) return cached ?? undefined;
+    let value: BucketEncryption | null = null;
+    try {
+      value = JSON.parse(await readFile(this.#file(bucket), 'utf8')) as BucketEncryption;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    this.#cache.set(bucket, value);
+    return value ?? undefined;
+  }
+
+  /** Stores a configuration. */
+  async put(bucket: string, c: BucketEncryption): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+    const tmp = join(this.#dir, `.${randomUUID()}.tmp`);
+    await writeFile(tmp, JSON.stringify(c), { mode: 0o600 });
+    await rename(tmp, this.#file(bucket));
+    this.#cache.set(bucket, c);
+  }
+
+  /** Removes a configuration (no error when there is none). */
+  async delete(bucket: string): Promise<void> {
+    await rm(this.#file(bucket), { force: true });
+    this.#cache.set(bucket, null);
+  }
+}

@@ -1,0 +1,405 @@
+// Server-side encryption for the S3 handlers: which encryption a write gets (headers > bucket default >
+// auto-encryption), the key hierarchy per object (spec/minio-sse.md §1), ETag rules (§2.6), response
+// headers (§1.5), the encrypting write stream and the ranged decrypting read stream (§2.4), and the
+// mapping of KMS failures to S3 errors (§4.3). Exactly one KMS call per write and per read.
+import { createHash, randomBytes } from 'node:crypto';
+import { pipeline, type Readable } from 'node:stream';
+import {
+  CryptoError,
+  canonicalContextJson,
+  createDareEncryptStream,
+  createDareRangeDecryptStream,
+  generateObjectKey,
+  goPathJoin,
+  isETagSealed,
+  multipartPartNonce,
+  partKey,
+  planDareRange,
+  type SseDomain,
+  sealETag,
+  sealObjectKey,
+  unsealETag,
+  unsealObjectKey,
+  zeroize,
+} from '@kms-chain/crypto';
+import { isKmsError, type Kms } from '../kms/kms.js';
+import { S3Error } from '../s3/errors.js';
+import type { FsStore } from '../storage/fs-store.js';
+import type { ObjectMeta } from '../storage/types.js';
+import { type BucketEncryptionStore, defaultKeyIdOf } from './bucket-encryption.js';
+import { META, readSealedMetadata, type SealedMetadata, writeSealedMetadata } from './metadata.js';
+import {
+  type HeaderGetter,
+  hasSseC,
+  insecureSseC,
+  KMS_ARN_PREFIX,
+  parseSseC,
+  parseSseRequest,
+  SSE_CONTEXT,
+  SSE_HEADER,
+  SSE_KMS_KEY_ID,
+  SSEC_PREFIX,
+  type SseRequest,
+} from './request.js';
+
+/** Settings of the SSE service. */
+export interface SseOptions {
+  kms?: Kms | undefined;
+  /** MINIO_KMS_AUTO_ENCRYPTION=on: writes without SSE headers or bucket default get SSE-KMS (default key). */
+  autoEncryption?: boolean | undefined;
+  /** Accept SSE-C over plain HTTP (a deliberate deviation from MinIO, off by default). */
+  allowInsecureSseC?: boolean | undefined;
+  buckets: BucketEncryptionStore;
+}
+
+/** The object key of an object being written or read, and what the client is told. */
+export interface ObjectKeyMaterial {
+  kind: SseDomain;
+  /** The 32-byte object key; the handler calls {@link ObjectKeyMaterial.dispose} when done. */
+  oek: Buffer;
+  /** Internal metadata to store (writes). */
+  internal: Record<string, string>;
+  /** x-amz-server-side-encryption* response headers. */
+  headers: Record<string, string>;
+  dispose(): void;
+}
+
+const NOT_CONFIGURED = 'Server side encryption specified but KMS is not configured';
+
+/** Maps a KMS failure to the S3 error MinIO returns. */
+export function kmsToS3Error(err: unknown, op: 'generate' | 'decrypt'): unknown {
+  if (!isKmsError(err)) return err;
+  switch (err.kind) {
+    case 'key-not-found':
+      return new S3Error('kms:KeyNotFound');
+    case 'not-authorized':
+      return new S3Error('kms:NotAuthorized');
+    case 'not-authentic':
+      return new S3Error('kms:InvalidCiphertextException');
+    case 'not-supported':
+      return new S3Error('kms:NotSupported');
+    case 'key-exists':
+      return new S3Error('kms:KeyAlreadyExists');
+    default:
+      return new S3Error(op === 'generate' ? 'kms:KeyGenerationFailed' : 'kms:DecryptionFailed');
+  }
+}
+
+function kmsContext(bucket: string, object: string, client: Record<string, string> | undefined): Buffer {
+  const ctx: Record<string, string> = { ...(client ?? {}) };
+  if (!Object.hasOwn(ctx, bucket)) ctx[bucket] = goPathJoin(bucket, object);
+  return canonicalContextJson(ctx);
+}
+
+function material(
+  kind: SseDomain,
+  oek: Buffer,
+  internal: Record<string, string>,
+  headers: Record<string, string>,
+): ObjectKeyMaterial {
+  return { kind, oek, internal, headers, dispose: () => zeroize(oek) };
+}
+
+/** Response headers of an encrypted object (§1.5). */
+export function sseResponseHeaders(meta: SealedMetadata, ssecKeyMd5?: string): Record<string, string> {
+  if (meta.kind === 'SSE-S3') return { [SSE_HEADER]: 'AES256' };
+  if (meta.kind === 'SSE-KMS') {
+    const id = meta.keyId ?? '';
+    const h: Record<string, string> = {
+      [SSE_HEADER]: 'aws:kms',
+      [SSE_KMS_KEY_ID]: id.startsWith(KMS_ARN_PREFIX) ? id : KMS_ARN_PREFIX + id,
+    };
+    if (meta.context !== undefined) h[SSE_CONTEXT] = meta.context;
+    return h;
+  }
+  return {
+    [`${SSEC_PREFIX}algorithm`]: 'AES256',
+    ...(ssecKeyMd5 !== undefined ? { [`${SSEC_PREFIX}key-md5`]: ssecKeyMd5 } : {}),
+  };
+}
+
+/** The SSE service of one server. */
+export class SseService {
+  readonly kms: Kms | undefined;
+  readonly autoEncryption: boolean;
+  readonly allowInsecureSseC: boolean;
+  readonly buckets: BucketEncryptionStore;
+
+  constructor(opts: SseOptions) {
+    this.kms = opts.kms;
+    this.autoEncryption = opts.autoEncryption ?? false;
+    this.allowInsecureSseC = opts.allowInsecureSseC ?? false;
+    this.buckets = opts.buckets;
+  }
+
+  /** The KMS, or 501 NotImplemented when none is configured. */
+  requireKms(): Kms {
+    if (!this.kms) throw new S3Error('NotImplemented', NOT_CONFIGURED);
+    return this.kms;
+  }
+
+  /**
+   * The encryption of a write: request headers, else the bucket default, else auto-encryption (SSE-KMS
+   * with the default key, as MinIO does since 2021); undefined = plaintext.
+   */
+  async resolveWrite(get: HeaderGetter, bucket: string, isSecure: boolean): Promise<SseRequest | undefined> {
+    const req = parseSseRequest(get, isSecure || this.allowInsecureSseC);
+    if (req) return req;
+    const def = await this.buckets.get(bucket);
+    if (def) {
+      return def.algorithm === 'AES256'
+        ? { kind: 'SSE-S3' }
+        : { kind: 'SSE-KMS', keyId: defaultKeyIdOf(def), context: undefined };
+    }
+    if (this.autoEncryption) return { kind: 'SSE-KMS', keyId: '', context: undefined };
+    return undefined;
+  }
+
+  /** Creates and seals a new object key (one KMS GenerateKey for SSE-S3/SSE-KMS). */
+  async createKey(
+    req: SseRequest,
+    bucket: string,
+    object: string,
+    multipart = false,
+  ): Promise<ObjectKeyMaterial> {
+    if (req.kind === 'SSE-C') {
+      const oek = generateObjectKey(req.key);
+      const sealed = sealObjectKey(oek, req.key, { domain: 'SSE-C', bucket, object });
+      const meta: SealedMetadata = { kind: 'SSE-C', sealed, multipart };
+      return material('SSE-C', oek, writeSealedMetadata(meta), sseResponseHeaders(meta, req.keyMd5));
+    }
+    const kms = this.requireKms();
+    const keyId = req.kind === 'SSE-KMS' && req.keyId !== '' ? req.keyId : kms.defaultKeyId;
+    const client = req.kind === 'SSE-KMS' ? req.context : undefined;
+    let dk: Awaited<ReturnType<Kms['generateKey']>>;
+    try {
+      dk = await kms.generateKey(keyId, kmsContext(bucket, object, client));
+    } catch (err) {
+      throw kmsToS3Error(err, 'generate');
+    }
+    try {
+      const oek = generateObjectKey(dk.plaintext);
+      const sealed = sealObjectKey(oek, dk.plaintext, { domain: req.kind, bucket, object });
+      const meta: SealedMetadata = {
+        kind: req.kind,
+        sealed,
+        keyId,
+        dataKey: dk.ciphertext,
+        context: client !== undefined ? canonicalContextJson(client).toString('base64') : undefined,
+        multipart,
+      };
+      return material(req.kind, oek, writeSealedMetadata(meta), sseResponseHeaders(meta));
+    } finally {
+      zeroize(dk.plaintext);
+    }
+  }
+
+  /**
+   * Checks the SSE headers of a read (GET, HEAD, copy source with `copy`) against the object (§3) and
+   * unseals its object key: one KMS Decrypt for SSE-S3/SSE-KMS, none for SSE-C. Undefined for a
+   * plaintext object. With `needKey: false` an SSE-S3/SSE-KMS key is not unsealed (no KMS call; `oek`
+   * is then empty); SSE-C keys are always verified. `upload`: the object is a multipart upload and the
+   * request an UploadPart (SSE-C uploads need the SSE-C headers on every part).
+   */
+  async openForRead(
+    get: HeaderGetter,
+    bucket: string,
+    object: string,
+    internal: Record<string, string> | undefined,
+    opts: { isSecure: boolean; copy?: boolean; needKey?: boolean; upload?: boolean },
+  ): Promise<ObjectKeyMaterial | undefined> {
+    const copy = opts.copy ?? false;
+    if (!(opts.isSecure || this.allowInsecureSseC) && hasSseC(get, copy)) throw insecureSseC();
+    const meta = readSealedMetadata(internal);
+    if (!copy && !opts.upload && get(SSE_HEADER) !== undefined) throw notApplicable();
+    if (opts.upload && meta?.kind === 'SSE-C' && !hasSseC(get)) {
+      throw new S3Error(
+        'InvalidRequest',
+        'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
+      );
+    }
+    if (opts.upload && meta && meta.kind !== 'SSE-C' && hasSseC(get, copy)) {
+      throw new S3Error(
+        'InvalidRequest',
+        'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
+      );
+    }
+    const ssec = parseSseC(get, copy);
+    if (!meta) {
+      if (ssec) {
+        ssec.key.fill(0);
+        throw notApplicable();
+      }
+      return undefined;
+    }
+    if (meta.kind === 'SSE-C') {
+      if (!ssec) {
+        if (copy) {
+          throw new S3Error(
+            'InvalidArgument',
+            'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.',
+          );
+        }
+        throw storedEncrypted();
+      }
+      try {
+        const oek = unsealObjectKey(meta.sealed, ssec.key, { domain: 'SSE-C', bucket, object });
+        return material('SSE-C', oek, {}, sseResponseHeaders(meta, ssec.keyMd5));
+      } catch (err) {
+        if (err instanceof CryptoError) throw new S3Error('AccessDenied');
+        throw err;
+      } finally {
+        ssec.key.fill(0);
+      }
+    }
+    if (ssec) {
+      ssec.key.fill(0);
+      throw storedEncrypted();
+    }
+    if (opts.needKey === false) return material(meta.kind, Buffer.alloc(0), {}, sseResponseHeaders(meta));
+    const kms = this.requireKms();
+    const client =
+      meta.context !== undefined
+        ? JSON.parse(Buffer.from(meta.context, 'base64').toString('utf8'))
+        : undefined;
+    let ek: Buffer;
+    try {
+      ek = await kms.decrypt(
+        meta.keyId ?? '',
+        meta.dataKey ?? Buffer.alloc(0),
+        kmsContext(bucket, object, client),
+      );
+    } catch (err) {
+      throw kmsToS3Error(err, 'decrypt');
+    }
+    try {
+      const oek = unsealObjectKey(meta.sealed, ek, { domain: meta.kind, bucket, object });
+      return material(meta.kind, oek, {}, sseResponseHeaders(meta));
+    } catch (err) {
+      if (err instanceof CryptoError) {
+        throw new S3Error('XMinioObjectTampered');
+      }
+      throw err;
+    } finally {
+      zeroize(ek);
+    }
+  }
+
+  /** The object's SSE kind from its metadata (no key needed), or undefined. */
+  kindOf(internal: Record<string, string> | undefined): SealedMetadata | undefined {
+    return readSealedMetadata(internal);
+  }
+}
+
+function notApplicable(): S3Error {
+  return new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
+}
+
+function storedEncrypted(): S3Error {
+  return new S3Error(
+    'InvalidRequest',
+    'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
+  );
+}
+
+/**
+ * The stored ETag of an encrypted object's content: DARE-sealed under the object key. SSE-S3 seals the
+ * content MD5; SSE-KMS/SSE-C seal the Content-MD5 the client sent, else 16 random bytes, as MinIO does.
+ */
+export function storedEtag(kind: SseDomain, oek: Buffer, md5: Buffer, clientSentMd5: boolean): string {
+  const value = kind === 'SSE-S3' || clientSentMd5 ? md5 : randomBytes(16);
+  return sealETag(oek, value).toString('hex');
+}
+
+/**
+ * The ETag clients see (§2.6): multipart and plain ETags as stored; a sealed ETag of an SSE-S3 object
+ * decrypted (needs `oek`); of SSE-KMS/SSE-C the last 32 hex characters.
+ */
+export function visibleEtag(stored: string, kind: SseDomain | undefined, oek?: Buffer): string {
+  if (kind === undefined || stored.includes('-') || !/^[0-9a-f]+$/.test(stored)) return stored;
+  const bytes = Buffer.from(stored, 'hex');
+  if (!isETagSealed(bytes)) return stored;
+  if (kind !== 'SSE-S3') return stored.slice(-32);
+  if (!oek) throw new Error('an SSE-S3 ETag needs the object key');
+  try {
+    return unsealETag(oek, bytes).toString('hex');
+  } catch {
+    throw new S3Error('XMinioObjectTampered');
+  }
+}
+
+/** True when showing this object's ETag needs its object key (single-part SSE-S3). */
+export function etagNeedsKey(meta: Pick<ObjectMeta, 'etag' | 'internal'>): boolean {
+  return meta.internal?.[META.s3SealedKey] !== undefined && !meta.etag.includes('-') && meta.etag.length > 32;
+}
+
+/**
+ * Encrypts a plaintext chunk stream as one DARE 2.0 stream. Multipart parts pass their part key and the
+ * deterministic nonce (§2.5); single-part objects use the object key and a random nonce.
+ */
+export function encryptChunks(
+  source: AsyncIterable<Buffer>,
+  key: Buffer,
+  nonce?: Buffer,
+): AsyncIterable<Buffer> {
+  const enc = createDareEncryptStream(key, nonce ? { nonce } : {});
+  return pipeline(source, enc, () => {}) as unknown as AsyncIterable<Buffer>;
+}
+
+/** The key and nonce of part `partNumber` of an encrypted multipart upload. */
+export function partEncryption(
+  oek: Buffer,
+  uploadId: string,
+  partNumber: number,
+): { key: Buffer; nonce: Buffer } {
+  return { key: partKey(oek, partNumber), nonce: multipartPartNonce(uploadId, partNumber) };
+}
+
+/**
+ * Streams plaintext bytes [start, end] of an encrypted object: reads only the DARE packages the range
+ * needs and decrypts them with the object key (single part) or the part keys (multipart).
+ */
+export async function readDecrypted(
+  store: FsStore,
+  bucket: string,
+  meta: ObjectMeta,
+  oek: Buffer,
+  start: number,
+  end: number,
+): Promise<Readable> {
+  const multipart = meta.internal?.[META.multipart] !== undefined;
+  let plan: ReturnType<typeof planDareRange>;
+  try {
+    plan = planDareRange({ encrypted: meta.parts.map((p) => p.storedSize) }, start, end - start + 1);
+  } catch (err) {
+    if (err instanceof CryptoError) throw new S3Error('XMinioObjectTampered');
+    throw err;
+  }
+  // The caller may zero its key as soon as the response has started; the stream keeps its own copy.
+  const own = Buffer.from(oek);
+  const keys = new Map<number, Buffer>([[-1, own]]);
+  const keyOf = (i: number): Buffer => {
+    if (!multipart) return own;
+    let k = keys.get(i);
+    if (!k) {
+      k = partKey(oek, meta.parts[i]!.number);
+      keys.set(i, k);
+    }
+    return k;
+  };
+  const source = await store.openRead(
+    bucket,
+    meta,
+    plan.encryptedOffset,
+    plan.encryptedOffset + plan.encryptedLength - 1,
+  );
+  const dec = createDareRangeDecryptStream(keyOf, plan);
+  return pipeline(source, dec, () => {
+    for (const k of keys.values()) zeroize(k);
+  });
+}
+
+/** MD5 of a buffer (hex) — for tests and tools. */
+export function md5Hex(data: Buffer): string {
+  return createHash('md5').update(data).digest('hex');
+}

@@ -1,0 +1,201 @@
+// Real KES processes (the apps/kes bin, fs keystore, mTLS) for the SSE tests, a PKI for them, and a
+// counting wrapper around the object store's KMS client.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCertificate } from '@kms-chain/tls-identity';
+import { checkKms, createKms } from '../src/kms/connect.js';
+import type { DataKey, Kms, KmsStatus } from '../src/kms/kms.js';
+
+const kesDir = join(import.meta.dirname, '..', '..', 'kes');
+const kesBin = join(kesDir, 'bin', 'kes.js');
+
+/** Builds apps/kes/dist when it is missing (the bin runs the compiled code). */
+export function ensureKesBuilt(): void {
+  if (!existsSync(join(kesDir, 'dist', 'cli.js'))) {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: kesDir, stdio: 'pipe' });
+  }
+}
+
+export interface SsePki {
+  dir: string;
+  caPem: string;
+  caFile: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  clientIdentity: string;
+}
+
+/** A CA, a KES server certificate for 127.0.0.1 and a MinIO client certificate, as files. */
+export async function makeSsePki(): Promise<SsePki> {
+  const dir = await mkdtemp(join(tmpdir(), 'minio-sse-pki-'));
+  const ca = await createCertificate({ subject: { commonName: 'sse test CA' }, isCa: true });
+  const issuer = { cert: ca.certPem, key: ca.keyPem };
+  const server = await createCertificate({
+    subject: { commonName: 'localhost' },
+    dns: ['localhost'],
+    ip: ['127.0.0.1'],
+    serverAuth: true,
+    issuer,
+  });
+  const client = await createCertificate({
+    subject: { commonName: 'MinIO' },
+    keyType: 'ec-p256',
+    clientAuth: true,
+    issuer,
+  });
+  const files = {
+    caFile: join(dir, 'ca.crt'),
+    serverCert: join(dir, 'kes.crt'),
+    serverKey: join(dir, 'kes.key'),
+    clientCert: join(dir, 'minio.crt'),
+    clientKey: join(dir, 'minio.key'),
+  };
+  await writeFile(files.caFile, ca.certPem);
+  await writeFile(files.serverCert, server.certPem);
+  await writeFile(files.serverKey, server.keyPem, { mode: 0o600 });
+  await writeFile(files.clientCert, client.certPem);
+  await writeFile(files.clientKey, client.keyPem, { mode: 0o600 });
+  return { dir, caPem: ca.certPem, clientIdentity: client.identity, ...files };
+}
+
+export interface KesProcess {
+  url: string;
+  port: number;
+  keystore: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `kes server` with an fs keystore on 127.0.0.1 (`port` 0 = any). */
+export async function startKes(pki: SsePki, keystore: string, port = 0): Promise<KesProcess> {
+  await mkdir(keystore, { recursive: true });
+  const file = join(pki.dir, `kes-${Date.now()}-${Math.random().toString(16).slice(2)}.yaml`);
+  await writeFile(
+    file,
+    `version: v1
+address: 127.0.0.1:${port}
+admin:
+  identity: disabled
+tls:
+  key: ${pki.serverKey}
+  cert: ${pki.serverCert}
+cache:
+  expiry:
+    any: 5m
+    unused: 5m
+policy:
+  minio:
+    allow:
+      - /v1/key/create/*
+      - /v1/key/generate/*
+      - /v1/key/decrypt/*
+      - /v1/key/describe/*
+      - /v1/key/import/*
+      - /v1/status
+    identities:
+      - ${pki.clientIdentity}
+keystore:
+  fs:
+    path: ${keystore}
+`,
+  );
+  const child = spawn(process.execPath, [kesBin, 'server', `--config=${file}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      const m = /Endpoint\s+https:\/\/(\S+)/.exec(out);
+      if (m) {
+        clearInterval(poll);
+        resolve(m[1]!);
+      } else if (child.exitCode !== null || Date.now() - started > 20_000) {
+        clearInterval(poll);
+        reject(new Error(`kes did not start (exit ${child.exitCode}): ${err}`));
+      }
+    }, 25);
+  });
+  const boundPort = Number(endpoint.split(':').pop());
+  return {
+    url: `https://127.0.0.1:${boundPort}`,
+    port: boundPort,
+    keystore,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const done = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await done;
+    },
+  };
+}
+
+/** Counts calls per KMS operation around a real Kms. */
+export class CountingKms implements Kms {
+  counts = { generate: 0, decrypt: 0 };
+  constructor(readonly inner: Kms) {}
+  get defaultKeyId(): string {
+    return this.inner.defaultKeyId;
+  }
+  reset(): void {
+    this.counts = { generate: 0, decrypt: 0 };
+  }
+  generateKey(keyId: string, context: Uint8Array): Promise<DataKey> {
+    this.counts.generate++;
+    return this.inner.generateKey(keyId, context);
+  }
+  decrypt(keyId: string, ciphertext: Uint8Array, context: Uint8Array): Promise<Buffer> {
+    this.counts.decrypt++;
+    return this.inner.decrypt(keyId, ciphertext, context);
+  }
+  createKey(keyId: string): Promise<void> {
+    return this.inner.createKey(keyId);
+  }
+  describeKey(keyId: string): Promise<void> {
+    return this.inner.describeKey(keyId);
+  }
+  status(): Promise<KmsStatus> {
+    return this.inner.status();
+  }
+  close(): void {
+    this.inner.close();
+  }
+}
+
+/** A KES-backed Kms for `urls`, checked as at startup (creates the default key). */
+export async function kesKms(
+  pki: SsePki,
+  urls: string[],
+  keyName = 'minio-default-key',
+): Promise<CountingKms> {
+  const kms = createKms(
+    {
+      kind: 'kes',
+      endpoints: urls,
+      keyName,
+      certFile: pki.clientCert,
+      keyFile: pki.clientKey,
+      caPem: pki.caPem,
+    },
+    { retryDelayMs: 10 },
+  );
+  await checkKms(kms);
+  return new CountingKms(kms);
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
