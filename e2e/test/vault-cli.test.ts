@@ -33,7 +33,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('vault CLI against -dev', () => {
+describe('vault CLI against -dev', { timeout: 120_000 }, () => {
   it('dev mode: banner, chosen root token, token helper file, secret/ is KV v2', () => {
     expect(server.output()).toContain('WARNING! dev mode is enabled!');
     expect(rootToken).toBe('dev-root');
@@ -109,7 +109,7 @@ describe('vault CLI against -dev', () => {
   });
 });
 
-describe('vault server config errors', () => {
+describe('vault server config errors', { timeout: 120_000 }, () => {
   it('refuses a bad config naming file and field, exit 1', async () => {
     const s = shell(dir, {});
     s.run(`cat > bad.json <<EOF

@@ -36,7 +36,7 @@ function ok(cmd: string, env?: Record<string, string>): string {
   return r.stdout;
 }
 
-describe('guide section 3 with our vault', () => {
+describe('guide section 3 with our vault', { timeout: 120_000 }, () => {
   it('2.1 generates the Vault TLS certificate with openssl', () => {
     ok('openssl ecparam -genkey -name prime256v1 | openssl ec -out vault-tls.key');
     ok(

@@ -57,7 +57,7 @@ const client = (token?: string) =>
     mustache: Mustache,
   });
 
-describe('node-vault against our vault', () => {
+describe('node-vault against our vault', { timeout: 120_000 }, () => {
   it('drives init, unseal, kv, policy, approle login, read/write/list and errors', async () => {
     const admin = client();
     expect(await admin.initialized()).toEqual({ initialized: false });

@@ -39,7 +39,7 @@ export function shell(dir: string, env: Record<string, string>): Shell {
       const r = spawnSync('bash', ['-c', cmd], {
         cwd: dir,
         encoding: 'utf8',
-        timeout: 30_000,
+        timeout: 90_000,
         env: { ...process.env, HOME: dir, PATH: `${binDir}:${process.env['PATH']}`, ...sh.env, ...extraEnv },
       });
       if (r.error) throw r.error;
