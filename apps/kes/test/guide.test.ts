@@ -4,15 +4,17 @@
 // KES_SERVER for the client (the guide relies on the default 127.0.0.1:7373).
 // Then the outage story: Vault stopped → cached keys serve, uncached → 502; Vault restarted (sealed)
 // and unsealed → KES recovers without a restart.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildKes, removeKesBuild } from './helpers/build.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const binDir = join(root, 'node_modules', '.bin');
+// `vault` from the workspace's bins; `kes` from a private build of this tree (helpers/build.ts).
+let binDir = join(root, 'node_modules', '.bin');
 let dir: string;
 let vaultPort: number;
 let kesPort: number;
@@ -91,10 +93,7 @@ async function stop(p: { child: ChildProcess } | undefined): Promise<void> {
 const unsealKeys: string[] = [];
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-    cwd: join(root, 'apps', 'kes'),
-    stdio: 'pipe',
-  });
+  binDir = `${(await buildKes()).binDir}:${binDir}`;
   dir = await mkdtemp(join(tmpdir(), 'kes-guide-'));
   vaultPort = await freePort();
   kesPort = await freePort();
@@ -106,6 +105,7 @@ afterAll(async () => {
   await stop(vault);
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   if (dir) await rm(dir, { recursive: true, force: true });
+  await removeKesBuild();
 });
 
 async function startVault(): Promise<void> {

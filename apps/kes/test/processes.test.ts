@@ -1,22 +1,22 @@
-// Two real `kes server` processes (the built bin) sharing one keystore: a Vault-protocol server
-// and a directory. Uses the compiled dist/ — built here first, as `npm install` would.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+// Two real `kes server` processes sharing one keystore: a Vault-protocol server and a directory.
+// They run a private build of the CLI (helpers/build.ts).
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildKes, removeKesBuild } from './helpers/build.js';
 import { FakeVault } from './helpers/fake-vault.js';
 import { b64, KesTestClient } from './helpers/http.js';
 import { makePki, type TestPki } from './helpers/pki.js';
 
-const appDir = join(import.meta.dirname, '..');
-const bin = join(appDir, 'bin', 'kes.js');
+let bin: string;
 let pki: TestPki;
 let dir: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: appDir, stdio: 'pipe' });
+  bin = (await buildKes()).launcher;
   pki = await makePki();
   dir = await mkdtemp(join(tmpdir(), 'kes-procs-'));
   await writeFile(join(dir, 'kes.key'), pki.server.keyPem, { mode: 0o600 });
@@ -25,6 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await removeKesBuild();
 });
 
 interface Proc {
