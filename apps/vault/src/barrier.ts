@@ -32,6 +32,9 @@ export class Barrier {
   #terms = new Map<number, KeyTerm>();
   #active = 0;
   readonly #cache = new Map<string, Buffer | null>();
+  /** Reads in flight and the tail of queued writes, per path (cache coherence under concurrency). */
+  readonly #readers = new Map<string, Set<{ stale: boolean }>>();
+  readonly #writes = new Map<string, Promise<unknown>>();
 
   constructor(storage: Storage) {
     this.#storage = storage;
@@ -119,14 +122,44 @@ export class Barrier {
     if (this.isSealed()) throw sealedError();
     const cached = this.#cache.get(path);
     if (cached !== undefined) return cached === null ? undefined : Buffer.from(cached);
-    const blob = await this.#storage.get(path);
+    const reader = { stale: false };
+    const readers = this.#readers.get(path) ?? new Set();
+    readers.add(reader);
+    this.#readers.set(path, readers);
+    let blob: Buffer | undefined;
+    try {
+      blob = await this.#storage.get(path);
+    } finally {
+      readers.delete(reader);
+      if (readers.size === 0 && this.#readers.get(path) === readers) this.#readers.delete(path);
+    }
+    // A write that started meanwhile makes what was read stale: return it, do not cache it.
+    const fresh = !reader.stale && !this.#writes.has(path);
     if (!blob) {
-      this.#remember(path, null);
+      if (fresh) this.#remember(path, null);
       return undefined;
     }
     const plain = barrierDecrypt(this.#keyFor, path, blob);
-    this.#remember(path, plain);
+    if (fresh) this.#remember(path, plain);
     return Buffer.from(plain);
+  }
+
+  /**
+   * Runs storage writes of one path in call order, so the last call's value is what is stored;
+   * resolves true when this write is the newest of its path (only that one may fill the cache).
+   */
+  async #writeInOrder(path: string, op: () => Promise<void>): Promise<boolean> {
+    this.#cache.delete(path);
+    for (const r of this.#readers.get(path) ?? []) r.stale = true;
+    const run = (this.#writes.get(path) ?? Promise.resolve()).then(op);
+    const tail = run.catch(() => undefined);
+    this.#writes.set(path, tail);
+    try {
+      await run;
+    } finally {
+      if (this.#writes.get(path) === tail) this.#writes.delete(path);
+    }
+    return !this.#writes.has(path);
   }
 
   async put(path: string, value: Uint8Array): Promise<void> {
@@ -134,16 +167,13 @@ export class Barrier {
     const active = this.#terms.get(this.#active)!;
     const blob = barrierEncrypt(active.value, active.term, path, value);
     active.encryptions++;
-    this.#cache.delete(path);
-    await this.#storage.put(path, blob);
-    this.#remember(path, Buffer.from(value));
+    if (await this.#writeInOrder(path, () => this.#storage.put(path, blob)))
+      this.#remember(path, Buffer.from(value));
   }
 
   async delete(path: string): Promise<void> {
     if (this.isSealed()) throw sealedError();
-    this.#cache.delete(path);
-    await this.#storage.delete(path);
-    this.#remember(path, null);
+    if (await this.#writeInOrder(path, () => this.#storage.delete(path))) this.#remember(path, null);
   }
 
   async list(prefix: string): Promise<string[]> {
