@@ -82,6 +82,23 @@ describe('vault CLI against -dev', { timeout: 120_000 }, () => {
     expect(denied.stderr).toContain('Code: 403. Errors:');
   });
 
+  it('login -method=approle stores the token in ~/.vault-token', () => {
+    expect(sh.run('vault auth enable approle').status).toBe(0);
+    expect(sh.run('vault write auth/approle/role/app token_policies=reader token_ttl=1h').status).toBe(0);
+    const roleId = sh.run('vault read -field=role_id auth/approle/role/app/role-id').stdout;
+    const secretId = sh.run('vault write -f -field=secret_id auth/approle/role/app/secret-id').stdout;
+    const login = sh.run(`vault login -method=approle role_id=${roleId} secret_id=${secretId}`, {
+      VAULT_TOKEN: '',
+    });
+    expect(login.status).toBe(0);
+    expect(login.stdout).toMatch(/^Success! You are now authenticated\./);
+    expect(login.stdout).toContain('token_policies          ["default" "reader"]\n');
+    expect(login.stdout).toContain('token_duration          1h\n');
+    const who = sh.run('vault token lookup -field=display_name', { VAULT_TOKEN: '' });
+    expect(who.stdout).toBe('approle');
+    expect(sh.run(`vault login -no-print ${rootToken}`, { VAULT_TOKEN: '' }).status).toBe(0);
+  });
+
   it('seal, then unseal with the key read from stdin (prompt), status exit codes', () => {
     expect(sh.run('vault operator seal').stdout).toBe('Success! Vault is sealed.\n');
     expect(sh.run('vault status').status).toBe(2);
