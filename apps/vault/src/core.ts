@@ -50,6 +50,8 @@ const ROOT_PATHS = [
 ];
 
 const CLUSTER_INFO = 'core/cluster/local/info';
+/** How often expired tokens are revoked from storage. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 export class Core {
   readonly storage: Storage;
@@ -63,6 +65,7 @@ export class Core {
   #auths: MountEntry[] = [];
   #backends = new Map<string, Backend>();
   #cluster: { name: string; id: string } | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
   readonly #system: SystemBackend;
   readonly #tokenBackend: TokenBackend;
   /** Serialises init/unseal/seal so concurrent calls cannot interleave state changes. */
@@ -214,6 +217,20 @@ export class Core {
       await this.policies.setup();
       this.#backends = new Map();
       for (const m of [...this.#mounts, ...this.#auths]) this.#mountBackend(m);
+      this.tokens.onRevoke = async (entry) => {
+        const cubby = this.#mounts.find((m) => m.type === 'cubbyhole');
+        if (cubby)
+          await new BarrierView(
+            this.barrier,
+            `logical/${cubby.uuid}/${this.tokens.hash(entry.accessor)}/`,
+          ).clear();
+      };
+      this.#sweeper = setInterval(() => {
+        this.tokens.sweepExpired().catch((err) => {
+          if (!this.isSealed()) this.#log('warn', `expiration: sweep failed: ${(err as Error).message}`);
+        });
+      }, SWEEP_INTERVAL_MS);
+      this.#sweeper.unref();
     } catch (err) {
       this.#preSeal();
       throw err;
@@ -221,6 +238,9 @@ export class Core {
   }
 
   #preSeal(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.tokens.onRevoke = undefined;
     this.barrier.seal();
     this.tokens.reset();
     this.policies.reset();

@@ -211,6 +211,28 @@ export class TokenStore {
     await this.#barrier.delete(ID + hash);
     await this.#barrier.delete(ACCESSOR + this.hash(entry.accessor));
     if (entry.parent) await this.#barrier.delete(`${PARENT}${this.hash(entry.parent)}/${hash}`);
+    await this.onRevoke?.(entry);
+  }
+
+  /** Called after a token is revoked (the core clears its cubbyhole). */
+  onRevoke: ((entry: TokenEntry) => Promise<void>) | undefined;
+
+  /**
+   * Revokes every token whose TTL has run out (Vault's expiration manager does this at expiry;
+   * here a periodic sweep, so unused expired tokens do not accumulate in storage).
+   */
+  async sweepExpired(): Promise<number> {
+    let revoked = 0;
+    const now = Date.now();
+    for (const key of await this.#barrier.list(ID)) {
+      if (key.endsWith('/')) continue;
+      const entry = await this.#barrier.getJson<TokenEntry>(ID + key);
+      if (entry && entry.expireAt > 0 && now >= entry.expireAt) {
+        await this.revoke(entry);
+        revoked++;
+      }
+    }
+    return revoked;
   }
 
   /**

@@ -12,6 +12,22 @@ afterEach(async () => {
 const advance = (seconds: number) => vi.setSystemTime(new Date(Date.now() + seconds * 1000));
 
 describe('token expiry', () => {
+  it('the sweep revokes expired tokens from storage and clears their cubbyholes', async () => {
+    h = await harness({ inmem: true });
+    const { root } = await initAndUnseal(h, 1, 1);
+    const t = (await h.call('POST', 'auth/token/create', { ttl: '1m' }, root)).body.auth.client_token;
+    expect((await h.call('PUT', 'cubbyhole/note', { v: 'private' }, t)).status).toBe(204);
+    expect((await h.call('GET', 'cubbyhole/note', undefined, t)).body.data).toEqual({ v: 'private' });
+    expect((await h.call('GET', 'cubbyhole/note', undefined, root)).status).toBe(404);
+    const before = (await h.storage.list('sys/token/id/')).length;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    advance(61);
+    expect(await h.core.tokens.sweepExpired()).toBe(1);
+    expect((await h.storage.list('sys/token/id/')).length).toBe(before - 1);
+    const cubby = h.core.mounts.find((m) => m.type === 'cubbyhole')!;
+    expect(await h.storage.list(`logical/${cubby.uuid}/`)).toEqual([]);
+  });
+
   it('a 1h token works before its TTL and is 403 after it', async () => {
     h = await harness({ inmem: true });
     const { root } = await initAndUnseal(h, 1, 1);
