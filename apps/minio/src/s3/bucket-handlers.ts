@@ -64,6 +64,7 @@ export async function headBucket(ctx: S3Context): Promise<void> {
 /** deleteBucket: only when empty. */
 export async function deleteBucket(ctx: S3Context): Promise<void> {
   await ctx.store.deleteBucket(ctx.bucketName);
+  await ctx.config.sse?.buckets.delete(ctx.bucketName);
   ctx.sendEmpty(204);
 }
 

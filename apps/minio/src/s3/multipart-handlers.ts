@@ -1,6 +1,8 @@
 // Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, ListParts, ListMultipartUploads,
 // CompleteMultipartUpload, AbortMultipartUpload.
 import { createHash } from 'node:crypto';
+import { keyForRead, keyForUpload, keyForWrite, storedSizeOf, uploadEtagViewer } from '../sse/hooks.js';
+import { encryptChunks, partEncryption, storedEtag, visibleEtag } from '../sse/service.js';
 import { checkObjectKey, compareKeys } from '../storage/keys.js';
 import type { UploadedPart } from '../storage/types.js';
 import {
@@ -43,8 +45,13 @@ export async function createMultipartUpload(ctx: S3Context): Promise<void> {
   const props = propertiesFromHeaders(ctx.req.headers);
   const algorithmHeader = ctx.header('x-amz-checksum-algorithm');
   const algorithm = algorithmHeader !== undefined ? parseChecksumAlgorithm(algorithmHeader) : undefined;
+  await ctx.store.assertBucket(bucket);
+  // The object key is made and sealed once per upload; parts derive their keys from it.
+  const km = await keyForWrite(ctx, bucket, key, true);
+  km?.dispose();
+  if (km) props.internal = { ...props.internal, ...km.internal };
   const upload = await ctx.store.createUpload(bucket, key, props, algorithm);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...km?.headers };
   if (algorithm) headers['x-amz-checksum-algorithm'] = algorithm;
   ctx.sendXml(
     xmlRoot('InitiateMultipartUploadResult', [
@@ -63,11 +70,21 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
   const key = ctx.objectKey;
   const number = partNumber(ctx);
   const upload = await ctx.store.getUpload(bucket, key, ctx.query.get('uploadId')!);
+  const km = await keyForUpload(ctx, bucket, upload);
+  const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
   const payload = ctx.payload(MAX_SINGLE_PUT);
-  const staged = await ctx.store.stage(payload.chunks());
+  const staged = await ctx.store
+    .stage(pe ? encryptChunks(payload.chunks(), pe.key, pe.nonce) : payload.chunks())
+    .catch((err) => {
+      km?.dispose();
+      pe?.key.fill(0);
+      throw err;
+    });
   try {
     const result = payload.finish();
-    const etag = result.md5.toString('hex');
+    const etag = km
+      ? storedEtag(km.kind, km.oek, result.md5, ctx.header('content-md5') !== undefined)
+      : result.md5.toString('hex');
     await ctx.store.commitPart(bucket, upload, staged, {
       number,
       size: result.size,
@@ -75,10 +92,15 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
       etag,
       checksum: result.checksum,
     });
-    const headers: Record<string, string> = { etag: quoteEtag(etag) };
+    const headers: Record<string, string> = {
+      etag: quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag),
+      ...km?.headers,
+    };
     if (result.checksum) headers[checksumHeader(result.checksum.algorithm)] = result.checksum.value;
     ctx.sendEmpty(200, headers);
   } finally {
+    km?.dispose();
+    pe?.key.fill(0);
     await ctx.store.discard(staged);
   }
 }
@@ -96,36 +118,55 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   };
   const length = range.end - range.start + 1;
   if (length > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge');
-  const tap = md5Tap(
-    length === 0
-      ? (async function* () {})()
-      : ((await readContent(
-          ctx.store,
-          source.bucket,
-          source.meta,
-          range.start,
-          range.end,
-        )) as AsyncIterable<Buffer>),
-  );
-  const staged = await ctx.store.stage(tap.chunks);
+  const srcKm = await keyForRead(ctx, source.bucket, source.meta, { copy: true });
+  let km: Awaited<ReturnType<typeof keyForUpload>>;
   try {
-    if (staged.size !== length)
-      throw new S3Error('InternalError', 'The copy source changed size while copying.');
-    const etag = tap.digest();
-    const part = await ctx.store.commitPart(bucket, upload, staged, {
-      number,
-      size: staged.size,
-      storedSize: staged.size,
-      etag,
-    });
-    ctx.sendXml(
-      xmlRoot('CopyPartResult', [
-        xmlElement('LastModified', part.lastModified),
-        xmlElement('ETag', quoteEtag(etag)),
-      ]),
+    km = await keyForUpload(ctx, bucket, upload);
+  } catch (err) {
+    srcKm?.dispose();
+    throw err;
+  }
+  const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
+  try {
+    const tap = md5Tap(
+      length === 0
+        ? (async function* () {})()
+        : ((await readContent(
+            ctx.store,
+            source.bucket,
+            source.meta,
+            range.start,
+            range.end,
+            srcKm?.oek,
+          )) as AsyncIterable<Buffer>),
     );
+    const staged = await ctx.store.stage(pe ? encryptChunks(tap.chunks, pe.key, pe.nonce) : tap.chunks);
+    try {
+      if (staged.size !== storedSizeOf(length, km))
+        throw new S3Error('InternalError', 'The copy source changed size while copying.');
+      const md5 = tap.digest();
+      const etag = km ? storedEtag(km.kind, km.oek, Buffer.from(md5, 'hex'), false) : md5;
+      const part = await ctx.store.commitPart(bucket, upload, staged, {
+        number,
+        size: length,
+        storedSize: staged.size,
+        etag,
+      });
+      ctx.sendXml(
+        xmlRoot('CopyPartResult', [
+          xmlElement('LastModified', part.lastModified),
+          xmlElement('ETag', quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag)),
+        ]),
+        200,
+        km?.headers ?? {},
+      );
+    } finally {
+      await ctx.store.discard(staged);
+    }
   } finally {
-    await ctx.store.discard(staged);
+    srcKm?.dispose();
+    km?.dispose();
+    pe?.key.fill(0);
   }
 }
 
@@ -149,7 +190,11 @@ export async function listParts(ctx: S3Context): Promise<void> {
   const upload = await ctx.store.getUpload(bucket, key, ctx.query.get('uploadId')!);
   const marker = intParam(ctx, 'part-number-marker', 0, MAX_PART_NUMBER);
   const maxParts = intParam(ctx, 'max-parts', 1000, 1000);
-  const all = (await ctx.store.listParts(bucket, upload)).filter((p) => p.number > marker);
+  const viewer = await uploadEtagViewer(ctx, bucket, upload);
+  const all = (await ctx.store.listParts(bucket, upload))
+    .filter((p) => p.number > marker)
+    .map((p) => ({ ...p, etag: viewer.view(p.etag) }));
+  viewer.dispose();
   const page = all.slice(0, maxParts);
   const truncated = all.length > page.length;
   ctx.sendXml(
@@ -281,11 +326,20 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     if (requested[i]!.number <= requested[i - 1]!.number) throw new S3Error('InvalidPartOrder');
   }
   const uploaded = new Map((await ctx.store.listParts(bucket, upload)).map((p) => [p.number, p]));
+  // Encrypted parts store sealed ETags; clients list the ones they were shown.
+  const viewer = await uploadEtagViewer(ctx, bucket, upload);
   const chosen: UploadedPart[] = [];
-  for (const r of requested) {
-    const part = uploaded.get(r.number);
-    if (!part || part.etag !== r.etag) throw new S3Error('InvalidPart', undefined, { bucket, key });
-    chosen.push(part);
+  const shown: string[] = [];
+  try {
+    for (const r of requested) {
+      const part = uploaded.get(r.number);
+      const visible = part ? viewer.view(part.etag) : undefined;
+      if (!part || visible !== r.etag) throw new S3Error('InvalidPart', undefined, { bucket, key });
+      chosen.push(part);
+      shown.push(visible);
+    }
+  } finally {
+    viewer.dispose();
   }
   for (let i = 0; i < chosen.length - 1; i++) {
     if (chosen[i]!.size < MIN_PART_SIZE) {
@@ -293,7 +347,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     }
   }
   const md5 = createHash('md5');
-  for (const p of chosen) md5.update(Buffer.from(p.etag, 'hex'));
+  for (const e of shown) md5.update(Buffer.from(e, 'hex'));
   const etag = `${md5.digest('hex')}-${chosen.length}`;
   const checksum = upload.checksumAlgorithm
     ? compositeChecksum(upload.checksumAlgorithm as ChecksumAlgorithm, chosen)

@@ -3,6 +3,11 @@
 // pick the handler → run it. Unknown sub-resources answer NotImplemented rather than acting as plain
 // GET/PUT on the object, so a client never gets a silent wrong answer.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  deleteBucketEncryption,
+  getBucketEncryption,
+  putBucketEncryption,
+} from '../sse/bucket-encryption.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
 import {
@@ -56,7 +61,6 @@ const UNSUPPORTED_SUBRESOURCES = [
   'policy',
   'cors',
   'lifecycle',
-  'encryption',
   'tagging',
   'website',
   'logging',
@@ -105,8 +109,29 @@ export const ROUTES: Route[] = [
     query: ['uploads'],
     handler: listMultipartUploads,
   },
+  {
+    name: 'GetBucketEncryption',
+    method: 'GET',
+    target: 'bucket',
+    query: ['encryption'],
+    handler: getBucketEncryption,
+  },
   { name: 'ListObjectsV2', method: 'GET', target: 'bucket', query: ['list-type'], handler: listObjectsV2 },
   { name: 'ListObjects', method: 'GET', target: 'bucket', handler: listObjectsV1 },
+  {
+    name: 'PutBucketEncryption',
+    method: 'PUT',
+    target: 'bucket',
+    query: ['encryption'],
+    handler: putBucketEncryption,
+  },
+  {
+    name: 'DeleteBucketEncryption',
+    method: 'DELETE',
+    target: 'bucket',
+    query: ['encryption'],
+    handler: deleteBucketEncryption,
+  },
   { name: 'HeadBucket', method: 'HEAD', target: 'bucket', handler: headBucket },
   { name: 'CreateBucket', method: 'PUT', target: 'bucket', handler: createBucket },
   { name: 'DeleteBucket', method: 'DELETE', target: 'bucket', handler: deleteBucket },

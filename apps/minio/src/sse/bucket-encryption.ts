@@ -3,9 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { canonicalContextJson, zeroize } from '@kms-chain/crypto';
+import type { S3Context } from '../s3/context.js';
 import { S3Error } from '../s3/errors.js';
 import { childList, childText, parseRequestXml, S3_NAMESPACE, xmlDocument, xmlElement } from '../s3/xml.js';
 import { KMS_ARN_PREFIX } from './request.js';
+import { kmsToS3Error } from './service.js';
 
 /** A bucket's default encryption. */
 export interface BucketEncryption {
@@ -106,4 +109,46 @@ export class BucketEncryptionStore {
     await rm(this.#file(bucket), { force: true });
     this.#cache.set(bucket, null);
   }
+}
+
+/** PutBucketEncryption: PUT /<bucket>?encryption (body ≤ 1 MiB). */
+export async function putBucketEncryption(ctx: S3Context): Promise<void> {
+  const bucket = ctx.bucketName;
+  await ctx.store.assertBucket(bucket);
+  const config = parseBucketEncryption(await ctx.readBody(1024 * 1024));
+  const sse = ctx.config.sse;
+  const kms = sse?.requireKms();
+  if (!sse || !kms)
+    throw new S3Error('NotImplemented', 'Server side encryption specified but KMS is not configured');
+  if (config.algorithm === 'aws:kms') {
+    // MinIO test-generates a data key so that an unusable key is refused now, not at the next PUT.
+    try {
+      const dk = await kms.generateKey(
+        defaultKeyIdOf(config),
+        canonicalContextJson({ 'MinIO admin API': 'ServerInfoHandler' }),
+      );
+      zeroize(dk.plaintext);
+    } catch (err) {
+      throw kmsToS3Error(err, 'generate');
+    }
+  }
+  await sse.buckets.put(bucket, config);
+  ctx.sendEmpty(200);
+}
+
+/** GetBucketEncryption: GET /<bucket>?encryption. */
+export async function getBucketEncryption(ctx: S3Context): Promise<void> {
+  const bucket = ctx.bucketName;
+  await ctx.store.assertBucket(bucket);
+  const config = await ctx.config.sse?.buckets.get(bucket);
+  if (!config) throw new S3Error('ServerSideEncryptionConfigurationNotFoundError');
+  ctx.sendXml(renderBucketEncryption(config));
+}
+
+/** DeleteBucketEncryption: DELETE /<bucket>?encryption → 204. */
+export async function deleteBucketEncryption(ctx: S3Context): Promise<void> {
+  const bucket = ctx.bucketName;
+  await ctx.store.assertBucket(bucket);
+  await ctx.config.sse?.buckets.delete(bucket);
+  ctx.sendEmpty(204);
 }

@@ -120,3 +120,24 @@ export async function resolveListingEtags(ctx: S3Context, bucket: string, page: 
 }
 
 export { SseService };
+
+/**
+ * A function from the stored ETag of an upload's part to the one clients see. SSE-S3 uploads need their
+ * object key for that (one KMS Decrypt); SSE-KMS/SSE-C part ETags show their last 32 hex characters.
+ * The caller must call `dispose` when done.
+ */
+export async function uploadEtagViewer(
+  ctx: S3Context,
+  bucket: string,
+  upload: UploadMeta,
+): Promise<{ view: (stored: string) => string; dispose: () => void }> {
+  const sealed = readSealedMetadata(upload.internal);
+  if (!sealed) return { view: (e) => e, dispose: () => {} };
+  if (sealed.kind !== 'SSE-S3') return { view: (e) => visibleEtag(e, sealed.kind), dispose: () => {} };
+  const sse = service(ctx)!;
+  const km = await sse.openForRead(() => undefined, bucket, upload.key, upload.internal, {
+    isSecure: true,
+    upload: true,
+  });
+  return { view: (e) => visibleEtag(e, 'SSE-S3', km?.oek), dispose: () => km?.dispose() };
+}

@@ -382,7 +382,7 @@ export async function readDecrypted(
     if (!multipart) return own;
     let k = keys.get(i);
     if (!k) {
-      k = partKey(oek, meta.parts[i]!.number);
+      k = partKey(own, meta.parts[i]!.number);
       keys.set(i, k);
     }
     return k;
