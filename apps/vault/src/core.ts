@@ -435,11 +435,6 @@ export class Core {
     return limits;
   }
 
-  /** The KV and system default lease for a mount (seconds). */
-  defaultLease(): number {
-    return this.options.defaultLeaseTtl;
-  }
-
   parseShares(data: Record<string, unknown>): { shares: number; threshold: number } {
     return { shares: int(data, 'secret_shares'), threshold: int(data, 'secret_threshold') };
   }

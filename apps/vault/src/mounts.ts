@@ -77,7 +77,7 @@ export function normalizeMountPath(path: string): string {
 export function newSecretsMount(
   path: string,
   data: Record<string, unknown>,
-  existing: MountEntry[],
+  existing: readonly MountEntry[],
 ): MountEntry {
   const p = normalizeMountPath(path);
   for (const r of RESERVED) if (p.startsWith(r)) throw badRequest(`cannot mount under reserved path "${r}"`);
@@ -105,7 +105,7 @@ export function newSecretsMount(
 export function newAuthMount(
   path: string,
   data: Record<string, unknown>,
-  existing: MountEntry[],
+  existing: readonly MountEntry[],
 ): MountEntry {
   const p = normalizeMountPath(path);
   if (p === 'token/') throw badRequest('token credential backend cannot be instantiated');
@@ -126,7 +126,7 @@ function mountConfig(data: Record<string, unknown>): Partial<MountConfig> {
   };
 }
 
-function checkConflict(p: string, existing: MountEntry[]): void {
+function checkConflict(p: string, existing: readonly MountEntry[]): void {
   for (const e of existing) {
     if (e.path.startsWith(p) || p.startsWith(e.path))
       throw new VaultError(409, [`path is already in use at ${e.path}`]);

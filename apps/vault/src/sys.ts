@@ -99,8 +99,8 @@ export class SystemBackend implements Backend {
       case 'update': {
         const m =
           table === 'auth'
-            ? newAuthMount(path, req.data, this.#core.auths as never)
-            : newSecretsMount(path, req.data, this.#core.mounts as never);
+            ? newAuthMount(path, req.data, this.#core.auths)
+            : newSecretsMount(path, req.data, this.#core.mounts);
         await this.#core.addMount(m);
         return null;
       }

@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import { flagBool, flagInt, flagStr, parseFlags, UsageError } from './args.js';
 import { VaultClient } from './client.js';
-import { columns, kvTable, outputFormat, wrap } from './format.js';
+import { kvTable, outputFormat, wrap } from './format.js';
 import { err, failed, out } from './io.js';
 
 export const operatorUsage = `Usage: vault operator <subcommand> [options] [args]
@@ -233,5 +233,3 @@ async function seal(args: string[]): Promise<number> {
   out('Success! Vault is sealed.');
   return 0;
 }
-
-export { columns };

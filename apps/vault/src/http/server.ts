@@ -17,8 +17,6 @@ export interface HttpOptions {
   tls?: boolean;
   /** Log each request (off in tests). */
   logger?: boolean;
-  /** `api_addr`, reported by sys/leader in HA mode (unused while HA is off). */
-  apiAddr?: string;
 }
 
 const JSON_TYPE = 'application/json';
@@ -88,7 +86,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     const method = req.method.toUpperCase();
     const bare = path.replace(/\/$/, '');
     if (UNAUTH_SYS.has(bare)) {
-      await handleSys(core, opts, bare, method, query, req, reply);
+      await handleSys(core, bare, method, query, req, reply);
       return;
     }
     let operation: Operation;
@@ -182,7 +180,6 @@ function respond(reply: FastifyReply, res: LogicalResponse | null): FastifyReply
 
 async function handleSys(
   core: Core,
-  opts: HttpOptions,
   path: string,
   method: string,
   query: Record<string, string>,
@@ -247,7 +244,6 @@ async function handleSys(
         leader_cluster_address: '',
         performance_standby: false,
         performance_standby_last_remote_wal: 0,
-        ...(opts.apiAddr === undefined ? {} : {}),
       });
     }
     default:
