@@ -1,0 +1,143 @@
+// The chain under test — vault, kes and minio from their built bins, all TLS on loopback — set up
+// the way `npm start` does it (its guide-setup module: init + unseal, kv, approle, policy, role,
+// KES config, master key), on free ports in a directory of its own. Unlike `npm start`, minio runs
+// without auto-encryption so the plaintext rows stay plaintext; SSE is asked for per request.
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createDevPki } from '@kms-chain/tls-identity';
+import {
+  configureVaultForKes,
+  createKesKey,
+  initAndUnseal,
+  KEY_NAME,
+  kesConfigToml,
+} from '../../scripts/lib/guide-setup.mjs';
+import { waitForHttps } from '../../scripts/lib/https-json.mjs';
+import { freePort, isRunning, startNode, stopChild } from './proc.mjs';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const host = '127.0.0.1';
+
+/** The guide's master key name, which the KES policy lets minio use. */
+export const CHAIN_KEY_NAME = KEY_NAME;
+
+function bin(app) {
+  return join(root, 'apps', app, 'bin', `${app}.js`);
+}
+
+/**
+ * Starts the chain in `dir` (created; holds the PKI, data and logs/). `mark(phase)` is called as
+ * each server answers, for the cold-start breakdown. Resolves with the endpoints, TLS material,
+ * credentials, the server processes and `stop()`; on failure stops what it started and rejects
+ * naming the server and its log.
+ */
+export async function startChain(dir, mark = () => {}) {
+  for (const sub of ['logs', 'vault', 'kes', 'minio/certs', 'minio/export'])
+    await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+  const pki = await createDevPki(join(dir, 'pki'), { clients: ['minio'] });
+  const ca = pki.ca.certPem;
+  const minioTls = { ca, cert: pki.clients.minio.certPem, key: pki.clients.minio.keyPem };
+  const ports = { vault: await freePort(), kes: await freePort(), minio: await freePort() };
+  const urls = {
+    vault: `https://${host}:${ports.vault}`,
+    kes: `https://${host}:${ports.kes}`,
+    minio: `https://${host}:${ports.minio}`,
+  };
+  const procs = {};
+  const chain = { dir, pki, ca, minioTls, urls, procs, stop: () => stopChain(procs) };
+  const launch = async (name, args, env, health, tls) => {
+    const log = join(dir, 'logs', `${name}.log`);
+    const { child } = await startNode(name, [bin(name), ...args], { env, log });
+    procs[name] = child;
+    await waitForHttps(health, { tls, timeoutMs: 60_000, isDead: () => !isRunning(child) }).catch((err) => {
+      throw new Error(`${name} did not come up: ${err.message} (log: ${log})`);
+    });
+    mark(`${name} up`);
+  };
+  try {
+    const vaultConfig = join(dir, 'vault', 'vault-config.json');
+    await writeFile(
+      vaultConfig,
+      JSON.stringify({
+        api_addr: urls.vault,
+        backend: { file: { path: join(dir, 'vault', 'file') } },
+        disable_mlock: true,
+        listener: {
+          tcp: {
+            address: `${host}:${ports.vault}`,
+            tls_cert_file: pki.server.certPath,
+            tls_key_file: pki.server.keyPath,
+          },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    await launch('vault', ['server', '-config', vaultConfig], {}, `${urls.vault}/v1/sys/health`, { ca });
+    const { rootToken } = await initAndUnseal(urls.vault, ca, join(dir, 'vault', 'DEV-ONLY-shares.json'));
+    chain.rootToken = rootToken;
+    chain.approle = await configureVaultForKes(urls.vault, ca, rootToken);
+    mark('vault set up');
+    const kesConfig = join(dir, 'kes', 'kes-config.toml');
+    await writeFile(
+      kesConfig,
+      kesConfigToml({
+        address: `${host}:${ports.kes}`,
+        tlsKey: pki.server.keyPath,
+        tlsCert: pki.server.certPath,
+        tlsCa: pki.ca.certPath,
+        identity: pki.clients.minio.identity,
+        vaultAddr: urls.vault,
+        roleId: chain.approle.roleId,
+        secretId: chain.approle.secretId,
+        vaultCa: pki.ca.certPath,
+      }),
+      { mode: 0o600 },
+    );
+    await launch(
+      'kes',
+      ['server', `--config=${kesConfig}`, '--root=disabled', '--mtls-auth=verify'],
+      {},
+      `${urls.kes}/version`,
+      minioTls,
+    );
+    await createKesKey(urls.kes, minioTls, KEY_NAME);
+    mark('kes key created');
+    await copyFile(pki.server.certPath, join(dir, 'minio', 'certs', 'public.crt'));
+    await copyFile(pki.server.keyPath, join(dir, 'minio', 'certs', 'private.key'));
+    chain.creds = ['bench-access', 'bench-secret-key'];
+    await launch(
+      'minio',
+      [
+        'server',
+        join(dir, 'minio', 'export'),
+        '--address',
+        `${host}:${ports.minio}`,
+        '--certs-dir',
+        join(dir, 'minio', 'certs'),
+      ],
+      {
+        MINIO_ROOT_USER: chain.creds[0],
+        MINIO_ROOT_PASSWORD: chain.creds[1],
+        MINIO_ACCESS_KEY: '',
+        MINIO_SECRET_KEY: '',
+        MINIO_KMS_KES_ENDPOINT: urls.kes,
+        MINIO_KMS_KES_KEY_FILE: pki.clients.minio.keyPath,
+        MINIO_KMS_KES_CERT_FILE: pki.clients.minio.certPath,
+        MINIO_KMS_KES_KEY_NAME: KEY_NAME,
+        MINIO_KMS_KES_CAPATH: pki.ca.certPath,
+        MINIO_KMS_AUTO_ENCRYPTION: 'off',
+      },
+      `${urls.minio}/minio/health/live`,
+      { ca },
+    );
+    return chain;
+  } catch (err) {
+    await stopChain(procs);
+    throw err;
+  }
+}
+
+/** Stops minio, kes and vault in that order (SIGTERM, SIGKILL after 10 s). */
+export async function stopChain(procs) {
+  for (const name of ['minio', 'kes', 'vault']) await stopChild(procs[name]);
+}

@@ -1,0 +1,237 @@
+// The run's figures turned into what a person reads: min/median/max per figure, the issue's target
+// ratios (medians of the same run) marked met or not, a text table, a Markdown table for README.md,
+// and an SVG chart of throughput per configuration.
+
+/** min, median and max of a list of numbers; undefined for an empty list. */
+export function summarize(values) {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { min: s[0], median, max: s[s.length - 1], n: s.length };
+}
+
+/** A number with about three significant digits, as the tables print it. */
+export function fmt(x) {
+  if (x === undefined || Number.isNaN(x)) return '—';
+  const a = Math.abs(x);
+  if (a >= 100) return Math.round(x).toString();
+  if (a >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+/**
+ * The issue's targets over the figures (by id → { status, summary }). Each is a ratio of medians
+ * (`num` ÷ `den`) that must reach `need`, or an absolute median with `max`/`min`.
+ */
+export function targetList(bigMiB) {
+  const list = [];
+  const big = `${bigMiB} MiB`;
+  for (const [f, label] of [
+    ['put1', `PUT ${big} ×1`],
+    ['put4', `PUT ${big} ×4`],
+  ])
+    list.push({
+      name: `SSE-S3 ${label} ÷ plaintext`,
+      num: `chain.sse-s3.${f}`,
+      den: `chain.plain.${f}`,
+      need: 0.9,
+    });
+  for (const [f, label] of [
+    ['get1', `GET ${big} ×1`],
+    ['get4', `GET ${big} ×4`],
+  ])
+    list.push({
+      name: `SSE-S3 ${label} ÷ plaintext`,
+      num: `chain.sse-s3.${f}`,
+      den: `chain.plain.${f}`,
+      need: 0.8,
+    });
+  list.push({
+    name: 'SSE-S3 PUT 4 KiB ÷ plaintext',
+    num: 'chain.sse-s3.small-put',
+    den: 'chain.plain.small-put',
+    need: 0.7,
+  });
+  for (const f of ['put1', 'put4'])
+    list.push({
+      name: `plaintext PUT ${big} ×${f.at(-1)} ÷ MD5-to-file reference`,
+      num: `chain.plain.${f}`,
+      den: `ref.floor.${f}`,
+      need: 0.8,
+    });
+  for (const [f, label] of [
+    ['put1', `PUT ${big} ×1`],
+    ['put4', `PUT ${big} ×4`],
+    ['get1', `GET ${big} ×1`],
+    ['get4', `GET ${big} ×4`],
+    ['small-put', 'PUT 4 KiB ×32'],
+    ['small-get', 'GET 4 KiB ×32'],
+  ])
+    list.push({
+      name: `plaintext ${label} ÷ s3rver`,
+      num: `chain.plain.${f}`,
+      den: `peer.s3rver.${f}`,
+      need: 3,
+    });
+  list.push(
+    { name: 'KES generate ÷ bare mTLS fastify', num: 'kes.generate', den: 'ref.mtls', need: 0.8 },
+    { name: 'KES decrypt ÷ bare mTLS fastify', num: 'kes.decrypt', den: 'ref.mtls', need: 0.8 },
+    { name: 'Vault KV read ÷ bare TLS fastify', num: 'vault.read', den: 'ref.tls-read', need: 0.5 },
+    { name: 'Vault durable write ÷ fsync loop', num: 'vault.write', den: 'ref.fsync', need: 0.9 },
+    { name: 'Vault AppRole logins/s', num: 'vault.login', min: 2000 },
+    { name: 'minio peak RSS, 1 GiB PUT+GET plaintext (MiB)', num: 'rss.huge.plain.minio', max: 200 },
+    { name: 'minio peak RSS, 1 GiB PUT+GET SSE-S3 (MiB)', num: 'rss.huge.sse-s3.minio', max: 200 },
+  );
+  return list;
+}
+
+function why(fig, id) {
+  if (!fig) return `${id} not measured`;
+  if (fig.status !== 'ok') return `${fig.label}: ${fig.status}${fig.note ? `: ${fig.note}` : ''}`;
+  return undefined;
+}
+
+/** Evaluates the targets against `figures` (id → figure): value, met (true/false/undefined) and why not. */
+export function evaluateTargets(figures, bigMiB) {
+  return targetList(bigMiB).map((t) => {
+    const num = figures[t.num];
+    const den = t.den ? figures[t.den] : undefined;
+    const missing = why(num, t.num) ?? (t.den ? why(den, t.den) : undefined);
+    if (missing) return { ...t, value: undefined, met: undefined, reason: missing };
+    const value = t.den ? num.summary.median / den.summary.median : num.summary.median;
+    let met;
+    if (t.need !== undefined) met = value >= t.need;
+    else if (t.min !== undefined) met = value >= t.min;
+    else met = value <= t.max;
+    const shortfall = met ? undefined : t.need !== undefined ? value / t.need : undefined;
+    return { ...t, value, met, shortfall };
+  });
+}
+
+function need(t) {
+  if (t.need !== undefined) return `≥ ${t.need}×`;
+  if (t.min !== undefined) return `≥ ${t.min}`;
+  return `≤ ${t.max}`;
+}
+
+function pad(s, n, right = false) {
+  const str = String(s);
+  return right ? str.padStart(n) : str.padEnd(n);
+}
+
+/** The text table for stdout. */
+export function textTable(result) {
+  const out = [];
+  const { machine } = result;
+  out.push(
+    `kms-chain benchmark ${result.date} — ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ` +
+      `load average ${machine.loadavgStart.map(fmt).join(' ')} at start, ${machine.loadavgEnd.map(fmt).join(' ')} at end` +
+      `${result.options.quick ? ' (--quick)' : ''}`,
+  );
+  out.push('');
+  out.push(
+    `${pad('figure', 50)}${pad('unit', 8)}${pad('min', 9, true)}${pad('median', 9, true)}${pad('max', 9, true)}  n`,
+  );
+  let group;
+  for (const fig of Object.values(result.figures)) {
+    if (fig.group !== group) {
+      group = fig.group;
+      out.push(`— ${group}`);
+    }
+    if (fig.status !== 'ok') {
+      out.push(`${pad(fig.label, 50)}${pad(fig.unit, 8)}  ${fig.status}${fig.note ? ` (${fig.note})` : ''}`);
+      continue;
+    }
+    const s = fig.summary;
+    out.push(
+      `${pad(fig.label, 50)}${pad(fig.unit, 8)}${pad(fmt(s.min), 9, true)}${pad(fmt(s.median), 9, true)}${pad(fmt(s.max), 9, true)}  ${s.n}`,
+    );
+  }
+  out.push('');
+  out.push('Targets (medians of this run):');
+  for (const t of result.targets) {
+    const mark = t.met === undefined ? `n/a — ${t.reason}` : t.met ? 'met' : 'NOT MET';
+    out.push(`  ${pad(t.name, 52)}${pad(fmt(t.value), 8, true)}  ${pad(need(t), 8)}  ${mark}`);
+  }
+  return out.join('\n');
+}
+
+/** The same figures and targets as Markdown, for the README's Benchmarks section. */
+export function markdownTables(result) {
+  const out = [];
+  out.push('| figure | unit | min | median | max | n |', '|---|---|---:|---:|---:|---:|');
+  for (const fig of Object.values(result.figures)) {
+    if (fig.status !== 'ok') {
+      out.push(`| ${fig.label} | ${fig.unit} | ${fig.status} | | | |`);
+      continue;
+    }
+    const s = fig.summary;
+    out.push(`| ${fig.label} | ${fig.unit} | ${fmt(s.min)} | ${fmt(s.median)} | ${fmt(s.max)} | ${s.n} |`);
+  }
+  out.push('', '| target | value | needs | |', '|---|---:|---|---|');
+  for (const t of result.targets) {
+    const mark = t.met === undefined ? `n/a (${t.reason})` : t.met ? 'met' : '**not met**';
+    out.push(`| ${t.name} | ${fmt(t.value)} | ${need(t).replace('≥', '≥ ').replace('  ', ' ')} | ${mark} |`);
+  }
+  return out.join('\n');
+}
+
+function esc(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * A hand-written SVG: one horizontal bar per figure (median), a whisker from min to max, one panel
+ * per unit (MiB/s, ops/s). Figures that did not run are listed with their status instead of a bar.
+ */
+export function svgChart(result) {
+  const panels = [
+    ['MiB/s', 'Throughput (MiB/s, median; whisker min–max)'],
+    ['ops/s', 'Operations per second (median; whisker min–max)'],
+  ];
+  const W = 980;
+  const labelW = 330;
+  const barW = W - labelW - 90;
+  const rowH = 17;
+  const parts = [];
+  let y = 30;
+  parts.push(
+    `<text x="10" y="18" font-size="13" font-weight="bold">kms-chain benchmark ${esc(result.date)} — ${esc(result.machine.cpuModel)}, ${result.machine.cores} cores, Node ${esc(result.machine.node)}, load ${result.machine.loadavgStart.map(fmt).join(' ')}</text>`,
+  );
+  for (const [unit, title] of panels) {
+    const figs = Object.values(result.figures).filter((f) => f.unit === unit);
+    if (figs.length === 0) continue;
+    y += 16;
+    parts.push(`<text x="10" y="${y}" font-size="12" font-weight="bold">${esc(title)}</text>`);
+    y += 8;
+    const top = Math.max(1, ...figs.filter((f) => f.status === 'ok').map((f) => f.summary.max));
+    const scale = (v) => (v / top) * barW;
+    for (const f of figs) {
+      const cy = y + rowH / 2;
+      parts.push(
+        `<text x="${labelW - 6}" y="${cy + 4}" font-size="11" text-anchor="end">${esc(f.label)}</text>`,
+      );
+      if (f.status !== 'ok') {
+        parts.push(
+          `<text x="${labelW + 4}" y="${cy + 4}" font-size="11" fill="#a33">${esc(f.status)}</text>`,
+        );
+      } else {
+        const s = f.summary;
+        const fill = f.group.startsWith('object store')
+          ? '#3a6ea5'
+          : f.group.startsWith('peer')
+            ? '#c98a2b'
+            : '#6a8f5a';
+        parts.push(
+          `<rect x="${labelW}" y="${y + 2}" width="${scale(s.median).toFixed(1)}" height="${rowH - 4}" fill="${fill}"/>`,
+          `<line x1="${(labelW + scale(s.min)).toFixed(1)}" x2="${(labelW + scale(s.max)).toFixed(1)}" y1="${cy}" y2="${cy}" stroke="#222"/>`,
+          `<text x="${(labelW + scale(s.max) + 4).toFixed(1)}" y="${cy + 4}" font-size="10">${fmt(s.median)}</text>`,
+        );
+      }
+      y += rowH;
+    }
+  }
+  y += 12;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="#fff"/>\n${parts.join('\n')}\n</svg>\n`;
+}

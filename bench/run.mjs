@@ -1,0 +1,639 @@
+#!/usr/bin/env node
+// `npm run bench`: the chain (minio → kes → vault, all TLS, from the built bins) beside its peer
+// (s3rver) and physical references, in one run on one machine. Every figure is measured over several
+// rounds, interleaved across configurations so a burst of other load does not land on one side of
+// a ratio only. Prints a table (min/median/max, targets met or not), writes
+// <out-dir>/<timestamp>.json (raw rounds, machine facts, load average) and <timestamp>.svg.
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CHAIN_KEY_NAME, startChain } from './lib/chain.mjs';
+import { opsPerSecond, since, timeBatch } from './lib/load.mjs';
+import { peakRssMiB, resetPeakRss, startNode, stopChild } from './lib/proc.mjs';
+import { createProgress } from './lib/progress.mjs';
+import { aesGcmMiBps, fsyncLoopOps, md5MiBps, tcpMiBps } from './lib/references.mjs';
+import { evaluateTargets, markdownTables, summarize, svgChart, textTable } from './lib/report.mjs';
+import { ensureBucket, probeMode, S3RequestError, s3Call, s3Endpoint, sseModes } from './lib/s3.mjs';
+import { jsonCall, keepAliveAgent } from './lib/services.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const MiB = 1024 * 1024;
+const SMALL = 4 * 1024;
+const OBJECT_CLIENTS = 32;
+const KES_CLIENTS = 64;
+const VAULT_CLIENTS = 32;
+
+const USAGE = `usage: npm run bench [-- options]
+
+  --quick             a ~1-minute smoke run (fewer rounds, 16 MiB objects, no 1 GiB round)
+  --rounds N          rounds per figure (3; --quick 2)
+  --big-mib N         size of the large objects in MiB (64; --quick 16)
+  --big-count N       large objects per stream per round (2; --quick 1)
+  --small-ops N       4 KiB operations per round (2000; --quick 300)
+  --seconds S         length of each timed KES/Vault/reference run (3; --quick 1)
+  --huge-mib N        the single-object round for peak RSS, 0 to skip (1024; --quick 0)
+  --cold-samples N    cold-cache KES generates (20; --quick 5)
+  --cold-starts N     chain cold starts (3; --quick 1)
+  --out-dir DIR       where the JSON and SVG go (bench/results)
+  --readme            replace the Benchmarks section of README.md with this run's table
+`;
+
+function parseOptions(argv) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        rounds: { type: 'string' },
+        'big-mib': { type: 'string' },
+        'big-count': { type: 'string' },
+        'small-ops': { type: 'string' },
+        seconds: { type: 'string' },
+        'huge-mib': { type: 'string' },
+        'cold-samples': { type: 'string' },
+        'cold-starts': { type: 'string' },
+        'out-dir': { type: 'string' },
+        readme: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const q = values.quick;
+  const num = (name, full, quick, { min = 1, integer = true } = {}) => {
+    const raw = values[name];
+    if (raw === undefined) return q ? quick : full;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
+      throw new UsageError(
+        `--${name}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${raw}"`,
+      );
+    return n;
+  };
+  return {
+    help: values.help,
+    quick: q,
+    rounds: num('rounds', 3, 2),
+    bigMiB: num('big-mib', 64, 16),
+    bigCount: num('big-count', 2, 1),
+    smallOps: num('small-ops', 2000, 300),
+    seconds: num('seconds', 3, 1, { min: 0.05, integer: false }),
+    hugeMiB: num('huge-mib', 1024, 0, { min: 0 }),
+    coldSamples: num('cold-samples', 20, 5),
+    coldStarts: num('cold-starts', 3, 1),
+    outDir: resolve(values['out-dir'] ?? join(root, 'bench', 'results')),
+    readme: values.readme,
+  };
+}
+
+class UsageError extends Error {}
+
+function machineFacts() {
+  const list = cpus();
+  return {
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    memoryMiB: Math.round(totalmem() / MiB),
+    node: process.version,
+    platform: `${process.platform} ${release()}`,
+    loadavgStart: loadavg(),
+  };
+}
+
+/** The figures of the run, in table order; each collects one value per round. */
+function defineFigures(opts, modes) {
+  const figures = {};
+  const def = (id, group, label, unit) => {
+    figures[id] = { id, group, label, unit, status: 'ok', rounds: [] };
+  };
+  const big = `${opts.bigMiB} MiB`;
+  const objectFigures = [
+    ['put1', `PUT ${big} ×1`, 'MiB/s'],
+    ['put4', `PUT ${big} ×4`, 'MiB/s'],
+    ['get1', `GET ${big} ×1`, 'MiB/s'],
+    ['get4', `GET ${big} ×4`, 'MiB/s'],
+    ['small-put', `PUT 4 KiB ×${OBJECT_CLIENTS}`, 'ops/s'],
+    ['small-get', `GET 4 KiB ×${OBJECT_CLIENTS}`, 'ops/s'],
+  ];
+  def('ref.aes-gcm', 'references', 'AES-256-GCM, 64 KiB packages, 1 core', 'MiB/s');
+  def('ref.md5', 'references', 'MD5, 64 KiB buffers, 1 core', 'MiB/s');
+  def('ref.tcp', 'references', 'loopback TCP, 1 stream', 'MiB/s');
+  for (const [f, label, unit] of objectFigures)
+    def(`ref.floor.${f}`, 'references', `node:http MD5→fsynced file: ${label}`, unit);
+  def('ref.mtls', 'references', `bare fastify mTLS keep-alive POST ×${KES_CLIENTS}`, 'ops/s');
+  def('ref.tls-read', 'references', `bare fastify TLS GET ×${VAULT_CLIENTS}`, 'ops/s');
+  def('ref.fsync', 'references', `tmp+fsync+rename ×${VAULT_CLIENTS}`, 'ops/s');
+  for (const [f, label, unit] of objectFigures)
+    def(`peer.s3rver.${f}`, 'peer: s3rver (HTTP, plaintext)', `s3rver: ${label}`, unit);
+  for (const mode of modes)
+    for (const [f, label, unit] of objectFigures)
+      def(`chain.${mode.id}.${f}`, 'object store: chain (HTTPS)', `chain ${mode.label}: ${label}`, unit);
+  def('kes.generate', 'KES (mTLS keep-alive)', `KES generate, warm cache ×${KES_CLIENTS}`, 'ops/s');
+  def('kes.decrypt', 'KES (mTLS keep-alive)', `KES decrypt, warm cache ×${KES_CLIENTS}`, 'ops/s');
+  def('kes.cold', 'KES (mTLS keep-alive)', 'KES generate, cold cache (key read from Vault)', 'ms');
+  def('vault.read', 'Vault (TLS keep-alive)', `Vault KV v1 read ×${VAULT_CLIENTS}`, 'ops/s');
+  def('vault.write', 'Vault (TLS keep-alive)', `Vault KV v1 durable write ×${VAULT_CLIENTS}`, 'ops/s');
+  def('vault.login', 'Vault (TLS keep-alive)', `Vault AppRole login ×${VAULT_CLIENTS}`, 'ops/s');
+  def('start.cold', 'chain start', 'cold start → first SSE-S3 PUT (fresh PKI + init)', 's');
+  for (const mode of modes)
+    for (const server of ['minio', 'kes', 'vault'])
+      def(
+        `rss.big.${mode.id}.${server}`,
+        'peak RSS, large-object rounds',
+        `${server}, ${mode.label}, ${big}`,
+        'MiB',
+      );
+  if (opts.hugeMiB > 0)
+    for (const mode of modes.slice(0, 2))
+      for (const server of ['minio', 'kes', 'vault'])
+        def(
+          `rss.huge.${mode.id}.${server}`,
+          'peak RSS, single large object',
+          `${server}, ${mode.label}, ${opts.hugeMiB} MiB PUT+GET`,
+          'MiB',
+        );
+  return figures;
+}
+
+async function main(argv) {
+  const opts = parseOptions(argv);
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const started = performance.now();
+  const date = new Date().toISOString();
+  const machine = machineFacts();
+  const loadSamples = [];
+  const loadTimer = setInterval(() => loadSamples.push(loadavg()[0]), 5000).unref();
+  const modes = sseModes(CHAIN_KEY_NAME);
+  const figures = defineFigures(opts, modes);
+  const extra = { coldStartPhases: [], probes: {}, rssResetSupported: undefined };
+  const work = await mkdtemp(join(tmpdir(), 'kms-chain-bench-'));
+  const peers = {};
+  const agents = [];
+  let chain;
+
+  const fail = (id, err) => {
+    const fig = figures[id];
+    if (fig?.status !== 'ok') return;
+    fig.status = 'error';
+    fig.note = err instanceof Error ? err.message : String(err);
+  };
+  const measure = async (id, fn) => {
+    const fig = figures[id];
+    if (fig?.status !== 'ok') return;
+    try {
+      fig.rounds.push(await fn());
+    } catch (err) {
+      fail(id, err);
+    }
+  };
+
+  // The plan, so the progress indicator knows its length before anything runs.
+  const steps = [];
+  const step = (label, run) => steps.push({ label, run });
+  const big = randomBytes(opts.bigMiB * MiB);
+  const small = randomBytes(SMALL);
+
+  step('peers: s3rver, node:http floor, bare fastify TLS and mTLS, TCP sink', async () => {
+    const peerDir = join(work, 'peers');
+    await mkdir(peerDir, { recursive: true });
+    const minioBench = join(root, 'apps', 'minio', 'bench', 'peers');
+    const ready = /READY (\d+)/;
+    const s3rver = await startNode('s3rver', [join(minioBench, 's3rver.mjs'), join(peerDir, 's3rver')], {
+      ready,
+      env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
+    });
+    peers.s3rver = {
+      ...s3rver,
+      ep: s3Endpoint({
+        name: 's3rver',
+        url: `http://127.0.0.1:${s3rver.match[1]}`,
+        creds: ['S3RVER', 'S3RVER'],
+      }),
+    };
+    const floor = await startNode('floor', [join(minioBench, 'floor.mjs'), join(peerDir, 'floor')], {
+      ready,
+    });
+    peers.floor = { ...floor, ep: s3Endpoint({ name: 'floor', url: `http://127.0.0.1:${floor.match[1]}` }) };
+    peers.tcp = await startNode('tcp-sink', [join(root, 'bench', 'peers', 'tcp-sink.mjs')], { ready });
+  });
+
+  for (let r = 1; r <= opts.rounds; r++) {
+    step(`references round ${r}: AES-256-GCM, MD5, loopback TCP`, async () => {
+      await measure('ref.aes-gcm', () => aesGcmMiBps(Math.min(opts.seconds, 2)));
+      await measure('ref.md5', () => md5MiBps(Math.min(opts.seconds, 2)));
+      await measure('ref.tcp', () => tcpMiBps(Number(peers.tcp.match[1]), Math.max(64, opts.bigMiB * 4)));
+    });
+  }
+
+  for (let c = 1; c <= opts.coldStarts; c++) {
+    step(`chain cold start ${c}/${opts.coldStarts}`, async () => {
+      if (chain) {
+        await chain.stop();
+        await rm(chain.dir, { recursive: true, force: true });
+        chain = undefined;
+      }
+      const t0 = performance.now();
+      const phases = {};
+      chain = await startChain(join(work, `chain-${c}`), (p) => {
+        phases[p] = since(t0);
+      });
+      const ep = s3Endpoint({ name: 'minio', url: chain.urls.minio, creds: chain.creds, ca: chain.ca });
+      await ensureBucket(ep, 'bench');
+      try {
+        const res = await s3Call(ep, 'PUT', '/bench/cold-start', {
+          headers: modes[1].putHeaders,
+          body: small,
+        });
+        if (res.headers['x-amz-server-side-encryption'] !== 'AES256') {
+          figures['start.cold'].status = 'unsupported';
+          figures['start.cold'].note = 'minio stored the SSE-S3 PUT without reporting encryption';
+        } else {
+          phases['first SSE-S3 PUT'] = since(t0);
+          figures['start.cold'].rounds.push(phases['first SSE-S3 PUT']);
+        }
+      } catch (err) {
+        if (!(err instanceof S3RequestError)) throw err;
+        figures['start.cold'].status = 'unsupported';
+        figures['start.cold'].note = err.message;
+      }
+      extra.coldStartPhases.push(phases);
+      chain.ep = ep;
+      agents.push(ep.agent);
+    });
+  }
+
+  step('chain: which SSE types are supported; reference endpoints', async () => {
+    for (const mode of modes) {
+      const probe = await probeMode(chain.ep, 'bench', mode);
+      extra.probes[mode.id] = probe;
+      if (!probe.ok)
+        for (const [id, fig] of Object.entries(figures))
+          if (
+            id.startsWith(`chain.${mode.id}.`) ||
+            id.startsWith(`rss.big.${mode.id}.`) ||
+            id.startsWith(`rss.huge.${mode.id}.`)
+          ) {
+            fig.status = 'unsupported';
+            fig.note = probe.reason;
+          }
+    }
+    const refDir = join(work, 'tls-ref');
+    await mkdir(refDir, { recursive: true });
+    // The vault bench's bare server reads c.pem / k.pem from its directory.
+    await writeFile(join(refDir, 'c.pem'), chain.pki.server.certPem);
+    await writeFile(join(refDir, 'k.pem'), chain.pki.server.keyPem, { mode: 0o600 });
+    const tls = await startNode(
+      'bare-tls',
+      [join(root, 'apps', 'vault', 'bench', 'server.mjs'), 'bare', refDir],
+      {
+        ready: /"port":(\d+)/,
+      },
+    );
+    peers.tls = { ...tls, url: `https://127.0.0.1:${tls.match[1]}` };
+    const mtls = await startNode(
+      'bare-mtls',
+      [
+        join(root, 'apps', 'kes', 'bench', 'reference-server.mjs'),
+        chain.pki.server.certPath,
+        chain.pki.server.keyPath,
+        chain.pki.ca.certPath,
+      ],
+      { ready: /Endpoint\s+(https:\/\/\S+)/ },
+    );
+    peers.mtls = { ...mtls, url: mtls.match[1] };
+  });
+
+  // Object store rounds: every figure for every configuration back to back, round after round.
+  const targets = () => [
+    { key: 'ref.floor', ep: peers.floor.ep, prefix: '/bench/floor', put: {}, get: {} },
+    { key: 'peer.s3rver', ep: peers.s3rver.ep, prefix: '/bench/s3rver', put: {}, get: {} },
+    ...modes.map((m) => ({
+      key: `chain.${m.id}`,
+      mode: m,
+      ep: chain.ep,
+      prefix: `/bench/${m.id}`,
+      put: m.putHeaders,
+      get: m.getHeaders,
+    })),
+  ];
+  const pids = () => Object.entries(chain.procs).map(([name, child]) => [name, child.pid]);
+  const withPeakRss = async (t, group, fn) => {
+    if (!t.mode || figures[`rss.${group}.${t.mode.id}.minio`]?.status !== 'ok') return fn();
+    for (const [, pid] of pids())
+      extra.rssResetSupported = (await resetPeakRss(pid)) && extra.rssResetSupported !== false;
+    const value = await fn();
+    for (const [name, pid] of pids()) {
+      const peak = await peakRssMiB(pid);
+      if (peak !== undefined) figures[`rss.${group}.${t.mode.id}.${name}`].rounds.push(peak);
+    }
+    return value;
+  };
+  const perStream = opts.bigCount;
+  const objectWork = [
+    [
+      'put1',
+      1,
+      (t) =>
+        timeBatch(perStream, 1, (i) =>
+          s3Call(t.ep, 'PUT', `${t.prefix}-big-${i}`, { headers: t.put, body: big }),
+        ),
+      perStream * opts.bigMiB,
+    ],
+    [
+      'put4',
+      4,
+      (t) =>
+        timeBatch(perStream * 4, 4, (i) =>
+          s3Call(t.ep, 'PUT', `${t.prefix}-big-${i}`, { headers: t.put, body: big }),
+        ),
+      perStream * 4 * opts.bigMiB,
+    ],
+    [
+      'get1',
+      1,
+      (t) => timeBatch(perStream, 1, (i) => s3Call(t.ep, 'GET', `${t.prefix}-big-${i}`, { headers: t.get })),
+      perStream * opts.bigMiB,
+    ],
+    [
+      'get4',
+      4,
+      (t) =>
+        timeBatch(perStream * 4, 4, (i) => s3Call(t.ep, 'GET', `${t.prefix}-big-${i}`, { headers: t.get })),
+      perStream * 4 * opts.bigMiB,
+    ],
+    [
+      'small-put',
+      0,
+      (t) =>
+        timeBatch(opts.smallOps, OBJECT_CLIENTS, (i) =>
+          s3Call(t.ep, 'PUT', `${t.prefix}-small-${i}`, { headers: t.put, body: small }),
+        ),
+      opts.smallOps,
+    ],
+    [
+      'small-get',
+      0,
+      (t) =>
+        timeBatch(opts.smallOps, OBJECT_CLIENTS, (i) =>
+          s3Call(t.ep, 'GET', `${t.prefix}-small-${i}`, { headers: t.get }),
+        ),
+      opts.smallOps,
+    ],
+  ];
+  for (let r = 1; r <= opts.rounds; r++) {
+    for (const [f, streams, run, amount] of objectWork) {
+      step(
+        `object store round ${r}/${opts.rounds}: ${f} (floor, s3rver, chain ×${modes.length})`,
+        async () => {
+          for (const t of targets()) {
+            await measure(`${t.key}.${f}`, async () => {
+              const seconds = streams ? await withPeakRss(t, 'big', () => run(t)) : await run(t);
+              return amount / seconds;
+            });
+          }
+        },
+      );
+    }
+  }
+
+  if (opts.hugeMiB > 0) {
+    for (const mode of modes.slice(0, 2)) {
+      step(`${opts.hugeMiB} MiB PUT+GET, ${mode.label}: peak RSS`, async () => {
+        const t = {
+          mode,
+          ep: chain.ep,
+          prefix: `/bench/${mode.id}`,
+          put: mode.putHeaders,
+          get: mode.getHeaders,
+        };
+        const repeat = Math.max(1, Math.round(opts.hugeMiB / opts.bigMiB));
+        try {
+          await withPeakRss(t, 'huge', async () => {
+            await s3Call(t.ep, 'PUT', `${t.prefix}-huge`, { headers: t.put, body: big, repeat });
+            const got = await s3Call(t.ep, 'GET', `${t.prefix}-huge`, { headers: t.get });
+            if (got.bytes !== big.length * repeat) throw new Error(`GET returned ${got.bytes} bytes`);
+            await s3Call(t.ep, 'DELETE', `${t.prefix}-huge`);
+          });
+        } catch (err) {
+          for (const s of ['minio', 'kes', 'vault']) fail(`rss.huge.${mode.id}.${s}`, err);
+        }
+      });
+    }
+  }
+
+  // KES: the bare mTLS reference, generate and decrypt, interleaved per round; then cold misses.
+  const kes = {};
+  step('KES: warm-up', async () => {
+    kes.agent = keepAliveAgent({ ...chain.minioTls, sockets: KES_CLIENTS });
+    agents.push(kes.agent);
+    kes.context = Buffer.from('{"bench":"bench/object"}').toString('base64');
+    const g = await jsonCall(kes.agent, chain.urls.kes, 'POST', `/v1/key/generate/${CHAIN_KEY_NAME}`, {
+      body: { context: kes.context },
+    });
+    kes.ciphertext = g.ciphertext;
+    const warm = (base, path, body) =>
+      opsPerSecond(Math.min(0.5, opts.seconds), KES_CLIENTS, () =>
+        jsonCall(kes.agent, base, 'POST', path, { body }),
+      );
+    await warm(peers.mtls.url, '/v1/key/generate/x', { context: kes.context });
+    await warm(chain.urls.kes, `/v1/key/generate/${CHAIN_KEY_NAME}`, { context: kes.context });
+  });
+  for (let r = 1; r <= opts.rounds; r++) {
+    step(`KES round ${r}/${opts.rounds}: reference, generate, decrypt`, async () => {
+      const load = (base, path, body) => () =>
+        opsPerSecond(opts.seconds, KES_CLIENTS, () => jsonCall(kes.agent, base, 'POST', path, { body }));
+      await measure('ref.mtls', load(peers.mtls.url, '/v1/key/generate/x', { context: kes.context }));
+      await measure(
+        'kes.generate',
+        load(chain.urls.kes, `/v1/key/generate/${CHAIN_KEY_NAME}`, { context: kes.context }),
+      );
+      await measure(
+        'kes.decrypt',
+        load(chain.urls.kes, `/v1/key/decrypt/${CHAIN_KEY_NAME}`, {
+          ciphertext: kes.ciphertext,
+          context: kes.context,
+        }),
+      );
+    });
+  }
+  step(`KES: ${opts.coldSamples} cold-cache generates through Vault`, async () => {
+    // KES caches a key only once a get succeeds, so the first generate of a fresh key reads Vault.
+    for (let i = 0; i < opts.coldSamples; i++) {
+      const name = `${CHAIN_KEY_NAME.replace(/-\d+$/, '')}-bench-cold-${Date.now()}-${i}`;
+      await measure('kes.cold', async () => {
+        await jsonCall(kes.agent, chain.urls.kes, 'POST', `/v1/key/create/${name}`);
+        const t0 = performance.now();
+        await jsonCall(kes.agent, chain.urls.kes, 'POST', `/v1/key/generate/${name}`, {
+          body: { context: kes.context },
+        });
+        return performance.now() - t0;
+      });
+    }
+  });
+
+  // Vault: bare TLS reads, KV reads/writes, the fsync loop and logins, interleaved per round.
+  const vault = {};
+  step('Vault: set-up (kv/bench/k) and warm-up', async () => {
+    vault.agent = keepAliveAgent({ ca: chain.ca, sockets: VAULT_CLIENTS });
+    agents.push(vault.agent);
+    vault.auth = { 'x-vault-token': chain.rootToken };
+    await jsonCall(vault.agent, chain.urls.vault, 'PUT', '/v1/kv/bench/k', {
+      headers: vault.auth,
+      body: { key: 'value' },
+    });
+    await opsPerSecond(Math.min(0.5, opts.seconds), VAULT_CLIENTS, () =>
+      jsonCall(vault.agent, peers.tls.url, 'GET', '/v1/kv/bench/k'),
+    );
+    await opsPerSecond(Math.min(0.5, opts.seconds), VAULT_CLIENTS, () =>
+      jsonCall(vault.agent, chain.urls.vault, 'GET', '/v1/kv/bench/k', { headers: vault.auth }),
+    );
+  });
+  for (let r = 1; r <= opts.rounds; r++) {
+    step(`Vault round ${r}/${opts.rounds}: bare TLS, read, write, fsync loop, login`, async () => {
+      const s = opts.seconds;
+      const v = (method, path, extraOpts) => () =>
+        opsPerSecond(s, VAULT_CLIENTS, (i) =>
+          jsonCall(vault.agent, chain.urls.vault, method, path(i), extraOpts(i)),
+        );
+      await measure('ref.tls-read', () =>
+        opsPerSecond(s, VAULT_CLIENTS, () => jsonCall(vault.agent, peers.tls.url, 'GET', '/v1/kv/bench/k')),
+      );
+      await measure(
+        'vault.read',
+        v(
+          'GET',
+          () => '/v1/kv/bench/k',
+          () => ({ headers: vault.auth }),
+        ),
+      );
+      await measure(
+        'vault.write',
+        v(
+          'PUT',
+          (i) => `/v1/kv/bench/w${i % 1024}`,
+          (i) => ({ headers: vault.auth, body: { key: `v${i}` } }),
+        ),
+      );
+      await measure('ref.fsync', () => fsyncLoopOps(join(work, 'fsync'), s, VAULT_CLIENTS));
+      await measure(
+        'vault.login',
+        v(
+          'PUT',
+          () => '/v1/auth/approle/login',
+          () => ({ body: { role_id: chain.approle.roleId, secret_id: chain.approle.secretId } }),
+        ),
+      );
+    });
+  }
+
+  const progress = createProgress(steps.length);
+  let fatal;
+  try {
+    for (const s of steps) {
+      progress.step(s.label);
+      try {
+        await s.run();
+      } catch (err) {
+        // A step that cannot run (a server that did not start) fails the run after the report.
+        fatal = err;
+        process.stderr.write(`\nbench: ${s.label}: ${err instanceof Error ? err.message : err}\n`);
+        break;
+      }
+    }
+    progress.finish();
+  } finally {
+    for (const a of agents) a.destroy();
+    for (const p of Object.values(peers)) p.ep?.agent.destroy();
+    await chain?.stop();
+    for (const p of Object.values(peers)) await stopChild(p.child);
+    clearInterval(loadTimer);
+    await rm(work, { recursive: true, force: true });
+  }
+  if (fatal) {
+    for (const fig of Object.values(figures))
+      if (fig.status === 'ok' && fig.rounds.length === 0) {
+        fig.status = 'error';
+        fig.note = 'not reached: an earlier step failed';
+      }
+  }
+
+  for (const fig of Object.values(figures)) {
+    if (fig.status === 'ok' && fig.rounds.length === 0) {
+      fig.status = 'error';
+      fig.note = 'no rounds';
+    }
+    if (fig.status === 'ok') fig.summary = summarize(fig.rounds);
+  }
+  machine.loadavgEnd = loadavg();
+  machine.loadavg1mSamples = loadSamples;
+  const result = {
+    date,
+    durationSeconds: since(started),
+    machine,
+    options: { ...opts, outDir: undefined },
+    note: 'Medians of rounds interleaved across configurations; ratios compare medians of this run only.',
+    figures,
+    targets: [],
+    coldStartPhases: extra.coldStartPhases,
+    sseProbes: extra.probes,
+    rssPeakReset: extra.rssResetSupported
+      ? 'VmHWM reset through /proc/<pid>/clear_refs before each large-object run'
+      : 'VmHWM since process start (clear_refs not writable)',
+  };
+  result.targets = evaluateTargets(figures, opts.bigMiB);
+
+  await mkdir(opts.outDir, { recursive: true });
+  const stamp = date.replace(/[:.]/g, '-');
+  const jsonPath = join(opts.outDir, `${stamp}.json`);
+  const svgPath = join(opts.outDir, `${stamp}.svg`);
+  await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(svgPath, svgChart(result));
+  process.stdout.write(`${textTable(result)}\n\nwrote ${jsonPath}\nwrote ${svgPath}\n`);
+  if (opts.readme) await updateReadme(result, svgPath);
+  if (fatal) throw fatal;
+  return Object.values(figures).some((f) => f.status === 'error') ? 1 : 0;
+}
+
+const BEGIN = '<!-- bench:begin (written by npm run bench -- --readme) -->';
+const END = '<!-- bench:end -->';
+
+async function updateReadme(result, svgPath) {
+  const path = join(root, 'README.md');
+  const text = await readFile(path, 'utf8');
+  const m = result.machine;
+  const section = [
+    BEGIN,
+    `Latest run: ${result.date} on ${m.cpuModel}, ${m.cores} cores, ${Math.round(m.memoryMiB / 1024)} GiB, Node ${m.node}, ${m.platform}` +
+      `${result.options.quick ? ' (`--quick`)' : ''}. Load average (1/5/15 min) ${m.loadavgStart.map((x) => x.toFixed(2)).join(' / ')} at start, ` +
+      `${m.loadavgEnd.map((x) => x.toFixed(2)).join(' / ')} at end. Chart: [${svgPath.slice(root.length + 1)}](${svgPath.slice(root.length + 1)}).`,
+    '',
+    markdownTables(result),
+    END,
+  ].join('\n');
+  const at = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  const next =
+    at >= 0 && end > at
+      ? `${text.slice(0, at)}${section}${text.slice(end + END.length)}`
+      : `${text.trimEnd()}\n\n## Benchmarks\n\n${section}\n`;
+  await writeFile(path, next);
+  process.stdout.write(`updated ${path}\n`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+    if (err instanceof UsageError) process.stderr.write(USAGE);
+  },
+);

@@ -1,0 +1,135 @@
+// `npm run bench -- --quick` with tiny sizes, as a smoke test that the whole run works: the chain
+// starts from the built bins, every figure is measured or honestly marked unsupported, and the
+// JSON and SVG are written. No timing is asserted — figures on a shared CI machine mean nothing.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateTargets, summarize, svgChart } from '../lib/report.mjs';
+
+const run = promisify(execFile);
+const runner = join(import.meta.dirname, '..', 'run.mjs');
+
+interface Figure {
+  id: string;
+  status: string;
+  unit: string;
+  rounds: number[];
+  summary?: { min: number; median: number; max: number; n: number };
+}
+
+describe('report helpers', () => {
+  it.each([
+    [[3], { min: 3, median: 3, max: 3, n: 1 }],
+    [[5, 1, 3], { min: 1, median: 3, max: 5, n: 3 }],
+    [[4, 1, 2, 3], { min: 1, median: 2.5, max: 4, n: 4 }],
+  ])('summarize(%j)', (values, expected) => {
+    expect(summarize(values)).toEqual(expected);
+  });
+
+  it('summarize of no rounds is undefined', () => {
+    expect(summarize([])).toBeUndefined();
+  });
+
+  const fig = (median: number, status = 'ok') => ({
+    status,
+    label: 'x',
+    summary: { min: median, median, max: median, n: 1 },
+  });
+
+  // The targets as plain records: the report module is untyped JavaScript.
+  type Target = { num: string; met?: boolean; reason?: string };
+  const target = (figures: Record<string, unknown>, num: string): Target => {
+    const t = (evaluateTargets(figures, 64) as Target[]).find((x) => x.num === num);
+    if (!t) throw new Error(`no target for ${num}`);
+    return t;
+  };
+
+  it.each([
+    [900, 1000, true],
+    [899, 1000, false],
+  ])('SSE-S3 PUT %d vs plaintext %d → met %s', (enc, plain, met) => {
+    const t = target({ 'chain.sse-s3.put1': fig(enc), 'chain.plain.put1': fig(plain) }, 'chain.sse-s3.put1');
+    expect(t.met).toBe(met);
+  });
+
+  it('an unsupported figure makes its target n/a with the reason, never met', () => {
+    const t = target(
+      { 'chain.sse-s3.put1': fig(0, 'unsupported'), 'chain.plain.put1': fig(1) },
+      'chain.sse-s3.put1',
+    );
+    expect(t.met).toBeUndefined();
+    expect(t.reason).toContain('unsupported');
+  });
+
+  it('peak RSS is an upper bound', () => {
+    expect(target({ 'rss.huge.plain.minio': fig(250) }, 'rss.huge.plain.minio').met).toBe(false);
+  });
+
+  it('the chart escapes labels and marks figures that did not run', () => {
+    const svg = svgChart({
+      date: 'd',
+      machine: { cpuModel: 'cpu <x>', cores: 2, node: 'v20', loadavgStart: [1, 1, 1] },
+      figures: {
+        a: { label: 'a & b', unit: 'MiB/s', group: 'references', status: 'ok', summary: fig(5).summary },
+        b: { label: 'c', unit: 'MiB/s', group: 'object store', status: 'unsupported' },
+      },
+    });
+    expect(svg).toContain('a &amp; b');
+    expect(svg).toContain('cpu &lt;x&gt;');
+    expect(svg).toContain('>unsupported<');
+  });
+});
+
+describe('npm run bench -- --quick (tiny sizes)', () => {
+  let out: string;
+  let stdout = '';
+  let stderr = '';
+
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
+    const args = ['--quick', '--rounds', '1', '--big-mib', '1', '--small-ops', '32', '--seconds', '0.2'];
+    args.push('--cold-samples', '1', '--out-dir', out);
+    ({ stdout, stderr } = await run(process.execPath, [runner, ...args], { timeout: 150_000 }));
+  }, 160_000);
+
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('prints the table with targets and a progress indicator', () => {
+    expect(stdout).toContain('Targets (medians of this run):');
+    expect(stdout).toMatch(/chain plaintext: PUT 1 MiB ×1/);
+    expect(stderr).toMatch(/\] \d+\/\d+ .*done/);
+  });
+
+  it('writes the JSON with raw rounds and machine facts, and the SVG', async () => {
+    const files = (await readdir(out)).sort();
+    expect(files).toHaveLength(2);
+    const json = JSON.parse(await readFile(join(out, files.find((f) => f.endsWith('.json'))!), 'utf8'));
+    expect(json.machine.cores).toBeGreaterThan(0);
+    expect(json.machine.node).toBe(process.version);
+    expect(json.machine.loadavgStart).toHaveLength(3);
+    const figures = Object.values(json.figures) as Figure[];
+    for (const f of figures) {
+      expect(['ok', 'unsupported'], `${f.id}: ${JSON.stringify(f)}`).toContain(f.status);
+      if (f.status === 'ok') {
+        expect(f.rounds.length).toBeGreaterThan(0);
+        for (const v of f.rounds) expect(v).toBeGreaterThan(0);
+      }
+    }
+    expect(json.figures['chain.plain.put1'].status).toBe('ok');
+    expect(json.figures['peer.s3rver.put1'].status).toBe('ok');
+    expect(json.targets.length).toBeGreaterThan(10);
+    const svg = await readFile(join(out, files.find((f) => f.endsWith('.svg'))!), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+  });
+
+  it.each([[['--rounds', '0']], [['--nope']]])('refuses %j with exit 2 and the usage', async (args) => {
+    const err = await run(process.execPath, [runner, ...args]).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toContain('usage: npm run bench');
+  });
+});
