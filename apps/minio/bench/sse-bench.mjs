@@ -1,0 +1,259 @@
+// `node apps/minio/bench/sse-bench.mjs`: SSE-S3 cost beside plaintext in ONE run of the built `minio`
+// bin, with a real `kes server` process (fs keystore, mTLS) as its KMS, as in the KMS guide.
+// Figures: 64 MiB PUT and GET MiB/s (one stream), 4 KiB PUT ops/s (32 clients); plaintext and SSE-S3
+// requests alternate round by round against the same server, best of ROUNDS kept for each.
+// Targets (issue 6): SSE PUT >= 0.9x plaintext PUT, SSE GET >= 0.8x plaintext GET, 4 KiB SSE PUT
+// ops/s >= 0.7x plaintext. Prints a table and writes .data/bench/minio-sse.json at the repository root.
+import { spawn } from 'node:child_process';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCertificate } from '@kms-chain/tls-identity';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..', '..');
+const MiB = 1024 * 1024;
+const BIG = 64 * MiB;
+const BIG_OBJECTS = Number(process.env.BENCH_BIG_OBJECTS ?? 4);
+const SMALL_OPS = Number(process.env.BENCH_SMALL_OPS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CLIENTS = 32;
+const ACCESS = 'benchkey';
+const SECRET = 'benchsecret';
+
+function sign(method, host, path, extra) {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const day = stamp.slice(0, 8);
+  const headers = { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-date': stamp, ...extra };
+  const names = Object.keys(headers).sort();
+  const canonical = [
+    method,
+    path,
+    '',
+    names.map((n) => `${n}:${headers[n]}\n`).join(''),
+    names.join(';'),
+    'UNSIGNED-PAYLOAD',
+  ].join('\n');
+  const scope = `${day}/us-east-1/s3/aws4_request`;
+  const h = (k, d) => createHmac('sha256', k).update(d).digest();
+  const key = h(h(h(h(`AWS4${SECRET}`, day), 'us-east-1'), 's3'), 'aws4_request');
+  const toSign = ['AWS4-HMAC-SHA256', stamp, scope, createHash('sha256').update(canonical).digest('hex')];
+  const sig = createHmac('sha256', key).update(toSign.join('\n')).digest('hex');
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${ACCESS}/${scope}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
+  return headers;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function call(port, method, path, body, sse) {
+  return new Promise((resolve, reject) => {
+    const headers = sign(
+      method,
+      `127.0.0.1:${port}`,
+      path,
+      sse ? { 'x-amz-server-side-encryption': 'AES256' } : {},
+    );
+    if (body) headers['content-length'] = String(body.length);
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      let bytes = 0;
+      res.on('data', (c) => {
+        bytes += c.length;
+      });
+      res.on('end', () =>
+        res.statusCode >= 300
+          ? reject(new Error(`${method} ${path}: HTTP ${res.statusCode}`))
+          : resolve(bytes),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body) for (let i = 0; i < body.length; i += MiB) req.write(body.subarray(i, i + MiB));
+    req.end();
+  });
+}
+
+async function timed(fn) {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function pool(total, width, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < total) await fn(next++);
+    }),
+  );
+}
+
+function start(args, env, pattern) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`exited (${code}): ${out}`)));
+  });
+}
+
+async function main() {
+  for (const f of ['apps/minio/dist/cli.js', 'apps/kes/dist/cli.js']) {
+    if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run npm run build first`);
+  }
+  const work = await mkdtemp(join(tmpdir(), 'minio-sse-bench-'));
+  const children = [];
+  try {
+    const ca = await createCertificate({ subject: { commonName: 'bench CA' }, isCa: true });
+    const issuer = { cert: ca.certPem, key: ca.keyPem };
+    const server = await createCertificate({
+      subject: { commonName: 'localhost' },
+      ip: ['127.0.0.1'],
+      serverAuth: true,
+      issuer,
+    });
+    const client = await createCertificate({ subject: { commonName: 'MinIO' }, clientAuth: true, issuer });
+    const file = (n, text) => writeFile(join(work, n), text, { mode: 0o600 });
+    await Promise.all([
+      file('ca.crt', ca.certPem),
+      file('kes.crt', server.certPem),
+      file('kes.key', server.keyPem),
+      file('minio.crt', client.certPem),
+      file('minio.key', client.keyPem),
+    ]);
+    await file(
+      'kes.yaml',
+      `version: v1
+address: 127.0.0.1:0
+admin:
+  identity: disabled
+tls:
+  key: ${join(work, 'kes.key')}
+  cert: ${join(work, 'kes.crt')}
+cache:
+  expiry:
+    any: 5m
+    unused: 5m
+policy:
+  minio:
+    allow: [/v1/key/create/*, /v1/key/generate/*, /v1/key/decrypt/*, /v1/key/describe/*, /v1/status]
+    identities: [${client.identity}]
+keystore:
+  fs:
+    path: ${join(work, 'keys')}
+`,
+    );
+    const kes = await start(
+      [join(repo, 'apps/kes/bin/kes.js'), 'server', `--config=${join(work, 'kes.yaml')}`],
+      {},
+      /Endpoint\s+https:\/\/127\.0\.0\.1:(\d+)/,
+    );
+    children.push(kes.child);
+    await mkdir(join(work, 'data'));
+    const minio = await start(
+      [
+        join(repo, 'apps/minio/bin/minio.js'),
+        'server',
+        '--address',
+        '127.0.0.1:0',
+        '--certs-dir',
+        join(work, 'nocerts'),
+        join(work, 'data'),
+      ],
+      {
+        MINIO_ROOT_USER: ACCESS,
+        MINIO_ROOT_PASSWORD: SECRET,
+        MINIO_KMS_KES_ENDPOINT: `https://127.0.0.1:${kes.port}`,
+        MINIO_KMS_KES_KEY_NAME: 'minio-bench-key',
+        MINIO_KMS_KES_CERT_FILE: join(work, 'minio.crt'),
+        MINIO_KMS_KES_KEY_FILE: join(work, 'minio.key'),
+        MINIO_KMS_KES_CAPATH: join(work, 'ca.crt'),
+      },
+      /API: https?:\/\/[^:]+:(\d+)/,
+    );
+    children.push(minio.child);
+    const port = minio.port;
+    await call(port, 'PUT', '/bench');
+    const big = randomBytes(BIG);
+    const small = randomBytes(4096);
+    const best = {};
+    const keep = (name, value) => {
+      best[name] = Math.max(best[name] ?? 0, value);
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const sse of [false, true]) {
+        const tag = sse ? 'sse' : 'plain';
+        const mib = (BIG_OBJECTS * BIG) / MiB;
+        keep(
+          `${tag}Put`,
+          mib /
+            (await timed(() =>
+              pool(BIG_OBJECTS, 1, (i) => call(port, 'PUT', `/bench/${tag}-big-${i}`, big, sse)),
+            )),
+        );
+        keep(
+          `${tag}Get`,
+          mib / (await timed(() => pool(BIG_OBJECTS, 1, (i) => call(port, 'GET', `/bench/${tag}-big-${i}`)))),
+        );
+        keep(
+          `${tag}SmallPut`,
+          SMALL_OPS /
+            (await timed(() =>
+              pool(SMALL_OPS, CLIENTS, (i) => call(port, 'PUT', `/bench/${tag}-small-${i}`, small, sse)),
+            )),
+        );
+      }
+    }
+    const rows = [
+      ['64 MiB PUT (MiB/s)', best.plainPut, best.ssePut, 0.9],
+      ['64 MiB GET (MiB/s)', best.plainGet, best.sseGet, 0.8],
+      ['4 KiB PUT x32 (ops/s)', best.plainSmallPut, best.sseSmallPut, 0.7],
+    ];
+    console.log('figure                    plaintext     SSE-S3   ratio  target');
+    for (const [name, p, s, target] of rows) {
+      const ratio = s / p;
+      console.log(
+        `${name.padEnd(24)} ${p.toFixed(1).padStart(10)} ${s.toFixed(1).padStart(10)}   ${ratio.toFixed(2)}  >=${target} ${ratio >= target ? 'ok' : 'MISSED'}`,
+      );
+    }
+    const outDir = join(repo, '.data', 'bench');
+    await mkdir(outDir, { recursive: true });
+    await writeFile(
+      join(outDir, 'minio-sse.json'),
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          node: process.version,
+          bigObjects: BIG_OBJECTS,
+          smallOps: SMALL_OPS,
+          rounds: ROUNDS,
+          figures: best,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    agent.destroy();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
