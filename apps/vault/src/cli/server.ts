@@ -137,24 +137,9 @@ export async function server(args: string[]): Promise<number> {
   }
   if (flagStr(p, 'log-level')) config.logLevel = flagStr(p, 'log-level');
 
-  const mlock = { supported: false, enabled: false };
-  if (!config.disableMlock) {
-    const r = lockMemory();
-    mlock.supported = r.supported;
-    mlock.enabled = r.locked;
-    if (r.supported && !r.locked) {
-      err(`Error initializing core: Failed to lock memory: ${r.error}
-
-This usually means that the mlock syscall is not available.
-Vault uses mlock to prevent memory from being swapped to
-disk. This requires root privileges as well as a machine
-that supports mlock. Please enable mlock on your system or
-disable Vault from using it. To disable Vault from using it,
-set the \`disable_mlock\` configuration option in your configuration
-file, or give the executable the capability: setcap cap_ipc_lock=+ep`);
-      return 1;
-    }
-  }
+  // Reported, never fatal: see mlock.ts for why a V8 process does not lock its memory.
+  const locked = config.disableMlock ? { supported: false, locked: false } : lockMemory();
+  const mlock = { supported: locked.supported, enabled: locked.locked };
 
   let storage: Storage;
   if (config.storage.type === 'file')
