@@ -152,7 +152,8 @@ function tomlString(s) {
  * The guide's kes-config.toml (§4.2, with the table headers the guide copy lost), for the given
  * files and ids. `tlsCa` enables `--mtls-auth=verify` against that CA (a kms-chain TOML addition).
  * The policy adds `/v1/key/describe/minio-*`, `/v1/key/list/*` and `/v1/status` to the guide's
- * three paths: MinIO's KMS status and key-status calls use them.
+ * three paths: MinIO's KMS status and key-status calls use them. Optional: `cache` ({all, unused,
+ * offline} durations; default the guide's 5m/20s, no offline) and `ping` (Vault status probe, 10s).
  */
 export function kesConfigToml(o) {
   const lines = [
@@ -172,8 +173,9 @@ export function kesConfigToml(o) {
     `identities = [ ${tomlString(o.identity)} ]`,
     '',
     '[cache.expiry]',
-    'all    = "5m"',
-    'unused = "20s"',
+    `all    = ${tomlString(o.cache?.all ?? '5m')}`,
+    `unused = ${tomlString(o.cache?.unused ?? '20s')}`,
+    ...(o.cache?.offline ? [`offline = ${tomlString(o.cache.offline)}`] : []),
     '',
     '[keystore.vault]',
     `address = ${tomlString(o.vaultAddr)}`,
@@ -188,7 +190,7 @@ export function kesConfigToml(o) {
     `ca = ${tomlString(o.vaultCa)}`,
     '',
     '[keystore.vault.status]',
-    'ping = "10s"',
+    `ping = ${tomlString(o.ping ?? '10s')}`,
     '',
   );
   return lines.join('\n');
