@@ -166,15 +166,3 @@ export function s3Client(endpoint: string, accessKey: string, secretKey: string,
     ...(ca ? { requestHandler: { httpsAgent: new Agent({ ca }) } } : {}),
   });
 }
-
-/** Whether the `minio` bin reads the MINIO_KMS_KES_* variables (server-side encryption, issue 6). */
-export function minioHasKes(): boolean {
-  const r = spawnSync(join(binDir, 'minio'), ['server', '--help'], { encoding: 'utf8' });
-  return `${r.stdout}${r.stderr}`.includes('MINIO_KMS_KES_ENDPOINT');
-}
-
-/** Whether the `minio` bin reads MINIO_KMS_MASTER_KEY (guide Appendix B). */
-export function minioHasStaticKey(): boolean {
-  const r = spawnSync(join(binDir, 'minio'), ['server', '--help'], { encoding: 'utf8' });
-  return `${r.stdout}${r.stderr}`.includes('MINIO_KMS_MASTER_KEY');
-}

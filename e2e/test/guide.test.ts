@@ -20,8 +20,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   freePort,
   killAll,
-  minioHasKes,
-  minioHasStaticKey,
   type Proc,
   type ShellResult,
   s3Client,
@@ -30,15 +28,6 @@ import {
   startProc,
   tempDir,
 } from './chain-support.js';
-
-const hasKes = minioHasKes();
-const hasStaticKey = minioHasStaticKey();
-const NO_KES =
-  'the minio bin does not read MINIO_KMS_KES_* yet (issue 6: server-side encryption), so the guide steps that need SSE cannot run';
-const NO_STATIC =
-  'the minio bin does not read MINIO_KMS_MASTER_KEY yet (issue 6: static key), so Appendix B cannot run';
-if (!hasKes) console.warn(`guide.test: skipping SSE steps: ${NO_KES}`);
-if (!hasStaticKey) console.warn(`guide.test: skipping Appendix B server steps: ${NO_STATIC}`);
 
 let dir: string;
 const env: Record<string, string> = {};
@@ -260,60 +249,53 @@ EOF`);
     expect((await getBytes(s3, 'crypt', 'test.file')).equals(body)).toBe(true);
   });
 
-  it.skipIf(!hasKes)(
-    `Appendix A: a PUT without encryption headers comes back encrypted (mc stat)${hasKes ? '' : ` — skipped: ${NO_KES}`}`,
-    async () => {
-      const head = await s3!.send(new HeadObjectCommand({ Bucket: 'crypt', Key: 'test.file' }));
-      // The guide's `mc stat` shows AES256; MinIO since PR #12295 (2021) injects SSE-KMS with the
-      // default key for auto-encryption, so the header reads aws:kms (spec/minio-sse.md §5).
-      expect(head.ServerSideEncryption).toBe('aws:kms');
-      expect(head.SSEKMSKeyId).toContain('minio-key-1');
-      // Encrypted at rest: the plaintext is nowhere under the export dir.
-      const secret = `plaintext-marker-${Date.now()}`;
-      await s3!.send(new PutObjectCommand({ Bucket: 'crypt', Key: 'marker.txt', Body: secret }));
-      objects.set('marker.txt', Buffer.from(secret));
-      expect(run(`grep -rl ${secret} export; echo rc=$?`).stdout.trim()).toBe('rc=1');
-      expect((await getBytes(s3!, 'crypt', 'marker.txt')).toString()).toBe(secret);
-    },
-  );
+  it('Appendix A: a PUT without encryption headers comes back encrypted (mc stat)', async () => {
+    const head = await s3!.send(new HeadObjectCommand({ Bucket: 'crypt', Key: 'test.file' }));
+    // The guide's `mc stat` shows AES256; MinIO since PR #12295 (2021) injects SSE-KMS with the
+    // default key for auto-encryption, so the header reads aws:kms (spec/minio-sse.md §5).
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toContain('minio-key-1');
+    // Encrypted at rest: the plaintext is nowhere under the export dir.
+    const secret = `plaintext-marker-${Date.now()}`;
+    await s3!.send(new PutObjectCommand({ Bucket: 'crypt', Key: 'marker.txt', Body: secret }));
+    objects.set('marker.txt', Buffer.from(secret));
+    expect(run(`grep -rl ${secret} export; echo rc=$?`).stdout.trim()).toBe('rc=1');
+    expect((await getBytes(s3!, 'crypt', 'marker.txt')).toString()).toBe(secret);
+  });
 
   it('Appendix B: `head -c 32 /dev/urandom | xxd -c 32 -ps` makes a 256-bit hex master key', () => {
     expect(ok('head -c 32 /dev/urandom | xxd -c 32 -ps')).toMatch(/^[0-9a-f]{64}\n$/);
   });
 
-  it.skipIf(!hasStaticKey)(
-    `Appendix B: a second object store with MINIO_KMS_MASTER_KEY encrypts objects${hasStaticKey ? '' : ` — skipped: ${NO_STATIC}`}`,
-    async () => {
-      const second = background(`minio server ~/export2 --address 127.0.0.1:${ports.minio2}`, {
-        MINIO_KMS_MASTER_KEY:
-          'minio-demo-key:6368616e676520746869732070617373776f726420746f206120736563726574',
-        MINIO_KMS_AUTO_ENCRYPTION: 'on',
-        MINIO_ACCESS_KEY: 'minio',
-        MINIO_SECRET_KEY: 'minio123',
-      });
-      await second.waitFor(/API: http:\/\/127\.0\.0\.1:\d+/);
-      const client = s3Client(`http://127.0.0.1:${ports.minio2}`, 'minio', 'minio123');
-      try {
-        await client.send(new CreateBucketCommand({ Bucket: 'static' }));
-        const secret = `static-key-marker-${Date.now()}`;
-        await client.send(
-          new PutObjectCommand({
-            Bucket: 'static',
-            Key: 'a.txt',
-            Body: secret,
-            ServerSideEncryption: 'AES256',
-          }),
-        );
-        const head = await client.send(new HeadObjectCommand({ Bucket: 'static', Key: 'a.txt' }));
-        expect(head.ServerSideEncryption).toBe('AES256');
-        expect(run(`grep -rl ${secret} export2; echo rc=$?`).stdout.trim()).toBe('rc=1');
-        expect((await getBytes(client, 'static', 'a.txt')).toString()).toBe(secret);
-      } finally {
-        client.destroy();
-        await second.stop();
-      }
-    },
-  );
+  it('Appendix B: a second object store with MINIO_KMS_MASTER_KEY encrypts objects', async () => {
+    const second = background(`minio server ~/export2 --address 127.0.0.1:${ports.minio2}`, {
+      MINIO_KMS_MASTER_KEY: 'minio-demo-key:6368616e676520746869732070617373776f726420746f206120736563726574',
+      MINIO_KMS_AUTO_ENCRYPTION: 'on',
+      MINIO_ACCESS_KEY: 'minio',
+      MINIO_SECRET_KEY: 'minio123',
+    });
+    await second.waitFor(/API: http:\/\/127\.0\.0\.1:\d+/);
+    const client = s3Client(`http://127.0.0.1:${ports.minio2}`, 'minio', 'minio123');
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: 'static' }));
+      const secret = `static-key-marker-${Date.now()}`;
+      await client.send(
+        new PutObjectCommand({
+          Bucket: 'static',
+          Key: 'a.txt',
+          Body: secret,
+          ServerSideEncryption: 'AES256',
+        }),
+      );
+      const head = await client.send(new HeadObjectCommand({ Bucket: 'static', Key: 'a.txt' }));
+      expect(head.ServerSideEncryption).toBe('AES256');
+      expect(run(`grep -rl ${secret} export2; echo rc=$?`).stdout.trim()).toBe('rc=1');
+      expect((await getBytes(client, 'static', 'a.txt')).toString()).toBe(secret);
+    } finally {
+      client.destroy();
+      await second.stop();
+    }
+  });
 });
 
 describe('restart: all three stopped and started again', () => {

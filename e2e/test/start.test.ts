@@ -16,7 +16,6 @@ import {
   freePort,
   isListening,
   killAll,
-  minioHasKes,
   type Proc,
   repoRoot,
   s3Client,
@@ -28,9 +27,6 @@ let data: string;
 let env: Record<string, string>;
 let ports: { vault: number; kes: number; minio: number };
 const body = Buffer.from(`written through npm start at ${new Date().toISOString()}\n`);
-const kes = minioHasKes();
-if (!kes)
-  console.warn('start.test: this minio build has no MINIO_KMS_KES_* support yet (issue 6); SSE not asserted');
 
 beforeAll(async () => {
   data = await tempDir('kms-chain-start-');
@@ -109,13 +105,10 @@ describe('npm start', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'start', Key: 'hello.txt', Body: body }));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'start', Key: 'hello.txt' }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
-    if (kes) {
-      expect(out).toContain('Encryption    SSE via KES, auto-encryption on');
-      const head = await s3.send(new HeadObjectCommand({ Bucket: 'start', Key: 'hello.txt' }));
-      expect(head.ServerSideEncryption).toBeDefined();
-    } else {
-      expect(out).toContain('Encryption    NOT ACTIVE: this minio build does not read MINIO_KMS_KES_* yet');
-    }
+    expect(out).toContain('Encryption    SSE via KES, auto-encryption on');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'start', Key: 'hello.txt' }));
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toContain('minio-key-1');
     s3.destroy();
 
     // Ctrl-C: npm forwards SIGINT to the script (`exec node …`), which stops minio, kes, vault.
