@@ -1,4 +1,5 @@
 // The `minio` command: a usage text and a table of subcommands.
+import { runKms } from './cli/kms.js';
 import { runServer } from './cli/server.js';
 
 const usage = `NAME:
@@ -9,12 +10,14 @@ USAGE:
 
 COMMANDS:
   server  start object storage server
+  kms     show the KMS status and test or create keys of a running server
 
 Run "minio COMMAND --help" for a command's flags.
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   server: runServer,
+  kms: runKms,
 };
 
 /** Runs the `minio` command line and resolves to the process exit code. */

@@ -1,0 +1,128 @@
+// The built `minio` bin with a KMS: startup against a real KES (creating the default key), refusal to
+// start when KES is unreachable or the KMS variables conflict, auto-encryption as in the guide's
+// Appendix A, and `minio kms status` / `minio kms key status|create` for a person.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_KEY, SECRET_KEY, sdkClient } from './helpers.js';
+import {
+  ensureKesBuilt,
+  type KesProcess,
+  makeSsePki,
+  removeDir,
+  type SsePki,
+  startKes,
+} from './sse-helpers.js';
+
+const appDir = join(import.meta.dirname, '..');
+const bin = join(appDir, 'bin', 'minio.js');
+const built =
+  existsSync(join(appDir, 'dist', 'cli', 'kms.js')) && existsSync(join(appDir, 'dist', 'kms', 'connect.js'));
+
+describe.skipIf(!built)('minio bin with a KMS', () => {
+  let pki: SsePki;
+  let kes: KesProcess;
+  let env: Record<string, string>;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    ensureKesBuilt();
+    pki = await makeSsePki();
+    kes = await startKes(pki, join(pki.dir, 'keys'));
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: pki.dir,
+      MINIO_ROOT_USER: ACCESS_KEY,
+      MINIO_ROOT_PASSWORD: SECRET_KEY,
+      MINIO_KMS_KES_ENDPOINT: kes.url,
+      MINIO_KMS_KES_KEY_NAME: 'minio-guide-key',
+      MINIO_KMS_KES_CERT_FILE: pki.clientCert,
+      MINIO_KMS_KES_KEY_FILE: pki.clientKey,
+      MINIO_KMS_KES_CAPATH: pki.caFile,
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await kes?.stop();
+    if (pki) await removeDir(pki.dir);
+  });
+
+  function run(args: string[], extra: Record<string, string> = {}) {
+    return spawnSync(process.execPath, [bin, ...args], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...env, ...extra },
+    });
+  }
+
+  it('starts with auto-encryption, and the kms subcommand reports status and tests keys', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'minio-kms-bin-'));
+    const child = spawn(process.execPath, [bin, 'server', '--address', '127.0.0.1:0', data], {
+      env: { ...env, MINIO_KMS_AUTO_ENCRYPTION: 'on' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout!.on('data', () => {
+        const m = /API: http:\/\/[^:]+:(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`minio exited ${code}: ${out}`)));
+    });
+    try {
+      const endpoint = `http://127.0.0.1:${port}`;
+      const s3 = sdkClient(endpoint);
+      await s3.send(new CreateBucketCommand({ Bucket: 'guide' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'guide', Key: 'a.txt', Body: 'appendix A' }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'guide', Key: 'a.txt' }));
+      expect(head.ServerSideEncryption).toBe('aws:kms');
+      expect(head.SSEKMSKeyId).toBe('arn:aws:kms:minio-guide-key');
+      s3.destroy();
+
+      const status = run(['kms', 'status', '--endpoint', endpoint]);
+      expect(status.stdout).toContain('KMS: MinIO KES');
+      expect(status.stdout).toContain('Default key: minio-guide-key');
+      expect(status.stdout).toContain(`${kes.url}  ✔ online`);
+      expect(status.status).toBe(0);
+      const key = run(['kms', 'key', 'status', '--endpoint', endpoint]);
+      expect(key.stdout).toBe('Key: minio-guide-key\n   - Encryption ✔\n   - Decryption ✔\n');
+      expect(run(['kms', 'key', 'create', '--endpoint', endpoint, 'minio-made']).status).toBe(0);
+      const missing = run(['kms', 'key', 'status', '--endpoint', endpoint, 'minio-absent']);
+      expect(missing.status).toBe(1);
+      expect(missing.stdout).toContain('Encryption ✗ (key does not exist)');
+      const wrongCreds = run(['kms', 'status', '--endpoint', endpoint], {
+        MINIO_ROOT_PASSWORD: 'not-the-secret',
+      });
+      expect(wrongCreds.status).toBe(1);
+      expect(run(['kms', 'bogus']).status).toBe(2);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await removeDir(data);
+    }
+  });
+
+  it.each([
+    [{ MINIO_KMS_KES_ENDPOINT: 'https://127.0.0.1:1' }, 'Failed to connect to KMS'],
+    [{ MINIO_KMS_SECRET_KEY: `k:${Buffer.alloc(32).toString('base64')}` }, 'MinIO KES and static KMS key'],
+    [{ MINIO_KMS_KES_KEY_NAME: '' }, "missing 'MINIO_KMS_KES_KEY_NAME'"],
+  ])('refuses to start with %j', async (extra, text) => {
+    const data = await mkdtemp(join(tmpdir(), 'minio-kms-bad-'));
+    try {
+      const r = run(['server', '--address', '127.0.0.1:0', data], extra);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(text);
+    } finally {
+      await removeDir(data);
+    }
+  });
+});
