@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { CHAIN_KEY_NAME, startChain } from './lib/chain.mjs';
 import { opsPerSecond, since, timeBatch } from './lib/load.mjs';
 import { peakRssMiB, resetPeakRss, startNode, stopChild } from './lib/proc.mjs';
+import { hotFunctions } from './lib/profile.mjs';
 import { createProgress } from './lib/progress.mjs';
 import { aesGcmMiBps, fsyncLoopOps, md5MiBps, tcpMiBps } from './lib/references.mjs';
 import { evaluateTargets, markdownTables, summarize, svgChart, textTable } from './lib/report.mjs';
@@ -30,13 +31,15 @@ const USAGE = `usage: npm run bench [-- options]
   --quick             a ~1-minute smoke run (fewer rounds, 16 MiB objects, no 1 GiB round)
   --rounds N          rounds per figure (3; --quick 2)
   --big-mib N         size of the large objects in MiB (64; --quick 16)
-  --big-count N       large objects per stream per round (2; --quick 1)
-  --small-ops N       4 KiB operations per round (2000; --quick 300)
+  --big-count N       large objects per stream per round (1)
+  --small-ops N       4 KiB operations per round (1000; --quick 300)
   --seconds S         length of each timed KES/Vault/reference run (3; --quick 1)
   --huge-mib N        the single-object round for peak RSS, 0 to skip (1024; --quick 0)
   --cold-samples N    cold-cache KES generates (20; --quick 5)
   --cold-starts N     chain cold starts (3; --quick 1)
   --out-dir DIR       where the JSON and SVG go (bench/results)
+  --profile DIR       run the measured chain under node --cpu-prof into DIR and list each
+                      server's hot functions (profiling slows the servers a little)
   --readme            replace the Benchmarks section of README.md with this run's table
 `;
 
@@ -57,6 +60,7 @@ function parseOptions(argv) {
         'cold-starts': { type: 'string' },
         'out-dir': { type: 'string' },
         readme: { type: 'boolean', default: false },
+        profile: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -79,14 +83,15 @@ function parseOptions(argv) {
     quick: q,
     rounds: num('rounds', 3, 2),
     bigMiB: num('big-mib', 64, 16),
-    bigCount: num('big-count', 2, 1),
-    smallOps: num('small-ops', 2000, 300),
+    bigCount: num('big-count', 1, 1),
+    smallOps: num('small-ops', 1000, 300),
     seconds: num('seconds', 3, 1, { min: 0.05, integer: false }),
     hugeMiB: num('huge-mib', 1024, 0, { min: 0 }),
     coldSamples: num('cold-samples', 20, 5),
     coldStarts: num('cold-starts', 3, 1),
     outDir: resolve(values['out-dir'] ?? join(root, 'bench', 'results')),
     readme: values.readme,
+    profileDir: values.profile === undefined ? undefined : resolve(values.profile),
   };
 }
 
@@ -241,9 +246,15 @@ async function main(argv) {
       }
       const t0 = performance.now();
       const phases = {};
-      chain = await startChain(join(work, `chain-${c}`), (p) => {
-        phases[p] = since(t0);
-      });
+      // Only the chain kept for the measurements is profiled.
+      const profileDir = c === opts.coldStarts ? opts.profileDir : undefined;
+      chain = await startChain(
+        join(work, `chain-${c}`),
+        (p) => {
+          phases[p] = since(t0);
+        },
+        { profileDir },
+      );
       const ep = s3Endpoint({ name: 'minio', url: chain.urls.minio, creds: chain.creds, ca: chain.ca });
       await ensureBucket(ep, 'bench');
       try {
@@ -588,6 +599,11 @@ async function main(argv) {
       : 'VmHWM since process start (clear_refs not writable)',
   };
   result.targets = evaluateTargets(figures, opts.bigMiB);
+  if (opts.profileDir) {
+    result.profiles = {};
+    for (const server of ['minio', 'kes', 'vault'])
+      result.profiles[server] = await hotFunctions(join(opts.profileDir, server), root);
+  }
 
   await mkdir(opts.outDir, { recursive: true });
   const stamp = date.replace(/[:.]/g, '-');
@@ -595,7 +611,13 @@ async function main(argv) {
   const svgPath = join(opts.outDir, `${stamp}.svg`);
   await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(svgPath, svgChart(result));
-  process.stdout.write(`${textTable(result)}\n\nwrote ${jsonPath}\nwrote ${svgPath}\n`);
+  process.stdout.write(`${textTable(result)}\n`);
+  for (const [server, hot] of Object.entries(result.profiles ?? {})) {
+    process.stdout.write(`\nHot functions in ${server} (self time, % of non-idle samples):\n`);
+    for (const h of hot)
+      process.stdout.write(`  ${h.selfPercent.toFixed(1).padStart(5)}%  ${h.function}  ${h.where}\n`);
+  }
+  process.stdout.write(`\nwrote ${jsonPath}\nwrote ${svgPath}\n`);
   if (opts.readme) await updateReadme(result, svgPath);
   if (fatal) throw fatal;
   return Object.values(figures).some((f) => f.status === 'error') ? 1 : 0;

@@ -27,11 +27,12 @@ function bin(app) {
 
 /**
  * Starts the chain in `dir` (created; holds the PKI, data and logs/). `mark(phase)` is called as
- * each server answers, for the cold-start breakdown. Resolves with the endpoints, TLS material,
- * credentials, the server processes and `stop()`; on failure stops what it started and rejects
- * naming the server and its log.
+ * each server answers, for the cold-start breakdown. `profileDir` runs each server under
+ * `node --cpu-prof` writing to `<profileDir>/<server>/` (written when the server exits). Resolves
+ * with the endpoints, TLS material, credentials, the server processes and `stop()`; on failure stops
+ * what it started and rejects naming the server and its log.
  */
-export async function startChain(dir, mark = () => {}) {
+export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
   for (const sub of ['logs', 'vault', 'kes', 'minio/certs', 'minio/export'])
     await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
   const pki = await createDevPki(join(dir, 'pki'), { clients: ['minio'] });
@@ -47,7 +48,8 @@ export async function startChain(dir, mark = () => {}) {
   const chain = { dir, pki, ca, minioTls, urls, procs, stop: () => stopChain(procs) };
   const launch = async (name, args, env, health, tls) => {
     const log = join(dir, 'logs', `${name}.log`);
-    const { child } = await startNode(name, [bin(name), ...args], { env, log });
+    const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+    const { child } = await startNode(name, [...flags, bin(name), ...args], { env, log });
     procs[name] = child;
     await waitForHttps(health, { tls, timeoutMs: 60_000, isDead: () => !isRunning(child) }).catch((err) => {
       throw new Error(`${name} did not come up: ${err.message} (log: ${log})`);
