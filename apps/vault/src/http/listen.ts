@@ -120,10 +120,12 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
           minVersion: opts.tls.minVersion ?? 'TLSv1.2',
           ...(opts.tls.maxVersion ? { maxVersion: opts.tls.maxVersion } : {}),
           ALPNProtocols: ['http/1.1'],
+          // On the TCP sockets under TLS: setNoDelay on a TLSSocket does not reach them.
+          noDelay: true,
         },
         hand,
       )
-    : net.createServer(hand);
+    : net.createServer({ noDelay: true }, hand);
   // A failed handshake must not take the server down.
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
