@@ -121,6 +121,56 @@ function removeSorted(index: BucketIndex, key: string): void {
   if (index.sorted[at] === key) index.sorted.splice(at, 1);
 }
 
+/**
+ * Recently read or written meta.json texts, least recently used dropped first, bounded in bytes. This
+ * process is the only writer of the directory, so commits write through and deletes evict; texts are
+ * parsed on every hit, so callers always get their own object.
+ */
+class MetaCache {
+  private readonly texts = new Map<string, string>();
+  private bytes = 0;
+  /** Bumped by every commit and delete; a read that overlapped one does not fill the cache. */
+  epoch = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxEntry: number,
+  ) {}
+
+  get(id: string): string | undefined {
+    const text = this.texts.get(id);
+    if (text !== undefined) {
+      this.texts.delete(id);
+      this.texts.set(id, text);
+    }
+    return text;
+  }
+
+  set(id: string, text: string): void {
+    this.delete(id);
+    if (text.length > this.maxEntry) return;
+    this.texts.set(id, text);
+    this.bytes += text.length;
+    for (const [old, oldText] of this.texts) {
+      if (this.bytes <= this.maxBytes) break;
+      this.texts.delete(old);
+      this.bytes -= oldText.length;
+    }
+  }
+
+  delete(id: string): void {
+    const text = this.texts.get(id);
+    if (text === undefined) return;
+    this.texts.delete(id);
+    this.bytes -= text.length;
+  }
+
+  clear(): void {
+    this.texts.clear();
+    this.bytes = 0;
+  }
+}
+
 /** Serialises async work per string key (commits of one object key). */
 class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
@@ -255,6 +305,7 @@ export class FsStore {
   /** Shard directories known to exist (cleared with their bucket). */
   private readonly knownShards = new Set<string>();
   private readonly locks = new KeyedMutex();
+  private readonly metaCache = new MetaCache(64 * 1024 * 1024, 64 * 1024);
 
   constructor(readonly root: string) {
     this.sysDir = join(root, SYS);
@@ -346,6 +397,8 @@ export class FsStore {
     const index = await this.index(bucket);
     if (index.entries.size > 0) throw new S3Error('BucketNotEmpty', undefined, { bucket });
     this.knownBuckets.delete(bucket);
+    this.metaCache.epoch++;
+    this.metaCache.clear();
     const prefix = join(this.bucketDir(bucket), '/');
     for (const shard of this.knownShards) if (shard.startsWith(prefix)) this.knownShards.delete(shard);
     await rm(this.bucketDir(bucket), { recursive: true, force: true });
@@ -381,8 +434,13 @@ export class FsStore {
   }
 
   private async readMetaFile(objDir: string): Promise<ObjectMeta | undefined> {
+    const text = await this.readMetaText(objDir);
+    return text === undefined ? undefined : (JSON.parse(text) as ObjectMeta);
+  }
+
+  private async readMetaText(objDir: string): Promise<string | undefined> {
     try {
-      return JSON.parse(await readFile(join(objDir, 'meta.json'), 'utf8')) as ObjectMeta;
+      return await readFile(join(objDir, 'meta.json'), 'utf8');
     } catch (err) {
       if (isNodeError(err, 'ENOENT') || isNodeError(err, 'ENOTDIR')) return undefined;
       throw err;
@@ -421,8 +479,14 @@ export class FsStore {
   /** The object's metadata; NoSuchKey when absent. */
   async getMeta(bucket: string, key: string): Promise<ObjectMeta> {
     await this.assertBucket(bucket);
-    const meta = await this.readMetaFile(this.objectDir(bucket, key).dir);
+    const id = `${bucket}/${key}`;
+    const cached = this.metaCache.get(id);
+    if (cached !== undefined) return JSON.parse(cached) as ObjectMeta;
+    const epoch = this.metaCache.epoch;
+    const text = await this.readMetaText(this.objectDir(bucket, key).dir);
+    const meta = text === undefined ? undefined : (JSON.parse(text) as ObjectMeta);
     if (!meta || meta.key !== key) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+    if (epoch === this.metaCache.epoch) this.metaCache.set(id, text!);
     return meta;
   }
 
@@ -462,7 +526,8 @@ export class FsStore {
     return this.locks.run(`${bucket}/${key}`, async () => {
       // The new meta.json is written and fsynced while the object directory is prepared: on a busy disk
       // each sequential file-system round trip saved is latency off every PUT.
-      const metaTmp = writeTemp(this.tmpDir, JSON.stringify(meta));
+      const metaText = JSON.stringify(meta);
+      const metaTmp = writeTemp(this.tmpDir, metaText);
       metaTmp.catch(() => {});
       let installed = false;
       try {
@@ -476,6 +541,9 @@ export class FsStore {
         }
         await installFile(await metaTmp, dir, 'meta.json');
         installed = true;
+        // Reads that began before the rename may still return the old text: they must not cache it.
+        this.metaCache.epoch++;
+        this.metaCache.set(`${bucket}/${key}`, metaText);
         if (!index.entries.has(key)) insertSorted(index, key);
         index.entries.set(key, summaryOf(meta));
         // A directory made by this commit holds nothing else to sweep.
@@ -540,6 +608,8 @@ export class FsStore {
       const meta = await this.readMetaFile(dir);
       if (!meta || meta.key !== key) return;
       await unlink(join(dir, 'meta.json'));
+      this.metaCache.epoch++;
+      this.metaCache.delete(`${bucket}/${key}`);
       if (index.entries.delete(key)) removeSorted(index, key);
       await fsyncDir(dir).catch(() => {});
       await rm(dir, { recursive: true, force: true });
