@@ -7,6 +7,7 @@
 // minimal Vault-protocol server on loopback stands in. Requires a build (`npm run build`).
 // Env: KES_BENCH_SECONDS per run (default 3), KES_BENCH_ROUNDS (default 3), KES_BENCH_CONCURRENCY (64).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -68,6 +69,13 @@ keystore:
 ${vaultBlock}`,
 );
 
+// Children never outlive the benchmark, whether it ends, fails or is interrupted.
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
 // KES_BENCH_PROFILE=DIR writes a CPU profile of the KES process there (node --cpu-prof).
 function startProcess(args, profile = false) {
   const flags =
@@ -75,6 +83,7 @@ function startProcess(args, profile = false) {
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KES_BENCH_PROFILE}`]
       : [];
   const child = spawn(process.execPath, [...flags, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -122,12 +131,24 @@ function post(agent, base, path, body) {
         res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
       },
     );
+    req.setTimeout(30_000, () => req.destroy(new Error(`${path}: no response within 30 s`)));
     req.on('error', reject);
     req.end(payload);
   });
 }
 
-async function load(name, base, path, body) {
+// Server CPU seconds (user + system) from /proc — a per-request cost that, unlike ops/s, does not
+// depend on how busy the rest of the machine is. Linux only; elsewhere the column stays empty.
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function load(name, base, path, body, pid) {
   const agent = agentFor();
   for (let i = 0; i < concurrency; i++) await post(agent, base, path, body); // open connections, warm up
   let ops = 0;
@@ -141,11 +162,13 @@ async function load(name, base, path, body) {
     }
   });
   const start = performance.now();
+  const cpu0 = cpuSeconds(pid);
   await Promise.all(workers);
   const elapsed = (performance.now() - start) / 1000;
+  const cpuUsPerOp = ((cpuSeconds(pid) - cpu0) * 1e6) / ops;
   agent.destroy();
   if (errors) console.error(`${name}: ${errors} non-200 responses`);
-  return { name, ops, seconds: elapsed, opsPerSec: ops / elapsed };
+  return { name, ops, seconds: elapsed, opsPerSec: ops / elapsed, cpuUsPerOp };
 }
 
 const setup = agentFor();
@@ -158,18 +181,27 @@ const { ciphertext } = JSON.parse(r.body);
 // The runs are interleaved over several rounds and each keeps its best round, so a burst of other
 // load on the machine does not land on one side of the comparison only.
 const plans = [
-  ['reference (bare fastify mTLS)', ref.url, '/v1/key/generate/x', { context: ctx }],
-  ['kes generate (cache warm)', kes.url, '/v1/key/generate/bench-key', { context: ctx }],
-  ['kes decrypt (cache warm)', kes.url, '/v1/key/decrypt/bench-key', { ciphertext, context: ctx }],
+  ['reference (bare fastify mTLS)', ref.url, '/v1/key/generate/x', { context: ctx }, ref.child.pid],
+  ['kes generate (cache warm)', kes.url, '/v1/key/generate/bench-key', { context: ctx }, kes.child.pid],
+  [
+    'kes decrypt (cache warm)',
+    kes.url,
+    '/v1/key/decrypt/bench-key',
+    { ciphertext, context: ctx },
+    kes.child.pid,
+  ],
 ];
-const results = plans.map(([name]) => ({ name, opsPerSec: 0, rounds: [] }));
+const results = plans.map(([name]) => ({ name, opsPerSec: 0, rounds: [], cpu: [] }));
 for (let round = 0; round < rounds; round++) {
   for (const [i, plan] of plans.entries()) {
     const r = await load(...plan);
     results[i].rounds.push(Math.round(r.opsPerSec));
+    results[i].cpu.push(r.cpuUsPerOp);
     results[i].opsPerSec = Math.max(results[i].opsPerSec, r.opsPerSec);
   }
 }
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const r of results) r.cpuUsPerOp = median(r.cpu);
 
 // Cold cache: a fresh key per sample, so its first generate reads it from Vault.
 const cold = [];
@@ -188,22 +220,33 @@ const refOps = results[0].opsPerSec;
 console.log(
   `\nKES benchmark: ${concurrency} concurrent mTLS keep-alive clients, best of ${rounds} × ${seconds}s, ${vault ? 'loopback Vault-protocol stand-in' : process.env.KES_BENCH_VAULT_ADDR}`,
 );
-console.log('| run | ops/s (best) | ratio to reference | rounds |');
-console.log('|---|---:|---:|---|');
+const refCpu = results[0].cpuUsPerOp;
+console.log(
+  '| run | ops/s (best) | ratio to reference | server CPU µs/op (median) | CPU-based ratio | rounds (ops/s) |',
+);
+console.log('|---|---:|---:|---:|---:|---|');
 for (const x of results) {
-  console.log(
-    `| ${x.name} | ${x.opsPerSec.toFixed(0)} | ${(x.opsPerSec / refOps).toFixed(2)} | ${x.rounds.join(', ')} |`,
-  );
+  const cells = [
+    x.name,
+    x.opsPerSec.toFixed(0),
+    (x.opsPerSec / refOps).toFixed(2),
+    x.cpuUsPerOp.toFixed(0),
+    (refCpu / x.cpuUsPerOp).toFixed(2),
+    x.rounds.join(', '),
+  ];
+  console.log(`| ${cells.join(' | ')} |`);
 }
 const pct = (p) => cold[Math.min(cold.length - 1, Math.floor(p * cold.length))];
 console.log(
-  `| cold-cache generate via Vault | p50 ${pct(0.5).toFixed(2)} ms, p90 ${pct(0.9).toFixed(2)} ms, max ${cold.at(-1).toFixed(2)} ms | |`,
+  `| cold-cache generate via Vault | p50 ${pct(0.5).toFixed(2)} ms, p90 ${pct(0.9).toFixed(2)} ms, max ${cold.at(-1).toFixed(2)} ms | | | | |`,
 );
 console.log(
   JSON.stringify({
     concurrency,
     seconds,
     runs: results.map((x) => ({
+      cpuUsPerOp: Math.round(x.cpuUsPerOp),
+      cpuRatio: +(refCpu / x.cpuUsPerOp).toFixed(3),
       name: x.name,
       opsPerSec: Math.round(x.opsPerSec),
       ratio: +(x.opsPerSec / refOps).toFixed(3),
