@@ -534,6 +534,12 @@ describe('AppRole', () => {
     expect(
       (await h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: s.secret_id })).body,
     ).toEqual({ errors: ['invalid role or secret ID'] });
+    // Guessed role IDs are never locked out (and never tracked): still 400 after many tries.
+    for (let i = 0; i < 6; i++)
+      await h.call('PUT', 'auth/approle/login', { role_id: 'guess', secret_id: 'x' });
+    expect((await h.call('PUT', 'auth/approle/login', { role_id: 'guess', secret_id: 'x' })).status).toBe(
+      400,
+    );
     for (let i = 0; i < 4; i++)
       await h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: 'bad' });
     const s2 = (await h.call('PUT', 'auth/approle/role/r/secret-id', {}, root)).body.data;

@@ -428,7 +428,8 @@ export class AppRoleBackend implements Backend {
     try {
       return await this.#loginChecked(req, roleId);
     } catch (err) {
-      if (err instanceof VaultError && err.errors[0] === INVALID) {
+      // Only failures against an existing role count, so guessed role IDs cannot grow this map.
+      if (err instanceof VaultError && err.errors[0] === INVALID && (await this.#roleByRoleId(roleId))) {
         const f = this.#failures.get(roleId) ?? { count: 0, last: now };
         this.#failures.set(roleId, { count: f.count + 1, last: now });
       }
@@ -436,10 +437,15 @@ export class AppRoleBackend implements Backend {
     }
   }
 
-  async #loginChecked(req: BackendRequest, roleId: string): Promise<LogicalResponse> {
+  async #roleByRoleId(roleId: string): Promise<Role | undefined> {
     const owner = await this.#view.get(`role_id/${await this.#hash(roleId)}`);
     const role = owner ? await this.readRole(owner.toString()) : undefined;
-    if (!role || role.role_id !== roleId) throw badRequest(INVALID);
+    return role && role.role_id === roleId ? role : undefined;
+  }
+
+  async #loginChecked(req: BackendRequest, roleId: string): Promise<LogicalResponse> {
+    const role = await this.#roleByRoleId(roleId);
+    if (!role) throw badRequest(INVALID);
     let tokenCidrs = role.token_bound_cidrs;
     if (role.bind_secret_id) {
       const secretId = str(req.data, 'secret_id');
