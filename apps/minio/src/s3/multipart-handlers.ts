@@ -1,7 +1,14 @@
 // Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, ListParts, ListMultipartUploads,
 // CompleteMultipartUpload, AbortMultipartUpload.
 import { createHash } from 'node:crypto';
-import { keyForRead, keyForUpload, keyForWrite, storedSizeOf, uploadEtagViewer } from '../sse/hooks.js';
+import {
+  keyForRead,
+  keyForUpload,
+  keyForWrite,
+  storedSizeOf,
+  uploadEtagViewer,
+  uploadSseHeaders,
+} from '../sse/hooks.js';
 import { encryptChunks, partEncryption, storedEtag, visibleEtag } from '../sse/service.js';
 import { checkObjectKey, compareKeys } from '../storage/keys.js';
 import type { UploadedPart } from '../storage/types.js';
@@ -366,6 +373,8 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
       xmlElement('ETag', quoteEtag(etag)),
       checksumElement(checksum),
     ]),
+    200,
+    uploadSseHeaders(upload),
   );
 }
 

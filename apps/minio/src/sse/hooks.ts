@@ -5,7 +5,7 @@ import type { S3Context } from '../s3/context.js';
 import type { ListPage } from '../storage/fs-store.js';
 import type { ObjectMeta, UploadMeta } from '../storage/types.js';
 import { readSealedMetadata } from './metadata.js';
-import { type ObjectKeyMaterial, SseService, visibleEtag } from './service.js';
+import { type ObjectKeyMaterial, SseService, sseResponseHeaders, visibleEtag } from './service.js';
 
 const LISTING_CONCURRENCY = 16;
 
@@ -140,4 +140,10 @@ export async function uploadEtagViewer(
     upload: true,
   });
   return { view: (e) => visibleEtag(e, 'SSE-S3', km?.oek), dispose: () => km?.dispose() };
+}
+
+/** The SSE response headers of an upload (CompleteMultipartUpload); none for SSE-C or plaintext. */
+export function uploadSseHeaders(upload: UploadMeta): Record<string, string> {
+  const sealed = readSealedMetadata(upload.internal);
+  return sealed && sealed.kind !== 'SSE-C' ? sseResponseHeaders(sealed) : {};
 }
