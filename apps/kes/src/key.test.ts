@@ -8,6 +8,7 @@ import {
   KeyFormatError,
   newKey,
   parseCipher,
+  randomDataKey,
 } from './key.js';
 
 const bytes = Buffer.alloc(32, 9);
@@ -149,5 +150,17 @@ describe('ciphertext formats (spec §2.3)', () => {
     expect(hmacWith(key, m)).toEqual(hmacWith(key, m));
     expect(hmacWith(key, m)).not.toEqual(hmacWith({ ...key, bytes: Buffer.alloc(32, 8) }, m));
     expect(hmacWith(key, m)).toHaveLength(32);
+  });
+});
+
+describe('randomDataKey', () => {
+  it('hands out distinct 32-byte keys across pool refills and wipes the pool behind it', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const k = randomDataKey();
+      expect(k).toHaveLength(32);
+      seen.add(k.toString('hex'));
+    }
+    expect(seen.size).toBe(300);
   });
 });

@@ -36,6 +36,26 @@ export function parseCipher(name: string): KesKeyCipher | undefined {
   return Object.hasOwn(cipherNames, name) ? cipherNames[name] : undefined;
 }
 
+// Data keys come from a CSPRNG pool refilled 4 KiB at a time: one randomBytes call costs about as
+// much as the whole seal of a 32-byte key, and generate is the hot path. Handed-out bytes are
+// copied and wiped from the pool at once, so no key stays in memory longer than with randomBytes.
+const POOL_SIZE = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** 32 fresh CSPRNG bytes for a data key (the caller owns and zeroizes the result). */
+export function randomDataKey(): Buffer {
+  if (poolOffset + 32 > pool.length) {
+    pool = randomBytes(POOL_SIZE);
+    poolOffset = 0;
+  }
+  const out = Buffer.alloc(32);
+  pool.copy(out, 0, poolOffset, poolOffset + 32);
+  pool.fill(0, poolOffset, poolOffset + 32);
+  poolOffset += 32;
+  return out;
+}
+
 /** A fresh random AES256 key (Node always has AES-GCM, spec §2.1). */
 export function newKey(createdBy: string, now = new Date()): KesKey {
   return { bytes: randomBytes(32), cipher: 'AES256', createdAt: rfc3339(now), createdBy };

@@ -1,5 +1,4 @@
 // /v1/key/* handlers.
-import { randomBytes } from 'node:crypto';
 import { zeroize } from '@kms-chain/crypto';
 import {
   errEncrypt,
@@ -22,6 +21,7 @@ import {
   type KesKey,
   newKey,
   parseCipher,
+  randomDataKey,
   rfc3339,
 } from '../../key.js';
 import { KeyExistsError, KeyNotFoundError } from '../../keystore/keystore.js';
@@ -122,7 +122,7 @@ export async function generateKey(ctx: RequestContext): Promise<HandlerResult> {
   const req = ctx.body.length > 0 ? parseJsonObject(ctx.body) : {};
   const context = bytesField(req, 'context');
   const key = await loadKey(ctx, name);
-  const dek = randomBytes(32);
+  const dek = randomDataKey();
   try {
     let ciphertext: Buffer;
     try {
