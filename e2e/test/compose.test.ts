@@ -3,6 +3,7 @@
 // one our programs accept; then the compose chain itself runs as plain processes — the compose
 // commands, environment and inline vault config with the container paths mapped to temp dirs and
 // the service names to loopback — and serves an auto-encrypted S3 object.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -176,7 +177,7 @@ describe('the compose chain as processes (no engine needed)', () => {
     // Longest mount first; a mount path counts only as a whole path prefix (`/data`, not `/database`).
     for (const [from, to] of Object.entries(local).sort((a, b) => b[0].length - a[0].length))
       out = out.replace(
-        new RegExp(`(^|[\\s"=])${from}(?=/|"|$|\\s)`, 'g'),
+        new RegExp(`(^|[\\s"'=])${from}(?=/|["']|$|\\s)`, 'g'),
         (_m, pre: string) => `${pre}${to}`,
       );
     return out
@@ -184,7 +185,17 @@ describe('the compose chain as processes (no engine needed)', () => {
       .replace('https://kes:7373', `https://localhost:${port['kes']}`)
       .replace('0.0.0.0:8200', `127.0.0.1:${port['vault']}`)
       .replace('0.0.0.0:7373', `127.0.0.1:${port['kes']}`)
-      .replace(/^:9000$/, `127.0.0.1:${port['minio']}`);
+      .replace(/^:9000$/, `127.0.0.1:${port['minio']}`)
+      .replace('port:8200', `port:${port['vault']}`)
+      .replace('connect(7373,', `connect(${port['kes']},`)
+      .replace('port:9000', `port:${port['minio']}`);
+  };
+  /** Runs a service's healthcheck (`CMD` form) on the host with the same mapping; true when it passes. */
+  const healthy = (name: string): boolean => {
+    const [kind, cmd, ...args] = svc(name).healthcheck!.test;
+    expect(kind).toBe('CMD');
+    const bin = cmd === 'node' ? process.execPath : cmd!;
+    return spawnSync(bin, args.map(mapValue), { timeout: 10_000 }).status === 0;
   };
   const envOf = (name: string): Record<string, string> =>
     Object.fromEntries(Object.entries(svc(name).environment ?? {}).map(([k, v]) => [k, mapValue(String(v))]));
@@ -204,16 +215,22 @@ describe('the compose chain as processes (no engine needed)', () => {
     await writeFile(local['/config/vault-config.json']!, mapValue(compose.configs['vault-config']!.content));
     const run = (name: string, bin: string) =>
       startProc(join(binDir, bin), svc(name).command!.map(mapValue), { cwd: root, env: envOf(name) });
+    expect(healthy('vault')).toBe(false);
     const vault = run('vault', 'vault');
     await vault.waitFor(/==> Vault server started!/);
+    expect(healthy('vault')).toBe(true);
     expect(init('init-vault')).toContain('vault: initialised (5 shares, threshold 3)');
     expect(await readFile(join(local['/kes-config']!, 'kes-config.toml'), 'utf8')).toContain(
       `address = "127.0.0.1:${port['kes']}"`,
     );
+    expect(healthy('kes')).toBe(false);
     const kes = run('kes', 'kes');
     await kes.waitFor(/Endpoint/);
+    expect(healthy('kes')).toBe(true);
+    expect(healthy('minio')).toBe(false);
     const minio = run('minio', 'minio');
     await minio.waitFor(/API: https:\/\/127\.0\.0\.1:\d+/);
+    expect(healthy('minio')).toBe(true);
     const ca = await readFile(join(local['/pki']!, 'ca.crt'), 'utf8');
     const env = envOf('minio');
     const s3 = s3Client(
