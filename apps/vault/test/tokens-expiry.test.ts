@@ -76,4 +76,27 @@ describe('token expiry', () => {
     advance(301);
     expect((await h.call('GET', 'auth/token/lookup-self', undefined, t)).status).toBe(403);
   });
+
+  it('secret IDs expire after secret_id_ttl; token_num_uses limits the issued token', async () => {
+    h = await harness({ inmem: true });
+    const { root } = await initAndUnseal(h, 1, 1);
+    await h.call('POST', 'sys/auth/approle', { type: 'approle' }, root);
+    await h.call('PUT', 'auth/approle/role/r', { secret_id_ttl: '10m', token_num_uses: 2 }, root);
+    const roleId = (await h.call('GET', 'auth/approle/role/r/role-id', undefined, root)).body.data.role_id;
+    const s = (await h.call('PUT', 'auth/approle/role/r/secret-id', null, root)).body.data;
+    expect(s.secret_id_ttl).toBe(600);
+    const login = await h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: s.secret_id });
+    expect(login.body.auth.num_uses).toBe(2);
+    const t = login.body.auth.client_token;
+    expect((await h.call('GET', 'auth/token/lookup-self', undefined, t)).status).toBe(200);
+    expect((await h.call('GET', 'auth/token/lookup-self', undefined, t)).status).toBe(200);
+    expect((await h.call('GET', 'auth/token/lookup-self', undefined, t)).status).toBe(403);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    advance(601);
+    expect(
+      (await h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: s.secret_id })).body,
+    ).toEqual({
+      errors: ['invalid role or secret ID'],
+    });
+  });
 });
