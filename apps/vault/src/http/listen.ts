@@ -120,7 +120,7 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
           minVersion: opts.tls.minVersion ?? 'TLSv1.2',
           ...(opts.tls.maxVersion ? { maxVersion: opts.tls.maxVersion } : {}),
           ALPNProtocols: ['http/1.1'],
-          // On the TCP sockets under TLS: setNoDelay on a TLSSocket does not reach them.
+          // Set on the TCP sockets at accept time (as Node's own http/https servers do).
           noDelay: true,
         },
         hand,
