@@ -130,6 +130,18 @@ describe('KeyCache', () => {
     c.close();
   });
 
+  it('a failed status check does not suspend expiry when offline mode is off', async () => {
+    vi.useFakeTimers();
+    const s = await storeWith('k');
+    const c = new KeyCache(s, { anyMs: 30_000, unusedMs: 0, offlineMs: 0 });
+    await c.get('k');
+    c.noteState({ latencyMs: 0, reachable: false });
+    expect(c.isOffline).toBe(false);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(c.size).toBe(0);
+    c.close();
+  });
+
   it('evicts one name after a delete', async () => {
     const s = await storeWith('k');
     const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });

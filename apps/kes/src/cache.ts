@@ -32,11 +32,13 @@ export class KeyCache {
   readonly #inflight = new Map<string, Promise<KesKey>>();
   readonly #timers: NodeJS.Timeout[] = [];
   #offline = false;
+  readonly #offlineMode: boolean;
   #hits = 0;
   #misses = 0;
 
   constructor(store: Keystore, opts: CacheOptions) {
     this.#store = store;
+    this.#offlineMode = opts.offlineMs > 0;
     const every = (ms: number, fn: () => void): void => {
       if (ms > 0) this.#timers.push(setInterval(fn, ms).unref());
     };
@@ -130,9 +132,9 @@ export class KeyCache {
     }
   }
 
-  /** Marks the keystore reachable or not (used after a synchronous status check). */
+  /** Marks the keystore reachable or not after a synchronous status check; no-op without offline mode. */
   noteState(state: KeystoreState): void {
-    this.#offline = !state.reachable;
+    if (this.#offlineMode) this.#offline = !state.reachable;
   }
 
   close(): void {

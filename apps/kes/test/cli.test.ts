@@ -196,6 +196,13 @@ describe('client commands', () => {
     expect(gone.stderr).toBe('Error: failed to describe key "minio-imported": key does not exist\n');
   });
 
+  it('E3 `key create <name> <base64>` imports', async () => {
+    const key = Buffer.alloc(32, 3).toString('base64');
+    expect(await main(['key', 'create', 'minio-e3', key, '-k'], io(minioEnv()))).toBe(0);
+    const enc = io(minioEnv());
+    expect(await main(['key', 'dek', 'minio-e3', '-k'], enc)).toBe(0);
+  });
+
   it('status', async () => {
     const c = io(minioEnv());
     expect(await main(['status', '-k'], c)).toBe(0);

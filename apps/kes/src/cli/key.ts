@@ -50,8 +50,9 @@ export async function keyCommand(args: string[], io: Io): Promise<number> {
   switch (sub) {
     case 'create': {
       need(1, 'key name');
-      // E3: `kes key create <name> <base64>` imports.
-      if (pos.length === 2 && /^[A-Za-z0-9+/]{40,}={0,2}$/.test(pos[1]!))
+      // E3: `kes key create <name> <base64>` imports; a 32-byte key in base64 ends in '=', which no
+      // key name can contain, so the two forms cannot be confused.
+      if (pos.length === 2 && /^[A-Za-z0-9+/]{43}=$/.test(pos[1]!))
         return importKey(client, pos[0]!, pos[1]!);
       for (const name of pos) {
         const r = await client.request('POST', `/v1/key/create/${enc(name)}`);
