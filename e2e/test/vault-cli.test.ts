@@ -109,6 +109,27 @@ describe('vault CLI against -dev', { timeout: 120_000 }, () => {
     expect(sh.run('vault status').status).toBe(0);
   });
 
+  it('VAULT_FORMAT=json and -format=json print the response JSON; init -status', () => {
+    const r = sh.run('vault read secret/data/app', { VAULT_FORMAT: 'json' });
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual([
+      'request_id',
+      'lease_id',
+      'lease_duration',
+      'renewable',
+      'data',
+      'warnings',
+      'mount_type',
+    ]);
+    expect(j.data.data).toEqual({ pass: 's3cr3t', user: 'alice' });
+    expect(JSON.parse(sh.run('vault list -format=json secret/metadata').stdout)).toEqual(['app']);
+    expect(sh.run('vault operator init -status')).toMatchObject({
+      status: 0,
+      stdout: 'Vault is initialized\n',
+    });
+    expect(sh.run('vault read -format=yamlish secret/data/app').status).toBe(1);
+  });
+
   it('usage errors exit 1, missing data exit 1, unknown commands 127, no args 2', () => {
     expect(sh.run('vault write secret/x').status).toBe(1);
     expect(sh.run('vault write secret/x').stderr).toBe('Must supply data or use -force\n');
