@@ -2,6 +2,7 @@
 // KES key) and serves S3 over TLS; Ctrl-C (SIGINT) stops all three servers; a second run reuses
 // everything (unseals from the dev-only share file) and still serves the object; SIGTERM stops it.
 // Data dir and ports come from KMS_CHAIN_* so the test never touches the repo's .data/ or 9000.
+import { spawnSync } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -19,10 +20,12 @@ import {
   type Proc,
   repoRoot,
   s3Client,
+  sh,
   startProc,
   tempDir,
 } from './chain-support.js';
 
+const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 let data: string;
 let env: Record<string, string>;
 let ports: { vault: number; kes: number; minio: number };
@@ -110,6 +113,20 @@ describe('npm start', () => {
     expect(head.ServerSideEncryption).toBe('aws:kms');
     expect(head.SSEKMSKeyId).toContain('minio-key-1');
     s3.destroy();
+
+    // The printed copy-paste lines, run as printed (where the aws CLI is installed; CI installs it).
+    if (hasAws) {
+      const exportLine = /^ {2}(export AWS_ACCESS_KEY_ID=.*)$/m.exec(out)![1]!;
+      const awsLine = /^ {2}(aws --endpoint-url .*)$/m.exec(out)![1]!;
+      const pasted = sh(data, `${exportLine}\n${awsLine}`, { AWS_CONFIG_FILE: '/dev/null' });
+      expect(pasted.stderr).toBe('');
+      expect(pasted.status).toBe(0);
+      expect(JSON.parse(pasted.stdout.slice(pasted.stdout.indexOf('{'))).ServerSideEncryption).toBe(
+        'aws:kms',
+      );
+    } else {
+      console.warn('start.test: the aws CLI is not installed; the printed aws command is not run');
+    }
 
     // Ctrl-C: npm forwards SIGINT to the script (`exec node …`), which stops minio, kes, vault.
     await proc.stop('SIGINT');
