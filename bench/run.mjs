@@ -32,7 +32,7 @@ const USAGE = `usage: npm run bench [-- options]
   --rounds N          rounds per figure (3; --quick 2)
   --big-mib N         size of the large objects in MiB (64; --quick 16)
   --big-count N       large objects per stream per round (1)
-  --small-ops N       4 KiB operations per round (1000; --quick 300)
+  --small-ops N       4 KiB operations per round (500; --quick 300)
   --seconds S         length of each timed KES/Vault/reference run (3; --quick 1)
   --huge-mib N        the single-object round for peak RSS, 0 to skip (1024; --quick 0)
   --cold-samples N    cold-cache KES generates (20; --quick 5)
@@ -84,7 +84,7 @@ function parseOptions(argv) {
     rounds: num('rounds', 3, 2),
     bigMiB: num('big-mib', 64, 16),
     bigCount: num('big-count', 1, 1),
-    smallOps: num('small-ops', 1000, 300),
+    smallOps: num('small-ops', 500, 300),
     seconds: num('seconds', 3, 1, { min: 0.05, integer: false }),
     hugeMiB: num('huge-mib', 1024, 0, { min: 0 }),
     coldSamples: num('cold-samples', 20, 5),
@@ -193,7 +193,7 @@ async function main(argv) {
     const fig = figures[id];
     if (fig?.status !== 'ok') return;
     try {
-      fig.rounds.push(await fn());
+      fig.rounds.push(Number((await fn()).toPrecision(6)));
     } catch (err) {
       fail(id, err);
     }

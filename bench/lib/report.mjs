@@ -157,24 +157,36 @@ export function textTable(result) {
   return out.join('\n');
 }
 
+/**
+ * A Markdown table with padded cells, the layout the repo's formatter keeps. `align` per column:
+ * 'l' or 'r'.
+ */
+function mdTable(header, align, rows) {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => String(r[i]).length)));
+  const cell = (v, i) => (align[i] === 'r' ? String(v).padStart(widths[i]) : String(v).padEnd(widths[i]));
+  const line = (cells) => `| ${cells.map(cell).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
 /** The same figures and targets as Markdown, for the README's Benchmarks section. */
 export function markdownTables(result) {
-  const out = [];
-  out.push('| figure | unit | min | median | max | n |', '|---|---|---:|---:|---:|---:|');
-  for (const fig of Object.values(result.figures)) {
-    if (fig.status !== 'ok') {
-      out.push(`| ${fig.label} | ${fig.unit} | ${fig.status} | | | |`);
-      continue;
-    }
+  const figureRows = Object.values(result.figures).map((fig) => {
+    if (fig.status !== 'ok') return [fig.label, fig.unit, fig.status, '', '', ''];
     const s = fig.summary;
-    out.push(`| ${fig.label} | ${fig.unit} | ${fmt(s.min)} | ${fmt(s.median)} | ${fmt(s.max)} | ${s.n} |`);
-  }
-  out.push('', '| target | value | needs | |', '|---|---:|---|---|');
-  for (const t of result.targets) {
-    const mark = t.met === undefined ? `n/a (${t.reason})` : t.met ? 'met' : '**not met**';
-    out.push(`| ${t.name} | ${fmt(t.value)} | ${need(t).replace('≥', '≥ ').replace('  ', ' ')} | ${mark} |`);
-  }
-  return out.join('\n');
+    return [fig.label, fig.unit, fmt(s.min), fmt(s.median), fmt(s.max), s.n];
+  });
+  const targetRows = result.targets.map((t) => [
+    t.name,
+    fmt(t.value),
+    need(t),
+    t.met === undefined ? `n/a (${t.reason})` : t.met ? 'met' : '**not met**',
+  ]);
+  return [
+    mdTable(['figure', 'unit', 'min', 'median', 'max', 'n'], ['l', 'l', 'r', 'r', 'r', 'r'], figureRows),
+    '',
+    mdTable(['target (medians of the run)', 'value', 'needs', 'result'], ['l', 'r', 'l', 'l'], targetRows),
+  ].join('\n');
 }
 
 function esc(s) {
@@ -233,5 +245,6 @@ export function svgChart(result) {
     }
   }
   y += 12;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="#fff"/>\n${parts.join('\n')}\n</svg>\n`;
+  const title = `kms-chain benchmark ${esc(result.date)}: throughput per configuration`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif" role="img" aria-label="${title}">\n<title>${title}</title>\n<rect width="100%" height="100%" fill="#fff"/>\n${parts.join('\n')}\n</svg>\n`;
 }
