@@ -9,6 +9,8 @@ import {
   canonicalContextJson,
   createDareEncryptStream,
   createDareRangeDecryptStream,
+  DARE_PAYLOAD_SIZE,
+  dareSeal,
   generateObjectKey,
   goPathJoin,
   isETagSealed,
@@ -335,15 +337,39 @@ export function etagNeedsKey(meta: Pick<ObjectMeta, 'etag' | 'internal'>): boole
 
 /**
  * Encrypts a plaintext chunk stream as one DARE 2.0 stream. Multipart parts pass their part key and the
- * deterministic nonce (§2.5); single-part objects use the object key and a random nonce.
+ * deterministic nonce (§2.5); single-part objects use the object key and a random nonce. A body that
+ * ends within one 64 KiB package is sealed in one call (the same bytes a stream would write, without a
+ * stream per request: small PUTs are dominated by per-request costs); longer bodies stream.
  */
-export function encryptChunks(
+export async function* encryptChunks(
   source: AsyncIterable<Buffer>,
   key: Buffer,
   nonce?: Buffer,
-): AsyncIterable<Buffer> {
-  const enc = createDareEncryptStream(key, nonce ? { nonce } : {});
-  return pipeline(source, enc, () => {}) as unknown as AsyncIterable<Buffer>;
+): AsyncGenerator<Buffer> {
+  const options = nonce ? { nonce } : {};
+  const it = source[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) {
+      if (size > 0) yield dareSeal(key, Buffer.concat(head, size), options);
+      return;
+    }
+    head.push(r.value);
+    size += r.value.length;
+    if (size > DARE_PAYLOAD_SIZE) break;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const enc = createDareEncryptStream(key, options);
+  yield* pipeline(rest(), enc, () => {}) as unknown as AsyncIterable<Buffer>;
 }
 
 /** The key and nonce of part `partNumber` of an encrypted multipart upload. */
