@@ -180,28 +180,7 @@ export class AppRoleBackend implements Backend {
   #merge(name: string, existing: Role | undefined, d: Record<string, unknown>, warnings: string[]): Role {
     if (existing && has(d, 'local_secret_ids') && bool(d, 'local_secret_ids') !== existing.local_secret_ids)
       throw badRequest('local_secret_ids can only be modified during role creation');
-    const r: Role = existing
-      ? { ...existing }
-      : {
-          name,
-          role_id: newUuid(),
-          bind_secret_id: true,
-          secret_id_bound_cidrs: [],
-          secret_id_num_uses: 0,
-          secret_id_ttl: 0,
-          local_secret_ids: false,
-          token_ttl: 0,
-          token_max_ttl: 0,
-          token_policies: [],
-          policies: [],
-          token_period: 0,
-          period: 0,
-          token_explicit_max_ttl: 0,
-          token_no_default_policy: false,
-          token_num_uses: 0,
-          token_bound_cidrs: [],
-          token_type: 'default',
-        };
+    const r: Role = existing ? { ...existing } : newRole(name, newUuid());
     if (has(d, 'role_id')) {
       const id = str(d, 'role_id');
       if (id === '') throw badRequest('role_id cannot be empty');
@@ -285,7 +264,7 @@ export class AppRoleBackend implements Backend {
     }
     if (req.operation === 'read') return { data: { [field]: role[field] } };
     if (req.operation === 'delete') {
-      const reset: Record<string, unknown> = { [field]: defaults()[field] };
+      const reset: Record<string, unknown> = { [field]: newRole(role.name, role.role_id)[field] };
       if (field === 'policies') reset['token_policies'] = [];
       if (field === 'period') reset['token_period'] = 0;
       await this.#saveRole({ ...role, ...reset } as Role, role);
@@ -499,8 +478,11 @@ export class AppRoleBackend implements Backend {
   }
 }
 
-function defaults(): Record<string, unknown> {
+/** A role as Vault creates it when the write names no fields; also the value a field DELETE restores. */
+function newRole(name: string, roleId: string): Role {
   return {
+    name,
+    role_id: roleId,
     bind_secret_id: true,
     secret_id_bound_cidrs: [],
     secret_id_num_uses: 0,
@@ -512,8 +494,11 @@ function defaults(): Record<string, unknown> {
     policies: [],
     token_period: 0,
     period: 0,
+    token_explicit_max_ttl: 0,
+    token_no_default_policy: false,
     token_num_uses: 0,
     token_bound_cidrs: [],
+    token_type: 'default',
   };
 }
 
