@@ -114,6 +114,24 @@ export class KvV2Backend implements Backend {
     return this.#view.getJson<KeyMetadata>(`metadata/${key}`);
   }
 
+  /** The stored metadata of key, or fresh metadata stamped `now` for a key written for the first time. */
+  async #metaOrNew(key: string, now: string): Promise<KeyMetadata> {
+    return (
+      (await this.#meta(key)) ?? {
+        key,
+        versions: {},
+        current_version: 0,
+        oldest_version: 0,
+        created_time: now,
+        updated_time: now,
+        max_versions: 0,
+        cas_required: false,
+        delete_version_after: 0,
+        custom_metadata: null,
+      }
+    );
+  }
+
   async existence(req: BackendRequest): Promise<boolean | undefined> {
     const [kind, key] = split(req.path);
     if (kind === 'data' || kind === 'metadata') return key !== '' && (await this.#meta(key)) !== undefined;
@@ -196,18 +214,7 @@ export class KvV2Backend implements Backend {
           throw badRequest('no data provided');
         const cfg = await this.#config();
         const now = nowIso();
-        const m: KeyMetadata = (await this.#meta(key)) ?? {
-          key,
-          versions: {},
-          current_version: 0,
-          oldest_version: 0,
-          created_time: now,
-          updated_time: now,
-          max_versions: 0,
-          cas_required: false,
-          delete_version_after: 0,
-          custom_metadata: null,
-        };
+        const m = await this.#metaOrNew(key, now);
         const options = (req.data['options'] ?? {}) as Record<string, unknown>;
         const casRequired = m.cas_required || cfg.cas_required;
         if (has(options, 'cas')) {
@@ -281,18 +288,7 @@ export class KvV2Backend implements Backend {
       case 'create':
       case 'update': {
         const now = nowIso();
-        const m: KeyMetadata = (await this.#meta(key)) ?? {
-          key,
-          versions: {},
-          current_version: 0,
-          oldest_version: 0,
-          created_time: now,
-          updated_time: now,
-          max_versions: 0,
-          cas_required: false,
-          delete_version_after: 0,
-          custom_metadata: null,
-        };
+        const m = await this.#metaOrNew(key, now);
         m.max_versions = int(req.data, 'max_versions', m.max_versions);
         m.cas_required = bool(req.data, 'cas_required', m.cas_required);
         m.delete_version_after = seconds(req.data, 'delete_version_after', m.delete_version_after);
