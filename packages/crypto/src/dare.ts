@@ -65,92 +65,76 @@ function randomNonce(): Buffer {
   return randomBytes(12);
 }
 
-class DareEncryptTransform extends Transform {
-  readonly #encoder: DareEncoder;
-  readonly #out: Buffer[] = [];
+/** What a DARE stream drives: whole packages (or their verified plaintext) appended to out per write. */
+interface DareCoder {
+  write(chunk: Buffer, out: Buffer[]): void;
+  dispose(): void;
+}
 
-  constructor(encoder: DareEncoder, readableHighWaterMark: number) {
+/** The part of both DARE streams that feeds input to the coder and pushes what it produced. */
+abstract class DareCoderTransform<C extends DareCoder> extends Transform {
+  protected readonly coder: C;
+  protected readonly out: Buffer[] = [];
+
+  constructor(coder: C, readableHighWaterMark: number) {
     super({ readableHighWaterMark, writableHighWaterMark: WRITABLE_HWM });
-    this.#encoder = encoder;
+    this.coder = coder;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     let error: unknown;
     try {
-      this.#encoder.write(chunk, this.#out);
+      this.coder.write(chunk, this.out);
     } catch (err) {
       error = err;
     }
-    this.#drain();
-    callback(error as Error | undefined);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    let error: unknown;
-    try {
-      this.#encoder.end(this.#out);
-    } catch (err) {
-      error = err;
-    }
-    this.#drain();
+    // When decrypting, packages verified before a failure are authentic; release them.
+    this.drain();
     callback(error as Error | undefined);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#encoder.dispose();
-    this.#out.length = 0;
+    this.coder.dispose();
+    this.out.length = 0;
     callback(error);
   }
 
-  #drain(): void {
-    const out = this.#out;
+  protected drain(): void {
+    const out = this.out;
     for (let i = 0; i < out.length; i++) this.push(out[i]);
     out.length = 0;
   }
 }
 
-class DareDecryptTransform extends Transform {
-  readonly #decoder: DareDecoder;
-  readonly #requireFinal: boolean;
-  readonly #out: Buffer[] = [];
-
-  constructor(decoder: DareDecoder, requireFinal: boolean, readableHighWaterMark: number) {
-    super({ readableHighWaterMark, writableHighWaterMark: WRITABLE_HWM });
-    this.#decoder = decoder;
-    this.#requireFinal = requireFinal;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+class DareEncryptTransform extends DareCoderTransform<DareEncoder> {
+  override _flush(callback: TransformCallback): void {
     let error: unknown;
     try {
-      this.#decoder.write(chunk, this.#out);
+      this.coder.end(this.out);
     } catch (err) {
       error = err;
     }
-    this.#drain(); // packages verified before a failure are authentic; release them
+    this.drain();
     callback(error as Error | undefined);
+  }
+}
+
+class DareDecryptTransform extends DareCoderTransform<DareDecoder> {
+  readonly #requireFinal: boolean;
+
+  constructor(decoder: DareDecoder, requireFinal: boolean, readableHighWaterMark: number) {
+    super(decoder, readableHighWaterMark);
+    this.#requireFinal = requireFinal;
   }
 
   override _flush(callback: TransformCallback): void {
     try {
-      this.#decoder.end(this.#requireFinal);
+      this.coder.end(this.#requireFinal);
     } catch (err) {
       callback(err as Error);
       return;
     }
     callback();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#decoder.dispose();
-    this.#out.length = 0;
-    callback(error);
-  }
-
-  #drain(): void {
-    const out = this.#out;
-    for (let i = 0; i < out.length; i++) this.push(out[i]);
-    out.length = 0;
   }
 }
 
