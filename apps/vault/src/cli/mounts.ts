@@ -39,9 +39,7 @@ export async function secrets(args: string[]): Promise<number> {
       multi: ['options'],
       bools: ['local', 'seal-wrap', 'force-no-cache'],
     });
-    const [type] = p.args;
-    if (!type || p.args.length > 1)
-      throw new UsageError(`Wrong number of arguments (expected 1, got ${p.args.length})`);
+    const type = onlyArg(p);
     const path = withSlash(flagStr(p, 'path', type));
     const options: Record<string, string> = {};
     for (const o of p.multi.get('options') ?? []) {
@@ -68,19 +66,7 @@ export async function secrets(args: string[]): Promise<number> {
     out(`Success! Enabled the ${type} secrets engine at: ${path}`);
     return 0;
   }
-  if (sub === 'disable') {
-    const p = parseFlags(rest, {});
-    const [path] = p.args;
-    if (!path || p.args.length > 1)
-      throw new UsageError(`Wrong number of arguments (expected 1, got ${p.args.length})`);
-    try {
-      await client().request('DELETE', `sys/mounts/${withSlash(path)}`);
-    } catch (e) {
-      return failed(`Error disabling secrets engine at ${withSlash(path)}`, e);
-    }
-    out(`Success! Disabled the secrets engine (if it existed) at: ${withSlash(path)}`);
-    return 0;
-  }
+  if (sub === 'disable') return disableMount(rest, 'sys/mounts', 'secrets engine');
   if (sub === 'list') return listMounts(rest, 'sys/mounts', 'Error listing secrets engines');
   err(usage('secrets'));
   return 1;
@@ -93,9 +79,7 @@ export async function auth(args: string[]): Promise<number> {
       values: ['path', 'description', 'default-lease-ttl', 'max-lease-ttl', 'plugin-name'],
       bools: ['local', 'seal-wrap'],
     });
-    const [type] = p.args;
-    if (!type || p.args.length > 1)
-      throw new UsageError(`Wrong number of arguments (expected 1, got ${p.args.length})`);
+    const type = onlyArg(p);
     const path = withSlash(flagStr(p, 'path', type));
     try {
       await new VaultClient().request('POST', `sys/auth/${path}`, {
@@ -111,22 +95,29 @@ export async function auth(args: string[]): Promise<number> {
     out(`Success! Enabled ${type} auth method at: ${path}`);
     return 0;
   }
-  if (sub === 'disable') {
-    const p = parseFlags(rest, {});
-    const [path] = p.args;
-    if (!path || p.args.length > 1)
-      throw new UsageError(`Wrong number of arguments (expected 1, got ${p.args.length})`);
-    try {
-      await new VaultClient().request('DELETE', `sys/auth/${withSlash(path)}`);
-    } catch (e) {
-      return failed(`Error disabling auth method at ${withSlash(path)}`, e);
-    }
-    out(`Success! Disabled the auth method (if it existed) at: ${withSlash(path)}`);
-    return 0;
-  }
+  if (sub === 'disable') return disableMount(rest, 'sys/auth', 'auth method');
   if (sub === 'list') return listMounts(rest, 'sys/auth', 'Error listing enabled authentications');
   err(usage('auth'));
   return 1;
+}
+
+/** The one positional argument enable and disable take; a usage error for none or more. */
+function onlyArg(p: ReturnType<typeof parseFlags>): string {
+  const [arg] = p.args;
+  if (!arg || p.args.length > 1)
+    throw new UsageError(`Wrong number of arguments (expected 1, got ${p.args.length})`);
+  return arg;
+}
+
+async function disableMount(args: string[], apiPath: string, noun: string): Promise<number> {
+  const path = withSlash(onlyArg(parseFlags(args, {})));
+  try {
+    await new VaultClient().request('DELETE', `${apiPath}/${path}`);
+  } catch (e) {
+    return failed(`Error disabling ${noun} at ${path}`, e);
+  }
+  out(`Success! Disabled the ${noun} (if it existed) at: ${path}`);
+  return 0;
 }
 
 async function listMounts(args: string[], apiPath: string, doing: string): Promise<number> {
