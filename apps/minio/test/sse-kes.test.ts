@@ -175,6 +175,7 @@ describe('SSE-KMS through KES', () => {
   it('accepts key ids with and without the ARN prefix and a context', async () => {
     await kms.createKey('minio-other').catch(() => {});
     const context = Buffer.from(JSON.stringify({ project: 'x<y>&z' })).toString('base64');
+    const etags: Array<string | undefined> = [];
     for (const id of ['minio-other', 'arn:aws:kms:minio-other']) {
       const body = randomBytes(70_000);
       kms.reset();
@@ -196,10 +197,19 @@ describe('SSE-KMS through KES', () => {
       expect(kms.counts).toEqual({ generate: 0, decrypt: 0 });
       expect(head.SSEKMSKeyId).toBe('arn:aws:kms:minio-other');
       expect(head.ETag).toBe(put.ETag);
+      expect(put.SSEKMSEncryptionContext).toBe(
+        Buffer.from('{"project":"x\\u003cy\\u003e\\u0026z"}').toString('base64'),
+      );
+      etags.push(put.ETag);
       const got = await server.s3.send(new GetObjectCommand({ Bucket: 'enc', Key: `kms/${id}` }));
       expect((await collect(got.Body as AsyncIterable<Uint8Array>)).equals(body)).toBe(true);
       expect(kms.counts).toEqual({ generate: 0, decrypt: 1 });
     }
+    // Listing SSE-KMS objects needs no KMS call: their ETags are the sealed value's last 32 hex digits.
+    kms.reset();
+    const list = await server.s3.send(new ListObjectsV2Command({ Bucket: 'enc', Prefix: 'kms/' }));
+    expect(list.Contents?.map((c) => c.ETag).sort()).toEqual(etags.sort());
+    expect(kms.counts).toEqual({ generate: 0, decrypt: 0 });
   });
 
   it('answers kms:KeyNotFound for an unknown key and InvalidArgument for a bad SSE value', async () => {

@@ -165,10 +165,15 @@ export class SseService {
     multipart = false,
   ): Promise<ObjectKeyMaterial> {
     if (req.kind === 'SSE-C') {
-      const oek = generateObjectKey(req.key);
-      const sealed = sealObjectKey(oek, req.key, { domain: 'SSE-C', bucket, object });
-      const meta: SealedMetadata = { kind: 'SSE-C', sealed, multipart };
-      return material('SSE-C', oek, writeSealedMetadata(meta), sseResponseHeaders(meta, req.keyMd5));
+      // The customer's key is used once, here, and never stored.
+      try {
+        const oek = generateObjectKey(req.key);
+        const sealed = sealObjectKey(oek, req.key, { domain: 'SSE-C', bucket, object });
+        const meta: SealedMetadata = { kind: 'SSE-C', sealed, multipart };
+        return material('SSE-C', oek, writeSealedMetadata(meta), sseResponseHeaders(meta, req.keyMd5));
+      } finally {
+        zeroize(req.key);
+      }
     }
     const kms = this.requireKms();
     const keyId = req.kind === 'SSE-KMS' && req.keyId !== '' ? req.keyId : kms.defaultKeyId;
