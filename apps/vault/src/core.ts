@@ -24,7 +24,13 @@ import type { Storage } from './storage/storage.js';
 import { SystemBackend } from './sys.js';
 import { TokenBackend } from './token-backend.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
-import type { Backend, BackendRequest, LogicalRequest, LogicalResponse } from './types.js';
+import {
+  type Backend,
+  type BackendRequest,
+  isWrite,
+  type LogicalRequest,
+  type LogicalResponse,
+} from './types.js';
 import { BUILD_DATE, VAULT_VERSION } from './version.js';
 import { BarrierView, checkKey } from './view.js';
 
@@ -396,7 +402,7 @@ export class Core {
     if (backend?.isUnauthenticated?.(rel)) return this.#dispatch(backend, breq);
     const entry = await this.checkToken(req.token);
     breq.tokenEntry = entry;
-    if (backend && (req.operation === 'create' || req.operation === 'update')) {
+    if (backend && isWrite(req.operation)) {
       const exists = backend.existence ? await backend.existence(breq) : undefined;
       breq.operation = exists === undefined || exists ? 'update' : 'create';
     }

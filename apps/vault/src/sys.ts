@@ -6,10 +6,9 @@ import { badRequest, notFound, VaultError } from './errors.js';
 import { has, seconds, str, strList } from './fields.js';
 import { mountView, newAuthMount, newSecretsMount, normalizeMountPath } from './mounts.js';
 import { validatePolicyName } from './policies.js';
-import type { Backend, BackendRequest, LogicalResponse } from './types.js';
+import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from './types.js';
 
 const unsupported = () => new VaultError(405, []);
-const isWrite = (op: string) => op === 'create' || op === 'update';
 
 export class SystemBackend implements Backend {
   readonly type = 'system';

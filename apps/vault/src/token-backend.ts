@@ -3,10 +3,9 @@ import type { Core } from './core.js';
 import { badRequest, permissionDenied, VaultError } from './errors.js';
 import { bool, has, int, normalizePolicies, policyList, seconds, str, strMap } from './fields.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
-import type { Backend, BackendRequest, LogicalResponse } from './types.js';
+import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from './types.js';
 
 const unsupported = () => new VaultError(405, ['unsupported operation']);
-const isWrite = (op: string) => op === 'create' || op === 'update';
 
 export class TokenBackend implements Backend {
   readonly type = 'token';

@@ -3,6 +3,11 @@ import type { TokenEntry } from './tokens.js';
 
 export type Operation = 'read' | 'list' | 'create' | 'update' | 'delete' | 'patch';
 
+/** Whether op writes: Vault routes create and update to the same handlers. */
+export function isWrite(op: Operation): boolean {
+  return op === 'create' || op === 'update';
+}
+
 export interface LogicalRequest {
   operation: Operation;
   /** Full path after `/v1/`; list paths end with `/`. */

@@ -9,7 +9,7 @@ import { bool, has, int, normalizePolicies, policyList, seconds, str, strList, s
 import { newUuid, saltedKey } from '../ids.js';
 import type { TokenStore } from '../tokens.js';
 import { TokenStore as Tokens } from '../tokens.js';
-import type { Backend, BackendRequest, LogicalResponse } from '../types.js';
+import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from '../types.js';
 import type { BarrierView } from '../view.js';
 
 export interface Role {
@@ -121,7 +121,7 @@ export class AppRoleBackend implements Backend {
   async handle(req: BackendRequest): Promise<LogicalResponse | null> {
     const { operation: op, path } = req;
     if (path === 'login') {
-      if (op !== 'create' && op !== 'update') throw new VaultError(405, ['unsupported operation']);
+      if (!isWrite(op)) throw new VaultError(405, ['unsupported operation']);
       return this.#login(req);
     }
     if (path === 'role/' || path === 'role') {
@@ -270,8 +270,7 @@ export class AppRoleBackend implements Backend {
       await this.#saveRole({ ...role, ...reset } as Role, role);
       return null;
     }
-    if (req.operation !== 'create' && req.operation !== 'update')
-      throw new VaultError(405, ['unsupported operation']);
+    if (!isWrite(req.operation)) throw new VaultError(405, ['unsupported operation']);
     if (!has(req.data, field)) throw badRequest(`missing ${field}`);
     const updated = this.#merge(name, role, { [field]: req.data[field] }, []);
     await this.#saveRole(updated, role);
@@ -284,8 +283,7 @@ export class AppRoleBackend implements Backend {
       if (!role) throw notFound();
       return { data: { role_id: role.role_id } };
     }
-    if (req.operation !== 'create' && req.operation !== 'update')
-      throw new VaultError(405, ['unsupported operation']);
+    if (!isWrite(req.operation)) throw new VaultError(405, ['unsupported operation']);
     if (!role) throw badRequest(`role "${name}" does not exist`);
     const id = str(req.data, 'role_id');
     if (id === '') throw badRequest('missing role_id');
@@ -306,8 +304,7 @@ export class AppRoleBackend implements Backend {
       if (keys.length === 0) throw notFound();
       return { data: { keys: keys.sort() } };
     }
-    if (req.operation !== 'create' && req.operation !== 'update')
-      throw new VaultError(405, ['unsupported operation']);
+    if (!isWrite(req.operation)) throw new VaultError(405, ['unsupported operation']);
     if (!role) throw badRequest(`role "${name}" does not exist`);
     const d = req.data;
     const numUses = int(d, 'num_uses', role.secret_id_num_uses);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { parseDurationSeconds } from '../duration.js';
 import { badRequest, notFound, VaultError } from '../errors.js';
 import { bool, has, int, seconds } from '../fields.js';
-import type { Backend, BackendRequest, LogicalResponse } from '../types.js';
+import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from '../types.js';
 import type { BarrierView } from '../view.js';
 
 const unsupported = () => new VaultError(405, ['unsupported operation']);
@@ -161,7 +161,7 @@ export class KvV2Backend implements Backend {
   async #handleConfig(req: BackendRequest): Promise<LogicalResponse | null> {
     const cfg = await this.#config();
     if (req.operation === 'read') return { data: { ...cfg } };
-    if (req.operation !== 'create' && req.operation !== 'update') throw unsupported();
+    if (!isWrite(req.operation)) throw unsupported();
     const next: KvConfig = {
       max_versions: int(req.data, 'max_versions', cfg.max_versions),
       cas_required: bool(req.data, 'cas_required', cfg.cas_required),
@@ -316,7 +316,7 @@ export class KvV2Backend implements Backend {
   }
 
   async #handleVersions(req: BackendRequest, kind: string, key: string): Promise<LogicalResponse | null> {
-    if (req.operation !== 'create' && req.operation !== 'update') throw unsupported();
+    if (!isWrite(req.operation)) throw unsupported();
     const raw = req.data['versions'];
     const versions = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [])
       .map((v) => Number(v))
