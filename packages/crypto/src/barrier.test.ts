@@ -1,19 +1,10 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { codeAndMessage } from '../test/crypto-error.js';
 import { barrierDecrypt, barrierEncrypt, barrierTerm } from './barrier.js';
 import { CryptoError } from './errors.js';
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
-
-function codeAndMessage(fn: () => unknown): [string, string] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError);
-    return [(err as CryptoError).code, (err as CryptoError).message];
-  }
-  throw new Error('expected a CryptoError');
-}
 
 /** A barrier value built by hand from the spec's layout, independent of barrierEncrypt. */
 function handMade(key: Buffer, term: number, version: number, nonce: Buffer, aad: Buffer, plaintext: Buffer) {

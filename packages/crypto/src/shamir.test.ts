@@ -1,17 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CryptoError } from './errors.js';
+import { codeAndMessage } from '../test/crypto-error.js';
 import { gf256Inverse, gf256Mul, shamirCombine, shamirSplit } from './shamir.js';
-
-function codeAndMessage(fn: () => unknown): [string, string] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError);
-    return [(err as CryptoError).code, (err as CryptoError).message];
-  }
-  throw new Error('expected a CryptoError');
-}
 
 /** Every k-element subset of [0, n). */
 function* subsets(n: number, k: number, start = 0, prefix: number[] = []): Generator<number[]> {
