@@ -80,6 +80,16 @@ type TokType =
   | 'COLON'
   | 'EOF';
 
+/** Single-character tokens: { } [ ] , = */
+const PUNCTUATION: ReadonlyMap<number, TokType> = new Map([
+  [0x7b, 'LBRACE'],
+  [0x7d, 'RBRACE'],
+  [0x5b, 'LBRACK'],
+  [0x5d, 'RBRACK'],
+  [0x2c, 'COMMA'],
+  [0x3d, 'ASSIGN'],
+]);
+
 interface Token {
   readonly type: TokType;
   /** The source text of the token (for messages). */
@@ -210,32 +220,16 @@ class HclLexer {
       value,
     });
     if (ch === -1) return { type: 'EOF', text: '', pos, value: null };
-    switch (ch) {
-      case 0x7b:
-        c.next();
-        return tok('LBRACE');
-      case 0x7d:
-        c.next();
-        return tok('RBRACE');
-      case 0x5b:
-        c.next();
-        return tok('LBRACK');
-      case 0x5d:
-        c.next();
-        return tok('RBRACK');
-      case 0x2c:
-        c.next();
-        return tok('COMMA');
-      case 0x3d:
-        c.next();
-        return tok('ASSIGN');
-      case 0x22: {
-        const value = this.scanString();
-        return tok('STRING', value);
-      }
-      case 0x3c:
-        return tok('HEREDOC', this.scanHeredoc());
+    const punct = PUNCTUATION.get(ch);
+    if (punct) {
+      c.next();
+      return tok(punct);
     }
+    if (ch === 0x22) {
+      const value = this.scanString();
+      return tok('STRING', value);
+    }
+    if (ch === 0x3c) return tok('HEREDOC', this.scanHeredoc());
     if (isDigit(ch) || ((ch === 0x2d || ch === 0x2e) && isDigit(c.peek(1)))) {
       const [type, value] = this.scanNumber();
       return tok(type, value);
