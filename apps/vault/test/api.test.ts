@@ -11,6 +11,12 @@ async function ready(opts: { maxRequestSize?: number } = {}) {
   return initAndUnseal(h, 3, 2);
 }
 
+/** Writes ACL policy `name` with the root token and returns a new token holding just that policy. */
+async function tokenWithPolicy(root: string, name: string, policy: string): Promise<string> {
+  await h.call('PUT', `sys/policies/acl/${name}`, { policy }, root);
+  return (await h.call('POST', 'auth/token/create', { policies: [name] }, root)).body.auth.client_token;
+}
+
 describe('sys/health and sys/leader', () => {
   it.each([
     ['uninitialised', 'none', '', 501],
@@ -172,14 +178,11 @@ describe('tokens', () => {
     const res = await h.call('POST', 'auth/token/create', { policies: 'nosuch' }, root);
     expect(res.body.warnings).toContain('Policy "nosuch" does not exist');
     const child = await h.call('POST', 'auth/token/create', { policies: ['default'] }, root);
-    await h.call(
-      'PUT',
-      'sys/policies/acl/tok',
-      { policy: 'path "auth/token/create" { capabilities = ["update"] }' },
+    const creator = await tokenWithPolicy(
       root,
+      'tok',
+      'path "auth/token/create" { capabilities = ["update"] }',
     );
-    const creator = (await h.call('POST', 'auth/token/create', { policies: ['tok'] }, root)).body.auth
-      .client_token;
     const escalate = await h.call('POST', 'auth/token/create', { policies: ['root'] }, creator);
     expect(escalate).toMatchObject({
       status: 400,
@@ -290,13 +293,7 @@ describe('policies and ACL', () => {
     const { root } = await ready();
     await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);
     await h.call('PUT', 'kv/minio/a', { v: '1' }, root);
-    await h.call(
-      'PUT',
-      'sys/policies/acl/p',
-      { policy: 'path "kv/minio/*" { capabilities = ["read"] }' },
-      root,
-    );
-    const t = (await h.call('POST', 'auth/token/create', { policies: ['p'] }, root)).body.auth.client_token;
+    const t = await tokenWithPolicy(root, 'p', 'path "kv/minio/*" { capabilities = ["read"] }');
     const caps = await h.call('POST', 'sys/capabilities-self', { paths: ['kv/minio/a', 'kv/other'] }, t);
     expect(caps.body.data).toEqual({ 'kv/minio/a': ['read'], 'kv/other': ['deny'] });
     expect(
@@ -316,8 +313,7 @@ describe('policies and ACL', () => {
   it('create vs update follows existence: create-only policy cannot overwrite', async () => {
     const { root } = await ready();
     await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);
-    await h.call('PUT', 'sys/policies/acl/c', { policy: 'path "kv/*" { capabilities = ["create"] }' }, root);
-    const t = (await h.call('POST', 'auth/token/create', { policies: ['c'] }, root)).body.auth.client_token;
+    const t = await tokenWithPolicy(root, 'c', 'path "kv/*" { capabilities = ["create"] }');
     expect((await h.call('PUT', 'kv/new', { v: '1' }, t)).status).toBe(204);
     expect((await h.call('PUT', 'kv/new', { v: '2' }, t)).status).toBe(403);
     expect((await h.call('GET', 'kv/new', undefined, root)).body.data).toEqual({ v: '1' });
@@ -365,13 +361,7 @@ describe('mounts', () => {
     expect((await h.call('DELETE', 'sys/mounts/kv', undefined, root)).status).toBe(204);
     await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);
     expect((await h.call('GET', 'kv/a', undefined, root)).status).toBe(404);
-    await h.call(
-      'PUT',
-      'sys/policies/acl/a',
-      { policy: 'path "sys/auth/*" { capabilities = ["create", "update"] }' },
-      root,
-    );
-    const t = (await h.call('POST', 'auth/token/create', { policies: ['a'] }, root)).body.auth.client_token;
+    const t = await tokenWithPolicy(root, 'a', 'path "sys/auth/*" { capabilities = ["create", "update"] }');
     expect((await h.call('POST', 'sys/auth/approle', { type: 'approle' }, t)).status).toBe(403);
     expect((await h.call('POST', 'sys/auth/approle', { type: 'approle' }, root)).status).toBe(204);
     expect((await h.call('POST', 'sys/auth/approle', { type: 'approle' }, root)).body).toEqual({
