@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../test/seeded-random.js';
 import { HclError } from './errors.js';
 import { hclBlocks, hclLabeledBlocks, parseHcl, parseHclDocument } from './hcl.js';
 
@@ -256,11 +257,7 @@ describe('parseHcl errors (HCL 1 wording and positions)', () => {
       '*',
       '.',
     ];
-    let seed = 12345;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rand = seededRandom(12345);
     for (let i = 0; i < 3000; i++) {
       let text = '';
       const len = rand(30);

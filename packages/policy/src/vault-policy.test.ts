@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../test/seeded-random.js';
 import { HclError, PolicyError } from './errors.js';
 import { DEFAULT_POLICY_HCL, parseVaultPolicy, RESPONSE_WRAPPING_POLICY_HCL } from './vault-policy.js';
 
@@ -266,11 +267,7 @@ describe('parseVaultPolicy', () => {
       '{ "a" = [] }',
       ',',
     ];
-    let seed = 99;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rand = seededRandom(99);
     for (let i = 0; i < 3000; i++) {
       const parts: string[] = [];
       const len = rand(16);
