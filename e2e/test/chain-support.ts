@@ -1,5 +1,5 @@
-// Shared by the chain tests (start, guide, faults): processes with captured output, free ports,
-// a shell with our bins first on PATH, and S3 clients that trust a given CA. Nothing here imports
+// Shared by the chain and vault-* tests: processes with captured output, free ports, a shell with
+// our bins first on PATH, a `vault server` child, and S3 clients that trust a given CA. Nothing here imports
 // app internals: the chain is driven through its bins and real clients only.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -141,7 +141,7 @@ export function sh(dir: string, cmd: string, env: Record<string, string> = {}): 
   const r = spawnSync('bash', ['-c', cmd], {
     cwd: dir,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 90_000,
     env: { ...process.env, HOME: dir, PATH: `${binDir}:${process.env['PATH']}`, ...env },
   });
   if (r.error) throw r.error;
@@ -153,6 +153,26 @@ export function shOk(dir: string, cmd: string, env: Record<string, string> = {})
   const r = sh(dir, cmd, env);
   if (r.status !== 0) throw new Error(`${cmd} → exit ${r.status}\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
+}
+
+/** A shell bound to `dir`; `env` may be changed between lines and applies to every later one. */
+export interface Shell {
+  dir: string;
+  env: Record<string, string>;
+  /** Runs one shell line like sh, with `env` and then `extraEnv` over the environment. */
+  run(cmd: string, extraEnv?: Record<string, string>): ShellResult;
+}
+
+export function shell(dir: string, env: Record<string, string>): Shell {
+  const s: Shell = { dir, env, run: (cmd, extraEnv = {}) => sh(dir, cmd, { ...s.env, ...extraEnv }) };
+  return s;
+}
+
+/** Starts `vault server …args` in `dir` and resolves once its banner says it is serving. */
+export async function startVaultServer(dir: string, args: string[]): Promise<Proc> {
+  const proc = startProc(join(binDir, 'vault'), ['server', ...args], { cwd: dir, env: { HOME: dir } });
+  await proc.waitFor(/==> Vault server started!/);
+  return proc;
 }
 
 /** An AWS SDK v3 S3 client, path-style, trusting `ca` (PEM) when given, no retries. */

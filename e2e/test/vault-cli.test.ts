@@ -3,25 +3,25 @@
 // stdin, -format=json, usage and API errors with Vault's exit codes.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ServerProcess, type Shell, shell, startServer, tempDir } from './vault-support.js';
+import { freePort, type Proc, type Shell, shell, startVaultServer, tempDir } from './chain-support.js';
 
 let dir: string;
 let sh: Shell;
-let server: ServerProcess;
+let server: Proc;
 let rootToken: string;
 let unsealKey: string;
 
 beforeAll(async () => {
   dir = await tempDir('vault-cli-');
   const port = await freePort();
-  server = await startServer(dir, [
+  server = await startVaultServer(dir, [
     '-dev',
     `-dev-listen-address=127.0.0.1:${port}`,
     '-dev-root-token-id=dev-root',
   ]);
-  const out = server.output();
+  const out = server.out();
   await new Promise((r) => setTimeout(r, 300));
-  const full = server.output();
+  const full = server.out();
   unsealKey = /^Unseal Key: (\S+)$/m.exec(full)![1]!;
   rootToken = /^Root Token: (\S+)$/m.exec(full)![1]!;
   expect(out).toContain('Storage: inmem');
@@ -35,7 +35,7 @@ afterAll(async () => {
 
 describe('vault CLI against -dev', { timeout: 120_000 }, () => {
   it('dev mode: banner, chosen root token, token helper file, secret/ is KV v2', () => {
-    expect(server.output()).toContain('WARNING! dev mode is enabled!');
+    expect(server.out()).toContain('WARNING! dev mode is enabled!');
     expect(rootToken).toBe('dev-root');
     const lookup = sh.run('vault token lookup -format=json');
     expect(lookup.status).toBe(0);

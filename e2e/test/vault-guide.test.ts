@@ -6,11 +6,11 @@
 // port is a free one instead of 8200 so parallel test files cannot collide.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ServerProcess, type Shell, shell, startServer, tempDir } from './vault-support.js';
+import { freePort, type Proc, type Shell, shell, shOk, startVaultServer, tempDir } from './chain-support.js';
 
 let dir: string;
 let sh: Shell;
-let server: ServerProcess | undefined;
+let server: Proc | undefined;
 let port: number;
 
 beforeAll(async () => {
@@ -30,10 +30,8 @@ let roleId = '';
 let secretId = '';
 let appToken = '';
 
-function ok(cmd: string, env?: Record<string, string>): string {
-  const r = sh.run(cmd, env);
-  if (r.status !== 0) throw new Error(`${cmd} → exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+function ok(cmd: string, env: Record<string, string> = {}): string {
+  return shOk(dir, cmd, { ...sh.env, ...env });
 }
 
 describe('guide section 3 with our vault', { timeout: 120_000 }, () => {
@@ -65,8 +63,8 @@ describe('guide section 3 with our vault', { timeout: 120_000 }, () => {
   }
 }
 EOF`);
-    server = await startServer(dir, ['-config', 'vault-config.json']);
-    const banner = server.output();
+    server = await startVaultServer(dir, ['-config', 'vault-config.json']);
+    const banner = server.out();
     expect(banner).toMatch(/^==> Vault server configuration:\n\n/);
     expect(banner).toContain(
       `     Listener 1: tcp (addr: "0.0.0.0:${port}", cluster address: "0.0.0.0:${port + 1}", max_request_duration: "1m30s", max_request_size: "33554432", tls: "enabled")`,
@@ -158,7 +156,7 @@ EOF`);
 
   it('restarts sealed, unseals with other shares and serves the same data', async () => {
     await server!.stop();
-    server = await startServer(dir, ['-config', 'vault-config.json']);
+    server = await startVaultServer(dir, ['-config', 'vault-config.json']);
     const status = sh.run('vault status');
     expect(status.status).toBe(2);
     expect(status.stdout).toContain('Sealed             true\n');

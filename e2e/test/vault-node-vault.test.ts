@@ -6,14 +6,14 @@ import { createRequire } from 'node:module';
 import Mustache from 'mustache';
 import type NodeVaultFactory from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type ServerProcess, shell, startServer, tempDir } from './vault-support.js';
+import { freePort, type Proc, shell, startVaultServer, tempDir } from './chain-support.js';
 
 // Loaded through Node's require. Under vitest's resolve conditions (`import` first) node-vault's
 // own `require('mustache')` gets the ESM build, so its documented `mustache` option is given.
 const NodeVault = createRequire(import.meta.url)('node-vault') as typeof NodeVaultFactory;
 
 let dir: string;
-let server: ServerProcess;
+let server: Proc;
 let endpoint: string;
 
 beforeAll(async () => {
@@ -40,7 +40,7 @@ max_lease_ttl     = "24h"
 disable_mlock     = true
 ui                = true
 EOF`);
-  server = await startServer(dir, ['-config', 'vault.hcl']);
+  server = await startVaultServer(dir, ['-config', 'vault.hcl']);
 });
 
 afterAll(async () => {
