@@ -361,13 +361,7 @@ export class AppRoleBackend implements Backend {
     const secretId = str(req.data, 'secret_id');
     if (secretId === '') throw badRequest('missing secret_id');
     const key = `secret_id/${await this.#hash(name)}/${await this.#hash(secretId)}`;
-    const entry = await this.#view.getJson<SecretIdEntry>(key);
-    if (sub.endsWith('destroy')) {
-      if (entry) await this.#deleteSecret(key, entry);
-      return null;
-    }
-    if (!entry) throw notFound();
-    return { data: this.#secretView(entry) };
+    return this.#lookupOrDestroy(key, sub);
   }
 
   async #accessorOp(req: BackendRequest, name: string, sub: string): Promise<LogicalResponse | null> {
@@ -380,6 +374,11 @@ export class AppRoleBackend implements Backend {
       throw badRequest(`failed to find accessor entry for secret_id_accessor: "${accessor}"`);
     }
     const key = `secret_id/${await this.#hash(name)}/${hash}`;
+    return this.#lookupOrDestroy(key, sub);
+  }
+
+  /** Shows the SecretID stored at key, or on the destroy paths deletes it (a missing one is no error). */
+  async #lookupOrDestroy(key: string, sub: string): Promise<LogicalResponse | null> {
     const entry = await this.#view.getJson<SecretIdEntry>(key);
     if (sub.endsWith('destroy')) {
       if (entry) await this.#deleteSecret(key, entry);
