@@ -2,6 +2,7 @@
 // static key (and its import into KES), KES outages and failover, and the admin KMS API — against
 // real `kes server` processes over mTLS.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import {
@@ -54,6 +55,18 @@ afterAll(async () => {
 });
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
+const IV = 'X-Minio-Internal-Server-Side-Encryption-Iv';
+const SEALED = 'X-Minio-Internal-Server-Side-Encryption-Sealed-Key';
+
+/** The meta.json of an object: <bucket>/<h[0:2]>/<h>/meta.json with h = SHA-256 of the key. */
+async function storedMeta(
+  server: TestServer,
+  bucket: string,
+  key: string,
+): Promise<{ parts: unknown[]; internal: Record<string, string> }> {
+  const h = createHash('sha256').update(key).digest('hex');
+  return JSON.parse(await readFile(join(server.dir, bucket, h.slice(0, 2), h, 'meta.json'), 'utf8'));
+}
 
 async function body(out: { Body?: unknown }): Promise<Buffer> {
   return collect(out.Body as AsyncIterable<Uint8Array>);
@@ -166,7 +179,6 @@ describe('SSE-C', () => {
   const key1 = 'a'.repeat(32);
   const key2 = 'b'.repeat(32);
   beforeAll(async () => {
-    const { readFile } = await import('node:fs/promises');
     server = await startServer({
       kms,
       tls: { key: await readFile(pki.serverKey), cert: await readFile(pki.serverCert) },
@@ -225,7 +237,8 @@ describe('SSE-C', () => {
       }),
     );
     expect((await body(got)).equals(data.subarray(65535, 65538))).toBe(true);
-    // Rotation: same object, old key as copy source, new key as destination.
+    // Rotation: same object, old key as copy source, new key as destination; metadata only.
+    const before = await storedMeta(server, 'ssec', 'c');
     await s3.send(
       new CopyObjectCommand({
         Bucket: 'ssec',
@@ -256,6 +269,30 @@ describe('SSE-C', () => {
       }),
     );
     expect((await body(rotated)).equals(data)).toBe(true);
+    const after = await storedMeta(server, 'ssec', 'c');
+    expect(after.parts).toEqual(before.parts);
+    expect(after.internal[IV]).toBe(before.internal[IV]);
+    expect(after.internal[SEALED]).not.toBe(before.internal[SEALED]);
+    const rotate = (oldKey: string, newKey: string) =>
+      s3.send(
+        new CopyObjectCommand({
+          Bucket: 'ssec',
+          Key: 'c',
+          CopySource: 'ssec/c',
+          CopySourceSSECustomerAlgorithm: 'AES256',
+          CopySourceSSECustomerKey: oldKey,
+          SSECustomerAlgorithm: 'AES256',
+          SSECustomerKey: newKey,
+        }),
+      );
+    await expect(rotate(key1, key1)).rejects.toMatchObject({
+      name: 'InvalidArgument',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(rotate(key1, key2)).rejects.toMatchObject({
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
     // SSE-C → SSE-S3 copy, and SSE-C headers on a plaintext object.
     await s3.send(
       new CopyObjectCommand({

@@ -1,7 +1,15 @@
 // Object operations: PutObject, GetObject, HeadObject, DeleteObject, CopyObject, DeleteObjects.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { clientView, keyForRead, keyForWrite, storedSizeOf } from '../sse/hooks.js';
+import {
+  clientView,
+  isSseCRotation,
+  keyForRead,
+  keyForWrite,
+  rotateSseCKey,
+  rotationKeyError,
+  storedSizeOf,
+} from '../sse/hooks.js';
 import { hasAnySseHeader, hasSseC } from '../sse/request.js';
 import { encryptChunks, storedEtag, visibleEtag } from '../sse/service.js';
 import { type FsStore, INLINE_MAX, type PartSource } from '../storage/fs-store.js';
@@ -289,7 +297,27 @@ export async function copyObject(ctx: S3Context): Promise<void> {
     );
   }
   // Copies decrypt the source and re-encrypt with a new object key: keys are bound to bucket/object.
-  const srcKm = await keyForRead(ctx, source.bucket, src, { copy: true });
+  const rotation =
+    isSseCRotation(ctx, sameObject, src) && (requestedClass ?? src.storageClass) === src.storageClass;
+  const srcKm = await keyForRead(ctx, source.bucket, src, { copy: true }).catch((err) => {
+    throw rotation ? rotationKeyError(ctx, err) : err;
+  });
+  if (rotation && srcKm) {
+    try {
+      const rotated = await rotateSseCKey(ctx, bucket, src, srcKm);
+      ctx.sendXml(
+        xmlRoot('CopyObjectResult', [
+          xmlElement('LastModified', rotated.meta.lastModified),
+          xmlElement('ETag', quoteEtag(visibleEtag(rotated.meta.etag, 'SSE-C'))),
+        ]),
+        200,
+        rotated.headers,
+      );
+      return;
+    } finally {
+      srcKm.dispose();
+    }
+  }
   let destKm: Awaited<ReturnType<typeof keyForWrite>>;
   try {
     destKm = await keyForWrite(ctx, bucket, key);

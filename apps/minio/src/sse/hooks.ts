@@ -1,10 +1,12 @@
 // The calls the S3 handlers make into server-side encryption, phrased in terms of an S3Context so
 // that each handler needs only a line or two.
-import { dareEncryptedSize } from '@kms-chain/crypto';
+import { dareEncryptedSize, sealObjectKey, zeroize } from '@kms-chain/crypto';
 import type { S3Context } from '../s3/context.js';
+import { S3Error } from '../s3/errors.js';
 import type { ListPage } from '../storage/fs-store.js';
 import type { ObjectMeta, UploadMeta } from '../storage/types.js';
-import { readSealedMetadata } from './metadata.js';
+import { readSealedMetadata, writeSealedMetadata } from './metadata.js';
+import { hasSseC, parseSseC, SSEC_COPY_PREFIX, SSEC_PREFIX } from './request.js';
 import { type ObjectKeyMaterial, SseService, sseResponseHeaders, visibleEtag } from './service.js';
 
 const LISTING_CONCURRENCY = 16;
@@ -146,4 +148,64 @@ export async function uploadEtagViewer(
 export function uploadSseHeaders(upload: UploadMeta): Record<string, string> {
   const sealed = readSealedMetadata(upload.internal);
   return sealed && sealed.kind !== 'SSE-C' ? sseResponseHeaders(sealed) : {};
+}
+
+/**
+ * SSE-C key rotation (§3): a same-object CopyObject with the old key as copy source and a new SSE-C
+ * key re-seals the object key under the new key with the same IV; the data is not rewritten.
+ * `srcKm` is the object key unsealed with the old key. Returns the updated metadata.
+ */
+export async function rotateSseCKey(
+  ctx: S3Context,
+  bucket: string,
+  meta: ObjectMeta,
+  srcKm: ObjectKeyMaterial,
+): Promise<{ meta: ObjectMeta; headers: Record<string, string> }> {
+  const sealed = readSealedMetadata(meta.internal);
+  const next = parseSseC(getter(ctx));
+  if (sealed?.kind !== 'SSE-C' || !next) throw new Error('not an SSE-C rotation');
+  try {
+    const resealed = sealObjectKey(srcKm.oek, next.key, {
+      domain: 'SSE-C',
+      bucket,
+      object: meta.key,
+      iv: sealed.sealed.iv,
+    });
+    const record = { kind: 'SSE-C' as const, sealed: resealed, multipart: sealed.multipart };
+    const internal = { ...meta.internal, ...writeSealedMetadata(record) };
+    const updated = await ctx.store.replaceInternal(bucket, meta.key, meta, internal);
+    return { meta: updated, headers: sseResponseHeaders(record, next.keyMd5) };
+  } finally {
+    zeroize(next.key);
+  }
+}
+
+/** True when a CopyObject is an SSE-C key rotation of `meta` (same object, SSE-C in and out). */
+export function isSseCRotation(ctx: S3Context, sameObject: boolean, meta: ObjectMeta): boolean {
+  return (
+    sameObject &&
+    readSealedMetadata(meta.internal)?.kind === 'SSE-C' &&
+    hasSseC(getter(ctx)) &&
+    hasSseC(getter(ctx), true)
+  );
+}
+
+/**
+ * The error of a rotation whose old key does not open the object: 400 when old and new key are the same
+ * (MinIO: the parameters do not match the original ones), else the 403 as given.
+ */
+export function rotationKeyError(ctx: S3Context, err: unknown): unknown {
+  const get = getter(ctx);
+  if (
+    err instanceof S3Error &&
+    err.code === 'AccessDenied' &&
+    get(`${SSEC_COPY_PREFIX}key`) !== undefined &&
+    get(`${SSEC_COPY_PREFIX}key`) === get(`${SSEC_PREFIX}key`)
+  ) {
+    return new S3Error(
+      'InvalidArgument',
+      'The provided encryption parameters did not match the ones used originally.',
+    );
+  }
+  return err;
 }

@@ -555,6 +555,37 @@ export class FsStore {
     });
   }
 
+  /**
+   * Replaces the internal metadata of a committed object and keeps its data files: the metadata-only
+   * rewrite of an SSE-C key rotation. `expected` is the metadata the caller read; NoSuchKey when the
+   * object is gone, PreconditionFailed when it was replaced meanwhile.
+   */
+  async replaceInternal(
+    bucket: string,
+    key: string,
+    expected: Pick<ObjectMeta, 'etag' | 'lastModified'>,
+    internal: Record<string, string>,
+  ): Promise<ObjectMeta> {
+    await this.assertBucket(bucket);
+    const index = await this.index(bucket);
+    const { dir } = this.objectDir(bucket, key);
+    return this.locks.run(`${bucket}/${key}`, async () => {
+      const text = await this.readMetaText(dir);
+      const current = text === undefined ? undefined : (JSON.parse(text) as ObjectMeta);
+      if (!current || current.key !== key) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+      if (current.etag !== expected.etag || current.lastModified !== expected.lastModified) {
+        throw new S3Error('PreconditionFailed');
+      }
+      const meta: ObjectMeta = { ...current, internal, lastModified: new Date().toISOString() };
+      const metaText = JSON.stringify(meta);
+      await writeFileAtomic(dir, 'meta.json', this.tmpDir, metaText);
+      this.metaCache.epoch++;
+      this.metaCache.set(`${bucket}/${key}`, metaText);
+      index.entries.set(key, summaryOf(meta));
+      return meta;
+    });
+  }
+
   /** Makes the shard and object directories; true when the object directory is new. */
   private async prepareObjectDir(bucket: string, shard: string, dir: string): Promise<boolean> {
     const makeDir = () =>
