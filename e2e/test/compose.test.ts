@@ -1,4 +1,4 @@
-// docker-compose.yml and apps/*/Dockerfile checked against the apps' real configuration without a
+// docker-compose.yml and the Dockerfile checked against the apps' real configuration without a
 // Docker engine: every bin, flag, environment variable, port and path the compose file uses must be
 // one our programs accept; then the compose chain itself runs as plain processes — the compose
 // commands, environment and inline vault config with the container paths mapped to temp dirs and
@@ -23,7 +23,7 @@ import {
 } from './chain-support.js';
 
 interface Service {
-  build?: { context: string; dockerfile: string; target?: string };
+  build?: { context: string; dockerfile: string; target?: string; args?: Record<string, string> };
   image?: string;
   command?: string[];
   environment?: Record<string, string>;
@@ -46,6 +46,15 @@ const svc = (name: string): Service => {
   return s;
 };
 const apps = ['vault', 'kes', 'minio'] as const;
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's build argument as written there
+const appArg = '${APP}';
+const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+/** The lines of the Dockerfile stage named `name`, from its FROM to the next FROM. */
+const dockerStage = (name: string): string => {
+  const stage = dockerfile.split(/^(?=FROM )/m).find((s) => s.split('\n')[0]!.endsWith(` AS ${name}`));
+  if (!stage) throw new Error(`Dockerfile: no stage ${name}`);
+  return stage;
+};
 const help = (bin: string, ...args: string[]): string => {
   const r = sh(repoRoot, `${join(binDir, bin)} ${args.join(' ')} 2>&1`);
   return r.stdout;
@@ -69,37 +78,45 @@ describe('docker-compose.yml against the apps', () => {
   });
 
   it.each(apps)(
-    '%s: multi-stage Dockerfile on node:24-bookworm-slim, non-root, running the app bin',
+    '%s: its stage of the multi-stage Dockerfile on node:24-bookworm-slim, non-root, running the app bin',
     (app) => {
       const s = svc(app);
-      expect(s.build?.context).toBe('.');
-      expect(s.build?.dockerfile).toBe(`apps/${app}/Dockerfile`);
-      const file = readFileSync(join(repoRoot, s.build!.dockerfile), 'utf8');
-      const froms = [...file.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)];
-      expect(froms.length).toBeGreaterThanOrEqual(3);
+      expect(s.build).toEqual({ context: '.', dockerfile: 'Dockerfile', target: app, args: { APP: app } });
+      const froms = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)];
       const stages = froms.map((m) => m[2]);
       for (const m of froms) expect(['node:24-bookworm-slim', ...stages]).toContain(m[1]);
-      if (s.build?.target) expect(stages).toContain(s.build.target);
-      expect(file).toMatch(/^USER node$/m);
-      expect(file.indexOf('USER node')).toBeLessThan(file.indexOf('ENTRYPOINT'));
-      const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(file)![1]!) as string[];
+      expect(dockerfile).toContain(`npx turbo run build --filter=@kms-chain/${appArg}...`);
+      expect(dockerfile).toContain(`COPY --from=build /src/apps/${appArg}/dist/ /app/apps/${appArg}/dist/`);
+      const stage = dockerStage(app);
+      expect(stage).toMatch(/^FROM runtime AS /);
+      expect(stage).toMatch(/^USER node$/m);
+      expect(stage.indexOf('USER node')).toBeLessThan(stage.indexOf('ENTRYPOINT'));
+      const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(stage)![1]!) as string[];
       expect(entry).toEqual(['node', `/app/apps/${app}/bin/${app}.js`]);
       const pkg = JSON.parse(readFileSync(join(repoRoot, 'apps', app, 'package.json'), 'utf8'));
       expect(pkg.bin[app]).toBe(`./bin/${app}.js`);
       expect(existsSync(join(repoRoot, 'apps', app, 'bin', `${app}.js`))).toBe(true);
-      expect(file).toContain(`npx turbo run build --filter=@kms-chain/${app}...`);
+      // A target built with another app's APP argument fails instead of running a missing bin.
+      expect(stage).toContain(`RUN test -d /app/apps/${app}/dist && `);
       // The compose command is the image's default command, so `docker run` behaves the same.
-      const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(file)![1]!);
+      const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(stage)![1]!);
       expect(s.command).toEqual(cmd);
       // Every mount point exists in the image, owned by the runtime user.
-      const mk = /^RUN mkdir -p (.*) && chown node:node/m.exec(file)![1]!.split(' ');
+      const mk = / mkdir -p (.*) && chown node:node/m.exec(stage)![1]!.split(' ');
       for (const m of mounts(s)) expect(mk, `${app} ${m}`).toContain(m);
     },
   );
 
   it('the init image runs scripts/compose-init.mjs with the steps the services name', () => {
-    const file = readFileSync(join(repoRoot, 'apps/kes/Dockerfile'), 'utf8');
-    expect(file).toContain('ENTRYPOINT ["node", "/app/scripts/compose-init.mjs"]');
+    expect(svc('init-pki').build).toEqual({
+      context: '.',
+      dockerfile: 'Dockerfile',
+      target: 'init',
+      args: { APP: 'kes' },
+    });
+    const stage = dockerStage('init');
+    expect(stage).toMatch(/^FROM kes AS init$/m);
+    expect(stage).toContain('ENTRYPOINT ["node", "/app/scripts/compose-init.mjs"]');
     const script = readFileSync(join(repoRoot, 'scripts/compose-init.mjs'), 'utf8');
     expect(svc('init-pki').command).toEqual(['pki']);
     expect(svc('init-vault').command).toEqual(['setup']);
