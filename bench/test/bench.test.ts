@@ -64,8 +64,19 @@ describe('report helpers', () => {
     expect(t.reason).toContain('unsupported');
   });
 
-  it('peak RSS is an upper bound', () => {
-    expect(target({ 'rss.huge.plain.minio': fig(250) }, 'rss.huge.plain.minio').met).toBe(false);
+  it.each([
+    [250, false],
+    [150, true],
+  ])('peak RSS %d MiB for 1 GiB → met %s (an upper bound)', (rss, met) => {
+    expect(target({ 'rss.huge.plain.minio': fig(rss) }, 'rss.huge.plain.minio').met).toBe(met);
+  });
+
+  it('the 1 GiB RSS target is n/a when the single object was smaller', () => {
+    const t = (evaluateTargets({ 'rss.huge.plain.minio': fig(10) }, 1, 3) as Target[]).find(
+      (x) => x.num === 'rss.huge.plain.minio',
+    );
+    expect(t?.met).toBeUndefined();
+    expect(t?.reason).toContain('3 MiB');
   });
 
   it('the chart escapes labels and marks figures that did not run', () => {
