@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { dareEncryptedSize, dareOpen, sealETag } from '@kms-chain/crypto';
 import { describe, expect, it } from 'vitest';
-import { encryptChunks, visibleEtag } from './service.js';
+import type { FsStore } from '../storage/fs-store.js';
+import type { ObjectMeta } from '../storage/types.js';
+import { META } from './metadata.js';
+import { encryptChunks, partEncryption, readDecrypted, visibleEtag } from './service.js';
 
 async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -55,5 +59,80 @@ describe('visibleEtag', () => {
   it('unseals SSE-S3 ETags with the object key', () => {
     expect(visibleEtag(sealed, 'SSE-S3', oek)).toBe(md5.toString('hex'));
     expect(() => visibleEtag(sealed, 'SSE-S3', randomBytes(32))).toThrow();
+  });
+});
+
+describe('readDecrypted', () => {
+  // A store that serves stored bytes from memory and records which byte ranges were read.
+  function fakeStore(stored: Buffer, reads: Array<[number, number]>): FsStore {
+    return {
+      openRead: async (_b: string, _m: ObjectMeta, start: number, end: number) => {
+        reads.push([start, end]);
+        return Readable.from([stored.subarray(start, end + 1)]);
+      },
+    } as unknown as FsStore;
+  }
+
+  function metaOf(
+    parts: Array<{ number: number; size: number; storedSize: number }>,
+    multipart: boolean,
+  ): ObjectMeta {
+    return {
+      format: 1,
+      key: 'k',
+      size: parts.reduce((n, p) => n + p.size, 0),
+      etag: 'x',
+      lastModified: '',
+      contentType: '',
+      headers: {},
+      userMetadata: {},
+      storageClass: 'STANDARD',
+      internal: multipart ? { [META.multipart]: '' } : {},
+      parts: parts.map((p) => ({ ...p, etag: '', file: '' })),
+    };
+  }
+
+  it.each([
+    [0, 0, [0, 65567]],
+    [65535, 65535, [0, 65567]],
+    [65536, 65536, [65568, 131135]],
+    [65537, 70000, [65568, 131135]],
+    [70000, 140000, [65568, 196703]],
+    [199_999, 199_999, [196704, 200127]],
+  ])('single part: bytes %i-%i read only stored bytes %j', async (a, b, range) => {
+    const oek = randomBytes(32);
+    const data = randomBytes(200_000);
+    const stored = await collect(encryptChunks(chunked(data, 50_000), oek));
+    const reads: Array<[number, number]> = [];
+    const meta = metaOf([{ number: 1, size: data.length, storedSize: stored.length }], false);
+    const out = await collect(await readDecrypted(fakeStore(stored, reads), 'b', meta, oek, a, b));
+    expect(out.equals(data.subarray(a, b + 1))).toBe(true);
+    expect(reads).toEqual([range]);
+  });
+
+  it('multipart: part keys by part number, ranges across the part boundary', async () => {
+    const oek = randomBytes(32);
+    const parts = [randomBytes(100_000), randomBytes(70_000)];
+    const numbers = [3, 7];
+    const stored: Buffer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const pe = partEncryption(oek, 'upload-id', numbers[i]!);
+      stored.push(await collect(encryptChunks(chunked(parts[i]!, 30_000), pe.key, pe.nonce)));
+    }
+    const all = Buffer.concat(stored);
+    const data = Buffer.concat(parts);
+    const meta = metaOf(
+      numbers.map((n, i) => ({ number: n, size: parts[i]!.length, storedSize: stored[i]!.length })),
+      true,
+    );
+    for (const [a, b] of [
+      [0, data.length - 1],
+      [99_999, 100_000],
+      [65536, 165_000],
+    ] as Array<[number, number]>) {
+      const reads: Array<[number, number]> = [];
+      const out = await collect(await readDecrypted(fakeStore(all, reads), 'b', meta, oek, a, b));
+      expect(out.equals(data.subarray(a, b + 1))).toBe(true);
+    }
   });
 });
