@@ -3,25 +3,9 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { identityOf } from '@kms-chain/tls-identity';
 import { describe, expect, it, vi } from 'vitest';
 import { apiKeyCertificate, apiKeyIdentity, apiKeyPrivateKey, newApiKey } from '../src/cli/api-key.js';
-import type { Io } from '../src/cli/io.js';
 import { serverCommand } from '../src/cli/server.js';
 import { main } from '../src/cli.js';
-
-function capture(env: NodeJS.ProcessEnv = {}, isTTY = false): Io & { stdout: string; stderr: string } {
-  const c = {
-    stdout: '',
-    stderr: '',
-    isTTY,
-    env,
-    out: (t: string) => {
-      c.stdout += t;
-    },
-    err: (t: string) => {
-      c.stderr += t;
-    },
-  };
-  return c;
-}
+import { captureIo as capture } from './helpers/io.js';
 
 describe('API keys', () => {
   it('are kes:v1: + base64(0x00 ‖ 32-byte Ed25519 seed)', () => {

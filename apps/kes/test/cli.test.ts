@@ -4,33 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { identityOf } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Io } from '../src/cli/io.js';
 import { MLOCK_WARNING, serverCommand } from '../src/cli/server.js';
 import { main } from '../src/cli.js';
-
-interface Captured extends Io {
-  stdout: string;
-  stderr: string;
-}
-
-function io(env: NodeJS.ProcessEnv = {}, isTTY = false): Captured {
-  const c: Captured = {
-    stdout: '',
-    stderr: '',
-    isTTY,
-    env,
-    out: (t) => {
-      c.stdout += t;
-    },
-    err: (t) => {
-      c.stderr += t;
-    },
-  };
-  return c;
-}
+import { type CapturedIo, captureIo as io } from './helpers/io.js';
 
 let dir: string;
-let serverIo: Captured;
+let serverIo: CapturedIo;
 let stop: AbortController;
 let serverDone: Promise<number>;
 let endpoint: string;

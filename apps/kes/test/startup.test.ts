@@ -3,13 +3,13 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Io } from '../src/cli/io.js';
 import { parseAddress, serverCommand } from '../src/cli/server.js';
 import { main } from '../src/cli.js';
 import { MemKeystore } from '../src/keystore/mem/index.js';
 import { VaultKeystore } from '../src/keystore/vault/index.js';
 import { Logs } from '../src/log.js';
 import { FakeVault } from './helpers/fake-vault.js';
+import { captureIo as capture } from './helpers/io.js';
 import { makePki, type TestPki } from './helpers/pki.js';
 import { baseConfig, startKes } from './helpers/server.js';
 
@@ -24,22 +24,6 @@ beforeAll(async () => {
   await writeFile(join(dir, 'minio.key'), pki.minio.keyPem, { mode: 0o600 });
   await writeFile(join(dir, 'minio.crt'), pki.minio.certPem);
 });
-
-function capture(env: NodeJS.ProcessEnv = {}): Io & { stdout: string; stderr: string } {
-  const c = {
-    stdout: '',
-    stderr: '',
-    isTTY: false,
-    env,
-    out: (t: string) => {
-      c.stdout += t;
-    },
-    err: (t: string) => {
-      c.stderr += t;
-    },
-  };
-  return c;
-}
 
 describe('declared keys', () => {
   it('creates config `keys` at startup and ignores ones that exist', async () => {
