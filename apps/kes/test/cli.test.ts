@@ -10,6 +10,15 @@ import { type CapturedIo, captureIo as io } from './helpers/io.js';
 
 let dir: string;
 let serverIo: CapturedIo;
+/** The guide's 4.1 `kes tool identity new MinIO` writing into the test dir. */
+const identityNewMinio = (): string[] => [
+  'tool',
+  'identity',
+  'new',
+  'MinIO',
+  `--key=${join(dir, 'minio.key')}`,
+  `--cert=${join(dir, 'minio.cert')}`,
+];
 let stop: AbortController;
 let serverDone: Promise<number>;
 let endpoint: string;
@@ -19,20 +28,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
   // 4.1: an identity for MinIO
   const made = io({}, true);
-  expect(
-    await main(
-      [
-        'tool',
-        'identity',
-        'new',
-        'MinIO',
-        `--key=${join(dir, 'minio.key')}`,
-        `--cert=${join(dir, 'minio.cert')}`,
-        '--time=8760h',
-      ],
-      made,
-    ),
-  ).toBe(0);
+  expect(await main([...identityNewMinio(), '--time=8760h'], made)).toBe(0);
   const of = io({}, true);
   expect(await main(['tool', 'identity', 'of', join(dir, 'minio.cert')], of)).toBe(0);
   minioId = of.stdout.replace('Identity: ', '').trim();
@@ -94,15 +90,7 @@ describe('guide section 4', () => {
 
   it('refuses to overwrite identity files without --force', async () => {
     const c = io();
-    const args = [
-      'tool',
-      'identity',
-      'new',
-      'MinIO',
-      `--key=${join(dir, 'minio.key')}`,
-      `--cert=${join(dir, 'minio.cert')}`,
-    ];
-    expect(await main(args, c)).toBe(1);
+    expect(await main(identityNewMinio(), c)).toBe(1);
     expect(c.stderr).toMatch(/^Error: failed to create identity: .* already exists/);
   });
 
