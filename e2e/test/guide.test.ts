@@ -95,6 +95,27 @@ async function startMinio(): Promise<void> {
   await minio.waitFor(/API: http:\/\/127\.0\.0\.1:\d+/);
 }
 
+/** Runs `fn` against a second `minio server ~/<exportDir>` (no KES) started with `extra`, then stops it. */
+async function withOtherMinio(
+  exportDir: string,
+  extra: Record<string, string>,
+  fn: (client: S3Client) => Promise<void>,
+): Promise<void> {
+  const other = background(`minio server ~/${exportDir} --address 127.0.0.1:${ports.minio2}`, {
+    ...extra,
+    MINIO_ACCESS_KEY: 'minio',
+    MINIO_SECRET_KEY: 'minio123',
+  });
+  await other.waitFor(/API: http:\/\/127\.0\.0\.1:\d+/);
+  const client = s3Client(`http://127.0.0.1:${ports.minio2}`, 'minio', 'minio123');
+  try {
+    await fn(client);
+  } finally {
+    client.destroy();
+    await other.stop();
+  }
+}
+
 async function getBytes(client: S3Client, bucket: string, key: string): Promise<Buffer> {
   const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await got.Body!.transformToByteArray());
@@ -287,15 +308,11 @@ EOF`);
   );
 
   it('Appendix B: a second object store with MINIO_KMS_MASTER_KEY encrypts objects', async () => {
-    const second = background(`minio server ~/export2 --address 127.0.0.1:${ports.minio2}`, {
+    const env = {
       MINIO_KMS_MASTER_KEY: 'minio-demo-key:6368616e676520746869732070617373776f726420746f206120736563726574',
       MINIO_KMS_AUTO_ENCRYPTION: 'on',
-      MINIO_ACCESS_KEY: 'minio',
-      MINIO_SECRET_KEY: 'minio123',
-    });
-    await second.waitFor(/API: http:\/\/127\.0\.0\.1:\d+/);
-    const client = s3Client(`http://127.0.0.1:${ports.minio2}`, 'minio', 'minio123');
-    try {
+    };
+    await withOtherMinio('export2', env, async (client) => {
       await client.send(new CreateBucketCommand({ Bucket: 'static' }));
       const secret = `static-key-marker-${Date.now()}`;
       await client.send(
@@ -310,10 +327,7 @@ EOF`);
       expect(head.ServerSideEncryption).toBe('AES256');
       expect(run(`grep -rl ${secret} export2; echo rc=$?`).stdout.trim()).toBe('rc=1');
       expect((await getBytes(client, 'static', 'a.txt')).toString()).toBe(secret);
-    } finally {
-      client.destroy();
-      await second.stop();
-    }
+    });
   });
 
   it("Appendix B: MINIO_KMS_MASTER_KEY_FILE names the key in a file (the guide's Docker secret)", async () => {
@@ -321,14 +335,7 @@ EOF`);
     ok(
       'echo "my-minio-key:6368616e676520746869732070617373776f726420746f206120736563726574" > my_kms_master_key',
     );
-    const third = background(`minio server ~/export3 --address 127.0.0.1:${ports.minio2}`, {
-      MINIO_KMS_MASTER_KEY_FILE: 'my_kms_master_key',
-      MINIO_ACCESS_KEY: 'minio',
-      MINIO_SECRET_KEY: 'minio123',
-    });
-    await third.waitFor(/API: http:\/\/127\.0\.0\.1:\d+/);
-    const client = s3Client(`http://127.0.0.1:${ports.minio2}`, 'minio', 'minio123');
-    try {
+    await withOtherMinio('export3', { MINIO_KMS_MASTER_KEY_FILE: 'my_kms_master_key' }, async (client) => {
       await client.send(new CreateBucketCommand({ Bucket: 'secret' }));
       await client.send(
         new PutObjectCommand({
@@ -341,10 +348,7 @@ EOF`);
       const head = await client.send(new HeadObjectCommand({ Bucket: 'secret', Key: 'b.txt' }));
       expect(head.ServerSideEncryption).toBe('AES256');
       expect((await getBytes(client, 'secret', 'b.txt')).toString()).toBe('from a file key');
-    } finally {
-      client.destroy();
-      await third.stop();
-    }
+    });
   });
 });
 
