@@ -614,6 +614,10 @@ describe('admin KMS API', () => {
       });
       expect(missing.status).toBe(200);
       expect(JSON.parse(missing.body)['encryption-error']).toBe('key does not exist');
+      const v1 = await send(server.port, { method: 'GET', path: '/minio/kms/v1/status' });
+      expect(JSON.parse(v1.body)).toEqual(JSON.parse(status.body));
+      const v1Key = await send(server.port, { method: 'GET', path: '/minio/kms/v1/key/status' });
+      expect(JSON.parse(v1Key.body)).toEqual({ 'key-id': 'minio-default-key' });
       const unsigned = await send(server.port, {
         method: 'POST',
         path: '/minio/admin/v3/kms/status',

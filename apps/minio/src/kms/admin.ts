@@ -2,6 +2,8 @@
 //   POST /minio/admin/v3/kms/status              {"name","default-key-id","endpoints":{...}}
 //   POST /minio/admin/v3/kms/key/create?key-id=X  200 empty; KMS errors → 500 InternalError (message appended)
 //   GET  /minio/admin/v3/kms/key/status[?key-id=X] {"key-id"[,"encryption-error"][,"decryption-error"]}, always 200
+//   GET  /minio/kms/v1/status, POST /minio/kms/v1/key/create, GET /minio/kms/v1/key/status: the newer
+//        madmin-go spellings of the same operations (key listing, metrics and version are not served)
 // Without a KMS every route answers 501 NotImplemented.
 import { canonicalContextJson, constantTimeEqual, zeroize } from '@kms-chain/crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -68,58 +70,56 @@ export function registerKmsAdminRoutes(app: FastifyInstance, config: KmsAdminCon
       }
     };
 
-  app.post(
-    '/minio/admin/v3/kms/status',
-    guard(async (_req, reply) => {
-      const kms = config.sse.requireKms();
-      const s = await kms.status();
-      return reply
-        .header('content-type', 'application/json')
-        .send(JSON.stringify({ name: s.name, 'default-key-id': s.defaultKeyId, endpoints: s.endpoints }));
-    }),
-  );
+  const status = guard(async (_req, reply) => {
+    const kms = config.sse.requireKms();
+    const s = await kms.status();
+    return reply
+      .header('content-type', 'application/json')
+      .send(JSON.stringify({ name: s.name, 'default-key-id': s.defaultKeyId, endpoints: s.endpoints }));
+  });
+  // The newer madmin-go routes answer the same JSON.
+  app.get('/minio/kms/v1/status', status);
+  app.post('/minio/admin/v3/kms/status', status);
 
-  app.post(
-    '/minio/admin/v3/kms/key/create',
-    guard(async (req, reply) => {
-      const kms = config.sse.requireKms();
-      const id = keyIdParam(req);
-      if (id === undefined) throw new S3Error('InvalidArgument', 'The key-id parameter is required.');
-      try {
-        await kms.createKey(id);
-      } catch (err) {
-        throw new S3Error(
-          'InternalError',
-          `We encountered an internal error, please try again. (${(err as Error).message})`,
-        );
-      }
-      return reply.code(200).send();
-    }),
-  );
+  const createKey = guard(async (req, reply) => {
+    const kms = config.sse.requireKms();
+    const id = keyIdParam(req);
+    if (id === undefined) throw new S3Error('InvalidArgument', 'The key-id parameter is required.');
+    try {
+      await kms.createKey(id);
+    } catch (err) {
+      throw new S3Error(
+        'InternalError',
+        `We encountered an internal error, please try again. (${(err as Error).message})`,
+      );
+    }
+    return reply.code(200).send();
+  });
+  app.post('/minio/admin/v3/kms/key/create', createKey);
+  app.post('/minio/kms/v1/key/create', createKey);
 
-  app.get(
-    '/minio/admin/v3/kms/key/status',
-    guard(async (req, reply) => {
-      const kms = config.sse.requireKms();
-      const id = keyIdParam(req) ?? kms.defaultKeyId;
-      const ctx = canonicalContextJson({ 'MinIO admin API': 'KMSKeyStatusHandler' });
-      const out: Record<string, string> = { 'key-id': id };
+  const keyStatus = guard(async (req, reply) => {
+    const kms = config.sse.requireKms();
+    const id = keyIdParam(req) ?? kms.defaultKeyId;
+    const ctx = canonicalContextJson({ 'MinIO admin API': 'KMSKeyStatusHandler' });
+    const out: Record<string, string> = { 'key-id': id };
+    try {
+      const dk = await kms.generateKey(id, ctx);
       try {
-        const dk = await kms.generateKey(id, ctx);
-        try {
-          const plain = await kms.decrypt(id, dk.ciphertext, ctx);
-          if (!constantTimeEqual(plain, dk.plaintext))
-            out['decryption-error'] = 'decryption failed: plaintexts differ';
-          zeroize(plain);
-        } catch (err) {
-          out['decryption-error'] = (err as Error).message;
-        } finally {
-          zeroize(dk.plaintext);
-        }
+        const plain = await kms.decrypt(id, dk.ciphertext, ctx);
+        if (!constantTimeEqual(plain, dk.plaintext))
+          out['decryption-error'] = 'decryption failed: plaintexts differ';
+        zeroize(plain);
       } catch (err) {
-        out['encryption-error'] = (err as Error).message;
+        out['decryption-error'] = (err as Error).message;
+      } finally {
+        zeroize(dk.plaintext);
       }
-      return reply.header('content-type', 'application/json').send(JSON.stringify(out));
-    }),
-  );
+    } catch (err) {
+      out['encryption-error'] = (err as Error).message;
+    }
+    return reply.header('content-type', 'application/json').send(JSON.stringify(out));
+  });
+  app.get('/minio/admin/v3/kms/key/status', keyStatus);
+  app.get('/minio/kms/v1/key/status', keyStatus);
 }
