@@ -102,22 +102,17 @@ export async function initAndUnseal(vaultAddr, ca, shareFile) {
  */
 export async function configureVaultForKes(vaultAddr, ca, token) {
   const opts = { ca, token };
-  const mounts = await httpsOk('vault secrets list', `${vaultAddr}/v1/sys/mounts`, opts);
-  const mountTable = mounts.data ?? mounts;
-  if (!mountTable['kv/']) {
-    await httpsOk('vault secrets enable kv', `${vaultAddr}/v1/sys/mounts/kv`, {
+  // `vault secrets enable kv` and `vault auth enable approle`, skipped where an earlier run did them.
+  for (const [cli, table, type] of [
+    ['vault secrets', 'sys/mounts', 'kv'],
+    ['vault auth', 'sys/auth', 'approle'],
+  ]) {
+    const listed = await httpsOk(`${cli} list`, `${vaultAddr}/v1/${table}`, opts);
+    if ((listed.data ?? listed)[`${type}/`]) continue;
+    await httpsOk(`${cli} enable ${type}`, `${vaultAddr}/v1/${table}/${type}`, {
       ...opts,
       method: 'POST',
-      body: { type: 'kv' },
-    });
-  }
-  const auths = await httpsOk('vault auth list', `${vaultAddr}/v1/sys/auth`, opts);
-  const authTable = auths.data ?? auths;
-  if (!authTable['approle/']) {
-    await httpsOk('vault auth enable approle', `${vaultAddr}/v1/sys/auth/approle`, {
-      ...opts,
-      method: 'POST',
-      body: { type: 'approle' },
+      body: { type },
     });
   }
   await httpsOk('vault policy write', `${vaultAddr}/v1/sys/policies/acl/${POLICY_NAME}`, {
