@@ -4,18 +4,17 @@
 // streaming for GET). Every server runs in its own process; the client is this process. Machines here
 // are noisy, so the targets are ratios within one run. Prints a table and writes JSON to
 // .data/bench/minio.json at the repository root.
-import { spawn } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MiB, pool, send, sign, start, timed } from './bench-util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
-const MiB = 1024 * 1024;
 const BIG = 64 * MiB;
 const SMALL = 4 * 1024;
 const BIG_OBJECTS = Number(process.env.BENCH_BIG_OBJECTS ?? 8);
@@ -23,95 +22,13 @@ const SMALL_OPS = Number(process.env.BENCH_SMALL_OPS ?? 3000);
 const CLIENTS = 32;
 const ACCESS = 'benchkey';
 const SECRET = 'benchsecret';
-
-function sign(method, host, path, accessKey, secretKey) {
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const day = stamp.slice(0, 8);
-  const headers = { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-date': stamp };
-  const names = Object.keys(headers).sort();
-  const canonical = [
-    method,
-    path,
-    '',
-    names.map((n) => `${n}:${headers[n]}\n`).join(''),
-    names.join(';'),
-    'UNSIGNED-PAYLOAD',
-  ].join('\n');
-  const scope = `${day}/us-east-1/s3/aws4_request`;
-  const toSign = [
-    'AWS4-HMAC-SHA256',
-    stamp,
-    scope,
-    createHash('sha256').update(canonical).digest('hex'),
-  ].join('\n');
-  const h = (k, d) => createHmac('sha256', k).update(d).digest();
-  const key = h(h(h(h(`AWS4${secretKey}`, day), 'us-east-1'), 's3'), 'aws4_request');
-  const sig = createHmac('sha256', key).update(toSign).digest('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
-  return headers;
-}
+// The peers print `READY <port>`; minio prints its API URL.
+const READY = /READY (\d+)|API: https?:\/\/[^:]+:(\d+)/;
 
 function call(peer, method, path, body) {
-  return new Promise((resolve, reject) => {
-    const host = `127.0.0.1:${peer.port}`;
-    const headers = peer.creds ? sign(method, host, path, peer.creds[0], peer.creds[1]) : { host };
-    if (body) headers['content-length'] = String(body.length);
-    const req = request(
-      { host: '127.0.0.1', port: peer.port, method, path, headers, agent: peer.agent },
-      (res) => {
-        let bytes = 0;
-        res.on('data', (c) => {
-          bytes += c.length;
-        });
-        res.on('end', () => {
-          if (res.statusCode >= 300)
-            reject(new Error(`${peer.name} ${method} ${path}: HTTP ${res.statusCode}`));
-          else resolve(bytes);
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (body) {
-      // Write in 1 MiB slices, as a streaming client would.
-      for (let i = 0; i < body.length; i += MiB) req.write(body.subarray(i, i + MiB));
-    }
-    req.end();
-  });
-}
-
-async function timed(fn) {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-async function pool(total, width, fn) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < total) await fn(next++);
-    }),
-  );
-}
-
-function start(name, args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d.toString();
-      const m = /READY (\d+)|API: https?:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve({ name, child, port: Number(m[1] ?? m[2]) });
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${out}`)));
-  });
+  const host = `127.0.0.1:${peer.port}`;
+  const headers = peer.creds ? sign(method, host, path, peer.creds[0], peer.creds[1]) : { host };
+  return send({ port: peer.port, method, path, headers, body, agent: peer.agent, label: `${peer.name} ` });
 }
 
 // Each figure is measured for every peer back to back, ROUNDS times, keeping each peer's best: on a
@@ -150,13 +67,17 @@ async function main() {
       'minio',
       [bin, 'server', join(work, 'minio'), '--address', '127.0.0.1:0', '--certs-dir', join(work, 'no-certs')],
       { MINIO_ROOT_USER: ACCESS, MINIO_ROOT_PASSWORD: SECRET },
+      READY,
     );
     ours.creds = [ACCESS, SECRET];
-    const s3rverPeer = await start('s3rver', [join(here, 'peers', 's3rver.mjs'), join(work, 's3rver')], {
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim(),
-    });
+    const s3rverPeer = await start(
+      's3rver',
+      [join(here, 'peers', 's3rver.mjs'), join(work, 's3rver')],
+      { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
+      READY,
+    );
     s3rverPeer.creds = ['S3RVER', 'S3RVER'];
-    const floor = await start('floor', [join(here, 'peers', 'floor.mjs'), join(work, 'floor')], {});
+    const floor = await start('floor', [join(here, 'peers', 'floor.mjs'), join(work, 'floor')], {}, READY);
     peers.push(ours, s3rverPeer, floor);
     for (const peer of peers) peer.agent = new Agent({ keepAlive: true, maxSockets: 64 });
     await call(ours, 'PUT', '/bench');

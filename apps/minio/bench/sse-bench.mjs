@@ -4,19 +4,18 @@
 // requests alternate round by round against the same server, best of ROUNDS kept for each.
 // Targets (issue 6): SSE PUT >= 0.9x plaintext PUT, SSE GET >= 0.8x plaintext GET, 4 KiB SSE PUT
 // ops/s >= 0.7x plaintext. Prints a table and writes .data/bench/minio-sse.json at the repository root.
-import { spawn } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCertificate } from '@kms-chain/tls-identity';
+import { MiB, pool, send, sign, start, timed } from './bench-util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
-const MiB = 1024 * 1024;
 const BIG = 64 * MiB;
 const BIG_OBJECTS = Number(process.env.BENCH_BIG_OBJECTS ?? 4);
 const SMALL_OPS = Number(process.env.BENCH_SMALL_OPS ?? 2000);
@@ -25,89 +24,12 @@ const CLIENTS = 32;
 const ACCESS = 'benchkey';
 const SECRET = 'benchsecret';
 
-function sign(method, host, path, extra) {
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const day = stamp.slice(0, 8);
-  const headers = { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-date': stamp, ...extra };
-  const names = Object.keys(headers).sort();
-  const canonical = [
-    method,
-    path,
-    '',
-    names.map((n) => `${n}:${headers[n]}\n`).join(''),
-    names.join(';'),
-    'UNSIGNED-PAYLOAD',
-  ].join('\n');
-  const scope = `${day}/us-east-1/s3/aws4_request`;
-  const h = (k, d) => createHmac('sha256', k).update(d).digest();
-  const key = h(h(h(h(`AWS4${SECRET}`, day), 'us-east-1'), 's3'), 'aws4_request');
-  const toSign = ['AWS4-HMAC-SHA256', stamp, scope, createHash('sha256').update(canonical).digest('hex')];
-  const sig = createHmac('sha256', key).update(toSign.join('\n')).digest('hex');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${ACCESS}/${scope}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
-  return headers;
-}
-
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 function call(port, method, path, body, sse) {
-  return new Promise((resolve, reject) => {
-    const headers = sign(
-      method,
-      `127.0.0.1:${port}`,
-      path,
-      sse ? { 'x-amz-server-side-encryption': 'AES256' } : {},
-    );
-    if (body) headers['content-length'] = String(body.length);
-    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      let bytes = 0;
-      res.on('data', (c) => {
-        bytes += c.length;
-      });
-      res.on('end', () =>
-        res.statusCode >= 300
-          ? reject(new Error(`${method} ${path}: HTTP ${res.statusCode}`))
-          : resolve(bytes),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body) for (let i = 0; i < body.length; i += MiB) req.write(body.subarray(i, i + MiB));
-    req.end();
-  });
-}
-
-async function timed(fn) {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-async function pool(total, width, fn) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < total) await fn(next++);
-    }),
-  );
-}
-
-function start(args, env, pattern) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d.toString();
-      const m = pattern.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`exited (${code}): ${out}`)));
-  });
+  const extra = sse ? { 'x-amz-server-side-encryption': 'AES256' } : {};
+  const headers = sign(method, `127.0.0.1:${port}`, path, ACCESS, SECRET, extra);
+  return send({ port, method, path, headers, body, agent, label: '' });
 }
 
 async function main() {
@@ -157,6 +79,7 @@ keystore:
 `,
     );
     const kes = await start(
+      'kes',
       [join(repo, 'apps/kes/bin/kes.js'), 'server', `--config=${join(work, 'kes.yaml')}`],
       {},
       /Endpoint\s+https:\/\/127\.0\.0\.1:(\d+)/,
@@ -164,6 +87,7 @@ keystore:
     children.push(kes.child);
     await mkdir(join(work, 'data'));
     const minio = await start(
+      'minio',
       [
         join(repo, 'apps/minio/bin/minio.js'),
         'server',
