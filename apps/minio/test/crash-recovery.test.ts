@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collect, stagingFiles, startServer, type TestServer } from './helpers.js';
+import { collect, stagingFiles, startServer, objectDir as storeDir, type TestServer } from './helpers.js';
 
 const parent = await mkdtemp(join(tmpdir(), 'minio-crash-'));
 const dataDir = join(parent, 'data');
@@ -21,8 +21,7 @@ afterAll(async () => {
 });
 
 function objectDir(bucket: string, key: string): string {
-  const h = createHash('sha256').update(key).digest('hex');
-  return join(dataDir, bucket, h.slice(0, 2), h);
+  return storeDir(dataDir, bucket, key);
 }
 
 async function read(srv: TestServer, Key: string): Promise<Buffer> {

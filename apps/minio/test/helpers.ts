@@ -1,4 +1,5 @@
 // A real server on 127.0.0.1 over a temporary data directory, and clients pointed at it.
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,4 +70,15 @@ export async function collect(body: AsyncIterable<Uint8Array> | undefined): Prom
   const parts: Buffer[] = [];
   if (body) for await (const c of body) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
+}
+
+/** An object's folder in the store: <data>/<bucket>/<h[0:2]>/<h> with h = SHA-256 of the key. */
+export function objectDir(dataDir: string, bucket: string, key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  return join(dataDir, bucket, h.slice(0, 2), h);
+}
+
+/** Hex MD5, the form of an S3 ETag. */
+export function md5(data: Buffer | string): string {
+  return createHash('md5').update(data).digest('hex');
 }

@@ -24,48 +24,42 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KesClient } from '../src/kms/kes-client.js';
 import { StaticKeyKms } from '../src/kms/static-key.js';
-import { ACCESS_KEY, collect, SECRET_KEY, startServer, type TestServer } from './helpers.js';
+import { ACCESS_KEY, collect, md5, objectDir, SECRET_KEY, startServer, type TestServer } from './helpers.js';
 import { errorCode, send } from './raw-http.js';
 import {
   CountingKms,
-  ensureKesBuilt,
+  type KesChain,
   type KesProcess,
   kesKms,
-  makeSsePki,
-  removeDir,
   type SsePki,
   startKes,
+  startKesChain,
+  stopKesChain,
 } from './sse-helpers.js';
 
 let pki: SsePki;
 let kes: KesProcess;
 let kms: CountingKms;
 
+let chain: KesChain | undefined;
+
 beforeAll(async () => {
-  ensureKesBuilt();
-  pki = await makeSsePki();
-  kes = await startKes(pki, join(pki.dir, 'keys'));
-  kms = await kesKms(pki, [kes.url]);
+  chain = await startKesChain();
+  ({ pki, kes, kms } = chain);
 }, 120_000);
 
-afterAll(async () => {
-  kms?.close();
-  await kes?.stop();
-  if (pki) await removeDir(pki.dir);
-});
+afterAll(() => stopKesChain(chain));
 
-const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 const IV = 'X-Minio-Internal-Server-Side-Encryption-Iv';
 const SEALED = 'X-Minio-Internal-Server-Side-Encryption-Sealed-Key';
 
-/** The meta.json of an object: <bucket>/<h[0:2]>/<h>/meta.json with h = SHA-256 of the key. */
+/** The meta.json of an object. */
 async function storedMeta(
   server: TestServer,
   bucket: string,
   key: string,
 ): Promise<{ parts: unknown[]; internal: Record<string, string> }> {
-  const h = createHash('sha256').update(key).digest('hex');
-  return JSON.parse(await readFile(join(server.dir, bucket, h.slice(0, 2), h, 'meta.json'), 'utf8'));
+  return JSON.parse(await readFile(join(objectDir(server.dir, bucket, key), 'meta.json'), 'utf8'));
 }
 
 async function body(out: { Body?: unknown }): Promise<Buffer> {

@@ -199,3 +199,32 @@ export async function kesKms(
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
+
+/** One KES process and a counting KES-backed Kms, as most SSE test files use. */
+export interface KesChain {
+  pki: SsePki;
+  kes: KesProcess;
+  kms: CountingKms;
+}
+
+/** Starts a KesChain; on failure stops what had started before rethrowing. */
+export async function startKesChain(): Promise<KesChain> {
+  ensureKesBuilt();
+  const chain: Partial<KesChain> = {};
+  try {
+    chain.pki = await makeSsePki();
+    chain.kes = await startKes(chain.pki, join(chain.pki.dir, 'keys'));
+    chain.kms = await kesKms(chain.pki, [chain.kes.url]);
+    return chain as KesChain;
+  } catch (e) {
+    await stopKesChain(chain);
+    throw e;
+  }
+}
+
+/** Stops what a KesChain started; any part may be missing. */
+export async function stopKesChain(chain: Partial<KesChain> | undefined): Promise<void> {
+  chain?.kms?.close();
+  await chain?.kes?.stop();
+  if (chain?.pki) await removeDir(chain.pki.dir);
+}

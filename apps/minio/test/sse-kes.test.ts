@@ -1,6 +1,6 @@
 // SSE-S3, SSE-KMS and auto-encryption through a real `kes server` process over mTLS (fs keystore),
 // driven with @aws-sdk/client-s3 and the npm minio client.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -12,47 +12,37 @@ import {
 } from '@aws-sdk/client-s3';
 import * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, collect, SECRET_KEY, startServer, type TestServer } from './helpers.js';
 import {
-  type CountingKms,
-  ensureKesBuilt,
-  type KesProcess,
-  kesKms,
-  makeSsePki,
-  removeDir,
-  type SsePki,
-  startKes,
-} from './sse-helpers.js';
+  ACCESS_KEY,
+  collect,
+  md5,
+  SECRET_KEY,
+  startServer,
+  objectDir as storeDir,
+  type TestServer,
+} from './helpers.js';
+import { type CountingKms, type KesChain, startKesChain, stopKesChain } from './sse-helpers.js';
 
-let pki: SsePki;
-let kes: KesProcess;
 let kms: CountingKms;
 let server: TestServer;
 
+let chain: KesChain | undefined;
+
 beforeAll(async () => {
-  ensureKesBuilt();
-  pki = await makeSsePki();
-  kes = await startKes(pki, join(pki.dir, 'keys'));
-  kms = await kesKms(pki, [kes.url]);
+  chain = await startKesChain();
+  kms = chain.kms;
   server = await startServer({ kms });
   await server.s3.send(new (await import('@aws-sdk/client-s3')).CreateBucketCommand({ Bucket: 'enc' }));
 }, 120_000);
 
 afterAll(async () => {
   await server?.close();
-  kms?.close();
-  await kes?.stop();
-  if (pki) await removeDir(pki.dir);
+  await stopKesChain(chain);
 });
 
-function md5(b: Buffer): string {
-  return createHash('md5').update(b).digest('hex');
-}
-
-/** Files of an object: <bucket>/<h[0:2]>/<h>/ with h = SHA-256 of the key. */
+/** Files of an object in the test server's store. */
 function objectDir(bucket: string, key: string): string {
-  const h = createHash('sha256').update(key).digest('hex');
-  return join(server.dir, bucket, h.slice(0, 2), h);
+  return storeDir(server.dir, bucket, key);
 }
 
 async function storedBytes(bucket: string, key: string): Promise<Buffer> {
