@@ -21,8 +21,14 @@ import {
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
 import { S3Error } from './errors.js';
 import { propertiesFromHeaders, quoteEtag, resolveCopyRange } from './http-rules.js';
-import { loadCopySource, MAX_SINGLE_PUT, md5Tap } from './object-handlers.js';
-import { readContent } from './object-reader.js';
+import {
+  copyEtag,
+  loadCopySource,
+  MAX_SINGLE_PUT,
+  md5Tap,
+  readCopySource,
+  sendCopyResult,
+} from './object-handlers.js';
 import type { ChecksumValue } from './payload.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
@@ -135,38 +141,19 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   }
   const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
   try {
-    const tap = md5Tap(
-      length === 0
-        ? (async function* () {})()
-        : ((await readContent(
-            ctx.store,
-            source.bucket,
-            source.meta,
-            range.start,
-            range.end,
-            srcKm?.oek,
-          )) as AsyncIterable<Buffer>),
-    );
+    const tap = md5Tap(await readCopySource(ctx, source, range.start, range.end, srcKm?.oek));
     const staged = await ctx.store.stage(pe ? encryptChunks(tap.chunks, pe.key, pe.nonce) : tap.chunks);
     try {
       if (staged.size !== storedSizeOf(length, km))
         throw new S3Error('InternalError', 'The copy source changed size while copying.');
-      const md5 = tap.digest();
-      const etag = km ? storedEtag(km.kind, km.oek, Buffer.from(md5, 'hex'), false) : md5;
+      const etag = copyEtag(tap.digest(), km);
       const part = await ctx.store.commitPart(bucket, upload, staged, {
         number,
         size: length,
         storedSize: staged.size,
         etag,
       });
-      ctx.sendXml(
-        xmlRoot('CopyPartResult', [
-          xmlElement('LastModified', part.lastModified),
-          xmlElement('ETag', quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag)),
-        ]),
-        200,
-        km?.headers ?? {},
-      );
+      sendCopyResult(ctx, 'CopyPartResult', part.lastModified, etag, km);
     } finally {
       await ctx.store.discard(staged);
     }

@@ -11,7 +11,7 @@ import {
   storedSizeOf,
 } from '../sse/hooks.js';
 import { hasAnySseHeader, hasSseC } from '../sse/request.js';
-import { encryptChunks, storedEtag, visibleEtag } from '../sse/service.js';
+import { encryptChunks, type ObjectKeyMaterial, storedEtag, visibleEtag } from '../sse/service.js';
 import { type FsStore, INLINE_MAX, type PartSource } from '../storage/fs-store.js';
 import { checkObjectKey } from '../storage/keys.js';
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
@@ -327,18 +327,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
   }
   try {
     if (destKm) props.internal = { ...props.internal, ...destKm.internal };
-    const tap = md5Tap(
-      src.size === 0
-        ? emptyChunks()
-        : ((await readContent(
-            ctx.store,
-            source.bucket,
-            src,
-            0,
-            src.size - 1,
-            srcKm?.oek,
-          )) as AsyncIterable<Buffer>),
-    );
+    const tap = md5Tap(await readCopySource(ctx, source, 0, src.size - 1, srcKm?.oek));
     const received = await receiveBody(
       ctx.store,
       destKm ? encryptChunks(tap.chunks, destKm.oek) : tap.chunks,
@@ -347,8 +336,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
     try {
       if (received.size !== storedSizeOf(src.size, destKm))
         throw new S3Error('InternalError', 'The copy source changed size while copying.');
-      const md5 = tap.digest();
-      const etag = destKm ? storedEtag(destKm.kind, destKm.oek, Buffer.from(md5, 'hex'), false) : md5;
+      const etag = copyEtag(tap.digest(), destKm);
       const checksum = src.parts.length === 1 ? src.checksum : undefined;
       const meta = await ctx.store.commitObject(
         bucket,
@@ -358,14 +346,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
         etag,
         checksum,
       );
-      ctx.sendXml(
-        xmlRoot('CopyObjectResult', [
-          xmlElement('LastModified', meta.lastModified),
-          xmlElement('ETag', quoteEtag(destKm ? visibleEtag(etag, destKm.kind, destKm.oek) : etag)),
-        ]),
-        200,
-        destKm?.headers ?? {},
-      );
+      sendCopyResult(ctx, 'CopyObjectResult', meta.lastModified, etag, destKm);
     } finally {
       await received.discard();
     }
@@ -376,6 +357,41 @@ export async function copyObject(ctx: S3Context): Promise<void> {
 }
 
 async function* emptyChunks(): AsyncGenerator<Buffer> {}
+
+/** The copy source's plaintext bytes start..end (inclusive), decrypted with `oek`; none when end < start. */
+export async function readCopySource(
+  ctx: S3Context,
+  source: { bucket: string; meta: ObjectMeta },
+  start: number,
+  end: number,
+  oek: Buffer | undefined,
+): Promise<AsyncIterable<Buffer>> {
+  if (end < start) return emptyChunks();
+  return (await readContent(ctx.store, source.bucket, source.meta, start, end, oek)) as AsyncIterable<Buffer>;
+}
+
+/** The stored ETag of a copied object or part: the plaintext MD5, sealed when `km` encrypts it. */
+export function copyEtag(md5Hex: string, km: ObjectKeyMaterial | undefined): string {
+  return km ? storedEtag(km.kind, km.oek, Buffer.from(md5Hex, 'hex'), false) : md5Hex;
+}
+
+/** CopyObjectResult / CopyPartResult with the ETag the client sees and the SSE response headers. */
+export function sendCopyResult(
+  ctx: S3Context,
+  root: 'CopyObjectResult' | 'CopyPartResult',
+  lastModified: string,
+  etag: string,
+  km: ObjectKeyMaterial | undefined,
+): void {
+  ctx.sendXml(
+    xmlRoot(root, [
+      xmlElement('LastModified', lastModified),
+      xmlElement('ETag', quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag)),
+    ]),
+    200,
+    km?.headers ?? {},
+  );
+}
 
 /** deleteObjects: POST ?delete with up to 1000 keys; per-key errors, Quiet mode. */
 export async function deleteObjects(ctx: S3Context): Promise<void> {
