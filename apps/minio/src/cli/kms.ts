@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadEnvConfig } from '../config/env.js';
+import { parseOrExit } from './args.js';
 
 const usage = `NAME:
   minio kms - show the KMS status and test keys of a running server
@@ -114,17 +115,8 @@ function failure(reply: Reply): string {
 
 /** Runs `minio kms …`; resolves to the exit code. */
 export async function runKms(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    process.stderr.write(`Error: ${(err as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
+  const parsed = parseOrExit(() => parse(args), usage);
+  if (typeof parsed === 'number') return parsed;
   const [group, action, arg, ...extra] = parsed.positionals;
   const op =
     group === 'status' && action === undefined

@@ -9,6 +9,7 @@ import { loadKmsEnv } from '../kms/config.js';
 import { checkKms, createKms, keepKeyWarm } from '../kms/connect.js';
 import type { Kms } from '../kms/kms.js';
 import { buildServer } from '../server.js';
+import { parseOrExit } from './args.js';
 
 const usage = `NAME:
   minio server - start object storage server
@@ -37,17 +38,8 @@ export async function runServer(args: string[]): Promise<number> {
   // Every body write, fsync and rename goes through libuv's pool; its default of 4 threads serialises
   // the fsyncs of concurrent uploads. Must be set before the pool's first use.
   process.env.UV_THREADPOOL_SIZE ??= '32';
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    process.stderr.write(`Error: ${(err as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
+  const parsed = parseOrExit(() => parse(args), usage);
+  if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length !== 1) {
     process.stderr.write(`Error: expected exactly one data directory\n\n${usage}`);
     return 2;
