@@ -9,11 +9,12 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  chainKesConfigToml,
+  chainMinioEnv,
   configureVaultForKes,
   createKesKey,
   initAndUnseal,
   KEY_NAME,
-  kesConfigToml,
   writePrivateJson,
 } from './lib/guide-setup.mjs';
 import { waitForHttps } from './lib/https-json.mjs';
@@ -220,17 +221,7 @@ async function main() {
   const kesConfig = join(data, 'kes', 'kes-config.toml');
   await writeFile(
     kesConfig,
-    kesConfigToml({
-      address: `${host}:${ports.kes}`,
-      tlsKey: pki.server.keyPath,
-      tlsCert: pki.server.certPath,
-      tlsCa: pki.ca.certPath,
-      identity: pki.clients.minio.identity,
-      vaultAddr: urls.vault,
-      roleId: approle.roleId,
-      secretId: approle.secretId,
-      vaultCa: pki.ca.certPath,
-    }),
+    chainKesConfigToml(pki, { address: `${host}:${ports.kes}`, vaultAddr: urls.vault, approle }),
     { mode: 0o600 },
   );
   startProcess('kes', ['server', `--config=${kesConfig}`, '--root=disabled', '--mtls-auth=verify']);
@@ -252,18 +243,7 @@ async function main() {
       '--certs-dir',
       join(data, 'minio', 'certs'),
     ],
-    {
-      MINIO_ROOT_USER: creds.accessKey,
-      MINIO_ROOT_PASSWORD: creds.secretKey,
-      MINIO_ACCESS_KEY: '',
-      MINIO_SECRET_KEY: '',
-      MINIO_KMS_KES_ENDPOINT: urls.kes,
-      MINIO_KMS_KES_KEY_FILE: pki.clients.minio.keyPath,
-      MINIO_KMS_KES_CERT_FILE: pki.clients.minio.certPath,
-      MINIO_KMS_KES_KEY_NAME: KEY_NAME,
-      MINIO_KMS_KES_CAPATH: pki.ca.certPath,
-      MINIO_KMS_AUTO_ENCRYPTION: 'on',
-    },
+    chainMinioEnv(pki, { kesUrl: urls.kes, ...creds, autoEncryption: true }),
   );
   await waitUp('minio', `${urls.minio}/minio/health/live`, { ca });
 

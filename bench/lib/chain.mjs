@@ -6,11 +6,12 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createDevPki } from '@kms-chain/tls-identity';
 import {
+  chainKesConfigToml,
+  chainMinioEnv,
   configureVaultForKes,
   createKesKey,
   initAndUnseal,
   KEY_NAME,
-  kesConfigToml,
 } from '../../scripts/lib/guide-setup.mjs';
 import { waitForHttps } from '../../scripts/lib/https-json.mjs';
 import { freePort, isRunning, startNode, stopChild } from './proc.mjs';
@@ -82,16 +83,10 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
     const kesConfig = join(dir, 'kes', 'kes-config.toml');
     await writeFile(
       kesConfig,
-      kesConfigToml({
+      chainKesConfigToml(pki, {
         address: `${host}:${ports.kes}`,
-        tlsKey: pki.server.keyPath,
-        tlsCert: pki.server.certPath,
-        tlsCa: pki.ca.certPath,
-        identity: pki.clients.minio.identity,
         vaultAddr: urls.vault,
-        roleId: chain.approle.roleId,
-        secretId: chain.approle.secretId,
-        vaultCa: pki.ca.certPath,
+        approle: chain.approle,
       }),
       { mode: 0o600 },
     );
@@ -117,18 +112,12 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
         '--certs-dir',
         join(dir, 'minio', 'certs'),
       ],
-      {
-        MINIO_ROOT_USER: chain.creds[0],
-        MINIO_ROOT_PASSWORD: chain.creds[1],
-        MINIO_ACCESS_KEY: '',
-        MINIO_SECRET_KEY: '',
-        MINIO_KMS_KES_ENDPOINT: urls.kes,
-        MINIO_KMS_KES_KEY_FILE: pki.clients.minio.keyPath,
-        MINIO_KMS_KES_CERT_FILE: pki.clients.minio.certPath,
-        MINIO_KMS_KES_KEY_NAME: KEY_NAME,
-        MINIO_KMS_KES_CAPATH: pki.ca.certPath,
-        MINIO_KMS_AUTO_ENCRYPTION: 'off',
-      },
+      chainMinioEnv(pki, {
+        kesUrl: urls.kes,
+        accessKey: chain.creds[0],
+        secretKey: chain.creds[1],
+        autoEncryption: false,
+      }),
       `${urls.minio}/minio/health/live`,
       { ca },
     );

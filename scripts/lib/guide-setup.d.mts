@@ -34,6 +34,20 @@ export interface KesConfigOptions {
   ping?: string;
 }
 export declare function kesConfigToml(o: KesConfigOptions): string;
+/** The parts of a createDevPki result (with a `minio` client) the chain helpers read. */
+export interface ChainPki {
+  ca: { certPath: string };
+  server: { certPath: string; keyPath: string };
+  clients: { minio: { certPath: string; keyPath: string; identity: string } };
+}
+export declare function chainKesConfigToml(
+  pki: ChainPki,
+  o: { address: string; vaultAddr: string; approle: { roleId: string; secretId: string } },
+): string;
+export declare function chainMinioEnv(
+  pki: ChainPki,
+  o: { kesUrl: string; accessKey: string; secretKey: string; autoEncryption: boolean },
+): Record<string, string>;
 export declare function createKesKey(
   kesAddr: string,
   tls: { ca?: string; cert?: string; key?: string },

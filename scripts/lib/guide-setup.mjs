@@ -191,6 +191,45 @@ export function kesConfigToml(o) {
   return lines.join('\n');
 }
 
+/**
+ * kesConfigToml for a chain whose TLS material is a dev PKI (createDevPki with a `minio` client):
+ * the server certificate for the listener, mTLS against the dev CA, the `minio` client as the
+ * policy's identity, and that CA for Vault too. `approle` is configureVaultForKes's result.
+ */
+export function chainKesConfigToml(pki, { address, vaultAddr, approle }) {
+  return kesConfigToml({
+    address,
+    tlsKey: pki.server.keyPath,
+    tlsCert: pki.server.certPath,
+    tlsCa: pki.ca.certPath,
+    identity: pki.clients.minio.identity,
+    vaultAddr,
+    roleId: approle.roleId,
+    secretId: approle.secretId,
+    vaultCa: pki.ca.certPath,
+  });
+}
+
+/**
+ * minio's environment in such a chain (guide §5): root credentials (the legacy variables blanked so
+ * they cannot override), KES at `kesUrl` with the dev PKI's `minio` client certificate and
+ * KEY_NAME as the default key, and auto-encryption on or off.
+ */
+export function chainMinioEnv(pki, { kesUrl, accessKey, secretKey, autoEncryption }) {
+  return {
+    MINIO_ROOT_USER: accessKey,
+    MINIO_ROOT_PASSWORD: secretKey,
+    MINIO_ACCESS_KEY: '',
+    MINIO_SECRET_KEY: '',
+    MINIO_KMS_KES_ENDPOINT: kesUrl,
+    MINIO_KMS_KES_KEY_FILE: pki.clients.minio.keyPath,
+    MINIO_KMS_KES_CERT_FILE: pki.clients.minio.certPath,
+    MINIO_KMS_KES_KEY_NAME: KEY_NAME,
+    MINIO_KMS_KES_CAPATH: pki.ca.certPath,
+    MINIO_KMS_AUTO_ENCRYPTION: autoEncryption ? 'on' : 'off',
+  };
+}
+
 /** Guide §4.3 `kes key create minio-key-1`: creates the key as the MinIO identity; an existing key is fine. */
 export async function createKesKey(kesAddr, tls, name = KEY_NAME) {
   const res = await httpsJson(`${kesAddr}/v1/key/create/${encodeURIComponent(name)}`, {
