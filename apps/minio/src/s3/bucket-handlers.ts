@@ -138,18 +138,24 @@ function contents(page: ListPage, p: ListParams, withOwner: boolean): string[] {
   return items;
 }
 
+/** One page of the bucket's listing after key `after`, with the ETags clients see. */
+async function listPage(ctx: S3Context, bucket: string, p: ListParams, after: string): Promise<ListPage> {
+  const page = await ctx.store.list(bucket, {
+    prefix: p.prefix,
+    delimiter: p.delimiter,
+    after,
+    maxKeys: p.maxKeys,
+  });
+  await resolveListingEtags(ctx, bucket, page);
+  return page;
+}
+
 /** listObjectsV1: marker-based paging; NextMarker when a delimiter is given, as AWS does. */
 export async function listObjectsV1(ctx: S3Context): Promise<void> {
   const bucket = ctx.bucketName;
   const p = listParams(ctx);
   const marker = ctx.query.get('marker') ?? '';
-  const page = await ctx.store.list(bucket, {
-    prefix: p.prefix,
-    delimiter: p.delimiter,
-    after: marker,
-    maxKeys: p.maxKeys,
-  });
-  await resolveListingEtags(ctx, bucket, page);
+  const page = await listPage(ctx, bucket, p, marker);
   ctx.sendXml(
     xmlRoot('ListBucketResult', [
       xmlElement('Name', bucket),
@@ -183,13 +189,7 @@ export async function listObjectsV2(ctx: S3Context): Promise<void> {
   const startAfter = ctx.query.get('start-after');
   const after = token !== undefined ? decodeToken(token) : (startAfter ?? '');
   const fetchOwner = ctx.query.get('fetch-owner') === 'true';
-  const page = await ctx.store.list(bucket, {
-    prefix: p.prefix,
-    delimiter: p.delimiter,
-    after,
-    maxKeys: p.maxKeys,
-  });
-  await resolveListingEtags(ctx, bucket, page);
+  const page = await listPage(ctx, bucket, p, after);
   ctx.sendXml(
     xmlRoot('ListBucketResult', [
       xmlElement('Name', bucket),
