@@ -10,16 +10,22 @@ import { ACCESS_KEY, collect, SECRET_KEY, stagingFiles, startServer, type TestSe
 let srv: TestServer;
 let client: Minio.Client;
 
-beforeAll(async () => {
-  srv = await startServer();
-  client = new Minio.Client({
+/** A path-style client of the test server, with `options` on top. */
+function minioClient(options: Partial<Minio.ClientOptions> = {}): Minio.Client {
+  return new Minio.Client({
     endPoint: '127.0.0.1',
     port: srv.port,
     useSSL: false,
     accessKey: ACCESS_KEY,
     secretKey: SECRET_KEY,
     pathStyle: true,
+    ...options,
   });
+}
+
+beforeAll(async () => {
+  srv = await startServer();
+  client = minioClient();
 });
 afterAll(async () => {
   await srv.close();
@@ -54,15 +60,7 @@ describe('minio-js', () => {
 
   it('uploads a 20 MiB stream as multipart and reads it back', async () => {
     const data = randomBytes(20 * 1024 * 1024);
-    const small = new Minio.Client({
-      endPoint: '127.0.0.1',
-      port: srv.port,
-      useSSL: false,
-      accessKey: ACCESS_KEY,
-      secretKey: SECRET_KEY,
-      pathStyle: true,
-      partSize: 5 * 1024 * 1024,
-    });
+    const small = minioClient({ partSize: 5 * 1024 * 1024 });
     const info = await small.putObject('mjs', 'big', Readable.from([data]), data.length, {});
     expect(info.etag).toMatch(/-\d+$/);
     expect((await collect(await client.getObject('mjs', 'big'))).equals(data)).toBe(true);
