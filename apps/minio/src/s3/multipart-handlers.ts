@@ -9,25 +9,21 @@ import {
   uploadEtagViewer,
   uploadSseHeaders,
 } from '../sse/hooks.js';
-import { encryptChunks, partEncryption, storedEtag, visibleEtag } from '../sse/service.js';
+import { encryptChunks, partEncryption } from '../sse/service.js';
 import { checkObjectKey, compareKeys } from '../storage/keys.js';
 import type { UploadedPart } from '../storage/types.js';
-import {
-  type ChecksumAlgorithm,
-  checksumHeader,
-  createChecksummer,
-  parseChecksumAlgorithm,
-} from './checksum.js';
+import { type ChecksumAlgorithm, createChecksummer, parseChecksumAlgorithm } from './checksum.js';
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
 import { S3Error } from './errors.js';
 import { propertiesFromHeaders, quoteEtag, resolveCopyRange } from './http-rules.js';
 import {
-  copyEtag,
+  etagToStore,
   loadCopySource,
   MAX_SINGLE_PUT,
   md5Tap,
   readCopySource,
   sendCopyResult,
+  sendWriteResult,
 } from './object-handlers.js';
 import type { ChecksumValue } from './payload.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
@@ -95,9 +91,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
     });
   try {
     const result = payload.finish();
-    const etag = km
-      ? storedEtag(km.kind, km.oek, result.md5, ctx.header('content-md5') !== undefined)
-      : result.md5.toString('hex');
+    const etag = etagToStore(result.md5, km, ctx.header('content-md5') !== undefined);
     await ctx.store.commitPart(bucket, upload, staged, {
       number,
       size: result.size,
@@ -105,12 +99,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
       etag,
       checksum: result.checksum,
     });
-    const headers: Record<string, string> = {
-      etag: quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag),
-      ...km?.headers,
-    };
-    if (result.checksum) headers[checksumHeader(result.checksum.algorithm)] = result.checksum.value;
-    ctx.sendEmpty(200, headers);
+    sendWriteResult(ctx, etag, km, result.checksum);
   } finally {
     km?.dispose();
     pe?.key.fill(0);
@@ -146,7 +135,7 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
     try {
       if (staged.size !== storedSizeOf(length, km))
         throw new S3Error('InternalError', 'The copy source changed size while copying.');
-      const etag = copyEtag(tap.digest(), km);
+      const etag = etagToStore(Buffer.from(tap.digest(), 'hex'), km);
       const part = await ctx.store.commitPart(bucket, upload, staged, {
         number,
         size: length,

@@ -28,6 +28,7 @@ import {
   resolveRange,
 } from './http-rules.js';
 import { readContent } from './object-reader.js';
+import type { ChecksumValue } from './payload.js';
 import { safeDecode } from './sigv4.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
@@ -90,9 +91,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
   });
   try {
     const result = payload.finish();
-    const etag = km
-      ? storedEtag(km.kind, km.oek, result.md5, ctx.header('content-md5') !== undefined)
-      : result.md5.toString('hex');
+    const etag = etagToStore(result.md5, km, ctx.header('content-md5') !== undefined);
     await ctx.store.commitObject(
       bucket,
       key,
@@ -110,12 +109,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
       etag,
       result.checksum,
     );
-    const headers: Record<string, string> = {
-      etag: quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag),
-      ...km?.headers,
-    };
-    if (result.checksum) headers[checksumHeader(result.checksum.algorithm)] = result.checksum.value;
-    ctx.sendEmpty(200, headers);
+    sendWriteResult(ctx, etag, km, result.checksum);
   } finally {
     km?.dispose();
     await body.discard();
@@ -336,7 +330,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
     try {
       if (received.size !== storedSizeOf(src.size, destKm))
         throw new S3Error('InternalError', 'The copy source changed size while copying.');
-      const etag = copyEtag(tap.digest(), destKm);
+      const etag = etagToStore(Buffer.from(tap.digest(), 'hex'), destKm);
       const checksum = src.parts.length === 1 ? src.checksum : undefined;
       const meta = await ctx.store.commitObject(
         bucket,
@@ -370,9 +364,29 @@ export async function readCopySource(
   return (await readContent(ctx.store, source.bucket, source.meta, start, end, oek)) as AsyncIterable<Buffer>;
 }
 
-/** The stored ETag of a copied object or part: the plaintext MD5, sealed when `km` encrypts it. */
-export function copyEtag(md5Hex: string, km: ObjectKeyMaterial | undefined): string {
-  return km ? storedEtag(km.kind, km.oek, Buffer.from(md5Hex, 'hex'), false) : md5Hex;
+/**
+ * The ETag to store for written plaintext whose MD5 is `md5`: sealed when `km` encrypts it (random
+ * for SSE-KMS/SSE-C unless the client sent Content-MD5, see storedEtag).
+ */
+export function etagToStore(md5: Buffer, km: ObjectKeyMaterial | undefined, clientSentMd5 = false): string {
+  return km ? storedEtag(km.kind, km.oek, md5, clientSentMd5) : md5.toString('hex');
+}
+
+/** The quoted ETag a client sees for a stored one. */
+function clientEtag(etag: string, km: ObjectKeyMaterial | undefined): string {
+  return quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag);
+}
+
+/** The reply to PutObject / UploadPart: the ETag, the SSE headers and the checksum the client sent. */
+export function sendWriteResult(
+  ctx: S3Context,
+  etag: string,
+  km: ObjectKeyMaterial | undefined,
+  checksum: ChecksumValue | undefined,
+): void {
+  const headers: Record<string, string> = { etag: clientEtag(etag, km), ...km?.headers };
+  if (checksum) headers[checksumHeader(checksum.algorithm)] = checksum.value;
+  ctx.sendEmpty(200, headers);
 }
 
 /** CopyObjectResult / CopyPartResult with the ETag the client sees and the SSE response headers. */
@@ -384,10 +398,7 @@ export function sendCopyResult(
   km: ObjectKeyMaterial | undefined,
 ): void {
   ctx.sendXml(
-    xmlRoot(root, [
-      xmlElement('LastModified', lastModified),
-      xmlElement('ETag', quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag)),
-    ]),
+    xmlRoot(root, [xmlElement('LastModified', lastModified), xmlElement('ETag', clientEtag(etag, km))]),
     200,
     km?.headers ?? {},
   );
