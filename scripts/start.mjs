@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   chainKesConfigToml,
@@ -15,6 +15,7 @@ import {
   createKesKey,
   initAndUnseal,
   KEY_NAME,
+  prepareChainMinio,
   writePrivateJson,
 } from './lib/guide-setup.mjs';
 import { waitForHttps } from './lib/https-json.mjs';
@@ -229,22 +230,10 @@ async function main() {
   if (await createKesKey(urls.kes, minioTls, KEY_NAME)) say(`kes: created master key ${KEY_NAME}`);
 
   // MinIO (guide §5 and Appendix A).
-  await copyFile(pki.server.certPath, join(data, 'minio', 'certs', 'public.crt'));
-  await copyFile(pki.server.keyPath, join(data, 'minio', 'certs', 'private.key'));
+  const minioArgs = await prepareChainMinio(pki, data, `${host}:${ports.minio}`);
   const creds = await minioCredentials();
   const hasKes = minioHasKes();
-  startProcess(
-    'minio',
-    [
-      'server',
-      join(data, 'minio', 'export'),
-      '--address',
-      `${host}:${ports.minio}`,
-      '--certs-dir',
-      join(data, 'minio', 'certs'),
-    ],
-    chainMinioEnv(pki, { kesUrl: urls.kes, ...creds, autoEncryption: true }),
-  );
+  startProcess('minio', minioArgs, chainMinioEnv(pki, { kesUrl: urls.kes, ...creds, autoEncryption: true }));
   await waitUp('minio', `${urls.minio}/minio/health/live`, { ca });
 
   say('');

@@ -2,7 +2,7 @@
 // the way `npm start` does it (its guide-setup module: init + unseal, kv, approle, policy, role,
 // KES config, master key), on free ports in a directory of its own. Unlike `npm start`, minio runs
 // without auto-encryption so the plaintext rows stay plaintext; SSE is asked for per request.
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createDevPki } from '@kms-chain/tls-identity';
 import {
@@ -12,6 +12,7 @@ import {
   createKesKey,
   initAndUnseal,
   KEY_NAME,
+  prepareChainMinio,
 } from '../../scripts/lib/guide-setup.mjs';
 import { waitForHttps } from '../../scripts/lib/https-json.mjs';
 import { freePort, isRunning, startNode, stopChild } from './proc.mjs';
@@ -99,19 +100,11 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
     );
     await createKesKey(urls.kes, minioTls, KEY_NAME);
     mark('kes key created');
-    await copyFile(pki.server.certPath, join(dir, 'minio', 'certs', 'public.crt'));
-    await copyFile(pki.server.keyPath, join(dir, 'minio', 'certs', 'private.key'));
+    const minioArgs = await prepareChainMinio(pki, dir, `${host}:${ports.minio}`);
     chain.creds = ['bench-access', 'bench-secret-key'];
     await launch(
       'minio',
-      [
-        'server',
-        join(dir, 'minio', 'export'),
-        '--address',
-        `${host}:${ports.minio}`,
-        '--certs-dir',
-        join(dir, 'minio', 'certs'),
-      ],
+      minioArgs,
       chainMinioEnv(pki, {
         kesUrl: urls.kes,
         accessKey: chain.creds[0],

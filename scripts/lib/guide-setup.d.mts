@@ -48,6 +48,7 @@ export declare function chainMinioEnv(
   pki: ChainPki,
   o: { kesUrl: string; accessKey: string; secretKey: string; autoEncryption: boolean },
 ): Record<string, string>;
+export declare function prepareChainMinio(pki: ChainPki, dir: string, address: string): Promise<string[]>;
 export declare function createKesKey(
   kesAddr: string,
   tls: { ca?: string; cert?: string; key?: string },

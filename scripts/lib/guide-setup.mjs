@@ -1,7 +1,8 @@
 // The MinIO KMS guide's set-up (sections 3 and 4) done over the HTTP APIs of our vault and kes, for
 // `npm start` and the compose init service. Every step is idempotent, so an interrupted first run
 // is finished by the next one.
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { httpsJson, httpsOk } from './https-json.mjs';
 
 /** The guide's share split. */
@@ -228,6 +229,17 @@ export function chainMinioEnv(pki, { kesUrl, accessKey, secretKey, autoEncryptio
     MINIO_KMS_KES_CAPATH: pki.ca.certPath,
     MINIO_KMS_AUTO_ENCRYPTION: autoEncryption ? 'on' : 'off',
   };
+}
+
+/**
+ * Puts the dev PKI's server certificate and key into `<dir>/minio/certs` (guide Appendix A) and
+ * returns minio's `server` arguments: data in `<dir>/minio/export`, listening on `address`.
+ */
+export async function prepareChainMinio(pki, dir, address) {
+  const certs = join(dir, 'minio', 'certs');
+  await copyFile(pki.server.certPath, join(certs, 'public.crt'));
+  await copyFile(pki.server.keyPath, join(certs, 'private.key'));
+  return ['server', join(dir, 'minio', 'export'), '--address', address, '--certs-dir', certs];
 }
 
 /** Guide §4.3 `kes key create minio-key-1`: creates the key as the MinIO identity; an existing key is fine. */
