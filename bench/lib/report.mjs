@@ -27,25 +27,17 @@ export function fmt(x) {
 export function targetList(bigMiB) {
   const list = [];
   const big = `${bigMiB} MiB`;
-  for (const [f, label] of [
-    ['put1', `PUT ${big} ×1`],
-    ['put4', `PUT ${big} ×4`],
+  for (const [f, label, need] of [
+    ['put1', `PUT ${big} ×1`, 0.9],
+    ['put4', `PUT ${big} ×4`, 0.9],
+    ['get1', `GET ${big} ×1`, 0.8],
+    ['get4', `GET ${big} ×4`, 0.8],
   ])
     list.push({
       name: `SSE-S3 ${label} ÷ plaintext`,
       num: `chain.sse-s3.${f}`,
       den: `chain.plain.${f}`,
-      need: 0.9,
-    });
-  for (const [f, label] of [
-    ['get1', `GET ${big} ×1`],
-    ['get4', `GET ${big} ×4`],
-  ])
-    list.push({
-      name: `SSE-S3 ${label} ÷ plaintext`,
-      num: `chain.sse-s3.${f}`,
-      den: `chain.plain.${f}`,
-      need: 0.8,
+      need,
     });
   list.push({
     name: 'SSE-S3 PUT 4 KiB ÷ plaintext',
