@@ -121,13 +121,10 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   const length = range.end - range.start + 1;
   if (length > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge');
   const srcKm = await keyForRead(ctx, source.bucket, source.meta, { copy: true });
-  let km: Awaited<ReturnType<typeof keyForUpload>>;
-  try {
-    km = await keyForUpload(ctx, bucket, upload);
-  } catch (err) {
+  const km = await keyForUpload(ctx, bucket, upload).catch((err) => {
     srcKm?.dispose();
     throw err;
-  }
+  });
   const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
   try {
     const tap = md5Tap(await readCopySource(ctx, source, range.start, range.end, srcKm?.oek));

@@ -312,13 +312,10 @@ export async function copyObject(ctx: S3Context): Promise<void> {
       srcKm.dispose();
     }
   }
-  let destKm: Awaited<ReturnType<typeof keyForWrite>>;
-  try {
-    destKm = await keyForWrite(ctx, bucket, key);
-  } catch (err) {
+  const destKm = await keyForWrite(ctx, bucket, key).catch((err) => {
     srcKm?.dispose();
     throw err;
-  }
+  });
   try {
     if (destKm) props.internal = { ...props.internal, ...destKm.internal };
     const tap = md5Tap(await readCopySource(ctx, source, 0, src.size - 1, srcKm?.oek));
