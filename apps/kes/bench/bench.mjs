@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCertificate } from '@kms-chain/tls-identity';
+import { createDevPki } from '@kms-chain/tls-identity';
 import { startMiniVault } from './mini-vault.mjs';
 
 const here = import.meta.dirname;
@@ -21,27 +21,8 @@ const rounds = Number(process.env.KES_BENCH_ROUNDS ?? 3);
 const concurrency = Number(process.env.KES_BENCH_CONCURRENCY ?? 64);
 
 const dir = await mkdtemp(join(tmpdir(), 'kes-bench-'));
-const ca = await createCertificate({ subject: { commonName: 'bench CA' }, isCa: true });
-const issuer = { cert: ca.certPem, key: ca.keyPem };
-const server = await createCertificate({
-  subject: { commonName: 'localhost' },
-  ip: ['127.0.0.1'],
-  serverAuth: true,
-  issuer,
-});
-const client = await createCertificate({
-  subject: { commonName: 'minio' },
-  keyType: 'ed25519',
-  clientAuth: true,
-  issuer,
-});
-for (const [name, pem] of [
-  ['ca.crt', ca.certPem],
-  ['server.crt', server.certPem],
-  ['server.key', server.keyPem],
-]) {
-  await writeFile(join(dir, name), pem, { mode: 0o600 });
-}
+const pki = await createDevPki(join(dir, 'pki'), { clients: ['minio'] });
+const client = pki.clients.minio;
 
 let vault;
 let vaultBlock;
@@ -61,7 +42,7 @@ await writeFile(
   join(dir, 'kes.yaml'),
   `address: 127.0.0.1:0
 admin: { identity: ${client.identity} }
-tls: { key: ${join(dir, 'server.key')}, cert: ${join(dir, 'server.crt')} }
+tls: { key: ${pki.server.keyPath}, cert: ${pki.server.certPath} }
 cache: { expiry: { any: 5m, unused: 5m } }
 log: { error: on, audit: off }
 keystore:
@@ -101,16 +82,16 @@ const kes = await startProcess(
 );
 const ref = await startProcess([
   join(here, 'reference-server.mjs'),
-  join(dir, 'server.crt'),
-  join(dir, 'server.key'),
-  join(dir, 'ca.crt'),
+  pki.server.certPath,
+  pki.server.keyPath,
+  pki.ca.certPath,
 ]);
 
 const agentFor = () =>
   new https.Agent({
     keepAlive: true,
     maxSockets: concurrency,
-    ca: ca.certPem,
+    ca: pki.ca.certPem,
     cert: client.certPem,
     key: client.keyPem,
   });

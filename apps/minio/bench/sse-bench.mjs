@@ -11,7 +11,7 @@ import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCertificate } from '@kms-chain/tls-identity';
+import { createDevPki } from '@kms-chain/tls-identity';
 import { MiB, pool, send, sign, start, timed } from './bench-util.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,23 +39,9 @@ async function main() {
   const work = await mkdtemp(join(tmpdir(), 'minio-sse-bench-'));
   const children = [];
   try {
-    const ca = await createCertificate({ subject: { commonName: 'bench CA' }, isCa: true });
-    const issuer = { cert: ca.certPem, key: ca.keyPem };
-    const server = await createCertificate({
-      subject: { commonName: 'localhost' },
-      ip: ['127.0.0.1'],
-      serverAuth: true,
-      issuer,
-    });
-    const client = await createCertificate({ subject: { commonName: 'MinIO' }, clientAuth: true, issuer });
+    const pki = await createDevPki(join(work, 'pki'), { clients: ['minio'] });
+    const client = pki.clients.minio;
     const file = (n, text) => writeFile(join(work, n), text, { mode: 0o600 });
-    await Promise.all([
-      file('ca.crt', ca.certPem),
-      file('kes.crt', server.certPem),
-      file('kes.key', server.keyPem),
-      file('minio.crt', client.certPem),
-      file('minio.key', client.keyPem),
-    ]);
     await file(
       'kes.yaml',
       `version: v1
@@ -63,8 +49,8 @@ address: 127.0.0.1:0
 admin:
   identity: disabled
 tls:
-  key: ${join(work, 'kes.key')}
-  cert: ${join(work, 'kes.crt')}
+  key: ${pki.server.keyPath}
+  cert: ${pki.server.certPath}
 cache:
   expiry:
     any: 5m
@@ -106,9 +92,9 @@ keystore:
           : {
               MINIO_KMS_KES_ENDPOINT: `https://127.0.0.1:${kes.port}`,
               MINIO_KMS_KES_KEY_NAME: 'minio-bench-key',
-              MINIO_KMS_KES_CERT_FILE: join(work, 'minio.crt'),
-              MINIO_KMS_KES_KEY_FILE: join(work, 'minio.key'),
-              MINIO_KMS_KES_CAPATH: join(work, 'ca.crt'),
+              MINIO_KMS_KES_CERT_FILE: client.certPath,
+              MINIO_KMS_KES_KEY_FILE: client.keyPath,
+              MINIO_KMS_KES_CAPATH: pki.ca.certPath,
             }),
       },
       /API: https?:\/\/[^:]+:(\d+)/,
