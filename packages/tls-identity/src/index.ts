@@ -4,6 +4,17 @@
 // - create.ts    X.509 creation with @peculiar/x509 (self-signed or CA-signed)
 // - mtls.ts      server mTLS options, client secure context / agent, loopback-tolerant name check
 // - dev-pki.ts   a CA + server + client certificates on disk for tests and `npm start`
+// - api-key.ts   KES API keys (`kes:v1:…`): parsing, identity, the self-signed client certificate
+
+export {
+  API_KEY_CERT_VALIDITY_DAYS,
+  API_KEY_PREFIX,
+  apiKeyCertificate,
+  apiKeyIdentity,
+  isApiKey,
+  newApiKey,
+  parseApiKey,
+} from './api-key.js';
 export {
   type CreateCertificateOptions,
   type CreatedCertificate,
