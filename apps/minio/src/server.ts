@@ -82,7 +82,9 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
   app.addHook('onReady', async () => {
-    await store.init();
+    const swept = await store.init();
+    if (Object.values(swept).some((n) => n > 0))
+      app.log.warn({ swept }, 'removed what an interrupted earlier run left in the data directory');
   });
   app.addHook('onRequest', async (req, reply) => {
     reply.raw.setHeader('x-amz-request-id', req.id);

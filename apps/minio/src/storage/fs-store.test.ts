@@ -1,10 +1,11 @@
 // The store's listing order and paging, key rules, and commit bookkeeping, directly on a temp directory.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Error } from '../s3/errors.js';
-import { FsStore, type ListOptions } from './fs-store.js';
+import { FsStore, INLINE_MAX, type ListOptions } from './fs-store.js';
 import { checkObjectKey, compareKeys, isValidBucketName } from './keys.js';
 
 let dir: string;
@@ -117,5 +118,94 @@ describe('keys', () => {
     ['Abc', false],
   ])('bucket name %s valid: %s', (name, ok) => {
     expect(isValidBucketName(name)).toBe(ok);
+  });
+});
+
+describe('startup sweep', () => {
+  const uuid = (d: string) => `${d.repeat(8)}-${d.repeat(4)}-${d.repeat(4)}-${d.repeat(4)}-${d.repeat(12)}`;
+  const objDir = (root: string, bucket: string, key: string) => {
+    const h = createHash('sha256').update(key).digest('hex');
+    return join(root, bucket, h.slice(0, 2), h);
+  };
+
+  it('removes every kind of leftover and keeps committed objects and live uploads', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'minio-sweep-'));
+    try {
+      const s = new FsStore(root);
+      await s.init();
+      await s.createBucket('bkt');
+      const big = Buffer.alloc(INLINE_MAX + 1, 7);
+      const staged = await s.stage(
+        (async function* () {
+          yield big;
+        })(),
+      );
+      await s.commitObject(
+        'bkt',
+        'kept',
+        props,
+        [{ number: 1, size: big.length, storedSize: big.length, etag: 'e', source: staged.path, move: true }],
+        'e',
+        undefined,
+      );
+      const upload = await s.createUpload('bkt', 'mp', props, undefined);
+      const part = await s.stage(
+        (async function* () {
+          yield Buffer.from('part one');
+        })(),
+      );
+      const committedPart = await s.commitPart('bkt', upload, part, {
+        number: 1,
+        size: 8,
+        storedSize: 8,
+        etag: 'p',
+      });
+
+      // What a kill -9 at each step of each commit protocol leaves behind.
+      const sys = join(root, '.minio.sys');
+      await writeFile(join(sys, 'tmp', 'half-staged-body'), 'x');
+      await writeFile(join(sys, 'tmp', `${uuid('a')}.json`), '{');
+      const keptDir = objDir(root, 'bkt', 'kept');
+      await writeFile(join(keptDir, `${uuid('b')}.1`), 'unreferenced new version');
+      const neverDir = objDir(root, 'bkt', 'never');
+      await mkdir(neverDir, { recursive: true });
+      await writeFile(join(neverDir, `${uuid('c')}.1`), 'first commit before its meta.json');
+      const uploadDir = join(sys, 'multipart', 'bkt', upload.uploadId);
+      await writeFile(join(uploadDir, `part.2.${uuid('d')}`), 'part before its record');
+      await writeFile(join(uploadDir, `part.1.${uuid('e')}`), 'replaced part before its removal');
+      await writeFile(join(uploadDir, 'part.3.json'), JSON.stringify({ file: `part.3.${uuid('f')}` }));
+      const brokenUpload = join(sys, 'multipart', 'bkt', 'A'.repeat(32));
+      await mkdir(brokenUpload);
+      await writeFile(join(brokenUpload, `part.1.${uuid('0')}`), 'upload.json never written');
+      await mkdir(join(sys, 'multipart', 'gone-bucket', 'B'.repeat(32)), { recursive: true });
+      await writeFile(join(sys, 'buckets', 'gone-bucket.json'), '{}');
+
+      const fresh = new FsStore(root);
+      expect(await fresh.init()).toEqual({
+        staging: 2,
+        objectFiles: 1,
+        objectDirs: 1,
+        partFiles: 3,
+        uploads: 2,
+        bucketRecords: 1,
+      });
+      expect(await readdir(join(sys, 'tmp'))).toEqual([]);
+      expect((await readdir(keptDir)).sort()).toEqual(
+        [(await fresh.getMeta('bkt', 'kept')).parts[0]!.file, 'meta.json'].sort(),
+      );
+      await expect(readdir(neverDir)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await readdir(uploadDir)).sort()).toEqual([committedPart.file, 'part.1.json', 'upload.json']);
+      expect(await readdir(join(sys, 'multipart'))).toEqual(['bkt']);
+      expect(await readdir(join(sys, 'multipart', 'bkt'))).toEqual([upload.uploadId]);
+      expect(await readdir(join(sys, 'buckets'))).toEqual(['bkt.json']);
+      const page = await fresh.list('bkt', { prefix: '', delimiter: '', maxKeys: 10, after: '' });
+      expect(page.objects.map((o) => o.key)).toEqual(['kept']);
+      expect(await fresh.listParts('bkt', upload)).toHaveLength(1);
+
+      // A second start finds nothing more to do.
+      expect(Object.values(await new FsStore(root).init()).every((n) => n === 0)).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

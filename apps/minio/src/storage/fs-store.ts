@@ -11,7 +11,22 @@
 // object's directory under a fresh data id, then meta.json is written to a temp file, fsynced and
 // renamed over the old one (the commit point), and the directory fsynced. Only then are the previous
 // version's data files removed. A crash before the rename leaves unreferenced files that no read can
-// see and that the next commit of the same key sweeps; a crash after it leaves the new object whole.
+// see; a crash after it leaves the new object whole.
+//
+// What a crash (kill -9, power loss) can leave, and how init()'s startup sweep removes it before the
+// first request is served (nothing can be mid-commit then, so anything unreferenced is garbage):
+//   - staged bodies and metadata temp files in .minio.sys/tmp           → the folder is emptied
+//   - data files no meta.json points at (a commit before its rename, an
+//     overwrite before its cleanup)                                      → unlinked
+//   - object directories without meta.json (a first commit before its
+//     rename, a delete between unlinking meta.json and the directory)    → removed, and empty shards
+//   - part data files no part.N.json points at (an UploadPart before its
+//     record, a re-upload before the old part's removal), part records
+//     whose file is gone                                                 → unlinked
+//   - upload folders without upload.json, or of a bucket that is gone    → removed
+//   - bucket records of a bucket whose folder is gone                    → removed
+// Upload folders of a completed upload that the crash kept from removal stay listed until aborted, as
+// after any completion the client never heard of; their parts are hard links, so the object is safe.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { close as closeFd, constants, createReadStream, open as openFd } from 'node:fs';
 import {
@@ -49,6 +64,9 @@ const READ_CHUNK = 256 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{16,128}$/;
 const DATA_FILE = /^[0-9a-f-]{36}\.\d{1,5}$/;
 const PART_FILE = /^part\.\d{1,5}\.[0-9a-f-]{36}$/;
+const PART_RECORD = /^part\.\d{1,5}\.json$/;
+const SHARD = /^[0-9a-f]{2}$/;
+const OBJECT_DIR = /^[0-9a-f]{64}$/;
 const openFdAsync = promisify(openFd);
 const closeFdAsync = promisify(closeFd);
 
@@ -57,6 +75,31 @@ export interface StagedFile {
   path: string;
   size: number;
 }
+
+/** What init()'s startup sweep removed: counts of leftovers of a crashed run. */
+export interface SweepReport {
+  /** Files in the staging folder (bodies and metadata never committed). */
+  staging: number;
+  /** Data files of objects that their meta.json does not reference. */
+  objectFiles: number;
+  /** Object directories without a meta.json. */
+  objectDirs: number;
+  /** Part data files without a part record, and part records without their file. */
+  partFiles: number;
+  /** Upload folders without upload.json or of a deleted bucket. */
+  uploads: number;
+  /** Bucket records of buckets whose folder is gone. */
+  bucketRecords: number;
+}
+
+const EMPTY_SWEEP: SweepReport = {
+  staging: 0,
+  objectFiles: 0,
+  objectDirs: 0,
+  partFiles: 0,
+  uploads: 0,
+  bucketRecords: 0,
+};
 
 /** Options of a listing over one bucket, in S3 terms. */
 export interface ListOptions {
@@ -314,12 +357,115 @@ export class FsStore {
     this.multipartDir = join(this.sysDir, 'multipart');
   }
 
-  /** Creates the system folders and empties the staging area left by a previous run. */
-  async init(): Promise<void> {
+  /**
+   * Creates the system folders and sweeps what a crashed run left behind (see the layout notes). Must
+   * finish before any other method is called: the sweep treats every unreferenced file as garbage.
+   * Builds the listing index of every bucket on the way, as it reads every meta.json anyway.
+   */
+  async init(): Promise<SweepReport> {
     await mkdir(this.root, { recursive: true });
+    const report: SweepReport = { ...EMPTY_SWEEP };
+    report.staging = (await readdir(this.tmpDir).catch(() => [] as string[])).length;
     await rm(this.tmpDir, { recursive: true, force: true });
     for (const dir of [this.tmpDir, this.bucketMetaDir, this.multipartDir])
       await mkdir(dir, { recursive: true });
+    const buckets = (await readdir(this.root, { withFileTypes: true }))
+      .filter((d) => d.isDirectory() && isValidBucketName(d.name))
+      .map((d) => d.name);
+    for (const bucket of buckets) {
+      const index = await this.sweepBucket(bucket, report);
+      this.indexes.set(bucket, Promise.resolve(index));
+    }
+    await this.sweepUploads(new Set(buckets), report);
+    for (const name of await readdir(this.bucketMetaDir)) {
+      if (name.endsWith('.json') && !buckets.includes(name.slice(0, -'.json'.length))) {
+        await unlink(join(this.bucketMetaDir, name));
+        report.bucketRecords++;
+      }
+    }
+    return report;
+  }
+
+  /** Removes unreferenced data files and metadata-less object directories of one bucket; its index. */
+  private async sweepBucket(bucket: string, report: SweepReport): Promise<BucketIndex> {
+    const entries = new Map<string, ObjectSummary>();
+    const dir = this.bucketDir(bucket);
+    for (const shard of await readdir(dir)) {
+      if (!SHARD.test(shard)) continue;
+      const shardDir = join(dir, shard);
+      const hashes = (await readdir(shardDir).catch(() => [] as string[])).filter((h) => OBJECT_DIR.test(h));
+      const metas = await Promise.all(
+        hashes.map(async (h) => {
+          const objDir = join(shardDir, h);
+          const text = await this.readMetaText(objDir);
+          if (text === undefined) {
+            await rm(objDir, { recursive: true, force: true });
+            report.objectDirs++;
+            return undefined;
+          }
+          let meta: ObjectMeta;
+          try {
+            meta = JSON.parse(text) as ObjectMeta;
+          } catch {
+            // meta.json is only ever renamed into place whole; a damaged one is not a crash's doing, and
+            // its data files are left for a person to look at.
+            return undefined;
+          }
+          const keep = new Set(meta.parts.map((p) => p.file).filter((f) => f !== ''));
+          for (const name of await readdir(objDir)) {
+            if (name === 'meta.json' || keep.has(name)) continue;
+            await rm(join(objDir, name), { recursive: true, force: true });
+            report.objectFiles++;
+          }
+          return meta;
+        }),
+      );
+      for (const meta of metas) if (meta) entries.set(meta.key, summaryOf(meta));
+      if (metas.every((m) => m === undefined)) await rmdir(shardDir).catch(() => {});
+    }
+    return { entries, sorted: null };
+  }
+
+  /** Removes broken and orphaned uploads and unreferenced part files. */
+  private async sweepUploads(buckets: Set<string>, report: SweepReport): Promise<void> {
+    for (const bucket of await readdir(this.multipartDir)) {
+      const bucketUploads = join(this.multipartDir, bucket);
+      if (!buckets.has(bucket)) {
+        report.uploads += (await readdir(bucketUploads).catch(() => [] as string[])).length;
+        await rm(bucketUploads, { recursive: true, force: true });
+        continue;
+      }
+      for (const uploadId of await readdir(bucketUploads)) {
+        if (!UPLOAD_ID.test(uploadId)) continue;
+        const dir = join(bucketUploads, uploadId);
+        const names = await readdir(dir).catch(() => [] as string[]);
+        if (!names.includes('upload.json')) {
+          await rm(dir, { recursive: true, force: true });
+          report.uploads++;
+          continue;
+        }
+        const referenced = new Set<string>();
+        for (const name of names.filter((n) => PART_RECORD.test(n))) {
+          let file: unknown;
+          try {
+            file = (JSON.parse(await readFile(join(dir, name), 'utf8')) as { file?: unknown }).file;
+          } catch {
+            file = undefined;
+          }
+          if (typeof file === 'string' && names.includes(file)) referenced.add(file);
+          else {
+            await unlink(join(dir, name));
+            report.partFiles++;
+          }
+        }
+        for (const name of names) {
+          if (PART_FILE.test(name) && !referenced.has(name)) {
+            await unlink(join(dir, name));
+            report.partFiles++;
+          }
+        }
+      }
+    }
   }
 
   // ---- buckets -------------------------------------------------------------------------------------
@@ -423,7 +569,7 @@ export class FsStore {
     const entries = new Map<string, ObjectSummary>();
     const dir = this.bucketDir(bucket);
     for (const shard of await readdir(dir)) {
-      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      if (!SHARD.test(shard)) continue;
       const hashes = await readdir(join(dir, shard)).catch(() => [] as string[]);
       const metas = await Promise.all(
         hashes.map((h) => this.readMetaFile(join(dir, shard, h)).catch(() => undefined)),
@@ -859,7 +1005,7 @@ export class FsStore {
     });
     const parts = await Promise.all(
       names
-        .filter((n) => /^part\.\d{1,5}\.json$/.test(n))
+        .filter((n) => PART_RECORD.test(n))
         .map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as UploadedPart),
     );
     return parts.sort((a, b) => a.number - b.number);
