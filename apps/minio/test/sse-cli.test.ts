@@ -6,9 +6,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { apiKeyIdentity, newApiKey } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, sdkClient } from './helpers.js';
+import { ACCESS_KEY, collect, SECRET_KEY, sdkClient } from './helpers.js';
 import {
   ensureKesBuilt,
   type KesProcess,
@@ -23,6 +29,9 @@ const bin = join(appDir, 'bin', 'minio.js');
 const built =
   existsSync(join(appDir, 'dist', 'cli', 'kms.js')) && existsSync(join(appDir, 'dist', 'kms', 'connect.js'));
 
+/** An API key the KES policy names, for MINIO_KMS_KES_API_KEY. */
+const apiKey = newApiKey();
+
 describe.skipIf(!built)('minio bin with a KMS', () => {
   let pki: SsePki;
   let kes: KesProcess;
@@ -32,7 +41,7 @@ describe.skipIf(!built)('minio bin with a KMS', () => {
   beforeAll(async () => {
     ensureKesBuilt();
     pki = await makeSsePki();
-    kes = await startKes(pki, join(pki.dir, 'keys'));
+    kes = await startKes(pki, join(pki.dir, 'keys'), 0, [apiKeyIdentity(apiKey)]);
     env = {
       PATH: process.env.PATH ?? '',
       HOME: pki.dir,
@@ -60,15 +69,19 @@ describe.skipIf(!built)('minio bin with a KMS', () => {
     });
   }
 
-  it('starts with auto-encryption, and the kms subcommand reports status and tests keys', async () => {
+  /** Starts `minio server` on a fresh data dir with `childEnv`; resolves to its port, child and dir. */
+  async function startBin(childEnv: Record<string, string>) {
     const data = await mkdtemp(join(tmpdir(), 'minio-kms-bin-'));
     const child = spawn(process.execPath, [bin, 'server', '--address', '127.0.0.1:0', data], {
-      env: { ...env, MINIO_KMS_AUTO_ENCRYPTION: 'on' },
+      env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr!.on('data', (c: Buffer) => {
       out += c.toString();
     });
     const port = await new Promise<number>((resolve, reject) => {
@@ -78,6 +91,31 @@ describe.skipIf(!built)('minio bin with a KMS', () => {
       });
       child.once('exit', (code) => reject(new Error(`minio exited ${code}: ${out}`)));
     });
+    return { port, child, data };
+  }
+
+  it('authenticates to KES with MINIO_KMS_KES_API_KEY instead of certificate files', async () => {
+    const { MINIO_KMS_KES_CERT_FILE: _c, MINIO_KMS_KES_KEY_FILE: _k, ...rest } = env;
+    const { port, child, data } = await startBin({ ...rest, MINIO_KMS_KES_API_KEY: apiKey });
+    try {
+      const s3 = sdkClient(`http://127.0.0.1:${port}`);
+      await s3.send(new CreateBucketCommand({ Bucket: 'apikey' }));
+      const put = await s3.send(
+        new PutObjectCommand({ Bucket: 'apikey', Key: 'a', Body: 'api key', ServerSideEncryption: 'AES256' }),
+      );
+      expect(put.ServerSideEncryption).toBe('AES256');
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'apikey', Key: 'a' }));
+      expect((await collect(got.Body as AsyncIterable<Uint8Array>)).toString()).toBe('api key');
+      s3.destroy();
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await removeDir(data);
+    }
+  });
+
+  it('starts with auto-encryption, and the kms subcommand reports status and tests keys', async () => {
+    const { port, child, data } = await startBin({ ...env, MINIO_KMS_AUTO_ENCRYPTION: 'on' });
     try {
       const endpoint = `http://127.0.0.1:${port}`;
       const s3 = sdkClient(endpoint);
@@ -115,6 +153,11 @@ describe.skipIf(!built)('minio bin with a KMS', () => {
     [{ MINIO_KMS_KES_ENDPOINT: 'https://127.0.0.1:1' }, 'Failed to connect to KMS'],
     [{ MINIO_KMS_SECRET_KEY: `k:${Buffer.alloc(32).toString('base64')}` }, 'MinIO KES and static KMS key'],
     [{ MINIO_KMS_KES_KEY_NAME: '' }, "missing 'MINIO_KMS_KES_KEY_NAME'"],
+    [{ MINIO_KMS_KES_API_KEY: apiKey }, "'MINIO_KMS_KES_API_KEY' and client certificate"],
+    [
+      { MINIO_KMS_KES_API_KEY: newApiKey(), MINIO_KMS_KES_CERT_FILE: '', MINIO_KMS_KES_KEY_FILE: '' },
+      'Failed to connect to KMS: not authorized',
+    ],
   ])('refuses to start with %j', async (extra, text) => {
     const data = await mkdtemp(join(tmpdir(), 'minio-kms-bad-'));
     try {

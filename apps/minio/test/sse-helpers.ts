@@ -22,6 +22,8 @@ export function ensureKesBuilt(): void {
 export interface SsePki {
   dir: string;
   caPem: string;
+  /** The CA's private key, to sign more client certificates in tests. */
+  caKeyPem: string;
   caFile: string;
   serverCert: string;
   serverKey: string;
@@ -60,7 +62,7 @@ export async function makeSsePki(): Promise<SsePki> {
   await writeFile(files.serverKey, server.keyPem, { mode: 0o600 });
   await writeFile(files.clientCert, client.certPem);
   await writeFile(files.clientKey, client.keyPem, { mode: 0o600 });
-  return { dir, caPem: ca.certPem, clientIdentity: client.identity, ...files };
+  return { dir, caPem: ca.certPem, caKeyPem: ca.keyPem, clientIdentity: client.identity, ...files };
 }
 
 export interface KesProcess {
@@ -72,7 +74,12 @@ export interface KesProcess {
 }
 
 /** Starts `kes server` with an fs keystore on 127.0.0.1 (`port` 0 = any). */
-export async function startKes(pki: SsePki, keystore: string, port = 0): Promise<KesProcess> {
+export async function startKes(
+  pki: SsePki,
+  keystore: string,
+  port = 0,
+  extraIdentities: string[] = [],
+): Promise<KesProcess> {
   await mkdir(keystore, { recursive: true });
   const file = join(pki.dir, `kes-${Date.now()}-${Math.random().toString(16).slice(2)}.yaml`);
   await writeFile(
@@ -98,7 +105,7 @@ policy:
       - /v1/key/import/*
       - /v1/status
     identities:
-      - ${pki.clientIdentity}
+${[pki.clientIdentity, ...extraIdentities].map((id) => `      - ${id}`).join('\n')}
 keystore:
   fs:
     path: ${keystore}
@@ -181,16 +188,15 @@ export async function kesKms(
   urls: string[],
   keyName = 'minio-default-key',
 ): Promise<CountingKms> {
-  const kms = createKms(
+  const kms = await createKms(
     {
       kind: 'kes',
       endpoints: urls,
       keyName,
-      certFile: pki.clientCert,
-      keyFile: pki.clientKey,
+      auth: { kind: 'files', certFile: pki.clientCert, keyFile: pki.clientKey },
       caPem: pki.caPem,
     },
-    { retryDelayMs: 10 },
+    { retryDelayMs: 10, certWatch: false },
   );
   await checkKms(kms);
   return new CountingKms(kms);

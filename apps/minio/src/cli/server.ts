@@ -26,8 +26,9 @@ ENVIRONMENT VARIABLES:
   MINIO_ROOT_USER, MINIO_ROOT_PASSWORD   root credentials (legacy: MINIO_ACCESS_KEY, MINIO_SECRET_KEY)
   MINIO_SITE_REGION                      region (default us-east-1)
   MINIO_DOMAIN                           domain(s) for virtual-host-style bucket addressing
-  MINIO_KMS_KES_ENDPOINT, MINIO_KMS_KES_KEY_NAME, MINIO_KMS_KES_CERT_FILE, MINIO_KMS_KES_KEY_FILE,
-  MINIO_KMS_KES_KEY_PASSWORD, MINIO_KMS_KES_CAPATH   a KES server for SSE-S3/SSE-KMS
+  MINIO_KMS_KES_ENDPOINT, MINIO_KMS_KES_KEY_NAME, MINIO_KMS_KES_CAPATH   a KES server for SSE-S3/SSE-KMS,
+  with MINIO_KMS_KES_API_KEY=kes:v1:… or MINIO_KMS_KES_CERT_FILE, MINIO_KMS_KES_KEY_FILE[,
+  MINIO_KMS_KES_KEY_PASSWORD] (re-read when they change, every 15 min and on SIGHUP)
   MINIO_KMS_SECRET_KEY[_FILE]=name:base64, MINIO_KMS_MASTER_KEY[_FILE]=name:hex   or one static key
   MINIO_KMS_AUTO_ENCRYPTION=on           encrypt every new object (SSE-KMS with the default key)
   MINIO_API_SSEC_ALLOW_INSECURE=on       accept SSE-C over plain HTTP (only behind a TLS-terminating proxy)
@@ -63,7 +64,14 @@ export async function runServer(args: string[]): Promise<number> {
   let kms: Kms | undefined;
   if (kmsEnv.kms) {
     try {
-      kms = createKms(kmsEnv.kms);
+      kms = await createKms(kmsEnv.kms, {
+        certWatch: {
+          onReload: ({ changed, error }) => {
+            if (error) process.stderr.write(`kms: keeping the KES client certificate: ${error.message}\n`);
+            else if (changed) process.stderr.write('kms: reloaded the KES client certificate\n');
+          },
+        },
+      });
       await checkKms(kms);
     } catch (err) {
       kms?.close();

@@ -15,7 +15,23 @@ const kes = {
   MINIO_KMS_KES_KEY_FILE: '/x/client.key',
 };
 
+const { MINIO_KMS_KES_CERT_FILE: _c, MINIO_KMS_KES_KEY_FILE: _k, ...kesNoFiles } = kes;
+// A kms-go test vector (kes/apikey_test.go).
+const API_KEY = 'kes:v1:AGaV6VXHasF0FnaB60WdCOeTZ8eTIDikL4zlN16c8NAs';
+
 describe('loadKmsEnv', () => {
+  it('reads an API key as the KES credentials (no certificate files)', () => {
+    const c = loadKmsEnv({ ...kesNoFiles, MINIO_KMS_KES_API_KEY: ` ${API_KEY} ` });
+    expect(c.kms).toMatchObject({ kind: 'kes', auth: { kind: 'api-key', apiKey: API_KEY } });
+  });
+
+  it('reads certificate files as the KES credentials', () => {
+    const c = loadKmsEnv(kes);
+    expect(c.kms).toMatchObject({
+      auth: { kind: 'files', certFile: '/x/client.crt', keyFile: '/x/client.key', keyPassword: undefined },
+    });
+  });
+
   it('has no KMS by default', () => {
     expect(loadKmsEnv({})).toEqual({ kms: undefined, autoEncryption: false, allowInsecureSseC: false });
   });
@@ -31,7 +47,7 @@ describe('loadKmsEnv', () => {
       kind: 'kes',
       endpoints: ['https://kes1:7373', 'https://kes2:7373', 'https://kes3:7373', 'https://127.0.0.1:7374'],
       keyName: 'minio-default-key',
-      keyPassword: 'pw',
+      auth: { kind: 'files', keyPassword: 'pw' },
     });
     expect(c.autoEncryption).toBe(true);
   });
@@ -47,7 +63,18 @@ describe('loadKmsEnv', () => {
     [{ MINIO_KMS_MASTER_KEY: 'k:abcd' }, '64 hex characters'],
     [{ MINIO_KMS_AUTO_ENCRYPTION: 'on' }, 'requires a valid KMS configuration'],
     [{ MINIO_KMS_SECRET_KEY: `k:${b64}`, MINIO_KMS_AUTO_ENCRYPTION: 'maybe' }, 'MINIO_KMS_AUTO_ENCRYPTION'],
-    [{ ...kes, MINIO_KMS_KES_API_KEY: 'kes:v1:abc' }, 'MINIO_KMS_KES_API_KEY'],
+    [{ ...kes, MINIO_KMS_KES_API_KEY: API_KEY }, "'MINIO_KMS_KES_API_KEY' and client certificate"],
+    [
+      { ...kesNoFiles, MINIO_KMS_KES_KEY_PASSWORD: 'pw', MINIO_KMS_KES_API_KEY: API_KEY },
+      'MINIO_KMS_KES_KEY_PASSWORD) are present',
+    ],
+    [{ ...kesNoFiles, MINIO_KMS_KES_CERT_FILE: '/x/c' }, "missing 'MINIO_KMS_KES_KEY_FILE'"],
+    [kesNoFiles, "missing authentication method: set 'MINIO_KMS_KES_API_KEY' or 'MINIO_KMS_KES_CERT_FILE'"],
+    [{ ...kesNoFiles, MINIO_KMS_KES_API_KEY: 'kes:v1:abc' }, 'MINIO_KMS_KES_API_KEY: invalid API key'],
+    [
+      { ...kesNoFiles, MINIO_KMS_KES_API_KEY: 'AGaV6VXHasF0FnaB60WdCOeTZ8eTIDikL4zlN16c8NAs' },
+      'missing "kes:v1:"',
+    ],
     [{ MINIO_KMS_SECRET_KEY_FILE: '/nonexistent/kms-key' }, 'MINIO_KMS_SECRET_KEY_FILE'],
   ])('refuses %j naming the variable', (env, text) => {
     expect(() => loadKmsEnv(env, '/nonexistent-secrets')).toThrow(ConfigError);

@@ -5,16 +5,23 @@
 //   MINIO_API_SSEC_ALLOW_INSECURE=on|off    accept SSE-C over plain HTTP (behind a TLS-terminating proxy)
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseApiKey, TlsIdentityError } from '@kms-chain/tls-identity';
 import { ConfigError } from '../config/env.js';
+
+/**
+ * How the object store authenticates to KES: a client certificate and key file pair (re-read when they
+ * change, see client-cert.ts), or an API key from which a self-signed certificate is made at startup.
+ */
+export type KesAuth =
+  | { kind: 'files'; certFile: string; keyFile: string; keyPassword?: string | undefined }
+  | { kind: 'api-key'; apiKey: string };
 
 /** KES connection settings. */
 export interface KesConfig {
   kind: 'kes';
   endpoints: string[];
   keyName: string;
-  certFile: string;
-  keyFile: string;
-  keyPassword?: string | undefined;
+  auth: KesAuth;
   /** PEM text of the CA certificates, when MINIO_KMS_KES_CAPATH is set. */
   caPem?: string | undefined;
 }
@@ -114,6 +121,52 @@ function readSecretFile(variable: string, path: string, secretsDir: string): str
   throw new ConfigError(`${variable}: no such file "${path}" (nor under ${secretsDir})`);
 }
 
+function incompleteKes(missing: string[]): ConfigError {
+  return new ConfigError(
+    `kms: incomplete configuration for MinIO KES: missing ${missing.map((m) => `'${m}'`).join(', ')}`,
+  );
+}
+
+const FILE_VARS = ['MINIO_KMS_KES_CERT_FILE', 'MINIO_KMS_KES_KEY_FILE', 'MINIO_KMS_KES_KEY_PASSWORD'];
+
+/**
+ * The KES credentials, as MinIO's `kms.IsPresent` decides them: any of the certificate variables
+ * (cert, key, password) means file authentication, which then needs both files and excludes an API key;
+ * otherwise MINIO_KMS_KES_API_KEY is required. The API key is checked here so that a malformed one
+ * stops the start.
+ */
+function kesAuth(env: NodeJS.ProcessEnv, present: string[]): KesAuth {
+  const apiKey = value(env, 'MINIO_KMS_KES_API_KEY');
+  const fileVars = FILE_VARS.filter((n) => present.includes(n));
+  if (fileVars.length > 0) {
+    if (apiKey !== undefined) {
+      throw new ConfigError(
+        `kms: invalid configuration for MinIO KES: 'MINIO_KMS_KES_API_KEY' and client certificate (${fileVars.join(', ')}) are present; set only one`,
+      );
+    }
+    const missing = ['MINIO_KMS_KES_CERT_FILE', 'MINIO_KMS_KES_KEY_FILE'].filter((n) => !present.includes(n));
+    if (missing.length > 0) throw incompleteKes(missing);
+    return {
+      kind: 'files',
+      certFile: value(env, 'MINIO_KMS_KES_CERT_FILE')!,
+      keyFile: value(env, 'MINIO_KMS_KES_KEY_FILE')!,
+      keyPassword: env.MINIO_KMS_KES_KEY_PASSWORD || undefined,
+    };
+  }
+  if (apiKey === undefined) {
+    throw new ConfigError(
+      "kms: incomplete configuration for MinIO KES: missing authentication method: set 'MINIO_KMS_KES_API_KEY' or 'MINIO_KMS_KES_CERT_FILE' and 'MINIO_KMS_KES_KEY_FILE'",
+    );
+  }
+  try {
+    parseApiKey(apiKey);
+  } catch (err) {
+    if (err instanceof TlsIdentityError) throw new ConfigError(`MINIO_KMS_KES_API_KEY: ${err.message}`);
+    throw err;
+  }
+  return { kind: 'api-key', apiKey };
+}
+
 /**
  * Reads the KMS environment. Throws ConfigError for conflicting or incomplete settings, unreadable
  * files and malformed keys. `secretsDir` (default /run/secrets) is where `_FILE` names are looked up.
@@ -147,19 +200,8 @@ export function loadKmsEnv(env: NodeJS.ProcessEnv, secretsDir = '/run/secrets'):
   let kms: KesConfig | StaticKeyConfig | undefined;
   if (kesVars.length > 0) {
     const missing = ['MINIO_KMS_KES_ENDPOINT', 'MINIO_KMS_KES_KEY_NAME'].filter((n) => !kesVars.includes(n));
-    const apiKey = value(env, 'MINIO_KMS_KES_API_KEY');
-    if (apiKey !== undefined) {
-      throw new ConfigError(
-        'MINIO_KMS_KES_API_KEY: API-key authentication is not supported by this server; use MINIO_KMS_KES_CERT_FILE and MINIO_KMS_KES_KEY_FILE',
-      );
-    }
-    for (const n of ['MINIO_KMS_KES_CERT_FILE', 'MINIO_KMS_KES_KEY_FILE'])
-      if (!kesVars.includes(n)) missing.push(n);
-    if (missing.length > 0) {
-      throw new ConfigError(
-        `kms: incomplete configuration for MinIO KES: missing ${missing.map((m) => `'${m}'`).join(', ')}`,
-      );
-    }
+    if (missing.length > 0) throw incompleteKes(missing);
+    const auth = kesAuth(env, kesVars);
     const endpoints = value(env, 'MINIO_KMS_KES_ENDPOINT')!
       .split(',')
       .map((e) => e.trim())
@@ -179,9 +221,7 @@ export function loadKmsEnv(env: NodeJS.ProcessEnv, secretsDir = '/run/secrets'):
       kind: 'kes',
       endpoints,
       keyName: value(env, 'MINIO_KMS_KES_KEY_NAME')!,
-      certFile: value(env, 'MINIO_KMS_KES_CERT_FILE')!,
-      keyFile: value(env, 'MINIO_KMS_KES_KEY_FILE')!,
-      keyPassword: env.MINIO_KMS_KES_KEY_PASSWORD || undefined,
+      auth,
       caPem: capath !== undefined ? readCaPath(capath) : undefined,
     };
   } else if (staticVars.length === 1) {

@@ -1,54 +1,62 @@
 // Turns the KMS configuration into a running Kms and performs MinIO's startup check (spec/minio-sse.md
 // §7.3): GenerateKey(default key, context {}); on "key does not exist" CreateKey, tolerating "already
 // exists" and "not authorised"; anything else refuses the start with "Failed to connect to KMS".
-import { readFileSync } from 'node:fs';
 import { zeroize } from '@kms-chain/crypto';
-import { createClientAgent } from '@kms-chain/tls-identity';
+import { apiKeyCertificate, createClientAgent } from '@kms-chain/tls-identity';
+import { type CertWatchOptions, ClientCertFiles } from './client-cert.js';
 import type { KesConfig, StaticKeyConfig } from './config.js';
 import { KesClient } from './kes-client.js';
 import { isKmsError, type Kms } from './kms.js';
 import { StaticKeyKms } from './static-key.js';
 
-/** Options of {@link connectKms}. */
+/** Options of {@link createKms}. */
 export interface ConnectOptions {
   /** Interval of the keep-warm DescribeKey of the default key, in ms (default 10 000; 0 = none). */
   describeIntervalMs?: number;
   /** KES client retry base delay (ms), for tests. */
   retryDelayMs?: number;
+  /**
+   * Renewal of a file-based client certificate (file changes, every 15 min, SIGHUP by default);
+   * `false` = never re-read. Ignored for API keys and static keys.
+   */
+  certWatch?: CertWatchOptions | false;
 }
 
-/** A Kms plus the keep-warm timer; `close()` stops both. */
-export function createKms(config: KesConfig | StaticKeyConfig, opts: ConnectOptions = {}): Kms {
+/**
+ * A Kms for the configuration: the static key, or a KES client authenticated by an API key (a
+ * self-signed certificate made here, as MinIO does) or by the cert/key files (watched for renewal;
+ * `close()` stops the watch). Throws an Error naming the variable when a file cannot be read, or a
+ * TlsIdentityError when the credentials do not load.
+ */
+export async function createKms(
+  config: KesConfig | StaticKeyConfig,
+  opts: ConnectOptions = {},
+): Promise<Kms> {
   if (config.kind === 'static') {
     const kms = new StaticKeyKms(config.keyName, config.key);
     zeroize(config.key);
     return kms;
   }
-  let cert: string;
-  let key: string;
-  try {
-    cert = readFileSync(config.certFile, 'utf8');
-  } catch (err) {
-    throw new Error(`MINIO_KMS_KES_CERT_FILE: cannot read "${config.certFile}": ${(err as Error).message}`);
-  }
-  try {
-    key = readFileSync(config.keyFile, 'utf8');
-  } catch (err) {
-    throw new Error(`MINIO_KMS_KES_KEY_FILE: cannot read "${config.keyFile}": ${(err as Error).message}`);
-  }
-  const agent = createClientAgent({
-    cert,
-    key,
-    ...(config.keyPassword !== undefined ? { password: config.keyPassword } : {}),
-    ...(config.caPem !== undefined ? { ca: config.caPem } : {}),
-    keepAlive: true,
-  });
-  return new KesClient({
+  const common = {
     endpoints: config.endpoints,
     defaultKeyId: config.keyName,
-    agent,
     ...(opts.retryDelayMs !== undefined ? { retryDelayMs: opts.retryDelayMs } : {}),
-  });
+  };
+  if (config.auth.kind === 'api-key') {
+    const made = await apiKeyCertificate(config.auth.apiKey);
+    const agent = createClientAgent({
+      cert: made.certPem,
+      key: made.keyPem,
+      ...(config.caPem !== undefined ? { ca: config.caPem } : {}),
+      keepAlive: true,
+    });
+    return new KesClient({ ...common, agent });
+  }
+  const files = new ClientCertFiles(config.auth, config.caPem);
+  let stop = (): void => {};
+  const client = new KesClient({ ...common, agent: files.agent, onClose: () => stop() });
+  if (opts.certWatch !== false) stop = files.watch((agent) => client.replaceAgent(agent), opts.certWatch);
+  return client;
 }
 
 /**

@@ -12,8 +12,10 @@ export interface KesClientOptions {
   /** Base URLs, e.g. `https://127.0.0.1:7373`. */
   endpoints: string[];
   defaultKeyId: string;
-  /** The mTLS agent (one shared secure context for every connection). */
+  /** The mTLS agent (one shared secure context for every connection); see {@link KesClient.replaceAgent}. */
   agent: https.Agent;
+  /** Called once by `close()`, e.g. to stop a certificate watch. */
+  onClose?: () => void;
   /** Per-attempt timeout in ms (default 15 000, KES's own route deadline). */
   timeoutMs?: number;
   /** How long a failed endpoint is skipped, in ms (default 30 000). */
@@ -67,7 +69,10 @@ function isEndpointFailure(status: number): boolean {
 export class KesClient implements Kms {
   readonly defaultKeyId: string;
   readonly endpoints: readonly string[];
-  readonly #agent: https.Agent;
+  #agent: https.Agent;
+  /** Agents replaced while requests may still use them; destroyed once no request can. */
+  readonly #retired = new Set<https.Agent>();
+  readonly #onClose: (() => void) | undefined;
   readonly #timeoutMs: number;
   readonly #endpointTimeoutMs: number;
   readonly #retryDelayMs: number;
@@ -84,6 +89,7 @@ export class KesClient implements Kms {
     this.#preferFirst = local.length > 0;
     this.defaultKeyId = opts.defaultKeyId;
     this.#agent = opts.agent;
+    this.#onClose = opts.onClose;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#endpointTimeoutMs = opts.endpointTimeoutMs ?? 30_000;
     this.#retryDelayMs = opts.retryDelayMs ?? 200;
@@ -222,8 +228,26 @@ export class KesClient implements Kms {
     return { name: 'MinIO KES', defaultKeyId: this.defaultKeyId, endpoints: Object.fromEntries(entries) };
   }
 
+  /**
+   * Uses `agent` (a renewed client certificate) for every request from now on. Requests under way
+   * finish on the old agent, which is destroyed once the per-attempt timeout has passed.
+   */
+  replaceAgent(agent: https.Agent): void {
+    if (agent === this.#agent) return;
+    const old = this.#agent;
+    this.#agent = agent;
+    this.#retired.add(old);
+    setTimeout(() => {
+      this.#retired.delete(old);
+      old.destroy();
+    }, this.#timeoutMs + 1000).unref();
+  }
+
   close(): void {
+    this.#onClose?.();
     this.#agent.destroy();
+    for (const a of this.#retired) a.destroy();
+    this.#retired.clear();
   }
 }
 
