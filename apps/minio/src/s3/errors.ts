@@ -7,6 +7,7 @@ const codes = {
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
   BadDigest: [400, 'The Content-Md5 you specified did not match what we received.'],
+  BadRequest: [400, 'Bad Request'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available.'],
   BucketAlreadyOwnedByYou: [
     409,
@@ -33,9 +34,11 @@ const codes = {
     400,
     'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
   ],
+  InvalidPartNumber: [416, 'The requested partnumber is not satisfiable'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
   InvalidRequest: [400, 'Invalid Request'],
   InvalidStorageClass: [400, 'Invalid storage class.'],
+  InvalidTag: [400, 'The TagKey you have provided is invalid'],
   KeyTooLongError: [400, 'Your key is too long'],
   MalformedXML: [
     400,
@@ -47,6 +50,7 @@ const codes = {
   MissingContentLength: [411, 'You must provide the Content-Length HTTP header.'],
   MissingSecurityHeader: [400, 'Your request was missing a required header'],
   NoSuchBucket: [404, 'The specified bucket does not exist'],
+  NoSuchBucketPolicy: [404, 'The bucket policy does not exist'],
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchUpload: [
     404,

@@ -3,6 +3,7 @@
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
 import { checksumHeader } from './checksum.js';
 import { S3Error } from './errors.js';
+import { parseTaggingHeader } from './tagging.js';
 
 /** Content headers stored with an object and returned on GET/HEAD. */
 export const CONTENT_HEADERS = [
@@ -20,8 +21,8 @@ const STORAGE_CLASSES = new Set(['STANDARD', 'REDUCED_REDUNDANCY']);
 type HeaderGetter = (name: string) => string | undefined;
 
 /**
- * Object properties from PUT / CreateMultipartUpload / CopyObject(REPLACE) headers. Throws
- * MetadataTooLarge and InvalidStorageClass. aws-chunked is a transfer detail and is not stored.
+ * Object properties from PUT / CreateMultipartUpload / CopyObject(REPLACE) headers, tags from
+ * x-amz-tagging. Throws MetadataTooLarge, InvalidStorageClass, and InvalidTag / BadRequest. aws-chunked is a transfer detail and is not stored.
  */
 export function propertiesFromHeaders(
   headers: Record<string, string | string[] | undefined>,
@@ -59,6 +60,7 @@ export function propertiesFromHeaders(
     headers: out,
     userMetadata,
     storageClass,
+    tags: parseTaggingHeader(get('x-amz-tagging')),
     internal: {},
   };
 }
@@ -84,7 +86,9 @@ export function objectResponseHeaders(meta: ObjectMeta, withChecksum: boolean): 
     ...meta.userMetadata,
   };
   if (meta.storageClass !== 'STANDARD') h['x-amz-storage-class'] = meta.storageClass;
-  if (meta.parts.length > 1) h['x-amz-mp-parts-count'] = String(meta.parts.length);
+  // A multipart object of one part still counts its parts, as its ETag's "-1" says.
+  if (meta.parts.length > 1 || /-\d+$/.test(meta.etag)) h['x-amz-mp-parts-count'] = String(meta.parts.length);
+  if (meta.tags && meta.tags.length > 0) h['x-amz-tagging-count'] = String(meta.tags.length);
   if (withChecksum && meta.checksum) h[checksumHeader(meta.checksum.algorithm)] = meta.checksum.value;
   return h;
 }
@@ -206,4 +210,23 @@ export function resolveCopyRange(value: string | undefined, size: number): ByteR
     );
   }
   return { start, end };
+}
+
+/** S3's part numbers: 1 to 10000. */
+export const MAX_PART_NUMBER = 10_000;
+
+/**
+ * The content bytes of part `value` (GET/HEAD ?partNumber=N) of an object whose parts have these sizes,
+ * counted by position in the completed object as S3 does; a single-part object has part 1 only.
+ * InvalidArgument for a number outside 1–10000, InvalidPartNumber (416) beyond the object's parts.
+ */
+export function resolvePartRange(value: string, partSizes: number[]): ByteRange {
+  const n = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+  }
+  if (n > partSizes.length) throw new S3Error('InvalidPartNumber');
+  let start = 0;
+  for (let i = 0; i < n - 1; i++) start += partSizes[i]!;
+  return { start, end: start + partSizes[n - 1]! - 1 };
 }

@@ -1,4 +1,5 @@
-// Object operations: PutObject, GetObject, HeadObject, DeleteObject, CopyObject, DeleteObjects.
+// Object operations: PutObject, GetObject, HeadObject (whole, Range or partNumber), DeleteObject,
+// CopyObject, DeleteObjects.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
@@ -25,11 +26,13 @@ import {
   propertiesFromHeaders,
   quoteEtag,
   RESPONSE_OVERRIDES,
+  resolvePartRange,
   resolveRange,
 } from './http-rules.js';
 import { readContent } from './object-reader.js';
 import type { ChecksumValue } from './payload.js';
 import { safeDecode } from './sigv4.js';
+import { copyTags } from './tagging.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
 /** S3's limit for a single PUT and for a copy source: 5 GiB. */
@@ -120,7 +123,6 @@ export async function putObject(ctx: S3Context): Promise<void> {
 export async function getObject(ctx: S3Context, isHead: boolean): Promise<void> {
   const bucket = ctx.bucketName;
   const key = ctx.objectKey;
-  if (ctx.query.has('partNumber')) ctx.notImplemented('GET by partNumber');
   const stored = await ctx.store.getMeta(bucket, key);
   const km = await keyForRead(ctx, bucket, stored, { isHead });
   try {
@@ -138,8 +140,25 @@ async function sendObject(
 ): Promise<void> {
   const bucket = ctx.bucketName;
   const meta = clientView(stored, km);
+  const partNumber = ctx.query.get('partNumber');
+  if (partNumber !== undefined && ctx.header('range') !== undefined) {
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  }
+  const partRange =
+    partNumber === undefined
+      ? undefined
+      : resolvePartRange(
+          partNumber,
+          stored.parts.map((p) => p.size),
+        );
   checkConditions((n) => ctx.header(n), meta);
-  const range = resolveRange(ctx.header('range'), meta.size);
+  // An empty part has no byte range to name; it is answered as the empty whole.
+  const range =
+    partRange === undefined
+      ? resolveRange(ctx.header('range'), meta.size)
+      : partRange.end >= partRange.start
+        ? partRange
+        : undefined;
   const checksumMode = ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   const headers = { ...objectResponseHeaders(meta, checksumMode && range === undefined), ...km?.headers };
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
@@ -276,6 +295,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
     };
     if (requestedClass !== undefined) propertiesFromHeaders({ 'x-amz-storage-class': requestedClass });
   }
+  props.tags = copyTags(ctx, src.tags);
   const sameObject = source.bucket === bucket && source.key === key;
   const get = (n: string) => ctx.header(n);
   if (

@@ -10,6 +10,7 @@ import {
 } from '../sse/bucket-encryption.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
+import { getBucketAcl, getBucketPolicy, getObjectAcl, putBucketAcl, putObjectAcl } from './acl-handlers.js';
 import {
   createBucket,
   deleteBucket,
@@ -33,6 +34,7 @@ import {
 } from './multipart-handlers.js';
 import { copyObject, deleteObject, deleteObjects, getObject, putObject } from './object-handlers.js';
 import { authenticate, type Credentials, parseQuery, type SignedRequest, safeDecode } from './sigv4.js';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './tagging.js';
 
 /** What the router needs from the server configuration. */
 export interface RouterConfig extends HandlerConfig {
@@ -55,7 +57,7 @@ interface Route {
   handler: Handler;
 }
 
-/** Sub-resources S3 defines that this server does not implement. */
+/** Sub-resources S3 defines; those no route of the request's method and target names answer NotImplemented. */
 const UNSUPPORTED_SUBRESOURCES = [
   'acl',
   'policy',
@@ -116,6 +118,9 @@ export const ROUTES: Route[] = [
     query: ['encryption'],
     handler: getBucketEncryption,
   },
+  { name: 'GetBucketAcl', method: 'GET', target: 'bucket', query: ['acl'], handler: getBucketAcl },
+  { name: 'PutBucketAcl', method: 'PUT', target: 'bucket', query: ['acl'], handler: putBucketAcl },
+  { name: 'GetBucketPolicy', method: 'GET', target: 'bucket', query: ['policy'], handler: getBucketPolicy },
   { name: 'ListObjectsV2', method: 'GET', target: 'bucket', query: ['list-type'], handler: listObjectsV2 },
   { name: 'ListObjects', method: 'GET', target: 'bucket', handler: listObjectsV1 },
   {
@@ -137,6 +142,29 @@ export const ROUTES: Route[] = [
   { name: 'DeleteBucket', method: 'DELETE', target: 'bucket', handler: deleteBucket },
   { name: 'DeleteObjects', method: 'POST', target: 'bucket', query: ['delete'], handler: deleteObjects },
 
+  { name: 'GetObjectAcl', method: 'GET', target: 'object', query: ['acl'], handler: getObjectAcl },
+  { name: 'PutObjectAcl', method: 'PUT', target: 'object', query: ['acl'], handler: putObjectAcl },
+  {
+    name: 'GetObjectTagging',
+    method: 'GET',
+    target: 'object',
+    query: ['tagging'],
+    handler: getObjectTagging,
+  },
+  {
+    name: 'PutObjectTagging',
+    method: 'PUT',
+    target: 'object',
+    query: ['tagging'],
+    handler: putObjectTagging,
+  },
+  {
+    name: 'DeleteObjectTagging',
+    method: 'DELETE',
+    target: 'object',
+    query: ['tagging'],
+    handler: deleteObjectTagging,
+  },
   { name: 'ListParts', method: 'GET', target: 'object', query: ['uploadId'], handler: listParts },
   { name: 'GetObject', method: 'GET', target: 'object', handler: (ctx) => getObject(ctx, false) },
   { name: 'HeadObject', method: 'HEAD', target: 'object', handler: (ctx) => getObject(ctx, true) },
@@ -259,10 +287,12 @@ export async function handleS3(
     const ctx = new S3Context(req, reply, store, config, bucket, key, pairs, auth);
     const target = bucket === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
     if (bucket !== undefined && !(target === 'bucket' && req.method === 'PUT')) checkBucketName(bucket);
-    const unsupported = UNSUPPORTED_SUBRESOURCES.find((s) => ctx.query.has(s));
+    const route = findRoute(req.method, target, ctx.query, (h) => ctx.header(h) !== undefined);
+    const unsupported = UNSUPPORTED_SUBRESOURCES.find(
+      (s) => ctx.query.has(s) && !(route?.query ?? []).includes(s),
+    );
     if (unsupported !== undefined && target !== 'service')
       ctx.notImplemented(`The ${unsupported} sub-resource`);
-    const route = findRoute(req.method, target, ctx.query, (h) => ctx.header(h) !== undefined);
     if (!route) throw new S3Error('MethodNotAllowed');
     await route.handler(ctx);
   } catch (err) {

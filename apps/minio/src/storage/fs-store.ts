@@ -52,6 +52,7 @@ import type {
   ObjectMeta,
   ObjectProperties,
   ObjectSummary,
+  ObjectTag,
   PartLayout,
   UploadedPart,
   UploadMeta,
@@ -728,6 +729,26 @@ export class FsStore {
       this.metaCache.epoch++;
       this.metaCache.set(`${bucket}/${key}`, metaText);
       index.entries.set(key, summaryOf(meta));
+      return meta;
+    });
+  }
+
+  /**
+   * Replaces the tag set of a committed object (none when `tags` is empty), keeping its data, ETag and
+   * Last-Modified as S3 does. NoSuchKey when the object does not exist.
+   */
+  async replaceTags(bucket: string, key: string, tags: ObjectTag[]): Promise<ObjectMeta> {
+    await this.assertBucket(bucket);
+    const { dir } = this.objectDir(bucket, key);
+    return this.locks.run(`${bucket}/${key}`, async () => {
+      const text = await this.readMetaText(dir);
+      const current = text === undefined ? undefined : (JSON.parse(text) as ObjectMeta);
+      if (!current || current.key !== key) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+      const meta: ObjectMeta = { ...current, tags: tags.length > 0 ? tags : undefined };
+      const metaText = JSON.stringify(meta);
+      await writeFileAtomic(dir, 'meta.json', this.tmpDir, metaText);
+      this.metaCache.epoch++;
+      this.metaCache.set(`${bucket}/${key}`, metaText);
       return meta;
     });
   }

@@ -22,6 +22,12 @@ export interface PartLayout {
   checksum?: ChecksumValue | undefined;
 }
 
+/** One object tag. */
+export interface ObjectTag {
+  key: string;
+  value: string;
+}
+
 /** Client-visible properties an object carries besides its data. */
 export interface ObjectProperties {
   contentType: string;
@@ -30,6 +36,8 @@ export interface ObjectProperties {
   /** x-amz-meta-* headers, names lowercased. */
   userMetadata: Record<string, string>;
   storageClass: string;
+  /** The object's tag set (x-amz-tagging, PutObjectTagging), in the order given; absent when none. */
+  tags?: ObjectTag[] | undefined;
   /**
    * Internal metadata never returned to clients: the X-Minio-Internal-Server-Side-Encryption-* sealing
    * fields of spec/minio-sse.md §1.4 and the encrypted-multipart flag.

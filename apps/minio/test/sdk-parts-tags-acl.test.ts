@@ -1,0 +1,349 @@
+// GET/HEAD by partNumber, object tagging (header, copy directive, multipart, the ?tagging calls), the
+// ACL answers of a store without ACLs, GetBucketPolicy and GetBucketVersioning, through
+// @aws-sdk/client-s3 against a real server.
+import { randomBytes } from 'node:crypto';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectTaggingCommand,
+  GetBucketAclCommand,
+  GetBucketPolicyCommand,
+  GetBucketVersioningCommand,
+  GetObjectAclCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutBucketAclCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OWNER_ID } from '../src/s3/context.js';
+import { collect, startServer, type TestServer } from './helpers.js';
+import { errorCode, send } from './raw-http.js';
+
+let srv: TestServer;
+const bucket = 'extras';
+const MiB = 1024 * 1024;
+const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(1000)];
+const whole = Buffer.concat(parts);
+
+beforeAll(async () => {
+  srv = await startServer();
+  await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const { UploadId } = await srv.s3.send(
+    new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'multi', Tagging: 'from=upload' }),
+  );
+  const done = [];
+  for (const [i, Body] of parts.entries()) {
+    const r = await srv.s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: 'multi', UploadId, PartNumber: i + 1, Body }),
+    );
+    done.push({ PartNumber: i + 1, ETag: r.ETag! });
+  }
+  await srv.s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: 'multi',
+      UploadId,
+      MultipartUpload: { Parts: done },
+    }),
+  );
+  await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'single', Body: 'one part only' }));
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+async function tagsOf(Key: string): Promise<Array<[string, string]>> {
+  const out = await srv.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key }));
+  return (out.TagSet ?? []).map((t) => [t.Key!, t.Value!]);
+}
+
+describe('partNumber', () => {
+  it.each([
+    [1, 0, 5 * MiB - 1],
+    [2, 5 * MiB, 10 * MiB - 1],
+    [3, 10 * MiB, 10 * MiB + 999],
+  ])('GET part %i of a multipart object returns bytes %i-%i', async (PartNumber, start, end) => {
+    const out = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'multi', PartNumber }));
+    expect(out.$metadata.httpStatusCode).toBe(206);
+    expect(out.ContentRange).toBe(`bytes ${start}-${end}/${whole.length}`);
+    expect(out.ContentLength).toBe(end - start + 1);
+    expect(out.PartsCount).toBe(3);
+    const body = await collect(out.Body as AsyncIterable<Uint8Array>);
+    expect(body.equals(parts[PartNumber - 1]!)).toBe(true);
+  });
+
+  it('HEADs a part with its length and the parts count', async () => {
+    const out = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'multi', PartNumber: 3 }));
+    expect(out.$metadata.httpStatusCode).toBe(206);
+    expect(out.ContentLength).toBe(1000);
+    expect(out.PartsCount).toBe(3);
+  });
+
+  it('treats a single-part object as part 1', async () => {
+    const out = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'single', PartNumber: 1 }));
+    expect(out.ContentRange).toBe('bytes 0-12/13');
+    expect(out.PartsCount).toBeUndefined();
+    expect((await collect(out.Body as AsyncIterable<Uint8Array>)).toString()).toBe('one part only');
+  });
+
+  it.each([
+    ['multi', 4],
+    ['single', 2],
+  ])('answers InvalidPartNumber (416) beyond the parts of %s', async (Key, PartNumber) => {
+    await expect(
+      srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key, PartNumber })),
+    ).rejects.toMatchObject({ name: 'InvalidPartNumber', $metadata: { httpStatusCode: 416 } });
+  });
+
+  it.each(['0', '10001', 'x', '-1', '1.5'])('answers InvalidArgument for partNumber=%s', async (n) => {
+    const res = await send(srv.port, { method: 'GET', path: `/${bucket}/multi`, query: `partNumber=${n}` });
+    expect(res.status).toBe(400);
+    expect(errorCode(res.body)).toBe('InvalidArgument');
+  });
+
+  it('refuses partNumber together with Range', async () => {
+    await expect(
+      srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'multi', PartNumber: 1, Range: 'bytes=0-1' })),
+    ).rejects.toMatchObject({ name: 'InvalidRequest', $metadata: { httpStatusCode: 400 } });
+  });
+});
+
+describe('object tagging', () => {
+  it('stores x-amz-tagging on PUT and counts the tags on GET', async () => {
+    await srv.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'tagged', Body: 'x', Tagging: 'a=1&b=two%20words&c=' }),
+    );
+    expect(await tagsOf('tagged')).toEqual([
+      ['a', '1'],
+      ['b', 'two words'],
+      ['c', ''],
+    ]);
+    const got = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'tagged' }));
+    expect(got.TagCount).toBe(3);
+    await collect(got.Body as AsyncIterable<Uint8Array>);
+    const raw = await send(srv.port, { method: 'HEAD', path: `/${bucket}/tagged` });
+    expect(raw.headers['x-amz-tagging-count']).toBe('3');
+  });
+
+  it('replaces and deletes the tag set without touching the object', async () => {
+    const before = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tagged' }));
+    await srv.s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: 'tagged',
+        Tagging: { TagSet: [{ Key: 'k', Value: 'v<&>' }] },
+      }),
+    );
+    expect(await tagsOf('tagged')).toEqual([['k', 'v<&>']]);
+    const after = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tagged' }));
+    expect(after.ETag).toBe(before.ETag);
+    expect(after.LastModified).toEqual(before.LastModified);
+    const deleted = await srv.s3.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }));
+    expect(deleted.$metadata.httpStatusCode).toBe(204);
+    expect(await tagsOf('tagged')).toEqual([]);
+    const raw = await send(srv.port, { method: 'HEAD', path: `/${bucket}/tagged` });
+    expect(raw.headers['x-amz-tagging-count']).toBeUndefined();
+  });
+
+  it('carries the tags of CreateMultipartUpload to the completed object', async () => {
+    expect(await tagsOf('multi')).toEqual([['from', 'upload']]);
+  });
+
+  it('copies tags by default and replaces them with x-amz-tagging-directive REPLACE', async () => {
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src', Body: 'copy me', Tagging: 's=1' }));
+    const CopySource = `${bucket}/src`;
+    await srv.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'c1', CopySource, Tagging: 'ignored=1' }));
+    expect(await tagsOf('c1')).toEqual([['s', '1']]);
+    await srv.s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'c2',
+        CopySource,
+        TaggingDirective: 'REPLACE',
+        Tagging: 'r=2',
+      }),
+    );
+    expect(await tagsOf('c2')).toEqual([['r', '2']]);
+    await srv.s3.send(
+      new CopyObjectCommand({ Bucket: bucket, Key: 'c3', CopySource, TaggingDirective: 'REPLACE' }),
+    );
+    expect(await tagsOf('c3')).toEqual([]);
+    const res = await send(srv.port, {
+      method: 'PUT',
+      path: `/${bucket}/c4`,
+      headers: { 'x-amz-copy-source': `/${CopySource}`, 'x-amz-tagging-directive': 'MERGE' },
+    });
+    expect(res.status).toBe(400);
+    expect(errorCode(res.body)).toBe('InvalidArgument');
+  });
+
+  const tooMany = Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&');
+  it.each([
+    ['eleven tags', tooMany, 'BadRequest'],
+    ['a key of 129 characters', `${'k'.repeat(129)}=v`, 'InvalidTag'],
+    ['a value of 257 characters', `k=${'v'.repeat(257)}`, 'InvalidTag'],
+    ['an empty key', '=v', 'InvalidTag'],
+    ['a key twice', 'k=1&k=2', 'InvalidTag'],
+    ['a bad percent escape', 'k=%zz', 'InvalidArgument'],
+  ])('refuses a PUT whose x-amz-tagging has %s', async (_what, Tagging, code) => {
+    await expect(
+      srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'refused', Body: 'x', Tagging })),
+    ).rejects.toMatchObject({ name: code, $metadata: { httpStatusCode: 400 } });
+  });
+
+  it('accepts ten tags, keys of 128 and values of 256 characters', async () => {
+    const TagSet = Array.from({ length: 10 }, (_, i) => ({
+      Key: `${i}`.padEnd(128, 'k'),
+      Value: 'v'.repeat(256),
+    }));
+    await srv.s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tagged', Tagging: { TagSet } }));
+    expect(await tagsOf('tagged')).toHaveLength(10);
+  });
+
+  it('refuses a duplicate key in PutObjectTagging and answers NoSuchKey for a missing object', async () => {
+    await expect(
+      srv.s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: 'tagged',
+          Tagging: {
+            TagSet: [
+              { Key: 'd', Value: '1' },
+              { Key: 'd', Value: '2' },
+            ],
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidTag' });
+    await expect(
+      srv.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'nope' })),
+    ).rejects.toMatchObject({
+      name: 'NoSuchKey',
+    });
+    await expect(
+      srv.s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'nope', Tagging: { TagSet: [] } })),
+    ).rejects.toMatchObject({ name: 'NoSuchKey' });
+    const res = await send(srv.port, {
+      method: 'PUT',
+      path: `/${bucket}/tagged`,
+      query: 'tagging',
+      body: '<Tagging>',
+    });
+    expect(errorCode(res.body)).toBe('MalformedXML');
+  });
+
+  it('keeps tags across a restart', async () => {
+    await srv.s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: 'single',
+        Tagging: { TagSet: [{ Key: 'p', Value: 'q' }] },
+      }),
+    );
+    const again = await startServer({ dataDir: srv.dir });
+    try {
+      const out = await again.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'single' }));
+      expect(out.TagSet).toEqual([{ Key: 'p', Value: 'q' }]);
+    } finally {
+      again.s3.destroy();
+      await again.app.close();
+    }
+  });
+});
+
+describe('ACLs, policy and versioning', () => {
+  it('reports the owner with FULL_CONTROL on the bucket and on objects', async () => {
+    for (const acl of [
+      await srv.s3.send(new GetBucketAclCommand({ Bucket: bucket })),
+      await srv.s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'single' })),
+    ]) {
+      expect(acl.Owner).toEqual({ ID: OWNER_ID, DisplayName: 'minio' });
+      expect(acl.Grants).toEqual([
+        {
+          Grantee: { ID: OWNER_ID, DisplayName: 'minio', Type: 'CanonicalUser' },
+          Permission: 'FULL_CONTROL',
+        },
+      ]);
+    }
+    await expect(srv.s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'nope' }))).rejects.toMatchObject(
+      {
+        name: 'NoSuchKey',
+      },
+    );
+    await expect(srv.s3.send(new GetBucketAclCommand({ Bucket: 'no-such-bucket' }))).rejects.toMatchObject({
+      name: 'NoSuchBucket',
+    });
+  });
+
+  const fullControl = {
+    Owner: { ID: OWNER_ID },
+    Grants: [
+      { Grantee: { ID: OWNER_ID, Type: 'CanonicalUser' as const }, Permission: 'FULL_CONTROL' as const },
+    ],
+  };
+  const readOnly = {
+    Owner: { ID: OWNER_ID },
+    Grants: [{ Grantee: { ID: OWNER_ID, Type: 'CanonicalUser' as const }, Permission: 'READ' as const }],
+  };
+
+  it('accepts only the ACLs that change nothing', async () => {
+    await srv.s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }));
+    await srv.s3.send(new PutBucketAclCommand({ Bucket: bucket, AccessControlPolicy: fullControl }));
+    await srv.s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'single', ACL: 'private' }));
+    await srv.s3.send(
+      new PutObjectAclCommand({ Bucket: bucket, Key: 'single', AccessControlPolicy: fullControl }),
+    );
+    for (const refused of [
+      new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read' }),
+      new PutBucketAclCommand({ Bucket: bucket, AccessControlPolicy: readOnly }),
+      new PutObjectAclCommand({ Bucket: bucket, Key: 'single', ACL: 'public-read-write' }),
+      new PutObjectAclCommand({ Bucket: bucket, Key: 'single', AccessControlPolicy: readOnly }),
+    ]) {
+      await expect(srv.s3.send(refused as PutBucketAclCommand)).rejects.toMatchObject({
+        name: 'NotImplemented',
+        $metadata: { httpStatusCode: 501 },
+      });
+    }
+    await expect(
+      srv.s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'nope', ACL: 'private' })),
+    ).rejects.toMatchObject({ name: 'NoSuchKey' });
+  });
+
+  it('answers NoSuchBucketPolicy, and versioning off', async () => {
+    await expect(srv.s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).rejects.toMatchObject({
+      name: 'NoSuchBucketPolicy',
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(srv.s3.send(new GetBucketPolicyCommand({ Bucket: 'no-such-bucket' }))).rejects.toMatchObject(
+      {
+        name: 'NoSuchBucket',
+      },
+    );
+    const versioning = await srv.s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+    expect(versioning.Status).toBeUndefined();
+  });
+
+  it('still answers NotImplemented for bucket tagging and policy writes', async () => {
+    for (const [method, query] of [
+      ['GET', 'tagging'],
+      ['PUT', 'policy'],
+      ['DELETE', 'policy'],
+    ] as const) {
+      const res = await send(srv.port, {
+        method,
+        path: `/${bucket}`,
+        query,
+        body: method === 'PUT' ? '{}' : undefined,
+      });
+      expect(res.status).toBe(501);
+      expect(errorCode(res.body)).toBe('NotImplemented');
+    }
+  });
+});
