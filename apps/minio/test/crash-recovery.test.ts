@@ -1,6 +1,7 @@
 // What a crash can leave behind — staged bodies, data files of a commit that never reached its
 // meta.json rename, an object directory without metadata — is invisible after a restart and swept by
-// the next commit; committed objects survive. Readers racing an overwrite see one whole version.
+// the startup sweep; committed objects survive. Readers racing an overwrite see one whole version.
+// (test/crash-kill.test.ts kills a real process instead of staging the leftovers by hand.)
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,11 +54,14 @@ describe('after a crash', () => {
     expect(listed.Contents?.map((c) => c.Key)).toEqual(['kept']);
     await expect(read(srv, 'never')).rejects.toMatchObject({ name: 'NoSuchKey' });
 
-    await srv.s3.send(new PutObjectCommand({ Bucket: 'crash', Key: 'kept', Body: big.subarray(0, 50_000) }));
+    // Swept at start, before any new commit of the key.
     const files = await readdir(keptDir);
     expect(files).toHaveLength(2);
     expect(files).toContain('meta.json');
     expect(files).not.toContain('00000000-0000-0000-0000-000000000000.1');
+    await expect(readdir(neverDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    await srv.s3.send(new PutObjectCommand({ Bucket: 'crash', Key: 'kept', Body: big.subarray(0, 50_000) }));
+    expect(await readdir(keptDir)).toHaveLength(2);
     await srv.s3.send(new PutObjectCommand({ Bucket: 'crash', Key: 'never', Body: 'now real' }));
     expect(await readdir(neverDir)).toEqual(['meta.json']);
     expect((await read(srv, 'never')).toString()).toBe('now real');

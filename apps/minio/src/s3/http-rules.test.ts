@@ -2,7 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectMeta } from '../storage/types.js';
 import { S3Error } from './errors.js';
-import { checkConditions, propertiesFromHeaders, resolveCopyRange, resolveRange } from './http-rules.js';
+import {
+  checkConditions,
+  propertiesFromHeaders,
+  resolveCopyRange,
+  resolvePartRange,
+  resolveRange,
+} from './http-rules.js';
 
 describe('resolveRange', () => {
   it.each([
@@ -93,5 +99,29 @@ describe('propertiesFromHeaders', () => {
   it('refuses too much metadata and unknown storage classes', () => {
     expect(() => propertiesFromHeaders({ 'x-amz-meta-big': 'x'.repeat(2049) })).toThrow(S3Error);
     expect(() => propertiesFromHeaders({ 'x-amz-storage-class': 'GLACIER' })).toThrow(S3Error);
+  });
+});
+
+describe('resolvePartRange', () => {
+  it.each([
+    ['1', [5, 5, 2], { start: 0, end: 4 }],
+    ['2', [5, 5, 2], { start: 5, end: 9 }],
+    ['3', [5, 5, 2], { start: 10, end: 11 }],
+    ['1', [7], { start: 0, end: 6 }],
+    ['01', [7], { start: 0, end: 6 }],
+  ])('part %s of %j', (n, sizes, out) => {
+    expect(resolvePartRange(n, sizes)).toEqual(out);
+  });
+
+  it.each([
+    ['4', [5, 5, 2], 'InvalidPartNumber', 416],
+    ['2', [7], 'InvalidPartNumber', 416],
+    ['0', [7], 'InvalidArgument', 400],
+    ['10001', [7], 'InvalidArgument', 400],
+    ['', [7], 'InvalidArgument', 400],
+    ['1e3', [7], 'InvalidArgument', 400],
+    [' 1', [7], 'InvalidArgument', 400],
+  ])('part %j of %j is %s', (n, sizes, code, status) => {
+    expect(() => resolvePartRange(n, sizes)).toThrow(expect.objectContaining({ code, status }) as S3Error);
   });
 });
