@@ -110,8 +110,42 @@ out["multipart"] = {
     "length": big_head["ContentLength"],
     "same": md5_file(big) == md5_file(os.path.join(work, "big.out")),
 }
+part2 = s3.get_object(Bucket="boto", Key="big.bin", PartNumber=2)
+out["part2"] = {
+    "status": part2["ResponseMetadata"]["HTTPStatusCode"],
+    "length": part2["ContentLength"],
+    "range": part2["ContentRange"],
+    "parts": part2["PartsCount"],
+    "md5": hashlib.md5(part2["Body"].read()).hexdigest(),
+}
+out["part9"] = error_of(lambda: s3.head_object(Bucket="boto", Key="big.bin", PartNumber=9))
 s3.copy({"Bucket": "boto", "Key": "big.bin"}, "boto", "big-copy.bin", Config=transfer)
 out["managed_copy_length"] = s3.head_object(Bucket="boto", Key="big-copy.bin")["ContentLength"]
+
+s3.put_object(Bucket="boto", Key="tagged.txt", Body=b"t", Tagging="team=storage&tier=hot")
+tags_before = s3.get_object_tagging(Bucket="boto", Key="tagged.txt")["TagSet"]
+s3.put_object_tagging(Bucket="boto", Key="tagged.txt", Tagging={"TagSet": [{"Key": "team", "Value": "kms"}]})
+tags_after = s3.get_object_tagging(Bucket="boto", Key="tagged.txt")["TagSet"]
+tag_count = s3.get_object(Bucket="boto", Key="tagged.txt")["TagCount"]
+s3.delete_object_tagging(Bucket="boto", Key="tagged.txt")
+out["tagging"] = {
+    "before": tags_before,
+    "after": tags_after,
+    "count": tag_count,
+    "deleted": s3.get_object_tagging(Bucket="boto", Key="tagged.txt")["TagSet"],
+}
+s3.delete_object(Bucket="boto", Key="tagged.txt")
+
+bucket_acl = s3.get_bucket_acl(Bucket="boto")
+out["acl"] = {
+    "owner": bucket_acl["Owner"]["ID"],
+    "grants": [[g["Grantee"]["Type"], g["Grantee"]["ID"], g["Permission"]] for g in bucket_acl["Grants"]],
+    "object_grants": [g["Permission"] for g in s3.get_object_acl(Bucket="boto", Key="dir/hello.txt")["Grants"]],
+    "put_private": s3.put_bucket_acl(Bucket="boto", ACL="private")["ResponseMetadata"]["HTTPStatusCode"],
+    "put_public": error_of(lambda: s3.put_object_acl(Bucket="boto", Key="dir/hello.txt", ACL="public-read")),
+}
+out["policy"] = error_of(lambda: s3.get_bucket_policy(Bucket="boto"))
+out["versioning"] = s3.get_bucket_versioning(Bucket="boto").get("Status")
 
 get_url = s3.generate_presigned_url("get_object", Params={"Bucket": "boto", "Key": "dir/hello.txt"}, ExpiresIn=300)
 with urllib.request.urlopen(get_url) as res:
