@@ -86,7 +86,9 @@ describe('SSE-S3 through KES', () => {
     expect(stored.length).toBe(200_000 + 4 * 32);
     expect(stored.includes(Buffer.from('plaintext-pattern'))).toBe(false);
     const meta = JSON.parse(await readFile(join(objectDir('enc', 'pattern'), 'meta.json'), 'utf8'));
+    // The SDK sends a CRC32 with every PUT: it is stored sealed, never in the clear.
     expect(Object.keys(meta.internal).sort()).toEqual([
+      'X-Minio-Internal-Encrypted-Checksum',
       'X-Minio-Internal-Server-Side-Encryption-Iv',
       'X-Minio-Internal-Server-Side-Encryption-S3-Kms-Key-Id',
       'X-Minio-Internal-Server-Side-Encryption-S3-Kms-Sealed-Key',
@@ -95,6 +97,8 @@ describe('SSE-S3 through KES', () => {
     ]);
     expect(meta.internal['X-Minio-Internal-Server-Side-Encryption-S3-Kms-Key-Id']).toBe('minio-default-key');
     expect(meta.etag).toMatch(/^20000f00[0-9a-f]{88}$/);
+    expect(meta.checksum).toBeUndefined();
+    expect(meta.parts[0].checksum).toBeUndefined();
     // Nothing of it anywhere else in the data directory either (staging is empty).
     expect(await readdir(join(server.dir, '.minio.sys', 'tmp'))).toEqual([]);
   });

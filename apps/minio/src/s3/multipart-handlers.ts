@@ -2,9 +2,12 @@
 // CompleteMultipartUpload, AbortMultipartUpload.
 import { createHash } from 'node:crypto';
 import {
+  checksumToStore,
+  keyForComplete,
   keyForRead,
   keyForUpload,
   keyForWrite,
+  partsToStore,
   storedSizeOf,
   uploadEtagViewer,
   uploadSseHeaders,
@@ -15,7 +18,13 @@ import type { UploadedPart } from '../storage/types.js';
 import { type ChecksumAlgorithm, createChecksummer, parseChecksumAlgorithm } from './checksum.js';
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
 import { S3Error } from './errors.js';
-import { propertiesFromHeaders, quoteEtag, resolveCopyRange } from './http-rules.js';
+import {
+  MAX_PART_NUMBER,
+  parsePartNumber,
+  propertiesFromHeaders,
+  quoteEtag,
+  resolveCopyRange,
+} from './http-rules.js';
 import {
   etagToStore,
   loadCopySource,
@@ -30,7 +39,6 @@ import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xm
 
 /** Every part but the last must be at least 5 MiB. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
-const MAX_PART_NUMBER = 10_000;
 const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
 
 function owner(name: 'Owner' | 'Initiator'): string {
@@ -38,12 +46,7 @@ function owner(name: 'Owner' | 'Initiator'): string {
 }
 
 function partNumber(ctx: S3Context): number {
-  const raw = ctx.query.get('partNumber') ?? '';
-  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
-    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
-  }
-  return n;
+  return parsePartNumber(ctx.query.get('partNumber'));
 }
 
 /** createMultipartUpload: POST ?uploads */
@@ -51,7 +54,7 @@ export async function createMultipartUpload(ctx: S3Context): Promise<void> {
   const bucket = ctx.bucketName;
   const key = ctx.objectKey;
   checkObjectKey(key);
-  const props = propertiesFromHeaders(ctx.req.headers);
+  const props = propertiesFromHeaders(ctx.objectHeaders());
   const algorithmHeader = ctx.header('x-amz-checksum-algorithm');
   const algorithm = algorithmHeader !== undefined ? parseChecksumAlgorithm(algorithmHeader) : undefined;
   await ctx.store.assertBucket(bucket);
@@ -332,7 +335,20 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   const checksum = upload.checksumAlgorithm
     ? compositeChecksum(upload.checksumAlgorithm as ChecksumAlgorithm, chosen)
     : undefined;
-  await ctx.store.completeUpload(bucket, upload, chosen, etag, checksum);
+  const km = await keyForComplete(ctx, bucket, upload);
+  try {
+    const props = { internal: upload.internal };
+    const plain = checksumToStore(props, km, checksum);
+    await ctx.store.completeUpload(
+      bucket,
+      { ...upload, internal: props.internal },
+      partsToStore(upload, chosen),
+      etag,
+      plain,
+    );
+  } finally {
+    km?.dispose();
+  }
   const scheme = ctx.req.protocol;
   const host = ctx.header('host') ?? 'localhost';
   ctx.sendXml(

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  checksumOf,
+  checksumToStore,
   clientView,
   isSseCRotation,
   keyForRead,
@@ -79,7 +81,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
   const bucket = ctx.bucketName;
   const key = ctx.objectKey;
   checkObjectKey(key);
-  const props = propertiesFromHeaders(ctx.req.headers);
+  const props = propertiesFromHeaders(ctx.objectHeaders());
   await ctx.store.assertBucket(bucket);
   const km = await keyForWrite(ctx, bucket, key);
   if (km) props.internal = { ...props.internal, ...km.internal };
@@ -95,6 +97,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
   try {
     const result = payload.finish();
     const etag = etagToStore(result.md5, km, ctx.header('content-md5') !== undefined);
+    const checksum = checksumToStore(props, km, result.checksum);
     await ctx.store.commitObject(
       bucket,
       key,
@@ -105,12 +108,12 @@ export async function putObject(ctx: S3Context): Promise<void> {
           size: result.size,
           storedSize: body.size,
           etag,
-          checksum: result.checksum,
+          checksum,
           ...body.source,
         },
       ],
       etag,
-      result.checksum,
+      checksum,
     );
     sendWriteResult(ctx, etag, km, result.checksum);
   } finally {
@@ -348,7 +351,11 @@ export async function copyObject(ctx: S3Context): Promise<void> {
       if (received.size !== storedSizeOf(src.size, destKm))
         throw new S3Error('InternalError', 'The copy source changed size while copying.');
       const etag = etagToStore(Buffer.from(tap.digest(), 'hex'), destKm);
-      const checksum = src.parts.length === 1 ? src.checksum : undefined;
+      const checksum = checksumToStore(
+        props,
+        destKm,
+        src.parts.length === 1 ? checksumOf(src, srcKm) : undefined,
+      );
       const meta = await ctx.store.commitObject(
         bucket,
         key,

@@ -3,8 +3,10 @@
 import { dareEncryptedSize, sealObjectKey, zeroize } from '@kms-chain/crypto';
 import type { S3Context } from '../s3/context.js';
 import { S3Error } from '../s3/errors.js';
+import type { ChecksumValue } from '../s3/payload.js';
 import type { ListPage } from '../storage/fs-store.js';
 import type { ObjectMeta, UploadMeta } from '../storage/types.js';
+import { hasSealedChecksum, openChecksum, SEALED_CHECKSUM, sealChecksum } from './checksum-seal.js';
 import { readSealedMetadata, writeSealedMetadata } from './metadata.js';
 import { hasSseC, parseSseC, SSEC_COPY_PREFIX, SSEC_PREFIX } from './request.js';
 import { type ObjectKeyMaterial, SseService, sseResponseHeaders, visibleEtag } from './service.js';
@@ -47,7 +49,12 @@ export async function keyForRead(
   const sse = service(ctx);
   if (!sse) return undefined;
   const sealed = readSealedMetadata(meta.internal);
-  const needKey = !opts.isHead || (sealed?.kind === 'SSE-S3' && isSealedEtag(meta.etag));
+  // A HEAD needs the object key only to show what is sealed with it: an SSE-S3 ETag, or the checksum
+  // when the client asks for it (x-amz-checksum-mode: ENABLED).
+  const needKey =
+    !opts.isHead ||
+    (sealed?.kind === 'SSE-S3' && isSealedEtag(meta.etag)) ||
+    (hasSealedChecksum(meta.internal) && isChecksumMode(ctx));
   return sse.openForRead(getter(ctx), bucket, meta.key, meta.internal, {
     isSecure: isSecure(ctx),
     copy: opts.copy ?? false,
@@ -71,10 +78,80 @@ export async function keyForUpload(
   });
 }
 
-/** A view of the object with the ETag clients see (for conditionals and response headers). */
+function isChecksumMode(ctx: S3Context): boolean {
+  return ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+}
+
+/**
+ * A view of the object with the ETag clients see (for conditionals and response headers) and, when the
+ * object key is at hand, its sealed checksum opened.
+ */
 export function clientView(meta: ObjectMeta, km: ObjectKeyMaterial | undefined): ObjectMeta {
   if (!km) return meta;
-  return { ...meta, etag: visibleEtag(meta.etag, km.kind, km.oek.length === 32 ? km.oek : undefined) };
+  const oek = km.oek.length === 32 ? km.oek : undefined;
+  const view = { ...meta, etag: visibleEtag(meta.etag, km.kind, oek) };
+  const sealed = meta.internal?.[SEALED_CHECKSUM];
+  if (sealed !== undefined && oek) view.checksum = openChecksum(oek, sealed);
+  return view;
+}
+
+/**
+ * The checksum of `meta` in the clear: its plain slot (plaintext objects, encrypted objects written
+ * before checksums were sealed) or its sealed one opened with `km` (which must hold the object key).
+ */
+export function checksumOf(meta: ObjectMeta, km: ObjectKeyMaterial | undefined): ChecksumValue | undefined {
+  const sealed = meta.internal?.[SEALED_CHECKSUM];
+  if (sealed === undefined || !km) return meta.checksum;
+  return openChecksum(km.oek, sealed);
+}
+
+/**
+ * What goes in the plain checksum slots of an object being written: `checksum` for plaintext, nothing
+ * when `km` encrypts it — the checksum is then sealed under the object key into `props.internal`.
+ */
+export function checksumToStore(
+  props: { internal: Record<string, string> },
+  km: ObjectKeyMaterial | undefined,
+  checksum: ChecksumValue | undefined,
+): ChecksumValue | undefined {
+  if (!km || !checksum) return checksum;
+  props.internal = { ...props.internal, [SEALED_CHECKSUM]: sealChecksum(km.oek, checksum) };
+  return undefined;
+}
+
+/** The parts of a completed upload as stored: an encrypted object's parts keep no checksum in the clear. */
+export function partsToStore<P extends { checksum?: ChecksumValue | undefined }>(
+  upload: UploadMeta,
+  parts: P[],
+): P[] {
+  return readSealedMetadata(upload.internal) ? parts.map((p) => ({ ...p, checksum: undefined })) : parts;
+}
+
+/**
+ * The object key CompleteMultipartUpload needs to seal the object's checksum: only for an encrypted
+ * upload that carries a checksum algorithm (else undefined, no KMS call and no SSE-C key needed). An
+ * SSE-C upload then needs the customer key on the request, as in MinIO (`crypto.ErrMissingCustomerKey`
+ * when absent → 400 InvalidArgument) and AWS ("required only when the object was created using a
+ * checksum algorithm"); a wrong key is 403 AccessDenied.
+ */
+export async function keyForComplete(
+  ctx: S3Context,
+  bucket: string,
+  upload: UploadMeta,
+): Promise<ObjectKeyMaterial | undefined> {
+  const sse = service(ctx);
+  const sealed = readSealedMetadata(upload.internal);
+  if (!sse || !sealed || !upload.checksumAlgorithm) return undefined;
+  if (sealed.kind === 'SSE-C' && !hasSseC(getter(ctx))) {
+    throw new S3Error(
+      'InvalidArgument',
+      'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.',
+    );
+  }
+  return sse.openForRead(getter(ctx), bucket, upload.key, upload.internal, {
+    isSecure: isSecure(ctx),
+    upload: true,
+  });
 }
 
 /** Size of the stored bytes of a body of `size` plaintext bytes. */
