@@ -48,6 +48,22 @@ export class S3Context {
     return Array.isArray(v) ? v.join(',') : v;
   }
 
+  /**
+   * The headers that describe a new object: the request's, plus on a presigned request the x-amz-meta-*
+   * and x-amz-tagging parameters SDK presigners hoist into the (signed) query. A header wins over a
+   * parameter of the same name.
+   */
+  objectHeaders(): Record<string, string | string[] | undefined> {
+    if (!this.auth.presigned) return this.req.headers;
+    const merged: Record<string, string | string[] | undefined> = { ...this.req.headers };
+    for (const [param, value] of this.query) {
+      const name = param.toLowerCase();
+      if ((name.startsWith('x-amz-meta-') || name === 'x-amz-tagging') && merged[name] === undefined)
+        merged[name] = value;
+    }
+    return merged;
+  }
+
   /** The bucket, which the route guarantees is present. */
   get bucketName(): string {
     if (this.bucket === undefined) throw new Error('route without bucket');

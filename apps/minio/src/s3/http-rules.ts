@@ -215,16 +215,22 @@ export function resolveCopyRange(value: string | undefined, size: number): ByteR
 /** S3's part numbers: 1 to 10000. */
 export const MAX_PART_NUMBER = 10_000;
 
+/** A partNumber query parameter; InvalidArgument unless it is an integer from 1 to 10000. */
+export function parsePartNumber(value: string | undefined): number {
+  const n = value !== undefined && /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+  }
+  return n;
+}
+
 /**
  * The content bytes of part `value` (GET/HEAD ?partNumber=N) of an object whose parts have these sizes,
  * counted by position in the completed object as S3 does; a single-part object has part 1 only.
  * InvalidArgument for a number outside 1–10000, InvalidPartNumber (416) beyond the object's parts.
  */
 export function resolvePartRange(value: string, partSizes: number[]): ByteRange {
-  const n = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
-    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
-  }
+  const n = parsePartNumber(value);
   if (n > partSizes.length) throw new S3Error('InvalidPartNumber');
   let start = 0;
   for (let i = 0; i < n - 1; i++) start += partSizes[i]!;
