@@ -21,6 +21,7 @@ import {
   PutObjectTaggingCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_ID } from '../src/s3/context.js';
 import { collect, startServer, type TestServer } from './helpers.js';
@@ -237,6 +238,32 @@ describe('object tagging', () => {
       body: '<Tagging>',
     });
     expect(errorCode(res.body)).toBe('MalformedXML');
+  });
+
+  it('applies the x-amz-meta-* and x-amz-tagging a presigner hoists into the query of a PUT URL', async () => {
+    const url = await getSignedUrl(
+      srv.s3,
+      new PutObjectCommand({ Bucket: bucket, Key: 'presigned', Metadata: { m: 'v' }, Tagging: 'p=1&q=2' }),
+      { expiresIn: 60 },
+    );
+    expect(new URL(url).searchParams.get('x-amz-tagging')).toBe('p=1&q=2');
+    const res = await fetch(url, { method: 'PUT', body: 'presigned body' });
+    expect(res.status).toBe(200);
+    expect(await tagsOf('presigned')).toEqual([
+      ['p', '1'],
+      ['q', '2'],
+    ]);
+    const head = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'presigned' }));
+    expect(head.Metadata).toEqual({ m: 'v' });
+    // In a header-signed request the same query parameters are only unknown parameters.
+    const plain = await send(srv.port, {
+      method: 'PUT',
+      path: `/${bucket}/plain`,
+      query: 'x-amz-meta-m=v&x-amz-tagging=a%3D1',
+      body: 'x',
+    });
+    expect(plain.status).toBe(200);
+    expect(await tagsOf('plain')).toEqual([]);
   });
 
   it('keeps tags across a restart', async () => {
