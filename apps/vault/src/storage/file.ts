@@ -1,17 +1,123 @@
 // Vault's `file` storage layout: logical key `a/b/c` lives in `<root>/a/b/_c`, a JSON object
-// `{"Value":"<base64>"}`; directories 0700, files 0600; writes go to a temp file that is fsynced
-// and renamed over the target, so a crash leaves either the old or the new value.
+// `{"Value":"<base64>"}`; directories 0700, files 0600. A put writes a temp file, fdatasyncs it,
+// renames it over the target and then fsyncs the directory, so a crash leaves either the old or
+// the new value, and a resolved put survives power loss (the rename is in the directory's data).
+//
+// Cost model, measured on this ext4: creating an inode is the dearest step of a put (≈ 0.2–0.3 ms
+// of kernel time), then the fsyncs. So the path does nothing else it can avoid: directories known
+// to exist are not re-created per write, every step is one libuv request (no FileHandle wrapper),
+// and directory fsyncs are group-committed: one fsync of a directory covers every rename into it
+// that finished before that fsync started, so N concurrent puts into one directory pay for about
+// two directory fsyncs, not N.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
+import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { assertValidKey, type Storage } from './storage.js';
+
+/** The file-system calls FileStorage makes; tests wrap them to observe ordering and counts. */
+export interface FileOps {
+  open(path: string, flags: string, mode?: number): Promise<number>;
+  write(fd: number, data: string): Promise<unknown>;
+  fdatasync(fd: number): Promise<void>;
+  fsync(fd: number): Promise<void>;
+  close(fd: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** Recursive: resolves with the first directory created (undefined when none was). */
+  mkdir(path: string, options: { recursive: boolean; mode: number }): Promise<string | undefined>;
+  rmdir(path: string): Promise<void>;
+  readFile(path: string, encoding: 'utf8'): Promise<string>;
+  readdir(path: string, options: { withFileTypes: true }): Promise<fs.Dirent[]>;
+}
+
+/** Node's callback API behind promises: one libuv request per call. */
+export const nodeFileOps: FileOps = {
+  open: promisify(fs.open) as FileOps['open'],
+  write: promisify(fs.write) as FileOps['write'],
+  fdatasync: promisify(fs.fdatasync),
+  fsync: promisify(fs.fsync),
+  close: promisify(fs.close),
+  rename: promisify(fs.rename),
+  unlink: promisify(fs.unlink),
+  mkdir: promisify(fs.mkdir) as FileOps['mkdir'],
+  rmdir: promisify(fs.rmdir) as FileOps['rmdir'],
+  readFile: promisify(fs.readFile) as FileOps['readFile'],
+  readdir: promisify(fs.readdir) as FileOps['readdir'],
+};
+
+/** Directories remembered as existing; past this many the memory is dropped and rebuilt. */
+const KNOWN_DIRS_MAX = 65536;
+
+function isCode(err: unknown, code: string): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === code;
+}
+
+/**
+ * Group commit of one directory's fsyncs. `sync()` resolves after an fsync of the directory that
+ * started after the call; while one runs, every caller that arrives joins the single next one.
+ */
+class DirSync {
+  #running: Promise<void> | undefined;
+  #next: Promise<void> | undefined;
+
+  constructor(
+    readonly dir: string,
+    private readonly ops: FileOps,
+    private readonly onIdle: () => void,
+  ) {}
+
+  get isIdle(): boolean {
+    return this.#running === undefined && this.#next === undefined;
+  }
+
+  sync(): Promise<void> {
+    if (this.#next) return this.#next;
+    const running = this.#running;
+    if (!running) return this.#start();
+    const next = running
+      .catch(() => undefined)
+      .then(() => {
+        this.#next = undefined;
+        return this.#start();
+      });
+    this.#next = next;
+    return next;
+  }
+
+  #start(): Promise<void> {
+    const run = this.#fsyncDir().finally(() => {
+      if (this.#running === run) this.#running = undefined;
+      if (this.isIdle) this.onIdle();
+    });
+    this.#running = run;
+    return run;
+  }
+
+  async #fsyncDir(): Promise<void> {
+    const fd = await this.ops.open(this.dir, 'r');
+    try {
+      await this.ops.fsync(fd);
+    } finally {
+      await this.ops.close(fd);
+    }
+  }
+}
 
 export class FileStorage implements Storage {
   readonly type = 'file';
   readonly #root: string;
+  readonly #ops: FileOps;
+  readonly #knownDirs = new Set<string>();
+  readonly #creatingDirs = new Map<string, Promise<void>>();
+  readonly #dirSyncs = new Map<string, DirSync>();
+  /** Temp names are `<target>.<process tag><sequence>.temp`: unique without a random draw per write. */
+  readonly #tempTag = randomBytes(4).toString('hex');
+  #tempSeq = 0;
 
-  constructor(root: string) {
+  constructor(root: string, ops: FileOps = nodeFileOps) {
     this.#root = root;
+    this.#ops = ops;
   }
 
   #fileFor(key: string): string {
@@ -25,9 +131,9 @@ export class FileStorage implements Storage {
     assertValidKey(key);
     let text: string;
     try {
-      text = await readFile(this.#fileFor(key), 'utf8');
+      text = await this.#ops.readFile(this.#fileFor(key), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isCode(err, 'ENOENT')) return undefined;
       throw err;
     }
     const parsed = JSON.parse(text) as { Value?: string };
@@ -37,52 +143,68 @@ export class FileStorage implements Storage {
   async put(key: string, value: Uint8Array): Promise<void> {
     assertValidKey(key);
     const file = this.#fileFor(key);
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const temp = `${file}.${randomBytes(6).toString('hex')}.temp`;
-    const body = JSON.stringify({ Value: Buffer.from(value).toString('base64') });
-    const fh = await open(temp, 'w', 0o600);
+    const dir = dirname(file);
+    // Base64 needs no JSON escaping, so the entry is assembled without a JSON.stringify pass.
+    const body = `{"Value":"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}"}`;
+    const temp = `${file}.${this.#tempTag}${(this.#tempSeq++).toString(36)}.temp`;
+    await this.#ensureDir(dir);
+    let fd: number;
     try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      fd = await this.#ops.open(temp, 'w', 0o600);
+    } catch (err) {
+      // A delete may have removed the (then empty) directory since it was remembered.
+      if (!isCode(err, 'ENOENT')) throw err;
+      this.#forgetDir(dir);
+      await this.#ensureDir(dir);
+      fd = await this.#ops.open(temp, 'w', 0o600);
     }
     try {
-      await rename(temp, file);
+      try {
+        await this.#ops.write(fd, body);
+        await this.#ops.fdatasync(fd);
+      } finally {
+        await this.#ops.close(fd);
+      }
+      await this.#ops.rename(temp, file);
     } catch (err) {
-      await unlink(temp).catch(() => undefined);
+      await this.#ops.unlink(temp).catch(() => undefined);
       throw err;
     }
+    await this.#syncDir(dir);
   }
 
   async delete(key: string): Promise<void> {
     assertValidKey(key);
+    const file = this.#fileFor(key);
     try {
-      await unlink(this.#fileFor(key));
+      await this.#ops.unlink(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      return;
+      if (isCode(err, 'ENOENT')) return;
+      throw err;
     }
     // Remove now-empty parent folders, as Vault does, so listings do not show dead prefixes.
-    let dir = dirname(this.#fileFor(key));
+    let dir = dirname(file);
     while (dir.length > this.#root.length && dir.startsWith(this.#root)) {
       try {
-        await rmdir(dir);
+        await this.#ops.rmdir(dir);
       } catch {
         break;
       }
+      this.#forgetDir(dir);
       dir = dirname(dir);
     }
+    // The unlink (or the removal of the highest emptied folder) lives in `dir`: make it durable,
+    // so a revoked token or deleted secret cannot come back after a crash.
+    await this.#syncDir(dir);
   }
 
   async list(prefix: string): Promise<string[]> {
     assertValidKey(prefix, true);
-    let entries: import('node:fs').Dirent[];
+    let entries: fs.Dirent[];
     try {
-      entries = await readdir(join(this.#root, prefix), { withFileTypes: true });
+      entries = await this.#ops.readdir(join(this.#root, prefix), { withFileTypes: true });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) return [];
       throw err;
     }
     const out: string[] = [];
@@ -91,5 +213,70 @@ export class FileStorage implements Storage {
       else if (e.name.startsWith('_') && !e.name.endsWith('.temp')) out.push(e.name.slice(1));
     }
     return out.sort();
+  }
+
+  /**
+   * Makes `dir` (0700) exist durably: each directory is created after its parent, and its entry
+   * is fsynced in that parent before any write into it can resolve. Concurrent callers share one
+   * creation; directories seen to exist are remembered so writes skip the mkdir.
+   */
+  #ensureDir(dir: string): Promise<void> {
+    if (this.#knownDirs.has(dir)) return Promise.resolve();
+    let pending = this.#creatingDirs.get(dir);
+    if (!pending) {
+      const made = this.#makeDir(dir).finally(() => {
+        if (this.#creatingDirs.get(dir) === made) this.#creatingDirs.delete(dir);
+      });
+      pending = made;
+      this.#creatingDirs.set(dir, pending);
+    }
+    return pending;
+  }
+
+  async #makeDir(dir: string): Promise<void> {
+    if (dir.length <= this.#root.length) {
+      // The root and any missing ancestors: each new entry is fsynced in its parent.
+      const first = await this.#ops.mkdir(dir, { recursive: true, mode: 0o700 });
+      if (first !== undefined)
+        for (let d = dir; d.length >= first.length; d = dirname(d)) await this.#syncDir(dirname(d));
+      this.#remember(dir);
+      return;
+    }
+    for (let attempt = 0; ; attempt++) {
+      await this.#ensureDir(dirname(dir));
+      try {
+        await this.#ops.mkdir(dir, { recursive: false, mode: 0o700 });
+      } catch (err) {
+        if (isCode(err, 'EEXIST')) break;
+        if (!isCode(err, 'ENOENT') || attempt >= 3) throw err;
+        // A delete removed the parent (then empty) since it was remembered: make it again.
+        this.#forgetDir(dirname(dir));
+        continue;
+      }
+      await this.#syncDir(dirname(dir));
+      break;
+    }
+    this.#remember(dir);
+  }
+
+  #remember(dir: string): void {
+    if (this.#knownDirs.size >= KNOWN_DIRS_MAX) this.#knownDirs.clear();
+    this.#knownDirs.add(dir);
+  }
+
+  #forgetDir(dir: string): void {
+    this.#knownDirs.delete(dir);
+  }
+
+  #syncDir(dir: string): Promise<void> {
+    let s = this.#dirSyncs.get(dir);
+    if (!s) {
+      const created = new DirSync(dir, this.#ops, () => {
+        if (this.#dirSyncs.get(dir) === created) this.#dirSyncs.delete(dir);
+      });
+      s = created;
+      this.#dirSyncs.set(dir, s);
+    }
+    return s.sync();
   }
 }
