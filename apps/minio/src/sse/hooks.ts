@@ -84,14 +84,27 @@ function isChecksumMode(ctx: S3Context): boolean {
 
 /**
  * A view of the object with the ETag clients see (for conditionals and response headers) and, when the
- * object key is at hand, its sealed checksum opened.
+ * object key is at hand, its sealed checksum (opened when read; S3Error XMinioObjectTampered then if
+ * it does not open).
  */
 export function clientView(meta: ObjectMeta, km: ObjectKeyMaterial | undefined): ObjectMeta {
   if (!km) return meta;
   const oek = km.oek.length === 32 ? km.oek : undefined;
   const view = { ...meta, etag: visibleEtag(meta.etag, km.kind, oek) };
   const sealed = meta.internal?.[SEALED_CHECKSUM];
-  if (sealed !== undefined && oek) view.checksum = openChecksum(oek, sealed);
+  if (sealed !== undefined && oek) {
+    // Opened on first read, as MinIO decrypts checksums only for x-amz-checksum-mode: ENABLED: a GET
+    // without it must not fail on (or pay for) the checksum. Read it before `km` is disposed.
+    let opened: ChecksumValue | undefined;
+    Object.defineProperty(view, 'checksum', {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        opened ??= openChecksum(oek, sealed);
+        return opened;
+      },
+    });
+  }
   return view;
 }
 
