@@ -279,15 +279,18 @@ async function writeTemp(tmpDir: string, data: string): Promise<string> {
   return tmp;
 }
 
-/** Renames a written temp file to `dir/name` and fsyncs the directory: the commit point. */
-async function installFile(tmp: string, dir: string, name: string): Promise<void> {
+/**
+ * Renames a written temp file to `dir/name` and fsyncs the directory: the commit point. `parents` are
+ * directories whose new entries (`dir` itself, its shard) must be durable too; they are synced together.
+ */
+async function installFile(tmp: string, dir: string, name: string, parents: string[] = []): Promise<void> {
   try {
     await rename(tmp, join(dir, name));
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
   }
-  await fsyncDir(dir);
+  await Promise.all([dir, ...parents].map(fsyncDir));
 }
 
 /** Writes an async stream of chunks to a file, keeping one write in flight while the next batch arrives. */
@@ -678,7 +681,7 @@ export class FsStore {
       metaTmp.catch(() => {});
       let installed = false;
       try {
-        const isNewDir = await this.prepareObjectDir(bucket, shard, dir);
+        const { isNewDir, parents } = await this.prepareObjectDir(bucket, shard, dir);
         for (let i = 0; i < parts.length; i++) {
           const part = parts[i]!;
           if ('data' in part) continue;
@@ -686,7 +689,7 @@ export class FsStore {
           if (part.move) await rename(part.source, target);
           else await link(part.source, target);
         }
-        await installFile(await metaTmp, dir, 'meta.json');
+        await installFile(await metaTmp, dir, 'meta.json', parents);
         installed = true;
         // Reads that began before the rename may still return the old text: they must not cache it.
         this.metaCache.epoch++;
@@ -753,26 +756,37 @@ export class FsStore {
     });
   }
 
-  /** Makes the shard and object directories; true when the object directory is new. */
-  private async prepareObjectDir(bucket: string, shard: string, dir: string): Promise<boolean> {
-    const makeDir = () =>
-      mkdir(dir).then(
+  /**
+   * Makes the shard and object directories. `isNewDir` when the object directory is new; `parents` are
+   * the directories that gained an entry (the shard for a new object directory, the bucket for a new
+   * shard), which the commit must fsync for the new directories to survive a power loss.
+   */
+  private async prepareObjectDir(
+    bucket: string,
+    shard: string,
+    dir: string,
+  ): Promise<{ isNewDir: boolean; parents: string[] }> {
+    const prepare = async () => {
+      const parents: string[] = [];
+      if (await this.ensureShard(shard)) parents.push(this.bucketDir(bucket));
+      const isNewDir = await mkdir(dir).then(
         () => true,
         (err) => {
           if (!isNodeError(err, 'EEXIST')) throw err;
           return false;
         },
       );
+      if (isNewDir) parents.push(shard);
+      return { isNewDir, parents };
+    };
     try {
-      await this.ensureShard(shard);
-      return await makeDir();
+      return await prepare();
     } catch (err) {
       if (!isNodeError(err, 'ENOENT')) throw err;
       // A delete of the shard's last object may have removed the shard since it was cached.
       this.knownShards.delete(shard);
       try {
-        await this.ensureShard(shard);
-        return await makeDir();
+        return await prepare();
       } catch (again) {
         if (isNodeError(again, 'ENOENT')) throw new S3Error('NoSuchBucket', undefined, { bucket });
         throw again;
@@ -780,13 +794,21 @@ export class FsStore {
     }
   }
 
-  /** Creates a shard directory once; failed mkdirs (EEXIST) are costly exceptions on the hot path. */
-  private async ensureShard(shard: string): Promise<void> {
-    if (this.knownShards.has(shard)) return;
-    await mkdir(shard).catch((err) => {
-      if (!isNodeError(err, 'EEXIST')) throw err;
-    });
+  /**
+   * Creates a shard directory once; failed mkdirs (EEXIST) are costly exceptions on the hot path. True
+   * when this call created it.
+   */
+  private async ensureShard(shard: string): Promise<boolean> {
+    if (this.knownShards.has(shard)) return false;
+    const created = await mkdir(shard).then(
+      () => true,
+      (err) => {
+        if (!isNodeError(err, 'EEXIST')) throw err;
+        return false;
+      },
+    );
     this.knownShards.add(shard);
+    return created;
   }
 
   /** Removes files of earlier versions and of crashed commits from an object's directory. */
