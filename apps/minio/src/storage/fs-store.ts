@@ -969,7 +969,9 @@ export class FsStore {
     await this.assertBucket(bucket);
     const uploadId = randomBytes(24).toString('base64url');
     const dir = this.uploadDir(bucket, uploadId);
-    await mkdir(dir, { recursive: true });
+    const bucketUploads = join(this.multipartDir, this.bucketName(bucket));
+    const madeBucketUploads = (await mkdir(bucketUploads, { recursive: true })) !== undefined;
+    await mkdir(dir);
     const meta: UploadMeta = {
       format: 1,
       key,
@@ -978,7 +980,12 @@ export class FsStore {
       checksumAlgorithm,
       ...props,
     };
-    await writeFileAtomic(dir, 'upload.json', this.tmpDir, JSON.stringify(meta));
+    await installFile(
+      await writeTemp(this.tmpDir, JSON.stringify(meta)),
+      dir,
+      'upload.json',
+      madeBucketUploads ? [bucketUploads, this.multipartDir] : [bucketUploads],
+    );
     return meta;
   }
 
@@ -1109,13 +1116,24 @@ export class FsStore {
       etag,
       checksum,
     );
-    await rm(dir, { recursive: true, force: true });
+    await this.removeUpload(dir);
     return meta;
+  }
+
+  /**
+   * Removes an upload's folder, upload.json first: that unlink is the moment the upload stops existing,
+   * so a crash in the middle of the removal leaves a folder the startup sweep removes whole.
+   */
+  private async removeUpload(dir: string): Promise<void> {
+    await unlink(join(dir, 'upload.json')).catch((err) => {
+      if (!isNodeError(err, 'ENOENT')) throw err;
+    });
+    await rm(dir, { recursive: true, force: true });
   }
 
   /** Aborts an upload and removes its parts; NoSuchUpload when it does not exist. */
   async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
     await this.getUpload(bucket, key, uploadId);
-    await rm(this.uploadDir(bucket, uploadId), { recursive: true, force: true });
+    await this.removeUpload(this.uploadDir(bucket, uploadId));
   }
 }
