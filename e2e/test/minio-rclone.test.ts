@@ -1,6 +1,7 @@
 // rclone (the Debian package, `rclone` on PATH) against the built `minio` bin, with an S3 remote
 // configured only through the environment (RCLONE_CONFIG_<NAME>_TYPE=s3, provider Minio): mkdir,
-// copy (a multipart upload through a small cutoff), ls, lsjson, sync, check, delete, rmdir, purge.
+// copy (a multipart upload through a small cutoff), ls, lsjson, sync, check, server-side copyto and
+// moveto (CopyObject and UploadPartCopy), md5sum, size, cat, delete, rmdir, purge.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +29,7 @@ describe.skipIf(!hasRclone)('rclone against minio', () => {
   let work: string;
   let local: string;
   let server: MinioBin;
+  let s3: S3Client;
 
   const rclone = (...args: string[]) => {
     const run = spawnSync(
@@ -70,11 +72,18 @@ describe.skipIf(!hasRclone)('rclone against minio', () => {
     work = await mkdtemp(join(tmpdir(), 'minio-rclone-'));
     await writeFile(join(work, 'rclone.conf'), '');
     server = await startMinioBin(join(work, 'data'));
+    s3 = new S3Client({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'minio', secretAccessKey: 'minio123' },
+    });
     local = join(work, 'local');
     await mkdir(join(local, 'sub'), { recursive: true });
   });
 
   afterAll(async () => {
+    s3?.destroy();
     await server?.stop();
     await rm(work, { recursive: true, force: true });
   });
@@ -102,18 +111,9 @@ describe.skipIf(!hasRclone)('rclone against minio', () => {
       ['sub/b.txt', 6, md5('bravo\n')],
     ]);
     ok('check', local, 'store:rcl/tree');
-    const s3 = new S3Client({
-      endpoint: server.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'minio', secretAccessKey: 'minio123' },
-    });
-    try {
-      const head = await s3.send(new HeadObjectCommand({ Bucket: 'rcl', Key: 'tree/big.bin' }));
-      expect(head.ETag).toMatch(/^"[0-9a-f]{32}-3"$/);
-    } finally {
-      s3.destroy();
-    }
+    // The ETags show which objects were written as multipart uploads.
+    const etagOf = async (Key: string) => (await s3.send(new HeadObjectCommand({ Bucket: 'rcl', Key }))).ETag;
+    expect(await etagOf('tree/big.bin')).toMatch(/^"[0-9a-f]{32}-3"$/);
 
     // sync makes the remote equal to the source: a changed file, a new one, a removed one.
     await writeFile(join(local, 'a.txt'), 'alpha, changed\n');
@@ -126,6 +126,22 @@ describe.skipIf(!hasRclone)('rclone against minio', () => {
     const differs = rclone('check', local, 'store:rcl/tree');
     expect(differs.status).not.toBe(0);
     expect(differs.stderr).toContain('c.txt');
+
+    // Server-side copies: CopyObject, and UploadPartCopy above the copy cutoff; moves copy then delete.
+    ok('copyto', 'store:rcl/tree/a.txt', 'store:rcl/copies/a.txt');
+    ok('copyto', '--s3-copy-cutoff', '5M', 'store:rcl/tree/big.bin', 'store:rcl/copies/big.bin');
+    ok('moveto', 'store:rcl/copies/a.txt', 'store:rcl/moved/a.txt');
+    expect(lsjson('store:rcl/copies')).toEqual([['big.bin', big.length, md5(big)]]);
+    expect(await etagOf('copies/big.bin')).toMatch(/^"[0-9a-f]{32}-3"$/);
+    expect(ok('cat', 'store:rcl/moved/a.txt')).toBe('alpha, changed\n');
+    expect(ok('md5sum', 'store:rcl/copies')).toBe(`${md5(big)}  big.bin\n`);
+    // tree/a.txt, tree/big.bin, tree/c.txt as last synced, copies/big.bin, moved/a.txt.
+    expect(JSON.parse(ok('size', '--json', 'store:rcl'))).toMatchObject({
+      count: 5,
+      bytes: 2 * big.length + 2 * 'alpha, changed\n'.length + 'charlie\n'.length,
+    });
+    ok('purge', 'store:rcl/copies');
+    ok('purge', 'store:rcl/moved');
 
     ok('copyto', 'store:rcl/tree/big.bin', join(work, 'big.out'));
     expect(md5(await readFile(join(work, 'big.out')))).toBe(md5(big));
