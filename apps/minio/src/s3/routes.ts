@@ -8,6 +8,7 @@ import {
   getBucketEncryption,
   putBucketEncryption,
 } from '../sse/bucket-encryption.js';
+import { rejectInsecureSseC } from '../sse/hooks.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
 import { getBucketAcl, getBucketPolicy, getObjectAcl, putBucketAcl, putObjectAcl } from './acl-handlers.js';
@@ -262,6 +263,10 @@ function findRoute(
   );
 }
 
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 /** Handles one S3 request end to end; throws S3Error for the error handler to render. */
 export async function handleS3(
   req: FastifyRequest,
@@ -282,6 +287,7 @@ export async function handleS3(
       rawQuery,
       headers: headerMap(req.raw.rawHeaders),
     };
+    rejectInsecureSseC((h) => firstHeader(req.headers[h]), req.protocol === 'https', config.sse);
     const auth = authenticate(signed, config.credentials);
     const pairs = parseQuery(rawQuery);
     const ctx = new S3Context(req, reply, store, config, bucket, key, pairs, auth);

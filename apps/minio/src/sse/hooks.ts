@@ -8,7 +8,7 @@ import type { ListPage } from '../storage/fs-store.js';
 import type { ObjectMeta, UploadMeta } from '../storage/types.js';
 import { hasSealedChecksum, openChecksum, SEALED_CHECKSUM, sealChecksum } from './checksum-seal.js';
 import { readSealedMetadata, writeSealedMetadata } from './metadata.js';
-import { hasSseC, parseSseC, SSEC_COPY_PREFIX, SSEC_PREFIX } from './request.js';
+import { hasSseC, insecureSseC, parseSseC, SSEC_COPY_PREFIX, SSEC_PREFIX } from './request.js';
 import { type ObjectKeyMaterial, SseService, sseResponseHeaders, visibleEtag } from './service.js';
 
 const LISTING_CONCURRENCY = 16;
@@ -22,6 +22,20 @@ function isSecure(ctx: S3Context): boolean {
 }
 
 const getter = (ctx: S3Context) => (name: string) => ctx.header(name);
+
+/**
+ * MinIO's request-validity middleware (`sseTLSHandler`): any SSE-C or SSE-C copy header on a request
+ * over plain HTTP is refused with 400 InvalidRequest on every route, before authentication (a client
+ * with wrong credentials learns the same), unless the opt-out MINIO_API_SSEC_ALLOW_INSECURE is on.
+ */
+export function rejectInsecureSseC(
+  get: (name: string) => string | undefined,
+  isSecure: boolean,
+  sse: SseService | undefined,
+): void {
+  if (isSecure || sse?.allowInsecureSseC) return;
+  if (hasSseC(get) || hasSseC(get, true)) throw insecureSseC();
+}
 
 /** The encryption of a new object or upload (headers > bucket default > auto), key created and sealed. */
 export async function keyForWrite(
