@@ -1,9 +1,10 @@
 // The security barrier: every entry above the seal is AES-256-GCM under the keyring (format and
 // path-as-AAD from @kms-chain/crypto). The keyring itself is encrypted with the root key; a copy
 // of the root key under the newest keyring key is kept at core/master, as Vault does.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { barrierDecrypt, barrierEncrypt, zeroize } from '@kms-chain/crypto';
 import { sealedError } from './errors.js';
+import { releaseSecret, secretBuffer, secretCopy } from './mlock.js';
 import type { Storage } from './storage/storage.js';
 
 export const KEYRING_PATH = 'core/keyring';
@@ -50,9 +51,9 @@ export class Barrier {
 
   /** Creates the first keyring (term 1) for a new root key and leaves the barrier unsealed. */
   async initialize(rootKey: Buffer): Promise<void> {
-    this.#rootKey = Buffer.from(rootKey);
+    this.#rootKey = secretCopy(rootKey);
     this.#terms = new Map([
-      [1, { term: 1, value: randomBytes(32), installTime: new Date().toISOString(), encryptions: 0 }],
+      [1, { term: 1, value: newKey(), installTime: new Date().toISOString(), encryptions: 0 }],
     ]);
     this.#active = 1;
     await this.#persistKeyring();
@@ -69,14 +70,14 @@ export class Barrier {
       for (const k of ring.Keys) {
         terms.set(k.Term, {
           term: k.Term,
-          value: Buffer.from(k.Value, 'base64'),
+          value: decodeKey(k.Value),
           installTime: k.InstallTime,
           encryptions: k.encryptions ?? 0,
         });
       }
       this.#terms = terms;
       this.#active = Math.max(...terms.keys());
-      this.#rootKey = Buffer.from(rootKey);
+      this.#rootKey = secretCopy(rootKey);
     } finally {
       zeroize(plain);
     }
@@ -84,9 +85,9 @@ export class Barrier {
 
   /** Drops every key and cached plaintext from memory. */
   seal(): void {
-    for (const t of this.#terms.values()) zeroize(t.value);
+    for (const t of this.#terms.values()) releaseSecret(t.value);
     for (const v of this.#cache.values()) if (v) zeroize(v);
-    zeroize(this.#rootKey);
+    releaseSecret(this.#rootKey);
     this.#terms.clear();
     this.#cache.clear();
     this.#rootKey = undefined;
@@ -203,7 +204,7 @@ export class Barrier {
     if (this.isSealed()) throw sealedError();
     const term = this.#active + 1;
     const installTime = new Date().toISOString();
-    this.#terms.set(term, { term, value: randomBytes(32), installTime, encryptions: 0 });
+    this.#terms.set(term, { term, value: newKey(), installTime, encryptions: 0 });
     this.#active = term;
     await this.#persistKeyring();
     return { term, installTime };
@@ -214,4 +215,16 @@ export class Barrier {
     const t = this.#terms.get(this.#active)!;
     return { term: t.term, install_time: t.installTime, encryptions: t.encryptions };
   }
+}
+
+/** A fresh 32-byte keyring key, in locked memory when the server locked it. */
+function newKey(): Buffer {
+  return randomFillSync(secretBuffer(32));
+}
+
+/** A keyring key from its base64 form, decoded straight into locked memory when available. */
+function decodeKey(b64: string): Buffer {
+  const key = secretBuffer(Buffer.byteLength(b64, 'base64'));
+  key.write(b64, 'base64');
+  return key;
 }

@@ -11,6 +11,7 @@ import {
   zeroize,
 } from '@kms-chain/crypto';
 import { badRequest, VaultError } from './errors.js';
+import { releaseSecret, secretCopy } from './mlock.js';
 import type { Storage } from './storage/storage.js';
 
 export const SEAL_CONFIG_PATH = 'core/seal-config';
@@ -125,7 +126,7 @@ export class UnsealProgress {
   }
 
   reset(): void {
-    zeroize(...this.#shares);
+    for (const s of this.#shares) releaseSecret(s);
     this.#shares = [];
     this.#nonce = '';
   }
@@ -137,7 +138,8 @@ export class UnsealProgress {
   add(share: Buffer, threshold: number): Buffer | undefined {
     if (this.#shares.some((s) => constantTimeEqual(s, share))) return undefined;
     if (this.#shares.length === 0) this.#nonce = randomUUID();
-    this.#shares.push(Buffer.from(share));
+    // Shares wait in locked memory (when the server locked it) until the threshold is reached.
+    this.#shares.push(secretCopy(share));
     if (this.#shares.length < threshold) return undefined;
     const shares = this.#shares;
     this.#shares = [];
@@ -150,7 +152,7 @@ export class UnsealProgress {
         throw badRequest(`failed to compute root key: ${(err as Error).message}`);
       }
     } finally {
-      zeroize(...shares);
+      for (const s of shares) releaseSecret(s);
     }
   }
 }

@@ -7,7 +7,7 @@ import { Core } from '../core.js';
 import { goDurationString } from '../duration.js';
 import { type Listener, listen } from '../http/listen.js';
 import { buildServer } from '../http/server.js';
-import { lockMemory } from '../mlock.js';
+import { lockMemory, mlockFailureMessage } from '../mlock.js';
 import { FileStorage } from '../storage/file.js';
 import { InmemStorage } from '../storage/inmem.js';
 import type { Storage } from '../storage/storage.js';
@@ -137,8 +137,17 @@ export async function server(args: string[]): Promise<number> {
   }
   if (flagStr(p, 'log-level')) config.logLevel = flagStr(p, 'log-level');
 
-  // Reported, never fatal: see mlock.ts for why a V8 process does not lock its memory.
-  const locked = config.disableMlock ? { supported: false, locked: false } : lockMemory();
+  // Vault locks memory unless told not to, and will not start when the kernel refuses. Here the
+  // key material is what gets locked (mlock.ts explains why not the whole process).
+  const locked = config.disableMlock
+    ? { supported: process.platform === 'linux', locked: false }
+    : lockMemory();
+  if (!config.disableMlock && locked.supported && !locked.locked) {
+    err(
+      `${mlockFailureMessage(locked.error ?? 'unknown error')}\nTo let this server lock memory, give its Node.js binary the capability, e.g.\n  setcap cap_ipc_lock=+ep "$(readlink -f "$(command -v node)")"\nor raise RLIMIT_MEMLOCK (ulimit -l) to at least 64 KiB.`,
+    );
+    return 1;
+  }
   const mlock = { supported: locked.supported, enabled: locked.locked };
 
   let storage: Storage;
@@ -182,9 +191,8 @@ export async function server(args: string[]): Promise<number> {
 
   out(banner(config, mlock));
   if (!config.disableMlock && !mlock.supported)
-    log(
-      'warn',
-      'core: mlock is not supported by this Node.js build; memory may be swapped (see apps/vault/README.md)',
+    out(
+      'WARNING! mlock is not supported on this system! An mlockall(2)-like syscall to prevent\nmemory from being swapped to disk is not supported on this system. For better security,\nonly run Vault on systems where this call is supported. If you are running Vault in a\nDocker container, provide the IPC_LOCK cap to the container.\n',
     );
   for (const k of config.ignoredKeys) log('warn', `config: unsupported key ignored: key=${k}`);
 
