@@ -82,9 +82,11 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
   app.addHook('onReady', async () => {
-    const swept = await store.init();
-    if (Object.values(swept).some((n) => n > 0))
-      app.log.warn({ swept }, 'removed what an interrupted earlier run left in the data directory');
+    await store.init();
+    void store.sweepDone().then((swept) => {
+      if (Object.values(swept).some((n) => n > 0))
+        app.log.warn({ swept }, 'removed what an interrupted earlier run left in the data directory');
+    });
   });
   app.addHook('onRequest', async (req, reply) => {
     reply.raw.setHeader('x-amz-request-id', req.id);

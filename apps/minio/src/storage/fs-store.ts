@@ -13,8 +13,11 @@
 // version's data files removed. A crash before the rename leaves unreferenced files that no read can
 // see; a crash after it leaves the new object whole.
 //
-// What a crash (kill -9, power loss) can leave, and how init()'s startup sweep removes it before the
-// first request is served (nothing can be mid-commit then, so anything unreferenced is garbage):
+// What a crash (kill -9, power loss) can leave, and how init()'s startup sweep removes it. Staging,
+// uploads and bucket records are swept before the first request; a bucket's object folders before the
+// first write or listing of that bucket (both wait for its index, which the sweep builds), and in the
+// background otherwise. Nothing can be mid-commit where the sweep runs, so anything unreferenced is
+// garbage:
 //   - staged bodies and metadata temp files in .minio.sys/tmp           → the folder is emptied
 //   - data files no meta.json points at (a commit before its rename, an
 //     overwrite before its cleanup)                                      → unlinked
@@ -347,6 +350,10 @@ export class FsStore {
   private readonly bucketMetaDir: string;
   private readonly multipartDir: string;
   private readonly indexes = new Map<string, Promise<BucketIndex>>();
+  /** Buckets whose object folders the startup sweep has not cleaned yet; loading their index does. */
+  private readonly unswept = new Set<string>();
+  private readonly sweepReport: SweepReport = { ...EMPTY_SWEEP };
+  private swept: Promise<SweepReport> = Promise.resolve({ ...EMPTY_SWEEP });
   /** Buckets seen to exist; this process owns the directory, so only deleteBucket removes entries. */
   private readonly knownBuckets = new Set<string>();
   /** Shard directories known to exist (cleared with their bucket). */
@@ -362,32 +369,42 @@ export class FsStore {
   }
 
   /**
-   * Creates the system folders and sweeps what a crashed run left behind (see the layout notes). Must
-   * finish before any other method is called: the sweep treats every unreferenced file as garbage.
-   * Builds the listing index of every bucket on the way, as it reads every meta.json anyway.
+   * Creates the system folders and sweeps what a crashed run left behind (see the layout notes). The
+   * staging area, uploads and bucket records are swept before this resolves, so it must finish before
+   * any other method is called. Each bucket's object folders are swept in the background, one bucket
+   * after another, as that bucket's listing index is built from the same meta.json reads: every write
+   * and listing awaits the index, so no commit can race its bucket's sweep, and a request for a bucket
+   * not reached yet sweeps that bucket first. sweepDone() tells when all of it has finished.
    */
-  async init(): Promise<SweepReport> {
+  async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
-    const report: SweepReport = { ...EMPTY_SWEEP };
-    report.staging = (await readdir(this.tmpDir).catch(() => [] as string[])).length;
+    this.sweepReport.staging = (await readdir(this.tmpDir).catch(() => [] as string[])).length;
     await rm(this.tmpDir, { recursive: true, force: true });
     for (const dir of [this.tmpDir, this.bucketMetaDir, this.multipartDir])
       await mkdir(dir, { recursive: true });
     const buckets = (await readdir(this.root, { withFileTypes: true }))
       .filter((d) => d.isDirectory() && isValidBucketName(d.name))
       .map((d) => d.name);
-    for (const bucket of buckets) {
-      const index = await this.sweepBucket(bucket, report);
-      this.indexes.set(bucket, Promise.resolve(index));
-    }
-    await this.sweepUploads(new Set(buckets), report);
+    await this.sweepUploads(new Set(buckets), this.sweepReport);
     for (const name of await readdir(this.bucketMetaDir)) {
       if (name.endsWith('.json') && !buckets.includes(name.slice(0, -'.json'.length))) {
         await unlink(join(this.bucketMetaDir, name));
-        report.bucketRecords++;
+        this.sweepReport.bucketRecords++;
       }
     }
-    return report;
+    for (const bucket of buckets) this.unswept.add(bucket);
+    this.swept = (async () => {
+      for (const bucket of buckets) {
+        // A bucket deleted meanwhile, or a failing disk, leaves the sweep to that bucket's next use.
+        await this.index(bucket).catch(() => {});
+      }
+      return { ...this.sweepReport };
+    })();
+  }
+
+  /** Resolves, once the startup sweep has finished, with the counts of what it removed. */
+  sweepDone(): Promise<SweepReport> {
+    return this.swept;
   }
 
   /** Removes unreferenced data files and metadata-less object directories of one bucket; its index. */
@@ -570,6 +587,11 @@ export class FsStore {
   }
 
   private async loadIndex(bucket: string): Promise<BucketIndex> {
+    if (this.unswept.has(bucket)) {
+      const index = await this.sweepBucket(bucket, this.sweepReport);
+      this.unswept.delete(bucket);
+      return index;
+    }
     const entries = new Map<string, ObjectSummary>();
     const dir = this.bucketDir(bucket);
     for (const shard of await readdir(dir)) {
