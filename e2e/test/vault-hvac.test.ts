@@ -1,0 +1,236 @@
+// hvac (Debian's python3-hvac 0.11.2, through /usr/bin/python3) drives our `vault` bin over TLS:
+// init, unseal, seal status, kv + approle, a JSON policy, role, role-id, secret-id, AppRole login,
+// KV v1 write/read/list (the LIST verb), a denied path, KV v2, token lookup/renew, health, seal.
+// hvac is a real client nobody here wrote: what it sends and how it reads replies is the test.
+// Skipped, with the reason printed, when `import hvac` fails (CI installs python3-hvac).
+import { spawnSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type Proc, shOk, startVaultServer, tempDir } from './chain-support.js';
+
+const PYTHON = '/usr/bin/python3';
+const probe = spawnSync(PYTHON, ['-c', 'import hvac'], { encoding: 'utf8' });
+const hvacMissing =
+  probe.status === 0
+    ? ''
+    : `${PYTHON} -c 'import hvac' failed: ${(probe.stderr || String(probe.error)).trim()}`;
+if (hvacMissing) console.log(`vault-hvac: skipped — ${hvacMissing} (install python3-hvac)`);
+
+// Each step records what hvac returned (or the exception it raised) under its name; the test
+// then checks every observation, so one failure shows all the others too.
+const SCRIPT = String.raw`
+import json, os, sys, traceback
+import hvac
+from hvac import exceptions
+
+addr, ca = os.environ["VAULT_ADDR"], os.environ["VAULT_CACERT"]
+obs = {}
+
+def step(name, fn):
+    try:
+        obs[name] = fn()
+    except exceptions.VaultError as e:
+        obs[name] = {"raised": type(e).__name__, "errors": getattr(e, "errors", None) or str(e)}
+    except Exception as e:
+        obs[name] = {"crashed": type(e).__name__, "text": traceback.format_exc()}
+
+client = hvac.Client(url=addr, verify=ca)
+step("initialized_before", lambda: client.sys.is_initialized())
+init = client.sys.initialize(secret_shares=5, secret_threshold=3)
+obs["init"] = {"keys": len(init["keys"]), "keys_base64": len(init["keys_base64"]),
+               "root_token_prefix": init["root_token"][:4]}
+step("initialized_after", lambda: client.sys.is_initialized())
+step("sealed_before", lambda: client.sys.is_sealed())
+step("unseal_one", lambda: {k: client.sys.submit_unseal_key(init["keys"][0])[k] for k in ("sealed", "t", "n", "progress")})
+step("unseal_reset", lambda: client.sys.submit_unseal_key(reset=True)["progress"])
+step("unseal_all", lambda: client.sys.submit_unseal_keys(init["keys_base64"][1:4])["sealed"])
+step("seal_status", lambda: {k: client.sys.read_seal_status()[k] for k in ("type", "initialized", "sealed", "t", "n", "progress", "version")})
+
+client.token = init["root_token"]
+step("root_authenticated", lambda: client.is_authenticated())
+step("enable_kv", lambda: client.sys.enable_secrets_engine(backend_type="kv", path="kv").status_code)
+step("enable_kv2", lambda: client.sys.enable_secrets_engine(backend_type="kv", path="kv2", options={"version": "2"}).status_code)
+step("enable_approle", lambda: client.sys.enable_auth_method(method_type="approle").status_code)
+step("mounts", lambda: sorted(client.sys.list_mounted_secrets_engines()["data"].keys()))
+step("auth_methods", lambda: sorted(client.sys.list_auth_methods()["data"].keys()))
+policy = {"path": {"kv/app/*": {"capabilities": ["create", "read", "update", "delete", "list"]},
+                   "kv2/data/app/*": {"capabilities": ["create", "read", "update"]},
+                   "auth/token/renew-self": {"capabilities": ["update"]}}}
+step("policy_write", lambda: client.sys.create_or_update_policy(name="app", policy=policy).status_code)
+step("policy_list", lambda: client.sys.list_policies()["data"]["policies"])
+step("policy_read", lambda: json.loads(client.sys.read_policy(name="app")["data"]["rules"]) == policy)
+step("role_write", lambda: client.auth.approle.create_or_update_approle(
+    role_name="app-role", token_policies=["app"], token_ttl="10m", token_max_ttl="30m",
+    secret_id_num_uses=0, token_num_uses=0).status_code)
+step("role_read", lambda: {k: client.auth.approle.read_role(role_name="app-role")["data"][k]
+                           for k in ("token_policies", "token_ttl", "token_max_ttl", "bind_secret_id")})
+step("role_list", lambda: client.auth.approle.list_roles()["data"]["keys"])
+role_id = client.auth.approle.read_role_id(role_name="app-role")["data"]["role_id"]
+gen = client.auth.approle.generate_secret_id(role_name="app-role")["data"]
+obs["secret_id_fields"] = sorted(gen.keys())
+step("secret_id_accessors", lambda: client.auth.approle.list_secret_id_accessors(role_name="app-role")["data"]["keys"] == [gen["secret_id_accessor"]])
+
+app = hvac.Client(url=addr, verify=ca)
+step("bad_login", lambda: app.auth.approle.login(role_id=role_id, secret_id="not-the-secret"))
+login = app.auth.approle.login(role_id=role_id, secret_id=gen["secret_id"])
+obs["login"] = {"policies": login["auth"]["policies"], "lease_duration": login["auth"]["lease_duration"],
+                "renewable": login["auth"]["renewable"], "prefix": login["auth"]["client_token"][:4],
+                "uses_token": app.token == login["auth"]["client_token"]}
+step("app_authenticated", lambda: app.is_authenticated())
+step("kv_write", lambda: app.secrets.kv.v1.create_or_update_secret(path="app/k1", secret={"key": "s3cr3t"}, mount_point="kv").status_code)
+step("kv_write2", lambda: app.secrets.kv.v1.create_or_update_secret(path="app/k2", secret={"n": 2}, mount_point="kv").status_code)
+step("kv_read", lambda: app.secrets.kv.v1.read_secret(path="app/k1", mount_point="kv")["data"])
+step("kv_list", lambda: app.secrets.kv.v1.list_secrets(path="app", mount_point="kv")["data"]["keys"])
+step("kv_read_missing", lambda: app.secrets.kv.v1.read_secret(path="app/none", mount_point="kv"))
+step("kv_denied_write", lambda: app.secrets.kv.v1.create_or_update_secret(path="other/x", secret={"a": "b"}, mount_point="kv"))
+step("kv_denied_read", lambda: app.secrets.kv.v1.read_secret(path="other/x", mount_point="kv"))
+step("sys_denied", lambda: app.sys.list_policies())
+step("kv2_write", lambda: app.secrets.kv.v2.create_or_update_secret(path="app/v", secret={"x": "1"}, mount_point="kv2")["data"]["version"])
+step("kv2_write_again", lambda: app.secrets.kv.v2.create_or_update_secret(path="app/v", secret={"x": "2"}, mount_point="kv2")["data"]["version"])
+step("kv2_read", lambda: app.secrets.kv.v2.read_secret_version(path="app/v", mount_point="kv2")["data"]["data"])
+step("lookup_self", lambda: {k: app.auth.token.lookup_self()["data"][k] for k in ("policies", "path", "display_name", "meta")})
+step("renew_self", lambda: app.auth.token.renew_self(increment="5m")["auth"]["lease_duration"])
+step("kv_delete", lambda: app.secrets.kv.v1.delete_secret(path="app/k2", mount_point="kv").status_code)
+step("kv_list_after", lambda: app.secrets.kv.v1.list_secrets(path="app", mount_point="kv")["data"]["keys"])
+step("health", lambda: {k: client.sys.read_health_status(method="GET")[k] for k in ("initialized", "sealed", "standby")})
+step("seal", lambda: client.sys.seal().status_code)
+step("sealed_after", lambda: client.sys.is_sealed())
+step("read_while_sealed", lambda: app.secrets.kv.v1.read_secret(path="app/k1", mount_point="kv"))
+print(json.dumps(obs))
+`;
+
+let dir: string;
+let server: Proc | undefined;
+let obs: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  if (hvacMissing) return;
+  dir = await tempDir('vault-hvac-');
+  const port = await freePort();
+  // A certificate that names 127.0.0.1, so hvac (requests) verifies it against itself as CA.
+  shOk(
+    dir,
+    'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -keyout vault.key -out vault.crt -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null',
+  );
+  await writeFile(
+    join(dir, 'vault.hcl'),
+    `storage "file" { path = "vault/file" }
+listener "tcp" {
+  address       = "127.0.0.1:${port}"
+  tls_cert_file = "vault.crt"
+  tls_key_file  = "vault.key"
+}
+disable_mlock = true
+`,
+  );
+  server = await startVaultServer(dir, ['-config', 'vault.hcl']);
+  const run = spawnSync(PYTHON, ['-c', SCRIPT], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, VAULT_ADDR: `https://127.0.0.1:${port}`, VAULT_CACERT: join(dir, 'vault.crt') },
+  });
+  if (run.status !== 0) throw new Error(`hvac script failed (${run.status}):\n${run.stderr}\n${run.stdout}`);
+  obs = JSON.parse(run.stdout.trim().split('\n').pop()!);
+}, 90_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(hvacMissing !== '')('hvac 0.11 against our vault', () => {
+  it('init, unseal (one share, reset, then three), seal status', () => {
+    expect(obs['initialized_before']).toBe(false);
+    expect(obs['init']).toEqual({ keys: 5, keys_base64: 5, root_token_prefix: 'hvs.' });
+    expect(obs['initialized_after']).toBe(true);
+    expect(obs['sealed_before']).toBe(true);
+    expect(obs['unseal_one']).toEqual({ sealed: true, t: 3, n: 5, progress: 1 });
+    expect(obs['unseal_reset']).toBe(0);
+    expect(obs['unseal_all']).toBe(false);
+    expect(obs['seal_status']).toMatchObject({
+      type: 'shamir',
+      initialized: true,
+      sealed: false,
+      t: 3,
+      n: 5,
+      progress: 0,
+    });
+  });
+
+  it('mounts, auth methods and a JSON policy as hvac writes them', () => {
+    expect(obs['root_authenticated']).toBe(true);
+    expect(obs['enable_kv']).toBe(204);
+    expect(obs['enable_kv2']).toBe(204);
+    expect(obs['enable_approle']).toBe(204);
+    expect(obs['mounts']).toEqual(expect.arrayContaining(['kv/', 'kv2/', 'sys/', 'cubbyhole/']));
+    expect(obs['auth_methods']).toEqual(expect.arrayContaining(['approle/', 'token/']));
+    expect(obs['policy_write']).toBe(204);
+    expect(obs['policy_list']).toEqual(expect.arrayContaining(['app', 'default', 'root']));
+    expect(obs['policy_read']).toBe(true);
+  });
+
+  it('AppRole: role, role-id, secret-id, a wrong secret refused, login', () => {
+    expect(obs['role_write']).toBe(204);
+    expect(obs['role_read']).toEqual({
+      token_policies: ['app'],
+      token_ttl: 600,
+      token_max_ttl: 1800,
+      bind_secret_id: true,
+    });
+    expect(obs['role_list']).toEqual(['app-role']);
+    expect(obs['secret_id_fields']).toEqual([
+      'secret_id',
+      'secret_id_accessor',
+      'secret_id_num_uses',
+      'secret_id_ttl',
+    ]);
+    expect(obs['secret_id_accessors']).toBe(true);
+    expect(obs['bad_login']).toEqual({ raised: 'InvalidRequest', errors: ['invalid role or secret ID'] });
+    expect(obs['login']).toEqual({
+      policies: ['app', 'default'],
+      lease_duration: 600,
+      renewable: true,
+      prefix: 'hvs.',
+      uses_token: true,
+    });
+    expect(obs['app_authenticated']).toBe(true);
+  });
+
+  it('KV v1 and v2 through the AppRole token; other paths are 403 Forbidden, missing ones 404', () => {
+    expect(obs['kv_write']).toBe(204);
+    expect(obs['kv_write2']).toBe(204);
+    expect(obs['kv_read']).toEqual({ key: 's3cr3t' });
+    expect(obs['kv_list']).toEqual(['k1', 'k2']);
+    expect(obs['kv_read_missing']).toMatchObject({ raised: 'InvalidPath' });
+    expect(obs['kv_denied_write']).toEqual({
+      raised: 'Forbidden',
+      errors: ['1 error occurred:\n\t* permission denied\n\n'],
+    });
+    expect(obs['kv_denied_read']).toMatchObject({ raised: 'Forbidden' });
+    expect(obs['sys_denied']).toMatchObject({ raised: 'Forbidden' });
+    expect(obs['kv2_write']).toBe(1);
+    expect(obs['kv2_write_again']).toBe(2);
+    expect(obs['kv2_read']).toEqual({ x: '2' });
+    expect(obs['kv_delete']).toBe(204);
+    expect(obs['kv_list_after']).toEqual(['k1']);
+  });
+
+  it('token lookup-self, and renew-self with an increment', () => {
+    expect(obs['lookup_self']).toEqual({
+      policies: ['app', 'default'],
+      path: 'auth/approle/login',
+      display_name: 'approle',
+      meta: { role_name: 'app-role' },
+    });
+    expect(obs['renew_self']).toBe(300);
+  });
+
+  it('health, seal, and a sealed vault answering hvac with 503', () => {
+    expect(obs['health']).toEqual({ initialized: true, sealed: false, standby: false });
+    expect(obs['seal']).toBe(204);
+    expect(obs['sealed_after']).toBe(true);
+    expect(obs['read_while_sealed']).toEqual({ raised: 'VaultDown', errors: ['Vault is sealed'] });
+  });
+});
