@@ -19,7 +19,7 @@ if (hvacMissing) console.log(`vault-hvac: skipped — ${hvacMissing} (install py
 
 // Each step records what hvac returned (or the exception it raised) under its name; the test
 // then checks every observation, so one failure shows all the others too.
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, os, sys, traceback
 import hvac
 from hvac import exceptions
