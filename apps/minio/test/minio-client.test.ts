@@ -92,6 +92,17 @@ describe('minio-js', () => {
     expect(await (await fetch(getUrl)).text()).toBe('presigned');
   });
 
+  it('tags objects and reports no bucket policy', async () => {
+    // minio-js sends any metadata key it does not know as x-amz-meta-*, so tags go through ?tagging.
+    await client.putObject('mjs', 'tagged', Buffer.from('t'));
+    expect(await client.getObjectTagging('mjs', 'tagged')).toEqual([]);
+    await client.setObjectTagging('mjs', 'tagged', { env: 'test' });
+    expect(await client.getObjectTagging('mjs', 'tagged')).toEqual([{ Key: 'env', Value: 'test' }]);
+    await client.removeObjectTagging('mjs', 'tagged', {});
+    expect(await client.getObjectTagging('mjs', 'tagged')).toEqual([]);
+    await expect(client.getBucketPolicy('mjs')).rejects.toMatchObject({ code: 'NoSuchBucketPolicy' });
+  });
+
   it('lists and aborts incomplete uploads', async () => {
     const id = await client.initiateNewMultipartUpload('mjs', 'partial', {});
     const found: string[] = [];
