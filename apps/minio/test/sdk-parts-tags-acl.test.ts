@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StaticKeyKms } from '../src/kms/static-key.js';
 import { OWNER_ID } from '../src/s3/context.js';
 import { collect, startServer, type TestServer } from './helpers.js';
 import { errorCode, send } from './raw-http.js';
@@ -107,6 +108,42 @@ describe('partNumber', () => {
     const res = await send(srv.port, { method: 'GET', path: `/${bucket}/multi`, query: `partNumber=${n}` });
     expect(res.status).toBe(400);
     expect(errorCode(res.body)).toBe('InvalidArgument');
+  });
+
+  it('reads a part of an SSE-S3 multipart object (plaintext offsets, decrypted)', async () => {
+    const sse = await startServer({ kms: new StaticKeyKms('test-key', randomBytes(32)) });
+    try {
+      await sse.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const { UploadId } = await sse.s3.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'enc', ServerSideEncryption: 'AES256' }),
+      );
+      const done = [];
+      for (const [i, Body] of parts.entries()) {
+        const r = await sse.s3.send(
+          new UploadPartCommand({ Bucket: bucket, Key: 'enc', UploadId, PartNumber: i + 1, Body }),
+        );
+        done.push({ PartNumber: i + 1, ETag: r.ETag! });
+      }
+      await sse.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'enc',
+          UploadId,
+          MultipartUpload: { Parts: done },
+        }),
+      );
+      for (const PartNumber of [2, 3]) {
+        const out = await sse.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'enc', PartNumber }));
+        expect(out.ServerSideEncryption).toBe('AES256');
+        expect(out.PartsCount).toBe(3);
+        const body = await collect(out.Body as AsyncIterable<Uint8Array>);
+        expect(body.equals(parts[PartNumber - 1]!)).toBe(true);
+      }
+      const head = await sse.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'enc', PartNumber: 1 }));
+      expect(head.ContentRange).toBe(`bytes 0-${5 * MiB - 1}/${whole.length}`);
+    } finally {
+      await sse.close();
+    }
   });
 
   it('refuses partNumber together with Range', async () => {
