@@ -98,7 +98,7 @@ describe('minio-js', () => {
     expect(await client.getObjectTagging('mjs', 'tagged')).toEqual([]);
     await client.setObjectTagging('mjs', 'tagged', { env: 'test' });
     expect(await client.getObjectTagging('mjs', 'tagged')).toEqual([{ Key: 'env', Value: 'test' }]);
-    await client.removeObjectTagging('mjs', 'tagged', {});
+    await client.removeObjectTagging('mjs', 'tagged', { versionId: '' });
     expect(await client.getObjectTagging('mjs', 'tagged')).toEqual([]);
     await expect(client.getBucketPolicy('mjs')).rejects.toMatchObject({ code: 'NoSuchBucketPolicy' });
   });
