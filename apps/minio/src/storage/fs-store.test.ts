@@ -205,6 +205,26 @@ describe('startup sweep', () => {
       expect(page.objects.map((o) => o.key)).toEqual(['during-sweep', 'kept']);
       expect(await fresh.listParts('bkt', upload)).toHaveLength(1);
 
+      // A meta.json that does not parse, or whose parts name no files, is no crash's doing: its folder
+      // is left untouched.
+      const damagedDir = objDir(root, 'bkt', 'damaged');
+      await mkdir(damagedDir, { recursive: true });
+      await writeFile(join(damagedDir, 'meta.json'), '{"key":');
+      await writeFile(join(damagedDir, `${uuid('1')}.1`), 'data of the damaged object');
+      const oddDir = objDir(root, 'bkt', 'odd');
+      await mkdir(oddDir, { recursive: true });
+      await writeFile(join(oddDir, 'meta.json'), JSON.stringify({ key: 'odd', parts: 'none' }));
+      await writeFile(join(oddDir, `${uuid('2')}.1`), 'data of the odd object');
+      const third = new FsStore(root);
+      await third.init();
+      expect(Object.values(await third.sweepDone()).every((n) => n === 0)).toBe(true);
+      expect(await readdir(damagedDir)).toHaveLength(2);
+      expect(await readdir(oddDir)).toHaveLength(2);
+      const listed = await third.list('bkt', { prefix: '', delimiter: '', maxKeys: 10, after: '' });
+      expect(listed.objects.map((o) => o.key)).toEqual(['during-sweep', 'kept', 'odd']);
+      await rm(damagedDir, { recursive: true });
+      await rm(oddDir, { recursive: true });
+
       // A second start finds nothing more to do.
       const again = new FsStore(root);
       await again.init();

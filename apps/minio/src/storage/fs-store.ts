@@ -418,20 +418,22 @@ export class FsStore {
       const metas = await Promise.all(
         hashes.map(async (h) => {
           const objDir = join(shardDir, h);
-          const text = await this.readMetaText(objDir);
-          if (text === undefined) {
-            await rm(objDir, { recursive: true, force: true });
-            report.objectDirs++;
-            return undefined;
-          }
           let meta: ObjectMeta;
           try {
+            const text = await this.readMetaText(objDir);
+            if (text === undefined) {
+              await rm(objDir, { recursive: true, force: true });
+              report.objectDirs++;
+              return undefined;
+            }
             meta = JSON.parse(text) as ObjectMeta;
           } catch {
-            // meta.json is only ever renamed into place whole; a damaged one is not a crash's doing, and
-            // its data files are left for a person to look at.
+            // meta.json is only ever renamed into place whole; one that cannot be read or parsed is not a
+            // crash's doing, so its folder is left as it is for a person to look at (and not listed).
             return undefined;
           }
+          // Parts that do not name their files mean a damaged meta.json: then nothing is removed.
+          if (!Array.isArray(meta.parts) || meta.parts.some((p) => typeof p?.file !== 'string')) return meta;
           const keep = new Set(meta.parts.map((p) => p.file).filter((f) => f !== ''));
           for (const name of await readdir(objDir)) {
             if (name === 'meta.json' || keep.has(name)) continue;
