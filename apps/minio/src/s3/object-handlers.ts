@@ -183,8 +183,23 @@ async function sendObject(
     ctx.reply.raw.end();
     return;
   }
+  const inline = km === undefined ? inlineContent(stored, start, end) : undefined;
+  if (inline !== undefined) {
+    // A small object's bytes are in its metadata: one write carries headers and body, no stream.
+    ctx.reply.hijack();
+    ctx.reply.raw.writeHead(status, headers);
+    ctx.reply.raw.end(inline);
+    return;
+  }
   const body = await readContent(ctx.store, bucket, stored, start, end, km?.oek);
   sendStream(ctx, status, headers, body);
+}
+
+/** Content bytes start..end of a plaintext object stored inline in its metadata; undefined otherwise. */
+function inlineContent(meta: ObjectMeta, start: number, end: number): Buffer | undefined {
+  const part = meta.parts.length === 1 ? meta.parts[0] : undefined;
+  if (part?.inline === undefined) return undefined;
+  return Buffer.from(part.inline, 'base64').subarray(start, end + 1);
 }
 
 function sendStream(ctx: S3Context, status: number, headers: Record<string, string>, body: Readable): void {
