@@ -3,7 +3,7 @@
 // Appendix A, and `minio kms status` / `minio kms key status|create` for a person.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,8 +12,8 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { apiKeyIdentity, newApiKey } from '@kms-chain/tls-identity';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeyIdentity, createCertificate, newApiKey } from '@kms-chain/tls-identity';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACCESS_KEY, collect, SECRET_KEY, sdkClient } from './helpers.js';
 import {
   ensureKesBuilt,
@@ -91,8 +91,59 @@ describe.skipIf(!built)('minio bin with a KMS', () => {
       });
       child.once('exit', (code) => reject(new Error(`minio exited ${code}: ${out}`)));
     });
-    return { port, child, data };
+    return { port, child, data, output: () => out };
   }
+
+  it('re-reads a rotated KES client certificate without a restart, and survives SIGHUP', async () => {
+    const dir = await mkdtemp(join(pki.dir, 'rotate-'));
+    const certFile = join(dir, 'client.crt');
+    const keyFile = join(dir, 'client.key');
+    await copyFile(pki.clientCert, certFile);
+    await copyFile(pki.clientKey, keyFile);
+    // A certificate of the same CA that the KES policy does not name: once it is in use, KES says 403.
+    const stranger = await createCertificate({
+      subject: { commonName: 'not in the policy' },
+      clientAuth: true,
+      issuer: { cert: pki.caPem, key: pki.caKeyPem },
+    });
+    const rotate = async (certPem: string, keyPem: string) => {
+      await writeFile(join(dir, 'next.key'), keyPem, { mode: 0o600 });
+      await writeFile(join(dir, 'next.crt'), certPem);
+      await rename(join(dir, 'next.key'), keyFile);
+      await rename(join(dir, 'next.crt'), certFile);
+    };
+    const reloads = (text: string) => text.split('reloaded the KES client certificate').length - 1;
+    const { port, child, data, output } = await startBin({
+      ...env,
+      MINIO_KMS_KES_CERT_FILE: certFile,
+      MINIO_KMS_KES_KEY_FILE: keyFile,
+    });
+    const s3 = sdkClient(`http://127.0.0.1:${port}`);
+    const put = (key: string) =>
+      s3.send(
+        new PutObjectCommand({ Bucket: 'rotate', Key: key, Body: 'x', ServerSideEncryption: 'AES256' }),
+      );
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'rotate' }));
+      await put('before');
+      await rotate(stranger.certPem, stranger.keyPem);
+      await vi.waitFor(() => expect(reloads(output())).toBe(1), { timeout: 10_000 });
+      await expect(put('stranger')).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      await rotate(await readFile(pki.clientCert, 'utf8'), await readFile(pki.clientKey, 'utf8'));
+      await vi.waitFor(() => expect(reloads(output())).toBe(2), { timeout: 10_000 });
+      await put('after');
+      // SIGHUP re-reads (unchanged files: nothing to swap) and does not end the process.
+      child.kill('SIGHUP');
+      await put('after-sighup');
+      expect(child.exitCode).toBeNull();
+      expect(reloads(output())).toBe(2);
+    } finally {
+      s3.destroy();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await removeDir(data);
+    }
+  });
 
   it('authenticates to KES with MINIO_KMS_KES_API_KEY instead of certificate files', async () => {
     const { MINIO_KMS_KES_CERT_FILE: _c, MINIO_KMS_KES_KEY_FILE: _k, ...rest } = env;
