@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { apiKeyIdentity, createCertificate, identityOf, newApiKey } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ClientCertFiles } from '../src/kms/client-cert.js';
 import { type ConnectOptions, checkKms, createKms } from '../src/kms/connect.js';
 import { isKmsError, type Kms } from '../src/kms/kms.js';
 import { collect, startServer } from './helpers.js';
@@ -168,6 +169,45 @@ describe('KES client certificate renewal', () => {
     const before = reloads.length;
     process.emit('SIGHUP', 'SIGHUP');
     expect(reloads).toHaveLength(before);
+  });
+
+  it('re-reads on the periodic trigger, and decrypts password-protected keys on every read', async () => {
+    const dir = join(pki.dir, `periodic-${Math.random().toString(16).slice(2)}`);
+    await mkdir(dir);
+    const issuer = { cert: pki.caPem, key: pki.caKeyPem };
+    const first = await createCertificate({
+      subject: { commonName: 'a' },
+      clientAuth: true,
+      issuer,
+      encryptKeyWith: 'pw',
+    });
+    const second = await createCertificate({
+      subject: { commonName: 'b' },
+      clientAuth: true,
+      issuer,
+      encryptKeyWith: 'pw',
+    });
+    const certFile = join(dir, 'c.crt');
+    const keyFile = join(dir, 'c.key');
+    await writeFile(certFile, first.certPem);
+    await writeFile(keyFile, first.keyPem, { mode: 0o600 });
+    expect(first.keyPem).toContain('ENCRYPTED PRIVATE KEY');
+    const files = new ClientCertFiles({ kind: 'files', certFile, keyFile, keyPassword: 'pw' }, pki.caPem);
+    const initial = files.agent;
+    const agents: unknown[] = [];
+    const stop = files.watch((a) => agents.push(a), { intervalMs: 20, watchFiles: false, signals: [] });
+    try {
+      await writeFile(keyFile, second.keyPem);
+      await writeFile(certFile, second.certPem);
+      await vi.waitFor(() => expect(agents).toHaveLength(1), { timeout: 10_000 });
+      expect(agents[0]).not.toBe(initial);
+      expect(files.agent).toBe(agents[0]);
+    } finally {
+      stop();
+    }
+    expect(
+      () => new ClientCertFiles({ kind: 'files', certFile, keyFile, keyPassword: 'wrong' }, pki.caPem),
+    ).toThrow(expect.objectContaining({ code: 'key/wrong-password' }));
   });
 
   it('an unreadable file at startup names its variable', async () => {
