@@ -33,12 +33,12 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     // A target with a broken %-escape never reaches a route; Go's server refuses it with
     // `invalid URL escape "%zz"`, given here in Vault's error envelope instead of fastify's.
     frameworkErrors: (err, req, reply) => {
-      const escape = /%(?![0-9a-fA-F]{2})[\s\S]{0,2}/.exec(req.url)?.[0] ?? '%';
+      const badEscape = /%(?![0-9a-fA-F]{2})[\s\S]{0,2}/.exec(req.url)?.[0] ?? '%';
       send(
         reply,
         400,
         (err as { code?: string }).code === 'FST_ERR_BAD_URL'
-          ? { errors: [`invalid URL escape ${JSON.stringify(escape)}`] }
+          ? { errors: [`invalid URL escape ${JSON.stringify(badEscape)}`] }
           : { errors: ['invalid request path'] },
       );
     },
