@@ -99,7 +99,8 @@ class DirSync {
     try {
       await this.ops.fsync(fd);
     } finally {
-      await this.ops.close(fd);
+      // Waiters are released once the fsync is done; the close finishes on its own.
+      void this.ops.close(fd).catch(() => undefined);
     }
   }
 }
@@ -158,19 +159,25 @@ export class FileStorage implements Storage {
       await this.#ensureDir(dir);
       fd = await this.#ops.open(temp, 'w', 0o600);
     }
+    let closed: Promise<void> | undefined;
     try {
       try {
         await this.#ops.write(fd, body);
         await this.#ops.fdatasync(fd);
-      } finally {
-        await this.#ops.close(fd);
+      } catch (err) {
+        await this.#ops.close(fd).catch(() => undefined);
+        throw err;
       }
+      // The data is durable: closing needs no wait before the rename (Linux renames open
+      // files), so the close overlaps the rename and the directory fsync.
+      closed = this.#ops.close(fd);
       await this.#ops.rename(temp, file);
     } catch (err) {
+      await closed?.catch(() => undefined);
       await this.#ops.unlink(temp).catch(() => undefined);
       throw err;
     }
-    await this.#syncDir(dir);
+    await Promise.all([closed, this.#syncDir(dir)]);
   }
 
   async delete(key: string): Promise<void> {
