@@ -7,8 +7,8 @@
 // of kernel time), then the fsyncs. So the path does nothing else it can avoid: directories known
 // to exist are not re-created per write, every step is one libuv request (no FileHandle wrapper),
 // and directory fsyncs are group-committed: one fsync of a directory covers every rename into it
-// that finished before that fsync started, so N concurrent puts into one directory pay for about
-// two directory fsyncs, not N.
+// that finished before that fsync started, so N concurrent puts into one directory share a few
+// directory fsyncs instead of making N.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -54,12 +54,21 @@ function isCode(err: unknown, code: string): boolean {
 }
 
 /**
+ * Directory fsyncs of one directory in flight at once. Two keep the disk busy while a batch
+ * gathers (measured here: about a sixth more puts per second than strictly one at a time, and no
+ * gain from four).
+ */
+const DIR_SYNCS_IN_FLIGHT = 2;
+
+/**
  * Group commit of one directory's fsyncs. `sync()` resolves after an fsync of the directory that
- * started after the call; while one runs, every caller that arrives joins the single next one.
+ * started after the call: a new one starts at once while fewer than DIR_SYNCS_IN_FLIGHT run;
+ * otherwise every caller that arrives joins the single queued one, which starts when one ends.
  */
 class DirSync {
-  #running: Promise<void> | undefined;
-  #next: Promise<void> | undefined;
+  #inFlight = 0;
+  #queued: Promise<void> | undefined;
+  #startQueued: (() => void) | undefined;
 
   constructor(
     readonly dir: string,
@@ -68,30 +77,31 @@ class DirSync {
   ) {}
 
   get isIdle(): boolean {
-    return this.#running === undefined && this.#next === undefined;
+    return this.#inFlight === 0 && this.#queued === undefined;
   }
 
   sync(): Promise<void> {
-    if (this.#next) return this.#next;
-    const running = this.#running;
-    if (!running) return this.#start();
-    const next = running
-      .catch(() => undefined)
-      .then(() => {
-        this.#next = undefined;
-        return this.#start();
-      });
-    this.#next = next;
-    return next;
+    if (this.#queued) return this.#queued;
+    if (this.#inFlight < DIR_SYNCS_IN_FLIGHT) return this.#start();
+    const queued = new Promise<void>((resolve) => {
+      this.#startQueued = resolve;
+    }).then(() => {
+      this.#queued = undefined;
+      return this.#start();
+    });
+    this.#queued = queued;
+    return queued;
   }
 
   #start(): Promise<void> {
-    const run = this.#fsyncDir().finally(() => {
-      if (this.#running === run) this.#running = undefined;
-      if (this.isIdle) this.onIdle();
+    this.#inFlight++;
+    return this.#fsyncDir().finally(() => {
+      this.#inFlight--;
+      const startNext = this.#startQueued;
+      this.#startQueued = undefined;
+      if (startNext) startNext();
+      else if (this.isIdle) this.onIdle();
     });
-    this.#running = run;
-    return run;
   }
 
   async #fsyncDir(): Promise<void> {
