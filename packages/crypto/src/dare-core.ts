@@ -181,6 +181,23 @@ export class DareEncoder {
     if (rest.length > 0) this.#addPending(rest);
   }
 
+  /**
+   * `write(chunk)` then `end(out)`, for a caller that holds the whole rest of the stream: when nothing is
+   * pending and `chunk` fits one package it is sealed straight from the caller's memory, without the
+   * staging buffer (a 64 KiB allocation, and its zeroing on dispose) that small writes otherwise go through.
+   */
+  writeFinal(chunk: Buffer, out: Buffer[]): void {
+    if (this.#ended) throw dareError('dare/invalid-option', 'write after end');
+    if (this.#pendingLength === 0 && chunk.length > 0 && chunk.length <= DARE_PAYLOAD_SIZE) {
+      this.#ended = true;
+      this.#seal(chunk, undefined, chunk.length, true, out);
+      this.dispose();
+      return;
+    }
+    this.write(chunk, out);
+    this.end(out);
+  }
+
   end(out: Buffer[]): void {
     if (this.#ended) return;
     this.#ended = true;

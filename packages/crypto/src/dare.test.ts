@@ -179,6 +179,18 @@ describe('stream layout', () => {
     assertSameBytes(a, dareSeal(KEY, data, { nonce: NONCE }));
   });
 
+  // dareSeal seals a value of one package without the encoder's staging buffer: same bytes as the stream.
+  it.each([1, 16, 32, 4096, 16_383, 16_384, 65_535, 65_536, 65_537])(
+    'dareSeal of %i bytes equals the stream with the same nonce and opens again',
+    async (size) => {
+      const data = bytes(size, 7);
+      const streamed = await run(createDareEncryptStream(KEY, { nonce: NONCE }), [data]);
+      const sealed = dareSeal(KEY, data, { nonce: NONCE });
+      assertSameBytes(streamed, sealed);
+      expect(dareOpen(KEY, sealed).equals(data)).toBe(true);
+    },
+  );
+
   it('dareSeal of a 32-byte key is 64 bytes, of a 16-byte ETag 48 bytes', () => {
     expect(dareSeal(KEY, bytes(32))).toHaveLength(64);
     const etag = dareSeal(KEY, bytes(16));

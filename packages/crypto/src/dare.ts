@@ -196,8 +196,7 @@ export function dareSeal(key: Uint8Array, plaintext: Uint8Array, options: DareEn
   const encoder = new DareEncoder(key, { cipher: options.cipher, nonce: options.nonce, randomNonce });
   const out: Buffer[] = [];
   try {
-    encoder.write(toBuffer(plaintext), out);
-    encoder.end(out);
+    encoder.writeFinal(toBuffer(plaintext), out);
   } finally {
     encoder.dispose();
   }
