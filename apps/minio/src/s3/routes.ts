@@ -58,7 +58,10 @@ interface Route {
   handler: Handler;
 }
 
-/** Sub-resources S3 defines; those no route of the request's method and target names answer NotImplemented. */
+/**
+ * Sub-resources S3 defines. A request naming one that its route does not declare in `query` answers
+ * NotImplemented instead of running as the plain operation (GET ?lifecycle is no ListObjects).
+ */
 const UNSUPPORTED_SUBRESOURCES = [
   'acl',
   'policy',
