@@ -303,6 +303,39 @@ describe('object tagging', () => {
     expect(await tagsOf('plain')).toEqual([]);
   });
 
+  it('tags an SSE-C object and reads its tags and ACL without the customer key', async () => {
+    const ssec = await startServer({ allowInsecureSseC: true });
+    try {
+      const customer = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: 'k'.repeat(32) };
+      await ssec.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await ssec.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'secret', Body: 'sealed', Tagging: 'a=1', ...customer }),
+      );
+      await expect(
+        ssec.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'secret' })),
+      ).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 400 },
+      });
+      const tagging = (Key: string) => ssec.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key }));
+      expect((await tagging('secret')).TagSet).toEqual([{ Key: 'a', Value: '1' }]);
+      await ssec.s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: bucket,
+          Key: 'secret',
+          Tagging: { TagSet: [{ Key: 'b', Value: '2' }] },
+        }),
+      );
+      expect((await tagging('secret')).TagSet).toEqual([{ Key: 'b', Value: '2' }]);
+      const acl = await ssec.s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'secret' }));
+      expect(acl.Grants?.[0]?.Permission).toBe('FULL_CONTROL');
+      const got = await ssec.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'secret', ...customer }));
+      expect(got.TagCount).toBe(1);
+      expect((await collect(got.Body as AsyncIterable<Uint8Array>)).toString()).toBe('sealed');
+    } finally {
+      await ssec.close();
+    }
+  });
+
   it('keeps tags across a restart', async () => {
     await srv.s3.send(
       new PutObjectTaggingCommand({
