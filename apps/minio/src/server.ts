@@ -83,10 +83,13 @@ export function buildServer(config: ServerConfig): FastifyInstance {
 
   app.addHook('onReady', async () => {
     await store.init();
-    void store.sweepDone().then((swept) => {
-      if (Object.values(swept).some((n) => n > 0))
-        app.log.warn({ swept }, 'removed what an interrupted earlier run left in the data directory');
-    });
+    void store.sweepDone().then(
+      (swept) => {
+        if (Object.values(swept).some((n) => n > 0))
+          app.log.warn({ swept }, 'removed what an interrupted earlier run left in the data directory');
+      },
+      (err) => app.log.error({ err }, 'the startup sweep of the data directory failed'),
+    );
   });
   app.addHook('onRequest', async (req, reply) => {
     reply.raw.setHeader('x-amz-request-id', req.id);
