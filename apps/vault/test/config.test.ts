@@ -139,3 +139,42 @@ telemetry { statsite_address = "x:1" }
     );
   });
 });
+
+describe('malformed config files: a ConfigError naming the file, never a crash', () => {
+  it.each([
+    ['empty.hcl', ''],
+    ['only-comment.hcl', '# nothing here\n'],
+    ['unterminated-string.hcl', 'storage "file" { path = "vault/file }\n'],
+    ['unbalanced-braces.hcl', 'storage "file" {\n  path = "x"\n'],
+    ['extra-brace.hcl', 'storage "file" { path = "x" } }\n'],
+    ['stray-equals.hcl', '= "x"\n'],
+    ['block-without-body.hcl', 'listener "tcp"\n'],
+    ['listener-as-string.hcl', 'storage "file" { path = "x" }\nlistener = "tcp"\n'],
+    ['storage-as-number.hcl', 'storage = 5\nlistener "tcp" { address = "127.0.0.1:1" tls_disable = 1 }\n'],
+    ['nul-bytes.hcl', 'storage "file" { path = "x\u0000" }\u0000\n'],
+    ['binary.hcl', '\u00ff\u00fe\u0001\u0002{{{'],
+    ['empty.json', ''],
+    ['array.json', '[{"storage": {"file": {"path": "x"}}}]'],
+    ['string.json', '"storage"'],
+    ['null.json', 'null'],
+    ['listener-number.json', '{"storage": {"file": {"path": "x"}}, "listener": 7}'],
+    [
+      'storage-list.json',
+      '{"storage": [1, 2], "listener": {"tcp": {"address": "127.0.0.1:1", "tls_disable": true}}}',
+    ],
+    [
+      'address-object.json',
+      '{"storage": {"file": {"path": "x"}}, "listener": {"tcp": {"address": {}, "tls_disable": true}}}',
+    ],
+    ['trailing-garbage.json', '{"storage": {"file": {"path": "x"}}} trailing'],
+  ])('%s', async (name, text) => {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    const err = await loadConfigFiles([file]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message.startsWith(`${name}: `)).toBe(true);
+  });
+});
