@@ -1,6 +1,7 @@
 // hvac (Debian's python3-hvac 0.11.2, through /usr/bin/python3) drives our `vault` bin over TLS:
 // init, unseal, seal status, kv + approle, a JSON policy, role, role-id, secret-id, AppRole login,
-// KV v1 write/read/list (the LIST verb), a denied path, KV v2, token lookup/renew, health, seal.
+// KV v1 write/read/list (the LIST verb), a denied path, KV v2 (patch, cas, versions, metadata),
+// tokens (create, lookup, accessor, renew, revoke), secret-id read/destroy, teardown, health, seal.
 // hvac is a real client nobody here wrote: what it sends and how it reads replies is the test.
 // Skipped, with the reason printed, when `import hvac` fails (CI installs python3-hvac).
 import { spawnSync } from 'node:child_process';
@@ -93,6 +94,43 @@ step("lookup_self", lambda: {k: app.auth.token.lookup_self()["data"][k] for k in
 step("renew_self", lambda: app.auth.token.renew_self(increment="5m")["auth"]["lease_duration"])
 step("kv_delete", lambda: app.secrets.kv.v1.delete_secret(path="app/k2", mount_point="kv").status_code)
 step("kv_list_after", lambda: app.secrets.kv.v1.list_secrets(path="app", mount_point="kv")["data"]["keys"])
+# KV v2 beyond read/write, with the root token: patch (read + cas write), cas refusal, list,
+# metadata, soft delete, undelete, destroy, delete of all versions.
+kv2 = client.secrets.kv.v2
+step("kv2_patch", lambda: kv2.patch(path="app/v", secret={"y": "3"}, mount_point="kv2")["data"]["version"])
+step("kv2_after_patch", lambda: kv2.read_secret_version(path="app/v", mount_point="kv2")["data"]["data"])
+step("kv2_cas_refused", lambda: kv2.create_or_update_secret(path="app/v", secret={"x": "9"}, cas=1, mount_point="kv2"))
+step("kv2_list", lambda: kv2.list_secrets(path="app", mount_point="kv2")["data"]["keys"])
+step("kv2_metadata", lambda: {k: kv2.read_secret_metadata(path="app/v", mount_point="kv2")["data"][k] for k in ("current_version", "oldest_version")})
+step("kv2_delete_latest", lambda: kv2.delete_latest_version_of_secret(path="app/v", mount_point="kv2").status_code)
+step("kv2_read_deleted", lambda: kv2.read_secret_version(path="app/v", mount_point="kv2"))
+step("kv2_undelete", lambda: kv2.undelete_secret_versions(path="app/v", versions=[3], mount_point="kv2").status_code)
+step("kv2_read_undeleted", lambda: kv2.read_secret_version(path="app/v", mount_point="kv2")["data"]["data"])
+step("kv2_destroy", lambda: kv2.destroy_secret_versions(path="app/v", versions=[1], mount_point="kv2").status_code)
+step("kv2_read_destroyed", lambda: kv2.read_secret_version(path="app/v", version=1, mount_point="kv2"))
+step("kv2_delete_all", lambda: kv2.delete_metadata_and_all_versions(path="app/v", mount_point="kv2").status_code)
+step("kv2_list_after", lambda: kv2.list_secrets(path="app", mount_point="kv2"))
+
+# Tokens made by root: create with policies and TTL, lookup by id and by accessor, revoke.
+made = client.auth.token.create(policies=["app"], ttl="1h", num_uses=0)["auth"]
+obs["token_create"] = {"policies": made["policies"], "lease_duration": made["lease_duration"], "prefix": made["client_token"][:4]}
+step("token_lookup", lambda: {k: client.auth.token.lookup(made["client_token"])["data"][k] for k in ("policies", "ttl", "path")})
+step("token_lookup_accessor", lambda: client.auth.token.lookup_accessor(made["accessor"])["data"]["accessor"] == made["accessor"])
+other = hvac.Client(url=addr, verify=ca, token=made["client_token"])
+step("token_revoke_self", lambda: other.auth.token.revoke_self().status_code)
+step("token_after_revoke", lambda: other.is_authenticated())
+
+# Secret IDs: read by value, destroy, and a login with the destroyed one.
+step("secret_id_read", lambda: {k: client.auth.approle.read_secret_id(role_name="app-role", secret_id=gen["secret_id"])["data"][k] for k in ("secret_id_num_uses", "secret_id_accessor")} == {"secret_id_num_uses": 0, "secret_id_accessor": gen["secret_id_accessor"]})
+step("secret_id_destroy", lambda: client.auth.approle.destroy_secret_id(role_name="app-role", secret_id=gen["secret_id"]).status_code)
+step("login_destroyed", lambda: hvac.Client(url=addr, verify=ca).auth.approle.login(role_id=role_id, secret_id=gen["secret_id"]))
+
+# Tearing down: a policy, a mount.
+step("policy_delete", lambda: client.sys.delete_policy(name="app").status_code)
+step("policy_list_after", lambda: "app" in client.sys.list_policies()["data"]["policies"])
+step("disable_kv2", lambda: client.sys.disable_secrets_engine(path="kv2").status_code)
+step("mounts_after", lambda: "kv2/" in client.sys.list_mounted_secrets_engines()["data"])
+
 step("health", lambda: {k: client.sys.read_health_status(method="GET")[k] for k in ("initialized", "sealed", "standby")})
 step("seal", lambda: client.sys.seal().status_code)
 step("sealed_after", lambda: client.sys.is_sealed())
@@ -225,6 +263,54 @@ describe.skipIf(hvacMissing !== '')('hvac 0.11 against our vault', () => {
       meta: { role_name: 'app-role' },
     });
     expect(obs['renew_self']).toBe(300);
+  });
+
+  it('KV v2 patch, cas, list, metadata, delete, undelete, destroy, delete of all versions', () => {
+    expect(obs['kv2_patch']).toBe(3);
+    expect(obs['kv2_after_patch']).toEqual({ x: '2', y: '3' });
+    expect(obs['kv2_cas_refused']).toMatchObject({ raised: 'InvalidRequest' });
+    expect(obs['kv2_list']).toEqual(['v']);
+    expect(obs['kv2_metadata']).toEqual({ current_version: 3, oldest_version: 0 });
+    expect(obs['kv2_delete_latest']).toBe(204);
+    expect(obs['kv2_read_deleted']).toMatchObject({ raised: 'InvalidPath' });
+    expect(obs['kv2_undelete']).toBe(204);
+    expect(obs['kv2_read_undeleted']).toEqual({ x: '2', y: '3' });
+    expect(obs['kv2_destroy']).toBe(204);
+    expect(obs['kv2_read_destroyed']).toMatchObject({ raised: 'InvalidPath' });
+    expect(obs['kv2_delete_all']).toBe(204);
+    expect(obs['kv2_list_after']).toMatchObject({ raised: 'InvalidPath' });
+  });
+
+  it('tokens created by root: lookup by id and accessor, revoke-self', () => {
+    expect(obs['token_create']).toEqual({
+      policies: ['app', 'default'],
+      lease_duration: 3600,
+      prefix: 'hvs.',
+    });
+    expect(obs['token_lookup']).toEqual({
+      policies: ['app', 'default'],
+      ttl: 3600,
+      path: 'auth/token/create',
+    });
+    expect(obs['token_lookup_accessor']).toBe(true);
+    expect(obs['token_revoke_self']).toBe(204);
+    expect(obs['token_after_revoke']).toBe(false);
+  });
+
+  it('secret-id read and destroy; the destroyed one no longer logs in', () => {
+    expect(obs['secret_id_read']).toBe(true);
+    expect(obs['secret_id_destroy']).toBe(204);
+    expect(obs['login_destroyed']).toEqual({
+      raised: 'InvalidRequest',
+      errors: ['invalid role or secret ID'],
+    });
+  });
+
+  it('policy delete and secrets-engine disable', () => {
+    expect(obs['policy_delete']).toBe(204);
+    expect(obs['policy_list_after']).toBe(false);
+    expect(obs['disable_kv2']).toBe(204);
+    expect(obs['mounts_after']).toBe(false);
   });
 
   it('health, seal, and a sealed vault answering hvac with 503', () => {

@@ -423,7 +423,8 @@ describe('KV', () => {
     const meta = (await h.call('GET', 'secret/metadata/app', undefined, root)).body.data;
     expect(meta).toMatchObject({
       current_version: 2,
-      oldest_version: 1,
+      // 0 until the max_versions window first moves (the KV plugin's AddVersion).
+      oldest_version: 0,
       max_versions: 0,
       delete_version_after: '0s',
     });
@@ -436,6 +437,28 @@ describe('KV', () => {
     });
     expect((await h.call('DELETE', 'secret/metadata/app', undefined, root)).status).toBe(204);
     expect((await h.call('GET', 'secret/data/app?version=2', undefined, root)).status).toBe(404);
+  });
+
+  it('v2 max_versions window: the larger of key and mount limits; oldest_version moves as the plugin moves it', async () => {
+    const { root } = await ready();
+    await h.call('POST', 'sys/mounts/kv2', { type: 'kv', options: { version: '2' } }, root);
+    await h.call('POST', 'kv2/metadata/w', { max_versions: 2 }, root);
+    const oldest: number[] = [];
+    for (let i = 1; i <= 4; i++) {
+      await h.call('PUT', 'kv2/data/w', { data: { i } }, root);
+      oldest.push((await h.call('GET', 'kv2/metadata/w', undefined, root)).body.data.oldest_version);
+    }
+    expect(oldest).toEqual([0, 1, 2, 3]);
+    const meta = (await h.call('GET', 'kv2/metadata/w', undefined, root)).body.data;
+    expect(Object.keys(meta.versions).sort()).toEqual(['3', '4']);
+    expect((await h.call('GET', 'kv2/data/w?version=2', undefined, root)).status).toBe(404);
+    expect((await h.call('GET', 'kv2/data/w?version=3', undefined, root)).body.data.data).toEqual({ i: 3 });
+    // The mount's limit counts when it is the larger one.
+    await h.call('POST', 'kv2/config', { max_versions: 3 }, root);
+    await h.call('PUT', 'kv2/data/w', { data: { i: 5 } }, root);
+    expect(
+      Object.keys((await h.call('GET', 'kv2/metadata/w', undefined, root)).body.data.versions).sort(),
+    ).toEqual(['3', '4', '5']);
   });
 
   it('v2 patch needs merge-patch content type', async () => {

@@ -228,17 +228,19 @@ export class KvV2Backend implements Backend {
         m.versions[String(version)] = { created_time: now, deletion_time: '', destroyed: false };
         m.current_version = version;
         m.updated_time = now;
-        if (m.oldest_version === 0) m.oldest_version = version;
-        const max = m.max_versions || cfg.max_versions || 10;
-        const nums = Object.keys(m.versions)
-          .map(Number)
-          .sort((a, b) => a - b);
-        while (nums.length > max) {
-          const old = nums.shift()!;
-          delete m.versions[String(old)];
-          await this.#view.delete(dataKey(old));
+        // The sliding window as the KV plugin keeps it (AddVersion): the larger of the key's and
+        // the mount's max_versions (10 when neither is set); oldest_version stays 0 until the
+        // window first moves, then names the oldest version kept.
+        const max = Math.max(m.max_versions, cfg.max_versions) || 10;
+        if (m.current_version - m.oldest_version >= max) {
+          const upTo = m.current_version - max;
+          for (let old = m.oldest_version; old <= upTo; old++) {
+            if (!m.versions[String(old)]) continue;
+            delete m.versions[String(old)];
+            await this.#view.delete(dataKey(old));
+          }
+          m.oldest_version = upTo + 1;
         }
-        m.oldest_version = nums[0] ?? version;
         await this.#view.putJson(`metadata/${key}`, m);
         return { data: this.#versionMeta(m, version) };
       }
