@@ -126,7 +126,13 @@ describe('vault killed with -9 during writes and logins', { timeout: 120_000 }, 
       const r = await api('GET', 'auth/token/lookup-self', undefined, t);
       expect(r.status, 'acknowledged login token').toBe(200);
     }
-    // The kill may leave temp files; every entry is whole: `{"Value": <base64>}`.
+    // A write after the restart sweeps the kill's temp files from its directory.
+    expect((await api('PUT', 'kv/crash/after', { n: 0 }, root)).status).toBe(204);
+    const crashDir = (await walk(join(dir, 'data')))
+      .find((f) => f.endsWith('/_after'))!
+      .slice(0, -'/_after'.length);
+    expect((await readdir(crashDir)).filter((f) => f.endsWith('.temp'))).toEqual([]);
+    // Every entry is whole: `{"Value": <base64>}`.
     const leaves = (await walk(join(dir, 'data'))).filter((f) => !f.endsWith('.temp'));
     expect(leaves.length).toBeGreaterThan(48);
     for (const f of leaves) {

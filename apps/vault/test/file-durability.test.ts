@@ -2,7 +2,7 @@
 // before the rename, the rename covered by a directory fsync that started after it, directory
 // fsyncs shared between concurrent writers (group commit), new directories fsynced in their
 // parents, deletes made durable, and recovery when a remembered directory disappears.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,5 +189,24 @@ describe('file storage durability', () => {
     await s.put('d/after', Buffer.from('ok'));
     expect((await s.get('d/after'))!.toString()).toBe('ok');
     expect((await readdir(join(root, 'd'))).filter((f) => f.endsWith('.temp'))).toEqual([]);
+  });
+});
+
+describe('temp files left by a crashed process', () => {
+  it('are removed the first time a later process writes into their directory; entries stay', async () => {
+    const root = freshRoot();
+    const first = new FileStorage(root);
+    await first.put('sys/token/id/a', Buffer.from('1'));
+    await first.put('top', Buffer.from('2'));
+    const stale = ['_a.0badc0de5.temp', '_b.0badc0de6.temp'];
+    for (const f of stale) await writeFile(join(root, 'sys', 'token', 'id', f), '{"Value":"');
+    await writeFile(join(root, '_top.0badc0de7.temp'), '');
+    await writeFile(join(root, 'sys', 'token', 'id', 'not-a-temp.txt'), 'x');
+    const later = new FileStorage(root);
+    await later.put('sys/token/id/c', Buffer.from('3'));
+    await later.put('other', Buffer.from('4'));
+    expect((await readdir(join(root, 'sys', 'token', 'id'))).sort()).toEqual(['_a', '_c', 'not-a-temp.txt']);
+    expect((await readdir(root)).sort()).toEqual(['_other', '_top', 'sys']);
+    expect((await later.get('sys/token/id/a'))!.toString()).toBe('1');
   });
 });

@@ -256,6 +256,7 @@ export class FileStorage implements Storage {
       const first = await this.#ops.mkdir(dir, { recursive: true, mode: 0o700 });
       if (first !== undefined)
         for (let d = dir; d.length >= first.length; d = dirname(d)) await this.#syncDir(dirname(d));
+      else await this.#sweepTemps(dir);
       this.#remember(dir);
       return;
     }
@@ -264,7 +265,10 @@ export class FileStorage implements Storage {
       try {
         await this.#ops.mkdir(dir, { recursive: false, mode: 0o700 });
       } catch (err) {
-        if (isCode(err, 'EEXIST')) break;
+        if (isCode(err, 'EEXIST')) {
+          await this.#sweepTemps(dir);
+          break;
+        }
         if (!isCode(err, 'ENOENT') || attempt >= 3) throw err;
         // A delete removed the parent (then empty) since it was remembered: make it again.
         this.#forgetDir(dirname(dir));
@@ -274,6 +278,26 @@ export class FileStorage implements Storage {
       break;
     }
     this.#remember(dir);
+  }
+
+  /**
+   * Removes temp files a crashed earlier process left in an existing directory, the first time
+   * this process writes there: they hold nothing acknowledged, and Vault's own file backend would
+   * list them as keys. This process's temp files carry its tag and are left alone.
+   */
+  async #sweepTemps(dir: string): Promise<void> {
+    let names: fs.Dirent[];
+    try {
+      names = await this.#ops.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const mine = `.${this.#tempTag}`;
+    for (const e of names) {
+      if (!e.isFile() || !e.name.startsWith('_') || !e.name.endsWith('.temp') || e.name.includes(mine))
+        continue;
+      await this.#ops.unlink(join(dir, e.name)).catch(() => undefined);
+    }
   }
 
   #remember(dir: string): void {
