@@ -36,6 +36,8 @@ afterAll(async () => {
 describe('vault CLI against -dev', { timeout: 120_000 }, () => {
   it('dev mode: banner, chosen root token, token helper file, secret/ is KV v2', () => {
     expect(server.out()).toContain('WARNING! dev mode is enabled!');
+    // Dev mode does not lock memory, as Vault's: the platform supports it, it is not enabled.
+    expect(server.out()).toMatch(/^ {10}Mlock: supported: true, enabled: false$/m);
     expect(rootToken).toBe('dev-root');
     const lookup = sh.run('vault token lookup -format=json');
     expect(lookup.status).toBe(0);

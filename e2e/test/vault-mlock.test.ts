@@ -78,6 +78,29 @@ describe.skipIf(process.platform !== 'linux')('vault server mlock', { timeout: 6
     }
   });
 
+  it('disable_mlock: supported but not enabled, nothing locked', async () => {
+    const cfg = join(dir, 'no-mlock.hcl');
+    await writeFile(
+      cfg,
+      `storage "file" { path = "${join(dir, 'data-no-mlock')}" }
+listener "tcp" {
+  address     = "127.0.0.1:${port}"
+  tls_disable = 1
+}
+disable_mlock = true
+`,
+    );
+    const s = await startVaultServer(dir, ['-config', cfg]);
+    try {
+      expect(s.out()).toMatch(/^ {10}Mlock: supported: true, enabled: false$/m);
+      expect(s.out()).not.toContain('WARNING! mlock');
+      const status = readFileSync(`/proc/${s.child.pid}/status`, 'utf8');
+      expect(Number(/^VmLck:\s+(\d+) kB$/m.exec(status)?.[1])).toBe(0);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('locks the key arena and serves init, unseal, rotate, seal and unseal from it', async () => {
     server = await startVaultServer(dir, ['-config', join(dir, 'config.hcl')]);
     expect(server.out()).toMatch(/^ {10}Mlock: supported: true, enabled: true$/m);
