@@ -8,7 +8,8 @@
 // parallel test files: free ports instead of 8200/7373/9000 (VAULT_ADDR, KES_SERVER, the KES
 // endpoint and `minio server --address` carry them). The guide's `mc cp`/`mc stat` are done with
 // the AWS SDK (a real S3 client). Not run: the `sudo setcap cap_ipc_lock=+ep …` lines — our bins
-// are Node scripts, on which file capabilities have no effect, and neither server can mlock (README).
+// are Node scripts, on which file capabilities have no effect (vault locks its key arena with the
+// root's CAP_IPC_LOCK here; kes cannot lock memory in a Node process: see the apps' READMEs).
 import { spawnSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
