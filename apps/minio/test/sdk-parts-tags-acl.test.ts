@@ -146,6 +146,35 @@ describe('partNumber', () => {
     }
   });
 
+  it('counts parts by position when the client numbered them with gaps', async () => {
+    const { UploadId } = await srv.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'gaps' }));
+    const first = await srv.s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: 'gaps', UploadId, PartNumber: 1, Body: parts[0] }),
+    );
+    const third = await srv.s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: 'gaps', UploadId, PartNumber: 3, Body: parts[2] }),
+    );
+    await srv.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'gaps',
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: first.ETag! },
+            { PartNumber: 3, ETag: third.ETag! },
+          ],
+        },
+      }),
+    );
+    const out = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'gaps', PartNumber: 2 }));
+    expect(out.PartsCount).toBe(2);
+    expect((await collect(out.Body as AsyncIterable<Uint8Array>)).equals(parts[2]!)).toBe(true);
+    await expect(
+      srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'gaps', PartNumber: 3 })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 416 } });
+  });
+
   it('refuses partNumber together with Range', async () => {
     await expect(
       srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'multi', PartNumber: 1, Range: 'bytes=0-1' })),
@@ -220,6 +249,40 @@ describe('object tagging', () => {
     });
     expect(res.status).toBe(400);
     expect(errorCode(res.body)).toBe('InvalidArgument');
+  });
+
+  it('replaces tags in a copy onto itself that replaces the metadata', async () => {
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'self', Body: 'me', Tagging: 'old=1' }));
+    await srv.s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'self',
+        CopySource: `${bucket}/self`,
+        MetadataDirective: 'REPLACE',
+        TaggingDirective: 'REPLACE',
+        Tagging: 'new=2',
+        Metadata: { changed: 'yes' },
+      }),
+    );
+    expect(await tagsOf('self')).toEqual([['new', '2']]);
+    const head = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'self' }));
+    expect(head.Metadata).toEqual({ changed: 'yes' });
+  });
+
+  it('empties the tag set with an empty PutObjectTagging', async () => {
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'emptied', Body: 'e', Tagging: 'x=1' }));
+    await srv.s3.send(
+      new PutObjectTaggingCommand({ Bucket: bucket, Key: 'emptied', Tagging: { TagSet: [] } }),
+    );
+    expect(await tagsOf('emptied')).toEqual([]);
+    const raw = await send(srv.port, { method: 'HEAD', path: `/${bucket}/emptied` });
+    expect(raw.headers['x-amz-tagging-count']).toBeUndefined();
+  });
+
+  it('refuses bad tags at CreateMultipartUpload, before any part is sent', async () => {
+    await expect(
+      srv.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp-bad', Tagging: 'k=1&k=2' })),
+    ).rejects.toMatchObject({ name: 'InvalidTag', $metadata: { httpStatusCode: 400 } });
   });
 
   const tooMany = Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&');
