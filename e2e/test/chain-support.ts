@@ -168,6 +168,19 @@ export function shell(dir: string, env: Record<string, string>): Shell {
   return s;
 }
 
+/**
+ * A vault config (HCL) with file storage in `dataDir` and a plain-HTTP loopback listener on `port`,
+ * for the tests that drive the server itself rather than its TLS; `extra` lines are appended.
+ */
+export function plainVaultConfig(dataDir: string, port: number, extra = ''): string {
+  return `storage "file" { path = "${dataDir}" }
+listener "tcp" {
+  address     = "127.0.0.1:${port}"
+  tls_disable = 1
+}
+${extra}`;
+}
+
 /** Starts `vault server …args` in `dir` and resolves once its banner says it is serving. */
 export async function startVaultServer(dir: string, args: string[]): Promise<Proc> {
   const proc = startProc(join(binDir, 'vault'), ['server', ...args], { cwd: dir, env: { HOME: dir } });

@@ -1,21 +1,21 @@
 // The AWS CLI (the Debian `awscli` package in CI) against the built `minio` bin, started as in the
 // KMS guide with MINIO_ACCESS_KEY=minio / MINIO_SECRET_KEY=minio123: `aws s3` cp/ls/rm (including a
 // multipart upload) and `aws s3api` put/get/head.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MinioBin, startMinioBin } from './minio-bin.js';
 
-const bin = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'minio');
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!hasAws)
   process.stderr.write('minio-awscli: the aws command is not installed; skipping (CI installs awscli)\n');
 
 describe.skipIf(!hasAws)('aws cli against minio', () => {
   let work: string;
-  let child: ChildProcess;
+  let minio: MinioBin | undefined;
   let endpoint: string;
 
   const aws = (...args: string[]) => {
@@ -40,28 +40,13 @@ describe.skipIf(!hasAws)('aws cli against minio', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'minio-awscli-'));
     await writeFile(join(work, 'aws-config'), '[default]\nregion = us-east-1\n');
-    child = spawn(
-      bin,
-      ['server', join(work, 'export'), '--address', '127.0.0.1:0', '--certs-dir', join(work, 'certs')],
-      {
-        env: { ...process.env, MINIO_ACCESS_KEY: 'minio', MINIO_SECRET_KEY: 'minio123' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    endpoint = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /API: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`minio exited with ${code}: ${out}`)));
-    });
+    // An empty certs dir: plain HTTP whatever ~/.minio/certs holds.
+    minio = await startMinioBin(join(work, 'export'), ['--certs-dir', join(work, 'certs')]);
+    endpoint = minio.endpoint;
   });
 
   afterAll(async () => {
-    child?.kill('SIGTERM');
-    if (child && child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    await minio?.stop();
     await rm(work, { recursive: true, force: true });
   });
 

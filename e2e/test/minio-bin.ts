@@ -1,5 +1,5 @@
 // The built `minio` bin on an ephemeral loopback port over a fresh data directory, for the tests that
-// drive it with real S3 clients (boto3, rclone), started as the KMS guide does with
+// drive it with real S3 clients (aws cli, boto3, rclone), started as the KMS guide does with
 // MINIO_ACCESS_KEY=minio / MINIO_SECRET_KEY=minio123.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,9 +13,9 @@ export interface MinioBin {
   stop(): Promise<void>;
 }
 
-/** Starts `minio server <dataDir>` and resolves once it prints its API address. */
-export async function startMinioBin(dataDir: string): Promise<MinioBin> {
-  const child: ChildProcess = spawn(bin, ['server', dataDir, '--address', '127.0.0.1:0'], {
+/** Starts `minio server <dataDir> …args` and resolves once it prints its API address. */
+export async function startMinioBin(dataDir: string, args: string[] = []): Promise<MinioBin> {
+  const child: ChildProcess = spawn(bin, ['server', dataDir, '--address', '127.0.0.1:0', ...args], {
     env: { ...process.env, MINIO_ACCESS_KEY: 'minio', MINIO_SECRET_KEY: 'minio123' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

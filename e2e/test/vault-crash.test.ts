@@ -5,7 +5,7 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Proc, startVaultServer, tempDir } from './chain-support.js';
+import { freePort, type Proc, plainVaultConfig, startVaultServer, tempDir } from './chain-support.js';
 
 let dir: string;
 let port: number;
@@ -16,13 +16,7 @@ beforeAll(async () => {
   port = await freePort();
   await writeFile(
     join(dir, 'config.hcl'),
-    `storage "file" { path = "${join(dir, 'data')}" }
-listener "tcp" {
-  address     = "127.0.0.1:${port}"
-  tls_disable = 1
-}
-disable_mlock = true
-`,
+    plainVaultConfig(join(dir, 'data'), port, 'disable_mlock = true\n'),
   );
 });
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binDir, freePort, type Proc, startVaultServer, tempDir } from './chain-support.js';
+import { binDir, freePort, type Proc, plainVaultConfig, startVaultServer, tempDir } from './chain-support.js';
 
 let dir: string;
 let port: number;
@@ -16,15 +16,7 @@ let server: Proc | undefined;
 beforeAll(async () => {
   dir = await tempDir('vault-mlock-');
   port = await freePort();
-  await writeFile(
-    join(dir, 'config.hcl'),
-    `storage "file" { path = "${join(dir, 'data')}" }
-listener "tcp" {
-  address     = "127.0.0.1:${port}"
-  tls_disable = 1
-}
-`,
-  );
+  await writeFile(join(dir, 'config.hcl'), plainVaultConfig(join(dir, 'data'), port));
 });
 
 afterAll(async () => {
@@ -80,16 +72,7 @@ describe.skipIf(process.platform !== 'linux')('vault server mlock', { timeout: 6
 
   it('disable_mlock: supported but not enabled, nothing locked', async () => {
     const cfg = join(dir, 'no-mlock.hcl');
-    await writeFile(
-      cfg,
-      `storage "file" { path = "${join(dir, 'data-no-mlock')}" }
-listener "tcp" {
-  address     = "127.0.0.1:${port}"
-  tls_disable = 1
-}
-disable_mlock = true
-`,
-    );
+    await writeFile(cfg, plainVaultConfig(join(dir, 'data-no-mlock'), port, 'disable_mlock = true\n'));
     const s = await startVaultServer(dir, ['-config', cfg]);
     try {
       expect(s.out()).toMatch(/^ {10}Mlock: supported: true, enabled: false$/m);
