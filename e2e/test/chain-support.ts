@@ -181,6 +181,26 @@ listener "tcp" {
 ${extra}`;
 }
 
+/** A vault API reply: status and parsed JSON body (undefined when empty). */
+export interface VaultReply {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read Vault's JSON envelopes field by field.
+  json: any;
+}
+
+/** A plain-HTTP client for the vault on loopback `port`: `api(method, path, body?, token?)`. */
+export function plainVaultApi(port: () => number) {
+  return async (method: string, path: string, body?: unknown, token?: string): Promise<VaultReply> => {
+    const res = await fetch(`http://127.0.0.1:${port()}/v1/${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { 'x-vault-token': token } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  };
+}
+
 /** Starts `vault server …args` in `dir` and resolves once its banner says it is serving. */
 export async function startVaultServer(dir: string, args: string[]): Promise<Proc> {
   const proc = startProc(join(binDir, 'vault'), ['server', ...args], { cwd: dir, env: { HOME: dir } });

@@ -5,7 +5,14 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Proc, plainVaultConfig, startVaultServer, tempDir } from './chain-support.js';
+import {
+  freePort,
+  type Proc,
+  plainVaultApi,
+  plainVaultConfig,
+  startVaultServer,
+  tempDir,
+} from './chain-support.js';
 
 let dir: string;
 let port: number;
@@ -25,15 +32,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function api(method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`http://127.0.0.1:${port}/v1/${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { 'x-vault-token': token } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = plainVaultApi(() => port);
 
 async function walk(d: string): Promise<string[]> {
   const out: string[] = [];

@@ -7,7 +7,15 @@ import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binDir, freePort, type Proc, plainVaultConfig, startVaultServer, tempDir } from './chain-support.js';
+import {
+  binDir,
+  freePort,
+  type Proc,
+  plainVaultApi,
+  plainVaultConfig,
+  startVaultServer,
+  tempDir,
+} from './chain-support.js';
 
 let dir: string;
 let port: number;
@@ -28,15 +36,7 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status
 const canDropCap =
   process.platform === 'linux' && process.getuid?.() === 0 && has('setpriv') && has('prlimit');
 
-async function api(method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`http://127.0.0.1:${port}/v1/${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { 'x-vault-token': token } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = plainVaultApi(() => port);
 
 describe.skipIf(process.platform !== 'linux')('vault server mlock', { timeout: 60_000 }, () => {
   it.skipIf(!canDropCap)('refused locking stops the server with Vault’s message and exit 1', () => {
