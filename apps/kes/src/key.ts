@@ -2,7 +2,7 @@
 // (`{"bytes","algorithm","created_at","created_by"}`), which every real KES version reads, and read
 // that shape, its older `{"bytes"}` form and HEAD's base64-protobuf `KeyVersion`.
 import { createHmac, randomBytes } from 'node:crypto';
-import { type KesKeyCipher, openDataKey, sealDataKey, zeroize } from '@kms-chain/crypto';
+import { type KesKeyCipher, openDataKey, sealDataKey, secureRandomBytes, zeroize } from '@kms-chain/crypto';
 
 /** A master key in memory. `bytes` is secret: never log it. */
 export interface KesKey {
@@ -36,24 +36,12 @@ export function parseCipher(name: string): KesKeyCipher | undefined {
   return Object.hasOwn(cipherNames, name) ? cipherNames[name] : undefined;
 }
 
-// Data keys come from a CSPRNG pool refilled 4 KiB at a time: one randomBytes call costs about as
-// much as the whole seal of a 32-byte key, and generate is the hot path. Handed-out bytes are
-// copied and wiped from the pool at once, so no key stays in memory longer than with randomBytes.
-const POOL_SIZE = 4096;
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
-
-/** 32 fresh CSPRNG bytes for a data key (the caller owns and zeroizes the result). */
+/**
+ * 32 fresh CSPRNG bytes for a data key (the caller owns and zeroizes the result). Generate is the
+ * hot path: the draw comes from crypto's wiped-as-used pool rather than one CSPRNG call per key.
+ */
 export function randomDataKey(): Buffer {
-  if (poolOffset + 32 > pool.length) {
-    pool = randomBytes(POOL_SIZE);
-    poolOffset = 0;
-  }
-  const out = Buffer.alloc(32);
-  pool.copy(out, 0, poolOffset, poolOffset + 32);
-  pool.fill(0, poolOffset, poolOffset + 32);
-  poolOffset += 32;
-  return out;
+  return secureRandomBytes(32);
 }
 
 /** A fresh random AES256 key (Node always has AES-GCM, spec §2.1). */

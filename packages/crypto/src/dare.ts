@@ -1,6 +1,5 @@
 // DARE (github.com/minio/sio) streams and buffer helpers: the format MinIO encrypts object data with.
 // Facts: spec/minio-sse.md §2. Package machinery: dare-core.ts.
-import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import {
   DARE_MAX_PLAINTEXT,
@@ -12,6 +11,7 @@ import {
   DareEncoder,
   dareError,
 } from './dare-core.js';
+import { secureRandomBytes } from './random.js';
 
 export {
   DARE_HEADER_SIZE,
@@ -62,7 +62,7 @@ const DEFAULT_READABLE_HWM = 4 * DARE_PAYLOAD_SIZE;
 const WRITABLE_HWM = DARE_PACKAGE_SIZE;
 
 function randomNonce(): Buffer {
-  return randomBytes(12);
+  return secureRandomBytes(12);
 }
 
 /** What a DARE stream drives: whole packages (or their verified plaintext) appended to out per write. */

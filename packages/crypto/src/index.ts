@@ -9,5 +9,6 @@ export * from './go-path.js';
 export * from './hchacha20.js';
 export * from './kes-seal.js';
 export * from './object-key.js';
+export * from './random.js';
 export * from './secrets.js';
 export * from './shamir.js';

@@ -6,10 +6,11 @@
 // with the caller's context bytes as associated data. Current KES writes the raw layout
 // sealed ‖ iv ‖ nonce; older releases wrote JSON (≤ v0.19.1) and MessagePack (v0.19.2 – 2023),
 // which must stay readable.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { decode as decodeMsgpack } from '@msgpack/msgpack';
 import { CryptoError } from './errors.js';
 import { hchacha20 } from './hchacha20.js';
+import { secureRandomBytes } from './random.js';
 import { zeroize } from './secrets.js';
 
 /** Cipher of a KES master key. `AES256` is what we create; `ChaCha20` exists to read old keys. */
@@ -101,7 +102,7 @@ export function sealDataKey(
 ): Buffer {
   checkKey(masterKey);
   checkCipher(cipher);
-  const random = randomBytes(IV_SIZE + NONCE_SIZE);
+  const random = secureRandomBytes(IV_SIZE + NONCE_SIZE);
   const iv = random.subarray(0, IV_SIZE);
   const nonce = random.subarray(IV_SIZE);
   const key = sealingKey(masterKey, iv, cipher);

@@ -1,10 +1,11 @@
 // MinIO's object-key hierarchy: object keys (OEK) generated from an external key, sealed under a KEK bound
 // to domain and path, part keys, sealed ETags and the derived metadata keys (spec/minio-sse.md §1.2, §2.5, §2.6).
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { dareOpen, dareSeal } from './dare.js';
 import type { DareCipher } from './dare-core.js';
 import { CryptoError } from './errors.js';
 import { goPathJoin } from './go-path.js';
+import { secureRandomBytes } from './random.js';
 
 /** Seal algorithm tag of every key MinIO seals today. */
 export const SEAL_ALGORITHM = 'DAREv2-HMAC-SHA256';
@@ -81,7 +82,7 @@ function checkDomain(domain: string): void {
 export function generateObjectKey(extKey: Uint8Array, random?: Uint8Array): Buffer {
   check32(extKey, 'an external key');
   if (random !== undefined) check32(random, 'the random input');
-  const r = random ?? randomBytes(32);
+  const r = random ?? secureRandomBytes(32);
   const oek = hmac(extKey, 'object-encryption-key generation', r);
   if (random === undefined) r.fill(0);
   return oek;
@@ -113,7 +114,7 @@ export function sealObjectKey(
   check32(oek, 'an object key');
   if (options.iv !== undefined) check32(options.iv, 'a seal IV');
   const iv = Buffer.alloc(32);
-  iv.set(options.iv ?? randomBytes(32));
+  iv.set(options.iv ?? secureRandomBytes(32));
   const kek = objectKeySealingKey(extKey, iv, options);
   try {
     const sealedKey = dareSeal(kek, oek, { cipher: options.cipher, nonce: options.nonce });

@@ -1,8 +1,7 @@
 // MinIO's builtin KMS: one static 32-byte master key (spec/minio-sse.md §6). Data keys use KES's
 // format (76-byte raw ciphertext, HMAC-SHA256(masterKey, iv) → AES-256-GCM, context as AAD), so a key
 // imported into KES under the same name opens every data key sealed here, and the reverse.
-import { randomBytes } from 'node:crypto';
-import { CryptoError, openDataKey, sealDataKey, zeroize } from '@kms-chain/crypto';
+import { CryptoError, openDataKey, sealDataKey, secureRandomBytes, zeroize } from '@kms-chain/crypto';
 import { type DataKey, type Kms, KmsError, type KmsStatus } from './kms.js';
 
 /** The single-key KMS. The key Buffer is copied; `close()` zeroes the copy. */
@@ -25,7 +24,7 @@ export class StaticKeyKms implements Kms {
 
   async generateKey(keyId: string, context: Uint8Array): Promise<DataKey> {
     this.#check(keyId);
-    const plaintext = randomBytes(32);
+    const plaintext = secureRandomBytes(32);
     const ciphertext = sealDataKey(this.#key, plaintext, context, 'AES256');
     return { keyId: this.defaultKeyId, plaintext, ciphertext };
   }

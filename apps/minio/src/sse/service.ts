@@ -2,7 +2,7 @@
 // auto-encryption), the key hierarchy per object (spec/minio-sse.md §1), ETag rules (§2.6), response
 // headers (§1.5), the encrypting write stream and the ranged decrypting read stream (§2.4), and the
 // mapping of KMS failures to S3 errors (§4.3). Exactly one KMS call per write and per read.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import {
   CryptoError,
@@ -20,6 +20,7 @@ import {
   type SseDomain,
   sealETag,
   sealObjectKey,
+  secureRandomBytes,
   unsealETag,
   unsealObjectKey,
   zeroize,
@@ -314,7 +315,7 @@ function storedEncrypted(): S3Error {
  * content MD5; SSE-KMS/SSE-C seal the Content-MD5 the client sent, else 16 random bytes, as MinIO does.
  */
 export function storedEtag(kind: SseDomain, oek: Buffer, md5: Buffer, clientSentMd5: boolean): string {
-  const value = kind === 'SSE-S3' || clientSentMd5 ? md5 : randomBytes(16);
+  const value = kind === 'SSE-S3' || clientSentMd5 ? md5 : secureRandomBytes(16);
   return sealETag(oek, value).toString('hex');
 }
 
