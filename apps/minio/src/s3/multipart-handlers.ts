@@ -102,7 +102,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
       etag,
       checksum: result.checksum,
     });
-    sendWriteResult(ctx, etag, km, result.checksum);
+    sendWriteResult(ctx, etag, km, result.checksum, result.md5);
   } finally {
     km?.dispose();
     pe?.key.fill(0);

@@ -115,7 +115,7 @@ export async function putObject(ctx: S3Context): Promise<void> {
       etag,
       checksum,
     );
-    sendWriteResult(ctx, etag, km, result.checksum);
+    sendWriteResult(ctx, etag, km, result.checksum, result.md5);
   } finally {
     km?.dispose();
     await body.discard();
@@ -416,14 +416,20 @@ function clientEtag(etag: string, km: ObjectKeyMaterial | undefined): string {
   return quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag);
 }
 
-/** The reply to PutObject / UploadPart: the ETag, the SSE headers and the checksum the client sent. */
+/**
+ * The reply to PutObject / UploadPart: the ETag, the SSE headers and the checksum the client sent.
+ * `md5` is the content MD5 just computed: an SSE-S3 ETag is that MD5 sealed, so it is shown as is
+ * rather than unsealed again.
+ */
 export function sendWriteResult(
   ctx: S3Context,
   etag: string,
   km: ObjectKeyMaterial | undefined,
   checksum: ChecksumValue | undefined,
+  md5: Buffer,
 ): void {
-  const headers: Record<string, string> = { etag: clientEtag(etag, km), ...km?.headers };
+  const shown = km?.kind === 'SSE-S3' ? quoteEtag(md5.toString('hex')) : clientEtag(etag, km);
+  const headers: Record<string, string> = { etag: shown, ...km?.headers };
   if (checksum) headers[checksumHeader(checksum.algorithm)] = checksum.value;
   ctx.sendEmpty(200, headers);
 }
