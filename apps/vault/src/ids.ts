@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { secureRandomBytes } from '@kms-chain/crypto';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -6,7 +7,7 @@ const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
-    for (const b of randomBytes(length * 2)) {
+    for (const b of secureRandomBytes(length * 2)) {
       if (b < 248 && out.length < length) out += BASE62[b % 62];
     }
   }
@@ -25,4 +26,4 @@ export function saltedKey(salt: Uint8Array, value: string): string {
   return createHmac('sha256', salt).update(value).digest('hex');
 }
 
-export const randomHex = (bytes: number): string => randomBytes(bytes).toString('hex');
+export const randomHex = (bytes: number): string => secureRandomBytes(bytes).toString('hex');

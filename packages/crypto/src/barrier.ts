@@ -2,8 +2,9 @@
 // is term(4, big-endian) ‖ version(1) ‖ nonce(12) ‖ AES-GCM ciphertext ‖ tag(16), encrypted with
 // the keyring key of that term. Version 2 authenticates the storage path as associated data, so a
 // value copied to another path does not decrypt; version 1 (older Vaults) has no associated data.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { CryptoError } from './errors.js';
+import { secureRandomBytes } from './random.js';
 import { zeroize } from './secrets.js';
 
 /** Version byte of values written without associated data (read only). */
@@ -54,7 +55,7 @@ export function barrierEncrypt(key: Uint8Array, term: number, path: string, plai
   const header = Buffer.alloc(HEADER_SIZE);
   header.writeUInt32BE(term, 0);
   header[TERM_SIZE] = BARRIER_VERSION_2;
-  const nonce = randomBytes(NONCE_SIZE);
+  const nonce = secureRandomBytes(NONCE_SIZE);
   const gcm = createCipheriv(algorithm, key, nonce, { authTagLength: TAG_SIZE });
   gcm.setAAD(pathAad(BARRIER_VERSION_2, path));
   const body = gcm.update(plaintext);
