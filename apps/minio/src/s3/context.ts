@@ -18,6 +18,13 @@ export interface HandlerConfig {
   sse?: SseService | undefined;
 }
 
+/** A request header by lower-case name; repeated headers joined with commas, as Node joins most. */
+export function headerValue(headers: FastifyRequest['headers'], name: string): string | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
 /** Everything a handler needs about one request. */
 export class S3Context {
   /** First value of each query parameter. */
@@ -43,9 +50,7 @@ export class S3Context {
 
   /** A request header by lowercase name; repeated headers joined with ','. */
   header(name: string): string | undefined {
-    const v = this.req.headers[name];
-    if (v === undefined) return undefined;
-    return Array.isArray(v) ? v.join(',') : v;
+    return headerValue(this.req.headers, name);
   }
 
   /**

@@ -22,7 +22,7 @@ import {
   listObjectsV1,
   listObjectsV2,
 } from './bucket-handlers.js';
-import { type HandlerConfig, S3Context } from './context.js';
+import { type HandlerConfig, headerValue, S3Context } from './context.js';
 import { S3Error } from './errors.js';
 import {
   abortMultipartUpload,
@@ -266,10 +266,6 @@ function findRoute(
   );
 }
 
-function firstHeader(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** Handles one S3 request end to end; throws S3Error for the error handler to render. */
 export async function handleS3(
   req: FastifyRequest,
@@ -290,7 +286,7 @@ export async function handleS3(
       rawQuery,
       headers: headerMap(req.raw.rawHeaders),
     };
-    rejectInsecureSseC((h) => firstHeader(req.headers[h]), req.protocol === 'https', config.sse);
+    rejectInsecureSseC((h) => headerValue(req.headers, h), req.protocol === 'https', config.sse);
     const auth = authenticate(signed, config.credentials);
     const pairs = parseQuery(rawQuery);
     const ctx = new S3Context(req, reply, store, config, bucket, key, pairs, auth);
