@@ -193,15 +193,15 @@ describe('KES client certificate renewal', () => {
     await writeFile(keyFile, first.keyPem, { mode: 0o600 });
     expect(first.keyPem).toContain('ENCRYPTED PRIVATE KEY');
     const files = new ClientCertFiles({ kind: 'files', certFile, keyFile, keyPassword: 'pw' }, pki.caPem);
-    const initial = files.agent;
-    const agents: unknown[] = [];
-    const stop = files.watch((a) => agents.push(a), { intervalMs: 20, watchFiles: false, signals: [] });
+    const initial = files.tls;
+    const renewed: unknown[] = [];
+    const stop = files.watch((t) => renewed.push(t), { intervalMs: 20, watchFiles: false, signals: [] });
     try {
       await writeFile(keyFile, second.keyPem);
       await writeFile(certFile, second.certPem);
-      await vi.waitFor(() => expect(agents).toHaveLength(1), { timeout: 10_000 });
-      expect(agents[0]).not.toBe(initial);
-      expect(files.agent).toBe(agents[0]);
+      await vi.waitFor(() => expect(renewed).toHaveLength(1), { timeout: 10_000 });
+      expect(renewed[0]).not.toBe(initial);
+      expect(files.tls).toBe(renewed[0]);
     } finally {
       stop();
     }

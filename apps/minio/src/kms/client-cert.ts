@@ -8,9 +8,9 @@
 // bytes equal the current ones changes nothing, so the periodic re-read keeps pooled connections.
 import { createHash } from 'node:crypto';
 import { type FSWatcher, lstatSync, readFileSync, watch } from 'node:fs';
-import type https from 'node:https';
 import { basename, dirname } from 'node:path';
-import { createClientAgent } from '@kms-chain/tls-identity';
+import type { ConnectionOptions } from 'node:tls';
+import { clientTlsOptions } from '@kms-chain/tls-identity';
 import type { KesAuth } from './config.js';
 
 /** File authentication settings of {@link ClientCertFiles}. */
@@ -47,12 +47,12 @@ function isSymlink(path: string): boolean {
 }
 
 /**
- * The client certificate files and the agent made from them. The constructor reads them and throws an
+ * The client certificate files and the TLS settings made from them (one secure context per pair). The constructor reads them and throws an
  * Error naming the variable when a file cannot be read, or a TlsIdentityError when the pair does not
  * load (malformed PEM, wrong password, key not matching the certificate).
  */
 export class ClientCertFiles {
-  #agent: https.Agent;
+  #tls: ConnectionOptions;
   #digest: string;
 
   constructor(
@@ -60,29 +60,28 @@ export class ClientCertFiles {
     readonly caPem: string | undefined,
   ) {
     const loaded = this.#load();
-    this.#agent = loaded.agent;
+    this.#tls = loaded.tls;
     this.#digest = loaded.digest;
   }
 
-  /** The agent of the pair currently in use. */
-  get agent(): https.Agent {
-    return this.#agent;
+  /** The TLS settings of the pair currently in use. */
+  get tls(): ConnectionOptions {
+    return this.#tls;
   }
 
-  #load(): { agent: https.Agent; digest: string } {
+  #load(): { tls: ConnectionOptions; digest: string } {
     const cert = readFile('MINIO_KMS_KES_CERT_FILE', this.auth.certFile);
     const key = readFile('MINIO_KMS_KES_KEY_FILE', this.auth.keyFile);
     try {
       const digest = createHash('sha256').update(cert).update('\0').update(key).digest('hex');
-      if (digest === this.#digest) return { agent: this.#agent, digest };
-      const agent = createClientAgent({
+      if (digest === this.#digest) return { tls: this.#tls, digest };
+      const tls = clientTlsOptions({
         cert,
         key,
         ...(this.auth.keyPassword !== undefined ? { password: this.auth.keyPassword } : {}),
         ...(this.caPem !== undefined ? { ca: this.caPem } : {}),
-        keepAlive: true,
       });
-      return { agent, digest };
+      return { tls, digest };
     } finally {
       key.fill(0);
     }
@@ -90,21 +89,21 @@ export class ClientCertFiles {
 
   /**
    * Re-reads the pair. Resolves true when a different, valid pair is now in use (the caller swaps the
-   * agent), false when the files are unchanged; throws (keeping the current pair) when they do not load.
+   * TLS settings), false when the files are unchanged; throws (keeping the current pair) when they do not load.
    */
   reload(): boolean {
     const loaded = this.#load();
     if (loaded.digest === this.#digest) return false;
-    this.#agent = loaded.agent;
+    this.#tls = loaded.tls;
     this.#digest = loaded.digest;
     return true;
   }
 
   /**
    * Re-reads the pair on file changes, periodically and on signals (see the file comment) and hands
-   * every new agent to `onChange`. Returns the function that stops all three triggers.
+   * every new pair's TLS settings to `onChange`. Returns the function that stops all three triggers.
    */
-  watch(onChange: (agent: https.Agent) => void, opts: CertWatchOptions = {}): () => void {
+  watch(onChange: (tls: ConnectionOptions) => void, opts: CertWatchOptions = {}): () => void {
     const debounceMs = opts.debounceMs ?? 100;
     const run = (): void => {
       let changed = false;
@@ -114,7 +113,7 @@ export class ClientCertFiles {
         opts.onReload?.({ changed: false, error: err as Error });
         return;
       }
-      if (changed) onChange(this.#agent);
+      if (changed) onChange(this.#tls);
       opts.onReload?.({ changed });
     };
     let pending: NodeJS.Timeout | undefined;

@@ -2,7 +2,7 @@
 // §7.3): GenerateKey(default key, context {}); on "key does not exist" CreateKey, tolerating "already
 // exists" and "not authorised"; anything else refuses the start with "Failed to connect to KMS".
 import { zeroize } from '@kms-chain/crypto';
-import { apiKeyCertificate, createClientAgent } from '@kms-chain/tls-identity';
+import { apiKeyCertificate, clientTlsOptions } from '@kms-chain/tls-identity';
 import { type CertWatchOptions, ClientCertFiles } from './client-cert.js';
 import type { KesConfig, StaticKeyConfig } from './config.js';
 import { KesClient } from './kes-client.js';
@@ -44,18 +44,17 @@ export async function createKms(
   };
   if (config.auth.kind === 'api-key') {
     const made = await apiKeyCertificate(config.auth.apiKey);
-    const agent = createClientAgent({
+    const tls = clientTlsOptions({
       cert: made.certPem,
       key: made.keyPem,
       ...(config.caPem !== undefined ? { ca: config.caPem } : {}),
-      keepAlive: true,
     });
-    return new KesClient({ ...common, agent });
+    return new KesClient({ ...common, tls });
   }
   const files = new ClientCertFiles(config.auth, config.caPem);
   let stop = (): void => {};
-  const client = new KesClient({ ...common, agent: files.agent, onClose: () => stop() });
-  if (opts.certWatch !== false) stop = files.watch((agent) => client.replaceAgent(agent), opts.certWatch);
+  const client = new KesClient({ ...common, tls: files.tls, onClose: () => stop() });
+  if (opts.certWatch !== false) stop = files.watch((tls) => client.replaceTls(tls), opts.certWatch);
   return client;
 }
 

@@ -1,10 +1,13 @@
-// The KES client MinIO uses (spec/kes.md §7): POST JSON over one keep-alive mTLS agent, several
-// endpoints with kms-go's failover — a loopback endpoint first, otherwise a random start; a network
-// error or a 5xx other than 501 puts the endpoint in a 30 s timeout and the request moves on; 503 and
-// network errors are retried twice on the same endpoint after 200 ms plus jitter. If every endpoint is
-// timed out and none was tried, one more pass ignores the timeouts.
-import https from 'node:https';
+// The KES client MinIO uses (spec/kes.md §7): POST JSON over keep-alive mTLS connections that share
+// one secure context, several endpoints with kms-go's failover — a loopback endpoint first, otherwise
+// a random start; a network error or a 5xx other than 501 puts the endpoint in a 30 s timeout and the
+// request moves on; 503 and network errors are retried twice on the same endpoint after 200 ms plus
+// jitter. If every endpoint is timed out and none was tried, one more pass ignores the timeouts.
+// Requests go through undici (the HTTP client behind Node's fetch): per request it costs about a
+// third less CPU than node:https, and every SSE PUT and GET makes one.
+import type { ConnectionOptions } from 'node:tls';
 import { isLoopbackHost } from '@kms-chain/tls-identity';
+import { Agent, type Dispatcher } from 'undici';
 import { type DataKey, type Kms, KmsError, type KmsStatus } from './kms.js';
 
 /** Settings of a {@link KesClient}. */
@@ -12,8 +15,11 @@ export interface KesClientOptions {
   /** Base URLs, e.g. `https://127.0.0.1:7373`. */
   endpoints: string[];
   defaultKeyId: string;
-  /** The mTLS agent (one shared secure context for every connection); see {@link KesClient.replaceAgent}. */
-  agent: https.Agent;
+  /**
+   * TLS settings of every connection: client certificate, CA and server check around one secure
+   * context (tls-identity's `clientTlsOptions`); see {@link KesClient.replaceTls}.
+   */
+  tls: ConnectionOptions;
   /** Called once by `close()`, e.g. to stop a certificate watch. */
   onClose?: () => void;
   /** Per-attempt timeout in ms (default 15 000, KES's own route deadline). */
@@ -31,7 +37,33 @@ interface Reply {
 
 class NetworkError extends Error {}
 
+const ACCEPT = { accept: 'application/json' };
+const ACCEPT_JSON_BODY = { accept: 'application/json', 'content-type': 'application/json' };
+
 const RETRIES = 2;
+/** Largest KES reply read, as kms-go's limit on its responses. */
+const MAX_REPLY = 1 << 20;
+/** Idle keep-alive connections are kept this long (Go's http.Transport IdleConnTimeout). */
+const IDLE_MS = 90_000;
+
+/** A reply body as text, refused beyond {@link MAX_REPLY} bytes. */
+function readReply(body: Dispatcher.ResponseData['body']): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REPLY) body.destroy(new Error('reply larger than 1 MiB'));
+      else chunks.push(chunk);
+    });
+    body.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    body.on('error', reject);
+  });
+}
+
+function dispatcher(tls: ConnectionOptions): Agent {
+  return new Agent({ connect: tls, keepAliveTimeout: IDLE_MS, keepAliveMaxTimeout: IDLE_MS });
+}
 
 /** Error texts of KES, current and legacy (spec/kes.md §1.2); compared exactly, as MinIO does. */
 const EXISTS = new Set(['key already exists', 'key does already exist']);
@@ -69,9 +101,9 @@ function isEndpointFailure(status: number): boolean {
 export class KesClient implements Kms {
   readonly defaultKeyId: string;
   readonly endpoints: readonly string[];
-  #agent: https.Agent;
-  /** Agents replaced while requests may still use them; destroyed once no request can. */
-  readonly #retired = new Set<https.Agent>();
+  #dispatcher: Agent;
+  /** Endpoint → its origin (scheme, host, port): what a request is sent to. */
+  readonly #origins: Map<string, string>;
   readonly #onClose: (() => void) | undefined;
   readonly #timeoutMs: number;
   readonly #endpointTimeoutMs: number;
@@ -86,9 +118,10 @@ export class KesClient implements Kms {
     const local = opts.endpoints.filter((e) => isLoopbackHost(new URL(e).hostname.replace(/^\[|\]$/g, '')));
     const remote = opts.endpoints.filter((e) => !local.includes(e));
     this.endpoints = [...local, ...remote];
+    this.#origins = new Map(this.endpoints.map((e) => [e, new URL(e).origin]));
     this.#preferFirst = local.length > 0;
     this.defaultKeyId = opts.defaultKeyId;
-    this.#agent = opts.agent;
+    this.#dispatcher = dispatcher(opts.tls);
     this.#onClose = opts.onClose;
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#endpointTimeoutMs = opts.endpointTimeoutMs ?? 30_000;
@@ -101,33 +134,22 @@ export class KesClient implements Kms {
     return Array.from({ length: n }, (_, i) => this.endpoints[(start + i) % n]!);
   }
 
-  #send(endpoint: string, method: string, path: string, body: unknown): Promise<Reply> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        new URL(path, endpoint),
-        {
-          method,
-          agent: this.#agent,
-          timeout: this.#timeoutMs,
-          headers: {
-            accept: 'application/json',
-            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', (err) => reject(new NetworkError(err.message)));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', (err) => reject(new NetworkError(err.message)));
-      req.end(payload);
-    });
+  async #send(endpoint: string, method: string, path: string, body: unknown): Promise<Reply> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    try {
+      const res = await this.#dispatcher.request({
+        origin: this.#origins.get(endpoint)!,
+        path,
+        method: method as Dispatcher.HttpMethod,
+        headers: payload === undefined ? ACCEPT : ACCEPT_JSON_BODY,
+        body: payload,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      });
+      return { status: res.statusCode, body: await readReply(res.body) };
+    } catch (err) {
+      throw new NetworkError((err as Error).message);
+    }
   }
 
   async #attempt(endpoint: string, method: string, path: string, body: unknown): Promise<Reply> {
@@ -229,25 +251,18 @@ export class KesClient implements Kms {
   }
 
   /**
-   * Uses `agent` (a renewed client certificate) for every request from now on. Requests under way
-   * finish on the old agent, which is destroyed once the per-attempt timeout has passed.
+   * Uses `tls` (a renewed client certificate) for every connection from now on. Requests under way
+   * finish on the old connections, which close once they are idle.
    */
-  replaceAgent(agent: https.Agent): void {
-    if (agent === this.#agent) return;
-    const old = this.#agent;
-    this.#agent = agent;
-    this.#retired.add(old);
-    setTimeout(() => {
-      this.#retired.delete(old);
-      old.destroy();
-    }, this.#timeoutMs + 1000).unref();
+  replaceTls(tls: ConnectionOptions): void {
+    const old = this.#dispatcher;
+    this.#dispatcher = dispatcher(tls);
+    old.close().catch(() => {});
   }
 
   close(): void {
     this.#onClose?.();
-    this.#agent.destroy();
-    for (const a of this.#retired) a.destroy();
-    this.#retired.clear();
+    this.#dispatcher.destroy().catch(() => {});
   }
 }
 
