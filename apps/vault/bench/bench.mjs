@@ -50,8 +50,6 @@ execFileSync(
 function startChild(mode) {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'server.mjs'), mode, dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    // As bin/vault.js sets it for the server (concurrent fsyncs on libuv's pool).
-    env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '64' },
   });
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => resolve({ child, ...JSON.parse(line) }));

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The `vault` command. The TypeScript sources compile to dist/ on `npm install` (root prepare).
-// File storage makes every durable write an fsync on libuv's thread pool; its default of 4
-// threads would cap concurrent writes (and logins) at four fsyncs in flight. Set before the pool
-// starts, i.e. before the CLI (and the server) is loaded.
-process.env.UV_THREADPOOL_SIZE ??= '64';
-const { main } = await import('../dist/cli.js');
+// libuv's thread pool (every fsync of file storage) keeps its default of 4 threads unless
+// UV_THREADPOOL_SIZE is set in the environment: assigning it here would be too late, as Node 20's ESM
+// loader starts the pool while it loads this file. 64 threads measured no faster on the development
+// disk (apps/vault/bench: logins 968–1293/s with 4, 942–1090/s with 64, two runs each).
+import { main } from '../dist/cli.js';
 
 // A server's log readers may go away (a closed pipe, `| head`): losing the log must not kill the
 // server, so EPIPE on stdout/stderr is ignored; any other stream error still surfaces.
