@@ -359,7 +359,11 @@ export class FsStore {
   /** Shard directories known to exist (cleared with their bucket). */
   private readonly knownShards = new Set<string>();
   private readonly locks = new KeyedMutex();
-  private readonly metaCache = new MetaCache(64 * 1024 * 1024, 64 * 1024);
+  /**
+   * 16 MiB of texts (≈ 2 800 inline 4 KiB objects). Filled to 64 MiB it grew the process by ≈ 100 MiB
+   * (12 000 small PUTs: peak RSS 83 → 181 MiB), more than the streaming paths use in all.
+   */
+  private readonly metaCache = new MetaCache(16 * 1024 * 1024, 64 * 1024);
 
   constructor(readonly root: string) {
     this.sysDir = join(root, SYS);
