@@ -2,7 +2,7 @@
 // `npm run bench`: the chain (minio → kes → vault, all TLS, from the built bins) beside its peer
 // (s3rver) and physical references, in one run on one machine. Every figure is measured over several
 // rounds, interleaved across configurations so a burst of other load does not land on one side of
-// a ratio only. Prints a table (min/median/max, targets met or not), writes
+// a ratio only; dirty pages are written out before each measurement, so none pays for another's. Prints a table (min/median/max, targets met or not), writes
 // <out-dir>/<timestamp>.json (raw rounds, machine facts, load average) and <timestamp>.svg.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { CHAIN_KEY_NAME, startChain } from './lib/chain.mjs';
 import { opsPerSecond, since, timeBatch } from './lib/load.mjs';
 import { timeNpmStart } from './lib/npm-start.mjs';
-import { peakRssMiB, resetPeakRss, startNode, stopChild } from './lib/proc.mjs';
+import { peakRssMiB, resetPeakRss, settleDisk, startNode, stopChild } from './lib/proc.mjs';
 import { hotFunctions } from './lib/profile.mjs';
 import { createProgress } from './lib/progress.mjs';
 import { aesGcmMiBps, fsyncLoopOps, md5MiBps, tcpMiBps } from './lib/references.mjs';
@@ -200,6 +200,7 @@ async function main(argv) {
     const fig = figures[id];
     if (fig?.status !== 'ok') return;
     try {
+      await settleDisk();
       fig.rounds.push(Number((await fn()).toPrecision(6)));
     } catch (err) {
       fail(id, err);

@@ -1,6 +1,6 @@
 // Child processes of the benchmark: spawn a Node script, wait for the line that says where it
 // listens, stop it, and read its memory figures from /proc.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -88,6 +88,15 @@ async function statusKiB(pid, field) {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
   if (!match) throw new Error(`/proc/${pid}/status has no ${field}`);
   return Number(match[1]);
+}
+
+/**
+ * Writes every dirty page to disk (`sync`), so a measurement does not pay for the write-back of the one
+ * before it — s3rver, for one, never fsyncs, and its files would otherwise be flushed during the next
+ * configuration's round. Resolves even where `sync` is missing.
+ */
+export function settleDisk() {
+  return new Promise((resolve) => execFile('sync', () => resolve()));
 }
 
 /**
