@@ -97,7 +97,7 @@ export function evaluateTargets(figures, bigMiB, hugeObjectMiB = 1024) {
     if (!missing && t.num.startsWith('rss.huge.') && hugeObjectMiB < 1024)
       missing = `the single object was ${hugeObjectMiB} MiB, not 1 GiB`;
     if (missing) return { ...t, value: undefined, met: undefined, reason: missing };
-    const value = t.den ? num.summary.median / den.summary.median : num.summary.median;
+    const value = t.den ? pairedRatio(num.rounds, den.rounds) : num.summary.median;
     let met;
     if (t.need !== undefined) met = value >= t.need;
     else if (t.min !== undefined) met = value >= t.min;
@@ -105,6 +105,16 @@ export function evaluateTargets(figures, bigMiB, hugeObjectMiB = 1024) {
     const shortfall = met ? undefined : t.need !== undefined ? value / t.need : undefined;
     return { ...t, value, met, shortfall };
   });
+}
+
+/**
+ * A ratio of two figures measured round by round: the median of the per-round ratios when both have
+ * the same rounds (each round ran both sides back to back, so drift between rounds cancels), else the
+ * ratio of the medians.
+ */
+function pairedRatio(a, b) {
+  if (a.length === b.length) return summarize(a.map((x, i) => x / b[i])).median;
+  return summarize(a).median / summarize(b).median;
 }
 
 function need(t) {
@@ -147,7 +157,7 @@ export function textTable(result) {
     );
   }
   out.push('');
-  out.push('Targets (medians of this run):');
+  out.push('Targets (medians of this run; a ratio is the median of its per-round ratios):');
   for (const t of result.targets) {
     const mark = t.met === undefined ? `n/a — ${t.reason}` : t.met ? 'met' : 'NOT MET';
     out.push(`  ${pad(t.name, 52)}${pad(fmt(t.value), 8, true)}  ${pad(need(t), 8)}  ${mark}`);
