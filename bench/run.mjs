@@ -352,14 +352,16 @@ async function main(argv) {
   const targets = (round) => [
     { key: 'ref.floor', ep: peers.floor.ep, prefix: '/bench/floor', put: {}, get: {} },
     { key: 'peer.s3rver', ep: peers.s3rver.ep, prefix: '/bench/s3rver', put: {}, get: {} },
-    ...modes.map((_, i) => modes[(i + round - 1) % modes.length]).map((m) => ({
-      key: `chain.${m.id}`,
-      mode: m,
-      ep: chain.ep,
-      prefix: `/bench/${m.id}`,
-      put: m.putHeaders,
-      get: m.getHeaders,
-    })),
+    ...modes
+      .map((_, i) => modes[(i + round - 1) % modes.length])
+      .map((m) => ({
+        key: `chain.${m.id}`,
+        mode: m,
+        ep: chain.ep,
+        prefix: `/bench/${m.id}`,
+        put: m.putHeaders,
+        get: m.getHeaders,
+      })),
   ];
   const pids = () => Object.entries(chain.procs).map(([name, child]) => [name, child.pid]);
   const withPeakRss = async (t, group, fn) => {

@@ -67,7 +67,10 @@ describe('report helpers', () => {
     expect(t.met).toBe(true);
     // Rounds that do not pair up fall back to the ratio of the medians.
     figures['chain.plain.small-put'] = figOf([500, 1000]);
-    expect((target(figures, 'chain.sse-s3.small-put') as Target & { value: number }).value).toBeCloseTo(0.867, 2);
+    expect((target(figures, 'chain.sse-s3.small-put') as Target & { value: number }).value).toBeCloseTo(
+      0.867,
+      2,
+    );
   });
 
   it('an unsupported figure makes its target n/a with the reason, never met', () => {
