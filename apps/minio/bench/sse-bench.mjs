@@ -12,6 +12,7 @@ import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { summarize } from '@kms-chain/bench/report';
 import { createDevPki } from '@kms-chain/tls-identity';
 import { MiB, pool, send, sign, start, timed } from './bench-util.mjs';
 
@@ -136,10 +137,6 @@ keystore:
         );
       }
     }
-    const median = (xs) => {
-      const v = [...xs].sort((a, b) => a - b);
-      return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    };
     const best = Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, Math.max(...v)]));
     const rows = [
       ['64 MiB PUT (MiB/s)', 'Put', 0.9],
@@ -152,13 +149,12 @@ keystore:
     );
     for (const [name, key, target] of rows) {
       const r = seen[`sse${key}`].map((v, i) => v / seen[`plain${key}`][i]);
-      const ratio = median(r);
+      const { min, median, max } = summarize(r);
       ratios[key] = r;
-      console.log(
-        `${name.padEnd(24)} ${best[`plain${key}`].toFixed(1).padStart(10)} ${best[`sse${key}`].toFixed(1).padStart(12)}   ${ratio.toFixed(2)} (${Math.min(...r).toFixed(2)}-${Math.max(...r).toFixed(2)})`.padEnd(
-          76,
-        ) + `>=${target} ${ratio >= target ? 'ok' : 'MISSED'}`,
-      );
+      const figures = `${best[`plain${key}`].toFixed(1).padStart(10)} ${best[`sse${key}`].toFixed(1).padStart(12)}`;
+      const spread = `${median.toFixed(2)} (${min.toFixed(2)}-${max.toFixed(2)})`;
+      const verdict = `>=${target} ${median >= target ? 'ok' : 'MISSED'}`;
+      console.log(`${name.padEnd(24)} ${figures}   ${spread.padEnd(33)} ${verdict}`);
     }
     const outDir = join(repo, '.data', 'bench');
     await mkdir(outDir, { recursive: true });

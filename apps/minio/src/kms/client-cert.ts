@@ -47,9 +47,10 @@ function isSymlink(path: string): boolean {
 }
 
 /**
- * The client certificate files and the TLS settings made from them (one secure context per pair). The constructor reads them and throws an
- * Error naming the variable when a file cannot be read, or a TlsIdentityError when the pair does not
- * load (malformed PEM, wrong password, key not matching the certificate).
+ * The client certificate files and the TLS settings made from them (one secure context per pair).
+ * The constructor reads them and throws an Error naming the variable when a file cannot be read, or a
+ * TlsIdentityError when the pair does not load (malformed PEM, wrong password, key not matching the
+ * certificate).
  */
 export class ClientCertFiles {
   #tls: ConnectionOptions;
@@ -89,7 +90,8 @@ export class ClientCertFiles {
 
   /**
    * Re-reads the pair. Resolves true when a different, valid pair is now in use (the caller swaps the
-   * TLS settings), false when the files are unchanged; throws (keeping the current pair) when they do not load.
+   * TLS settings), false when the files are unchanged; throws (keeping the current pair) when they do
+   * not load.
    */
   reload(): boolean {
     const loaded = this.#load();
