@@ -6,7 +6,8 @@
 // - output is never concatenated: header, ciphertext pieces and tag are separate Buffers, so the only
 //   per-package allocation of size is the one Node's `cipher.update` makes anyway;
 // - one cipher context per package is unavoidable (Node cannot re-key a context with a new nonce).
-import { type CipherGCM, createCipheriv, createDecipheriv, type DecipherGCM } from 'node:crypto';
+import { createDecipheriv, type DecipherGCM } from 'node:crypto';
+import { MAX_SEQUENCE, sealPackage, xorSequence } from './dare-package.js';
 import { CryptoError } from './errors.js';
 
 /** Bytes of a DARE package header. */
@@ -66,7 +67,6 @@ export function dareError(code: DareErrorCode, message: string): CryptoError {
   return new CryptoError(code, message);
 }
 
-const MAX_SEQUENCE = 0xffff_ffff;
 /**
  * Input pieces shorter than this are copied into a per-stream staging buffer and fed to the cipher together:
  * every `cipher.update` call costs two allocations and a native call, which outweighs copying a few KiB.
@@ -100,21 +100,6 @@ export function checkSequence(sequence: number | undefined): number {
   return seq;
 }
 
-/** XOR the sequence number, little-endian, into the last 4 bytes of a 12-byte nonce (in place). */
-function xorSequence(iv: Buffer, seq: number): void {
-  iv[8]! ^= seq & 0xff;
-  iv[9]! ^= (seq >>> 8) & 0xff;
-  iv[10]! ^= (seq >>> 16) & 0xff;
-  iv[11]! ^= seq >>> 24;
-}
-
-function newCipher(id: number, key: Buffer, iv: Buffer): CipherGCM {
-  // chacha20-poly1305 needs authTagLength spelled out; the GCM default is 16 already.
-  return id === 0
-    ? createCipheriv('aes-256-gcm', key, iv)
-    : (createCipheriv('chacha20-poly1305', key, iv, { authTagLength: 16 }) as unknown as CipherGCM);
-}
-
 function newDecipher(id: number, key: Buffer, iv: Buffer): DecipherGCM {
   // authTagLength pins the tag to 16 bytes (GCM would otherwise accept truncated tags).
   return id === 0
@@ -139,7 +124,6 @@ export class DareEncoder {
   readonly #key: Buffer;
   readonly #cipherId: number;
   readonly #nonce: Buffer;
-  readonly #iv = Buffer.alloc(12);
   #seq = 0;
   #pending: Buffer[] = [];
   #pendingLength = 0;
@@ -170,10 +154,10 @@ export class DareEncoder {
     while (this.#pendingLength + rest.length > DARE_PAYLOAD_SIZE) {
       const take = DARE_PAYLOAD_SIZE - this.#pendingLength;
       if (this.#pendingLength === 0) {
-        this.#seal(rest.subarray(0, take), undefined, DARE_PAYLOAD_SIZE, false, out);
+        this.#seal([rest.subarray(0, take)], DARE_PAYLOAD_SIZE, false, out);
       } else {
         this.#addPending(rest.subarray(0, take));
-        this.#seal(undefined, this.#pending, DARE_PAYLOAD_SIZE, false, out);
+        this.#seal(this.#pending, DARE_PAYLOAD_SIZE, false, out);
         this.#clearPending();
       }
       rest = rest.subarray(take);
@@ -190,7 +174,7 @@ export class DareEncoder {
     if (this.#ended) throw dareError('dare/invalid-option', 'write after end');
     if (this.#pendingLength === 0 && chunk.length > 0 && chunk.length <= DARE_PAYLOAD_SIZE) {
       this.#ended = true;
-      this.#seal(chunk, undefined, chunk.length, true, out);
+      this.#seal([chunk], chunk.length, true, out);
       this.dispose();
       return;
     }
@@ -203,7 +187,7 @@ export class DareEncoder {
     this.#ended = true;
     // An empty stream has no packages at all; otherwise 1..65536 bytes remain for the final package.
     if (this.#pendingLength > 0) {
-      this.#seal(undefined, this.#pending, this.#pendingLength, true, out);
+      this.#seal(this.#pending, this.#pendingLength, true, out);
       this.#clearPending();
     }
     this.dispose();
@@ -245,35 +229,10 @@ export class DareEncoder {
     this.#stageRegion = -1;
   }
 
-  #seal(
-    one: Buffer | undefined,
-    many: Buffer[] | undefined,
-    length: number,
-    final: boolean,
-    out: Buffer[],
-  ): void {
+  #seal(pieces: readonly Buffer[], length: number, final: boolean, out: Buffer[]): void {
     const seq = this.#seq;
     if (seq > MAX_SEQUENCE) throw dareError('dare/too-large', 'a DARE stream holds at most 2^32 packages');
-    const header = Buffer.allocUnsafe(DARE_HEADER_SIZE);
-    header[0] = DARE_VERSION_20;
-    header[1] = this.#cipherId;
-    header[2] = (length - 1) & 0xff;
-    header[3] = (length - 1) >>> 8;
-    this.#nonce.copy(header, 4);
-    header[4] = final ? header[4]! | 0x80 : header[4]! & 0x7f;
-    const iv = this.#iv;
-    header.copy(iv, 0, 4, 16);
-    xorSequence(iv, seq);
-    const cipher = newCipher(this.#cipherId, this.#key, iv);
-    cipher.setAAD(header.subarray(0, 4));
-    out.push(header);
-    if (one !== undefined) {
-      out.push(cipher.update(one));
-    } else {
-      for (const piece of many!) out.push(cipher.update(piece));
-    }
-    cipher.final();
-    out.push(cipher.getAuthTag());
+    sealPackage(this.#key, this.#cipherId, this.#nonce, seq, final, pieces, length, out);
     this.#seq = seq + 1;
   }
 }

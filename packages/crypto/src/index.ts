@@ -2,6 +2,7 @@
 
 export * from './barrier.js';
 export * from './dare.js';
+export * from './dare-offload.js';
 export * from './dare-range.js';
 export * from './errors.js';
 export * from './go-json.js';

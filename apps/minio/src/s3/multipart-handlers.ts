@@ -12,7 +12,7 @@ import {
   uploadEtagViewer,
   uploadSseHeaders,
 } from '../sse/hooks.js';
-import { encryptChunks, partEncryption } from '../sse/service.js';
+import { encryptChunks, partEncryption, releaseEncrypted } from '../sse/service.js';
 import { checkObjectKey, compareKeys } from '../storage/keys.js';
 import type { UploadedPart } from '../storage/types.js';
 import { type ChecksumAlgorithm, createChecksummer, parseChecksumAlgorithm } from './checksum.js';
@@ -86,7 +86,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
   const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
   const payload = ctx.payload(MAX_SINGLE_PUT);
   const staged = await ctx.store
-    .stage(pe ? encryptChunks(payload.chunks(), pe.key, pe.nonce) : payload.chunks())
+    .stage(pe ? encryptChunks(payload.chunks(), pe.key, pe.nonce) : payload.chunks(), releaseEncrypted)
     .catch((err) => {
       km?.dispose();
       pe?.key.fill(0);
@@ -131,7 +131,10 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
   try {
     const tap = md5Tap(await readCopySource(ctx, source, range.start, range.end, srcKm?.oek));
-    const staged = await ctx.store.stage(pe ? encryptChunks(tap.chunks, pe.key, pe.nonce) : tap.chunks);
+    const staged = await ctx.store.stage(
+      pe ? encryptChunks(tap.chunks, pe.key, pe.nonce) : tap.chunks,
+      releaseEncrypted,
+    );
     try {
       if (staged.size !== storedSizeOf(length, km))
         throw new S3Error('InternalError', 'The copy source changed size while copying.');

@@ -14,7 +14,13 @@ import {
   storedSizeOf,
 } from '../sse/hooks.js';
 import { hasAnySseHeader, hasSseC } from '../sse/request.js';
-import { encryptChunks, type ObjectKeyMaterial, storedEtag, visibleEtag } from '../sse/service.js';
+import {
+  encryptChunks,
+  type ObjectKeyMaterial,
+  releaseEncrypted,
+  storedEtag,
+  visibleEtag,
+} from '../sse/service.js';
 import { type FsStore, INLINE_MAX, type PartSource } from '../storage/fs-store.js';
 import { checkObjectKey } from '../storage/keys.js';
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
@@ -66,9 +72,11 @@ export async function receiveBody(
       if (size > INLINE_MAX) throw new S3Error('IncompleteBody');
       parts.push(chunk);
     }
-    return { source: { data: Buffer.concat(parts, size) }, size, discard: async () => {} };
+    const data = Buffer.concat(parts, size);
+    for (const part of parts) releaseEncrypted(part);
+    return { source: { data }, size, discard: async () => {} };
   }
-  const staged = await store.stage(chunks);
+  const staged = await store.stage(chunks, releaseEncrypted);
   return {
     source: { source: staged.path, move: true },
     size: staged.size,

@@ -7,9 +7,9 @@ import { pipeline, type Readable } from 'node:stream';
 import {
   CryptoError,
   canonicalContextJson,
-  createDareEncryptStream,
   createDareRangeDecryptStream,
   DARE_PAYLOAD_SIZE,
+  dareEncryptOffThread,
   dareSeal,
   generateObjectKey,
   goPathJoin,
@@ -17,6 +17,7 @@ import {
   multipartPartNonce,
   partKey,
   planDareRange,
+  releaseDareBatch,
   type SseDomain,
   sealETag,
   sealObjectKey,
@@ -344,8 +345,8 @@ export function etagNeedsKey(meta: Pick<ObjectMeta, 'etag' | 'internal'>): boole
 /**
  * Encrypts a plaintext chunk stream as one DARE 2.0 stream. Multipart parts pass their part key and the
  * deterministic nonce (§2.5); single-part objects use the object key and a random nonce. A body that
- * ends within one 64 KiB package is sealed in one call (the same bytes a stream would write, without a
- * stream per request: small PUTs are dominated by per-request costs); longer bodies stream.
+ * ends within one 64 KiB package is sealed here in one call (small PUTs are dominated by per-request
+ * costs); a longer one is sealed on a worker thread, beside this thread's TLS, MD5 and file writes.
  */
 export async function* encryptChunks(
   source: AsyncIterable<Buffer>,
@@ -374,9 +375,14 @@ export async function* encryptChunks(
       yield r.value;
     }
   }
-  const enc = createDareEncryptStream(key, options);
-  yield* pipeline(rest(), enc, () => {}) as unknown as AsyncIterable<Buffer>;
+  yield* dareEncryptOffThread(rest(), key, options);
 }
+
+/**
+ * Hands a chunk of encryptChunks' output back once it is written, so that its memory serves a later
+ * body instead of being allocated afresh. Chunks from anywhere else are ignored.
+ */
+export const releaseEncrypted: (chunk: Buffer) => void = releaseDareBatch;
 
 /** The key and nonce of part `partNumber` of an encrypted multipart upload. */
 export function partEncryption(

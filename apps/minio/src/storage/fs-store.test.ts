@@ -1,5 +1,6 @@
 // The store's listing order and paging, key rules, and commit bookkeeping, directly on a temp directory.
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,33 @@ describe('list', () => {
     await fresh.init();
     const page = await fresh.list('bkt', { prefix: '', delimiter: '', maxKeys: 1000, after: '' });
     expect(page.objects.map((o) => o.key)).toEqual(['x-', 'x/1', 'x/2', 'x/y/3', 'x0', 'y', 'z/z/z']);
+  });
+});
+
+describe('stage', () => {
+  it('hands each chunk back once, in order, after it is in the file', async () => {
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(100_000 + i, i));
+    const tmp = join(dir, '.minio.sys', 'tmp');
+    const handedBack: Buffer[] = [];
+    let bytesBack = 0;
+    const staged = await store.stage(
+      (async function* () {
+        yield* chunks;
+      })(),
+      (chunk) => {
+        handedBack.push(chunk);
+        bytesBack += chunk.length;
+        const [name] = readdirSync(tmp);
+        expect(statSync(join(tmp, name!)).size).toBeGreaterThanOrEqual(bytesBack);
+      },
+    );
+    try {
+      expect(handedBack).toEqual(chunks);
+      for (const [i, c] of chunks.entries()) expect(handedBack[i]).toBe(c);
+      expect(readFileSync(staged.path).equals(Buffer.concat(chunks))).toBe(true);
+    } finally {
+      await store.discard(staged);
+    }
   });
 });
 

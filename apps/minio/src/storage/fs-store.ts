@@ -296,8 +296,15 @@ async function installFile(tmp: string, dir: string, name: string, parents: stri
   await Promise.all([dir, ...parents].map(fsyncDir));
 }
 
-/** Writes an async stream of chunks to a file, keeping one write in flight while the next batch arrives. */
-async function writeChunks(fh: FileHandle, chunks: AsyncIterable<Buffer>): Promise<number> {
+/**
+ * Writes an async stream of chunks to a file, keeping one write in flight while the next batch arrives.
+ * `onWritten` receives each chunk once it is written (not yet synced) and no longer referenced here.
+ */
+async function writeChunks(
+  fh: FileHandle,
+  chunks: AsyncIterable<Buffer>,
+  onWritten?: (chunk: Buffer) => void,
+): Promise<number> {
   let position = 0;
   let batch: Buffer[] = [];
   let batchBytes = 0;
@@ -310,6 +317,7 @@ async function writeChunks(fh: FileHandle, chunks: AsyncIterable<Buffer>): Promi
       const r = await fh.write(rest, 0, rest.length, at + bytesWritten);
       bytesWritten += r.bytesWritten;
     }
+    if (onWritten) for (const b of buffers) onWritten(b);
   };
   // Flushing to disk in the background while the body still arrives overlaps disk and network time;
   // the caller's final datasync then only waits for the tail.
@@ -633,12 +641,15 @@ export class FsStore {
     return { shard, dir: join(shard, h) };
   }
 
-  /** Streams a body into the staging area and fsyncs it. On any error the staged file is removed. */
-  async stage(chunks: AsyncIterable<Buffer>): Promise<StagedFile> {
+  /**
+   * Streams a body into the staging area and fsyncs it. On any error the staged file is removed.
+   * `onWritten` gets each chunk back once it is written, for a producer that reuses its buffers.
+   */
+  async stage(chunks: AsyncIterable<Buffer>, onWritten?: (chunk: Buffer) => void): Promise<StagedFile> {
     const path = join(this.tmpDir, randomUUID());
     const fh = await open(path, 'wx', 0o600);
     try {
-      const size = await writeChunks(fh, chunks);
+      const size = await writeChunks(fh, chunks, onWritten);
       await fh.datasync();
       await fh.close();
       return { path, size };

@@ -1,0 +1,84 @@
+// The DARE encryption worker thread (dare-offload.ts starts it): seals batches of whole packages so
+// that AEAD work runs beside the main thread's TLS, hashing and I/O. JavaScript for the reason given
+// in dare-package.js.
+//
+// Messages in (in order, per stream):
+//   { op: 'open', id, key: ArrayBuffer (32 bytes, transferred), cipherId, nonce: ArrayBuffer (12) }
+//   { op: 'seal', id, seq, final, length, data: ArrayBuffer (transferred) }
+//       `length` plaintext bytes laid out as packages: payload i at i × 65 568 + 16, 64 KiB each except
+//       that the last package of a final batch may be shorter. Packages are numbered from `seq`.
+//   { op: 'close', id }   the stream's key is zeroed and forgotten
+// Messages out, one per seal and in the order received:
+//   { id, data: ArrayBuffer (transferred) }  the same buffer, the packages sealed in place
+//   { id, error: string }                     the stream is unusable
+import { parentPort } from 'node:worker_threads';
+import { MAX_SEQUENCE, sealPackage } from './dare-package.js';
+
+const HEADER = 16;
+const PAYLOAD = 65_536;
+const PACKAGE = HEADER + PAYLOAD + 16;
+
+/** @typedef {{ key: Buffer, cipherId: number, nonce: Buffer }} Stream */
+/** @type {Map<number, Stream>} */
+const streams = new Map();
+
+/**
+ * Seals, in place, the packages laid out in `batch`: package i's payload is at i × 65 568 + 16 and
+ * leaves room for its header before it and its tag after it.
+ * @param {Stream} s
+ * @param {number} seq
+ * @param {boolean} final
+ * @param {Buffer} batch
+ * @param {number} length plaintext bytes in the batch
+ */
+function sealBatch(s, seq, final, batch, length) {
+  const packages = Math.ceil(length / PAYLOAD);
+  if (seq + packages - 1 > MAX_SEQUENCE) throw new Error('a DARE stream holds at most 2^32 packages');
+  /** @type {Buffer[]} */
+  const pieces = [];
+  for (let i = 0; i < packages; i++) {
+    const at = i * PACKAGE;
+    const size = Math.min(PAYLOAD, length - i * PAYLOAD);
+    const payload = batch.subarray(at + HEADER, at + HEADER + size);
+    sealPackage(s.key, s.cipherId, s.nonce, seq + i, final && i === packages - 1, [payload], size, pieces);
+    let to = at;
+    for (const piece of pieces) to += piece.copy(batch, to);
+    pieces.length = 0;
+  }
+}
+
+const port = parentPort;
+if (port === null) throw new Error('dare-worker.js runs as a worker thread');
+
+port.on(
+  'message',
+  /** @param {{ op: string, id: number, key?: ArrayBuffer, cipherId?: number, nonce?: ArrayBuffer, seq?: number, final?: boolean, length?: number, data?: ArrayBuffer }} m */
+  (m) => {
+    if (m.op === 'open') {
+      streams.set(m.id, {
+        key: Buffer.from(/** @type {ArrayBuffer} */ (m.key)),
+        cipherId: /** @type {number} */ (m.cipherId),
+        nonce: Buffer.from(/** @type {ArrayBuffer} */ (m.nonce)),
+      });
+    } else if (m.op === 'close') {
+      streams.get(m.id)?.key.fill(0);
+      streams.delete(m.id);
+    } else if (m.op === 'seal') {
+      const s = streams.get(m.id);
+      try {
+        if (s === undefined) throw new Error('no such DARE stream');
+        const data = /** @type {ArrayBuffer} */ (m.data);
+        sealBatch(
+          s,
+          /** @type {number} */ (m.seq),
+          m.final === true,
+          Buffer.from(data),
+          /** @type {number} */ (m.length),
+        );
+        port.postMessage({ id: m.id, data }, [data]);
+      } catch (err) {
+        port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  },
+);
