@@ -117,9 +117,9 @@ class SealWorker {
 }
 
 const BATCH_BYTES = BATCH_PACKAGES * DARE_PACKAGE_SIZE;
-/** Sealed batches handed back by consumers, for reuse; at most MAX_SPARE (16 MiB) are kept. */
+/** Sealed batches handed back by consumers, for reuse; at most MAX_SPARE (8 MiB) are kept. */
 const spare: ArrayBuffer[] = [];
-const MAX_SPARE = 16;
+const MAX_SPARE = 8;
 /** Sealed batches yielded and not yet handed back. */
 const lent = new WeakSet<ArrayBuffer>();
 
