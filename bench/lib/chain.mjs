@@ -2,7 +2,7 @@
 // the way `npm start` does it (its guide-setup module: init + unseal, kv, approle, policy, role,
 // KES config, master key), on free ports in a directory of its own. Unlike `npm start`, minio runs
 // without auto-encryption so the plaintext rows stay plaintext; SSE is asked for per request.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createDevPki } from '@kms-chain/tls-identity';
 import {
@@ -53,9 +53,15 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
     const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
     const { child } = await startNode(name, [...flags, bin(name), ...args], { env, log });
     procs[name] = child;
-    await waitForHttps(health, { tls, timeoutMs: 60_000, isDead: () => !isRunning(child) }).catch((err) => {
-      throw new Error(`${name} did not come up: ${err.message} (log: ${log})`);
-    });
+    await waitForHttps(health, { tls, timeoutMs: 60_000, isDead: () => !isRunning(child) }).catch(
+      async (err) => {
+        // The work directory, log included, is removed when the run ends: keep the log's last lines.
+        const lines = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n');
+        throw new Error(
+          `${name} did not come up: ${err.message} (log: ${log}; ends: ${lines.slice(-5).join(' | ')})`,
+        );
+      },
+    );
     mark(`${name} up`);
   };
   try {
