@@ -142,17 +142,19 @@ const workers: SealWorker[] = [];
 const poolSize = Math.max(1, Math.min(MAX_WORKERS, availableParallelism() - 1));
 let nextId = 1;
 
-/** The least busy worker, started on first use; a worker that died is replaced on the next call. */
+/**
+ * An idle worker if there is one, else a new one while the pool has room, else the least busy. A
+ * worker that died is dropped from the pool and replaced when next needed.
+ */
 function pickWorker(): SealWorker {
-  if (workers.length < poolSize) {
-    const w = new SealWorker((dead) => {
-      const i = workers.indexOf(dead);
-      if (i >= 0) workers.splice(i, 1);
-    });
-    workers.push(w);
-    return w;
-  }
-  return workers.reduce((a, b) => (b.load < a.load ? b : a));
+  const least = workers.reduce<SealWorker | undefined>((a, b) => (a && a.load <= b.load ? a : b), undefined);
+  if (least && (least.load === 0 || workers.length >= poolSize)) return least;
+  const w = new SealWorker((dead) => {
+    const i = workers.indexOf(dead);
+    if (i >= 0) workers.splice(i, 1);
+  });
+  workers.push(w);
+  return w;
 }
 
 /** Options of {@link dareEncryptOffThread}: as {@link createDareEncryptStream}'s, without buffering. */
