@@ -40,11 +40,13 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
   const pki = await createDevPki(join(dir, 'pki'), { clients: ['minio'] });
   const ca = pki.ca.certPem;
   const minioTls = { ca, cert: pki.clients.minio.certPem, key: pki.clients.minio.keyPem };
-  const ports = { vault: await freePort(), kes: await freePort(), minio: await freePort() };
-  const urls = {
-    vault: `https://${host}:${ports.vault}`,
-    kes: `https://${host}:${ports.kes}`,
-    minio: `https://${host}:${ports.minio}`,
+  // Each server's port is picked just before it starts: a port found free is only free until another
+  // process binds it, and the test suite starts servers in parallel.
+  const urls = {};
+  const address = async (name) => {
+    const at = `${host}:${await freePort()}`;
+    urls[name] = `https://${at}`;
+    return at;
   };
   const procs = {};
   const chain = { dir, pki, ca, minioTls, urls, procs, stop: () => stopChain(procs) };
@@ -66,6 +68,7 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
   };
   try {
     const vaultConfig = join(dir, 'vault', 'vault-config.json');
+    const vaultAddress = await address('vault');
     await writeFile(
       vaultConfig,
       JSON.stringify({
@@ -74,7 +77,7 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
         disable_mlock: true,
         listener: {
           tcp: {
-            address: `${host}:${ports.vault}`,
+            address: vaultAddress,
             tls_cert_file: pki.server.certPath,
             tls_key_file: pki.server.keyPath,
           },
@@ -91,7 +94,7 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
     await writeFile(
       kesConfig,
       chainKesConfigToml(pki, {
-        address: `${host}:${ports.kes}`,
+        address: await address('kes'),
         vaultAddr: urls.vault,
         approle: chain.approle,
       }),
@@ -106,7 +109,7 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
     );
     await createKesKey(urls.kes, minioTls, KEY_NAME);
     mark('kes key created');
-    const minioArgs = await prepareChainMinio(pki, dir, `${host}:${ports.minio}`);
+    const minioArgs = await prepareChainMinio(pki, dir, await address('minio'));
     chain.creds = ['bench-access', 'bench-secret-key'];
     await launch(
       'minio',
