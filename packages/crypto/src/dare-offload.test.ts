@@ -91,8 +91,8 @@ describe('dareEncryptOffThread', () => {
     assertSameBytes(again, await run(createDareEncryptStream(KEY, { nonce: NONCE }), [plain]));
   });
 
-  it('keeps concurrent streams apart', async () => {
-    const jobs = [1, 2, 3, 4].map(async (i) => {
+  it('keeps concurrent streams apart, more of them than a worker queues batches', async () => {
+    const jobs = [1, 2, 3, 4, 5, 6, 7, 8].map(async (i) => {
       const key = Buffer.alloc(32, i);
       const plain = bytes(2 * BATCH + i * 1000, i);
       const sealed = await collect(dareEncryptOffThread(from(chunkRandomly(plain, i, 70_000)), key), true);

@@ -20,6 +20,11 @@ import { secureRandomBytes } from './random.js';
 const BATCH_PACKAGES = 16;
 /** Sealed batches of one stream that may wait for the consumer while another is with the worker. */
 const DEPTH = 2;
+/**
+ * Batches with one worker at a time, all streams together: it seals one at a time, so more would only
+ * hold memory (1 MiB each) when many bodies arrive at once. A stream waits for room.
+ */
+const MAX_QUEUED = 4;
 /** Workers at most: one core is left to the main thread, and a few suffice for any NIC's rate. */
 const MAX_WORKERS = 4;
 
@@ -40,12 +45,16 @@ class SealWorker {
   readonly #lanes = new Map<number, Pending[]>();
   #failure: Error | undefined;
   readonly #onDead: (w: SealWorker) => void;
+  #queued = 0;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(onDead: (w: SealWorker) => void) {
     this.#onDead = onDead;
     this.#worker = new Worker(new URL('./dare-worker.js', import.meta.url));
     this.#worker.unref();
     this.#worker.on('message', (m: Reply) => {
+      this.#queued--;
+      this.#waiting.shift()?.();
       const p = this.#lanes.get(m.id)?.shift();
       if (p === undefined) return; // the stream was closed while this batch was queued
       if (m.data !== undefined) p.resolve(m.data);
@@ -57,6 +66,13 @@ class SealWorker {
 
   get load(): number {
     return this.#lanes.size;
+  }
+
+  /** Resolves once fewer than MAX_QUEUED batches are with this worker (or it has failed). */
+  async room(): Promise<void> {
+    while (this.#queued >= MAX_QUEUED && !this.#failure) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
   }
 
   open(id: number, key: Buffer, cipher: number, nonce: Buffer): void {
@@ -97,6 +113,7 @@ class SealWorker {
       }
       lane.push({ resolve: (data) => resolve(Buffer.from(data, 0, sealedLength)), reject });
       const data = batch.buffer as ArrayBuffer;
+      this.#queued++;
       this.#worker.postMessage({ op: 'seal', id, seq, final, length, data }, [data]);
     });
   }
@@ -111,6 +128,7 @@ class SealWorker {
     if (this.#failure) return;
     this.#failure = err;
     for (const lane of this.#lanes.values()) for (const p of lane.splice(0)) p.reject(err);
+    for (const wake of this.#waiting.splice(0)) wake();
     this.#onDead(this);
     void this.#worker.terminate();
   }
@@ -235,6 +253,7 @@ async function* sealOnWorker(
       while (at < chunk.length) {
         // A full batch goes out only once more input exists, so the last batch is known to be final.
         if (filled === BATCH_PACKAGES * DARE_PAYLOAD_SIZE) {
+          await worker.room();
           send(batch, filled, false);
           batch = takeBatch();
           filled = 0;
@@ -249,7 +268,10 @@ async function* sealOnWorker(
         at += n;
       }
     }
-    if (filled > 0) send(batch, filled, true);
+    if (filled > 0) {
+      await worker.room();
+      send(batch, filled, true);
+    }
     while (inFlight.length > 0) yield lend(await inFlight.shift()!);
   } finally {
     worker.close(id);
