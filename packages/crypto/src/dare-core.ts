@@ -7,15 +7,23 @@
 //   per-package allocation of size is the one Node's `cipher.update` makes anyway;
 // - one cipher context per package is unavoidable (Node cannot re-key a context with a new nonce).
 import { createDecipheriv, type DecipherGCM } from 'node:crypto';
-import { MAX_SEQUENCE, sealPackage, xorSequence } from './dare-package.js';
+import {
+  HEADER_SIZE,
+  MAX_SEQUENCE,
+  PAYLOAD_SIZE,
+  sealPackage,
+  TAG_SIZE,
+  VERSION_20,
+  xorSequence,
+} from './dare-package.js';
 import { CryptoError } from './errors.js';
 
 /** Bytes of a DARE package header. */
-export const DARE_HEADER_SIZE = 16;
+export const DARE_HEADER_SIZE: number = HEADER_SIZE;
 /** Bytes of a DARE package's AEAD tag. */
-export const DARE_TAG_SIZE = 16;
+export const DARE_TAG_SIZE: number = TAG_SIZE;
 /** Largest (and, except for the final package, the only) payload of a DARE 2.0 package: 64 KiB. */
-export const DARE_PAYLOAD_SIZE = 65_536;
+export const DARE_PAYLOAD_SIZE: number = PAYLOAD_SIZE;
 /** Bytes of a full DARE package: header + 64 KiB payload + tag = 65 568. */
 export const DARE_PACKAGE_SIZE = DARE_HEADER_SIZE + DARE_PAYLOAD_SIZE + DARE_TAG_SIZE;
 /** Header overhead of one package (header + tag): 32 bytes. */
@@ -23,7 +31,7 @@ export const DARE_OVERHEAD = DARE_HEADER_SIZE + DARE_TAG_SIZE;
 /** Version byte of DARE 1.0 (legacy; decrypted, never written). */
 export const DARE_VERSION_10 = 0x10;
 /** Version byte of DARE 2.0 (what is written). */
-export const DARE_VERSION_20 = 0x20;
+export const DARE_VERSION_20: number = VERSION_20;
 /** Largest plaintext one DARE stream may carry: 2^32 packages of 64 KiB = 2^48 bytes. */
 export const DARE_MAX_PLAINTEXT = 2 ** 48;
 
@@ -92,6 +100,14 @@ export function copyKey(key: Uint8Array): Buffer {
   return own;
 }
 
+/** The caller's 12-byte stream nonce, or undefined when none was given; throws `dare/invalid-nonce`. */
+export function checkNonce(nonce: Uint8Array | undefined): Uint8Array | undefined {
+  if (nonce !== undefined && (!(nonce instanceof Uint8Array) || nonce.length !== 12)) {
+    throw dareError('dare/invalid-nonce', 'a DARE stream nonce must be 12 bytes');
+  }
+  return nonce;
+}
+
 export function checkSequence(sequence: number | undefined): number {
   const seq = sequence ?? 0;
   if (!Number.isInteger(seq) || seq < 0 || seq > MAX_SEQUENCE) {
@@ -135,16 +151,11 @@ export class DareEncoder {
 
   constructor(key: Uint8Array, options: EncoderOptions) {
     this.#cipherId = cipherId(options.cipher);
-    if (
-      options.nonce !== undefined &&
-      (!(options.nonce instanceof Uint8Array) || options.nonce.length !== 12)
-    ) {
-      throw dareError('dare/invalid-nonce', 'a DARE stream nonce must be 12 bytes');
-    }
+    const nonce = checkNonce(options.nonce);
     this.#seq = checkSequence(options.sequence);
     this.#key = copyKey(key);
     this.#nonce = Buffer.alloc(12);
-    this.#nonce.set(options.nonce ?? options.randomNonce());
+    this.#nonce.set(nonce ?? options.randomNonce());
   }
 
   write(chunk: Buffer, out: Buffer[]): void {

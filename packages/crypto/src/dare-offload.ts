@@ -3,14 +3,15 @@
 // core. The output is byte for byte what createDareEncryptStream writes with the same key and nonce.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { DareEncryptOptions } from './dare.js';
 import {
+  checkNonce,
   cipherId,
   copyKey,
   DARE_HEADER_SIZE,
   DARE_OVERHEAD,
   DARE_PACKAGE_SIZE,
   DARE_PAYLOAD_SIZE,
-  type DareCipher,
   dareError,
 } from './dare-core.js';
 import { MAX_SEQUENCE } from './dare-package.js';
@@ -176,10 +177,7 @@ function pickWorker(): SealWorker {
 }
 
 /** Options of {@link dareEncryptOffThread}: as {@link createDareEncryptStream}'s, without buffering. */
-export interface DareOffThreadOptions {
-  cipher?: DareCipher | undefined;
-  nonce?: Uint8Array | undefined;
-}
+export type DareOffThreadOptions = Pick<DareEncryptOptions, 'cipher' | 'nonce'>;
 
 /**
  * DARE 2.0-encrypts the chunks of `source` on a worker thread and yields the encrypted stream, in
@@ -198,14 +196,8 @@ export function dareEncryptOffThread(
   options: DareOffThreadOptions = {},
 ): AsyncGenerator<Buffer> {
   const cipher = cipherId(options.cipher);
-  if (
-    options.nonce !== undefined &&
-    (!(options.nonce instanceof Uint8Array) || options.nonce.length !== 12)
-  ) {
-    throw dareError('dare/invalid-nonce', 'a DARE stream nonce must be 12 bytes');
-  }
+  const nonce = Buffer.from(checkNonce(options.nonce) ?? secureRandomBytes(12));
   const own = copyKey(key);
-  const nonce = Buffer.from(options.nonce ?? secureRandomBytes(12));
   const sealed = sealOnWorker(source, own, cipher, nonce);
   // Once started, the generator hands the copy to the worker and zeroes it here; closing it before it
   // starts never runs its body, so the copy is zeroed on the way out.

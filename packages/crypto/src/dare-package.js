@@ -7,8 +7,15 @@
 import { createCipheriv } from 'node:crypto';
 
 /** Version byte of DARE 2.0. */
-const VERSION_20 = 0x20;
-const HEADER_SIZE = 16;
+export const VERSION_20 = 0x20;
+/** Bytes of a package header. */
+export const HEADER_SIZE = 16;
+/** Bytes of a package's AEAD tag. */
+export const TAG_SIZE = 16;
+/** Largest payload of a package (the only size of a non-final one): 64 KiB. */
+export const PAYLOAD_SIZE = 65_536;
+/** Bytes of a full package: 65 568. */
+export const PACKAGE_SIZE = HEADER_SIZE + PAYLOAD_SIZE + TAG_SIZE;
 
 /** Highest package sequence number of one DARE stream (2^32 packages). */
 export const MAX_SEQUENCE = 0xffff_ffff;

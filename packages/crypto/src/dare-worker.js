@@ -12,11 +12,7 @@
 //   { id, data: ArrayBuffer (transferred) }  the same buffer, the packages sealed in place
 //   { id, error: string }                     the stream is unusable
 import { parentPort } from 'node:worker_threads';
-import { MAX_SEQUENCE, sealPackage } from './dare-package.js';
-
-const HEADER = 16;
-const PAYLOAD = 65_536;
-const PACKAGE = HEADER + PAYLOAD + 16;
+import { HEADER_SIZE, PACKAGE_SIZE, PAYLOAD_SIZE, sealPackage } from './dare-package.js';
 
 /** @typedef {{ key: Buffer, cipherId: number, nonce: Buffer }} Stream */
 /** @type {Map<number, Stream>} */
@@ -24,7 +20,8 @@ const streams = new Map();
 
 /**
  * Seals, in place, the packages laid out in `batch`: package i's payload is at i × 65 568 + 16 and
- * leaves room for its header before it and its tag after it.
+ * leaves room for its header before it and its tag after it. The sender keeps the sequence numbers
+ * within a stream's 2^32 packages.
  * @param {Stream} s
  * @param {number} seq
  * @param {boolean} final
@@ -32,14 +29,13 @@ const streams = new Map();
  * @param {number} length plaintext bytes in the batch
  */
 function sealBatch(s, seq, final, batch, length) {
-  const packages = Math.ceil(length / PAYLOAD);
-  if (seq + packages - 1 > MAX_SEQUENCE) throw new Error('a DARE stream holds at most 2^32 packages');
+  const packages = Math.ceil(length / PAYLOAD_SIZE);
   /** @type {Buffer[]} */
   const pieces = [];
   for (let i = 0; i < packages; i++) {
-    const at = i * PACKAGE;
-    const size = Math.min(PAYLOAD, length - i * PAYLOAD);
-    const payload = batch.subarray(at + HEADER, at + HEADER + size);
+    const at = i * PACKAGE_SIZE;
+    const size = Math.min(PAYLOAD_SIZE, length - i * PAYLOAD_SIZE);
+    const payload = batch.subarray(at + HEADER_SIZE, at + HEADER_SIZE + size);
     sealPackage(s.key, s.cipherId, s.nonce, seq + i, final && i === packages - 1, [payload], size, pieces);
     let to = at;
     for (const piece of pieces) to += piece.copy(batch, to);
