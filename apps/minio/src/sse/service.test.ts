@@ -42,6 +42,22 @@ describe('encryptChunks', () => {
     }
     await expect(collect(encryptChunks(broken(), randomBytes(32)))).rejects.toThrow('client went away');
   });
+
+  it('closes a long source when its reader stops early', async () => {
+    let closed = false;
+    async function* source(): AsyncGenerator<Buffer> {
+      try {
+        for (let i = 0; i < 64; i++) yield randomBytes(100_000);
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const sealed of encryptChunks(source(), randomBytes(32))) {
+      expect(sealed.length).toBeGreaterThan(0);
+      break;
+    }
+    expect(closed).toBe(true);
+  });
 });
 
 describe('visibleEtag', () => {

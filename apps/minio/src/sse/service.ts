@@ -367,15 +367,13 @@ export async function* encryptChunks(
     size += r.value.length;
     if (size > DARE_PAYLOAD_SIZE) break;
   }
-  async function* rest(): AsyncGenerator<Buffer> {
-    yield* head;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  yield* dareEncryptOffThread(rest(), key, options);
+  // The chunks read so far, then the rest of the source itself: no generator in between, which would
+  // cost a resume per chunk on this thread.
+  const rest: AsyncIterator<Buffer> = {
+    next: () => (head.length > 0 ? Promise.resolve({ value: head.shift()!, done: false }) : it.next()),
+    return: async (value?: unknown) => (await it.return?.(value)) ?? { value: undefined, done: true },
+  };
+  yield* dareEncryptOffThread({ [Symbol.asyncIterator]: () => rest }, key, options);
 }
 
 /**
