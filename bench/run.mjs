@@ -1,11 +1,12 @@
 #!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
 // `npm run bench`: the chain (minio → kes → vault, all TLS, from the built bins) beside its peer
 // (s3rver) and physical references, in one run on one machine. Every figure is measured over several
 // rounds, interleaved across configurations so a burst of other load does not land on one side of
 // a ratio only; dirty pages are written out before each measurement, so none pays for another's. Prints a table (min/median/max, targets met or not), writes
 // <out-dir>/<timestamp>.json (raw rounds, machine facts, load average) and <timestamp>.svg.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +17,15 @@ import { peakRssMiB, resetPeakRss, settleDisk, startNode, stopChild } from './li
 import { hotFunctions } from './lib/profile.mjs';
 import { createProgress } from './lib/progress.mjs';
 import { aesGcmMiBps, fsyncLoopOps, md5MiBps, tcpMiBps } from './lib/references.mjs';
-import { evaluateTargets, markdownTables, summarize, svgChart, textTable } from './lib/report.mjs';
+import {
+  evaluateTargets,
+  markdownTables,
+  pooledTargetTable,
+  poolFigures,
+  summarize,
+  svgChart,
+  textTable,
+} from './lib/report.mjs';
 import { ensureBucket, probeMode, S3RequestError, s3Call, s3Endpoint, sseModes } from './lib/s3.mjs';
 import { jsonCall, keepAliveAgent } from './lib/services.mjs';
 
@@ -42,6 +51,8 @@ const USAGE = `usage: npm run bench [-- options]
   --profile DIR       run the measured chain under node --cpu-prof into DIR and list each
                       server's hot functions (profiling slows the servers a little)
   --readme            replace the Benchmarks section of README.md with this run's table
+  --pool              measure nothing: evaluate the targets over every run saved in the out-dir
+                      with the same object sizes, counts and timings (the options above)
 `;
 
 function parseOptions(argv) {
@@ -61,6 +72,7 @@ function parseOptions(argv) {
         'cold-starts': { type: 'string' },
         'out-dir': { type: 'string' },
         readme: { type: 'boolean', default: false },
+        pool: { type: 'boolean', default: false },
         profile: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -97,6 +109,7 @@ function parseOptions(argv) {
     coldStarts: num('cold-starts', 3, 1),
     outDir: resolve(values['out-dir'] ?? join(root, 'bench', 'results')),
     readme: values.readme,
+    pool: values.pool,
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
   };
 }
@@ -182,6 +195,7 @@ async function main(argv) {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (opts.pool) return poolSavedRuns(opts);
   const started = performance.now();
   const date = new Date().toISOString();
   const machine = machineFacts();
@@ -620,6 +634,7 @@ async function main(argv) {
   machine.loadavg1mSamples = loadSamples;
   const result = {
     date,
+    commit: gitCommit(),
     durationSeconds: since(started),
     machine,
     options: { ...opts, outDir: undefined },
@@ -655,6 +670,43 @@ async function main(argv) {
   if (opts.readme) await updateReadme(result, svgPath);
   if (fatal) throw fatal;
   return Object.values(figures).some((f) => f.status === 'error') ? 1 : 0;
+}
+
+/** The checked-out commit, so that saved runs can be told apart; undefined outside a git checkout. */
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a saved run must share with this invocation to be pooled with the others. */
+const POOLED_SETTINGS = ['quick', 'bigMiB', 'bigCount', 'smallOps', 'seconds', 'hugeMiB'];
+
+/**
+ * `--pool`: the targets over every run saved in the out-dir whose workload matches these options.
+ * Single runs on a small, shared machine straddle a target that sits near the machine's limit; many
+ * rounds pooled tell a cost from noise.
+ */
+async function poolSavedRuns(opts) {
+  const runs = [];
+  for (const name of (await readdir(opts.outDir)).filter((n) => n.endsWith('.json')).sort()) {
+    const run = JSON.parse(await readFile(join(opts.outDir, name), 'utf8'));
+    if (run.figures && POOLED_SETTINGS.every((k) => run.options?.[k] === opts[k])) runs.push(run);
+  }
+  if (runs.length === 0) {
+    process.stderr.write(`no saved run in ${opts.outDir} has these settings\n`);
+    return 1;
+  }
+  const figures = poolFigures(runs);
+  const targets = evaluateTargets(figures, opts.bigMiB, hugeRepeat(opts) * opts.bigMiB);
+  process.stdout.write(`${pooledTargetTable(runs, figures, targets)}\n`);
+  return 0;
 }
 
 const BEGIN = '<!-- bench:begin (written by npm run bench -- --readme) -->';

@@ -117,6 +117,43 @@ function pairedRatio(a, b) {
   return summarize(a).median / summarize(b).median;
 }
 
+/**
+ * The figures of several saved runs pooled round by round: a figure's rounds are the runs' rounds one
+ * after another, so each round's ratio still compares two sides measured back to back. A figure that
+ * is missing or failed in any of the runs is left out.
+ */
+export function poolFigures(runs) {
+  const pooled = {};
+  for (const [id, fig] of Object.entries(runs[0]?.figures ?? {})) {
+    const all = runs.map((r) => r.figures[id]);
+    if (all.some((f) => f?.status !== 'ok')) continue;
+    const rounds = all.flatMap((f) => f.rounds);
+    pooled[id] = { ...fig, rounds, summary: summarize(rounds) };
+  }
+  return pooled;
+}
+
+/** The text table of targets evaluated over pooled runs, with how many rounds met each ratio. */
+export function pooledTargetTable(runs, figures, targets) {
+  const rounds = (t) => {
+    const a = figures[t.num]?.rounds;
+    const b = t.den ? figures[t.den]?.rounds : undefined;
+    if (!a || !b || a.length !== b.length || t.need === undefined) return '';
+    return `${a.filter((x, i) => x / b[i] >= t.need).length} of ${a.length} rounds`;
+  };
+  const out = [
+    `Targets over ${runs.length} saved runs with these settings (a ratio is the median of all their per-round ratios):`,
+  ];
+  for (const r of runs) out.push(`  ${r.date}${r.commit ? ` at ${r.commit}` : ''}`);
+  for (const t of targets) {
+    const mark = t.met === undefined ? `n/a — ${t.reason}` : t.met ? 'met' : 'NOT MET';
+    out.push(
+      `  ${pad(t.name, 52)}${pad(fmt(t.value), 8, true)}  ${pad(need(t), 8)}  ${pad(mark, 8)}  ${rounds(t)}`,
+    );
+  }
+  return out.join('\n');
+}
+
 function need(t) {
   if (t.need !== undefined) return `≥ ${t.need}×`;
   if (t.min !== undefined) return `≥ ${t.min}`;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateTargets, summarize, svgChart } from '../lib/report.mjs';
+import { evaluateTargets, poolFigures, summarize, svgChart } from '../lib/report.mjs';
 
 const run = promisify(execFile);
 const runner = join(import.meta.dirname, '..', 'run.mjs');
@@ -97,6 +97,17 @@ describe('report helpers', () => {
     expect(t?.reason).toContain('3 MiB');
   });
 
+  it('pooled runs keep their rounds in order and in pairs; a figure failed in one run is left out', () => {
+    const runs = [
+      { figures: { a: figOf([1, 2]), b: figOf([10, 20]), c: fig(1, 'error') } },
+      { figures: { a: figOf([3]), b: figOf([30]), c: fig(2) } },
+    ];
+    const pooled = poolFigures(runs) as Record<string, Figure>;
+    expect(Object.keys(pooled)).toEqual(['a', 'b']);
+    expect(pooled.a?.rounds).toEqual([1, 2, 3]);
+    expect(pooled.b?.summary).toEqual({ min: 10, median: 20, max: 30, n: 3 });
+  });
+
   it('the chart escapes labels and marks figures that did not run', () => {
     const svg = svgChart({
       date: 'd',
@@ -154,6 +165,19 @@ describe('npm run bench -- --quick (tiny sizes)', () => {
     expect(json.targets.length).toBeGreaterThan(10);
     const svg = await readFile(join(out, files.find((f) => f.endsWith('.svg'))!), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
+  });
+
+  it('--pool evaluates the targets over the saved runs with the same settings', async () => {
+    const same = ['--quick', '--big-mib', '1', '--small-ops', '32', '--seconds', '0.2', '--out-dir', out];
+    const { stdout: pooled } = await run(process.execPath, [runner, ...same, '--pool']);
+    const [json] = (await readdir(out)).filter((f) => f.endsWith('.json'));
+    const date = JSON.parse(await readFile(join(out, json!), 'utf8')).date;
+    expect(pooled).toContain('Targets over 1 saved runs');
+    expect(pooled).toContain(date);
+    expect(pooled).toMatch(/SSE-S3 PUT 1 MiB ×1 ÷ plaintext .* \d+ of 1 rounds/);
+    const other = await run(process.execPath, [runner, ...same, '--big-mib', '2', '--pool']).catch((e) => e);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('no saved run');
   });
 
   it.each([[['--rounds', '0']], [['--nope']]])('refuses %j with exit 2 and the usage', async (args) => {
