@@ -145,13 +145,15 @@ export function pooledTargetTable(runs, figures, targets) {
     `Targets over ${runs.length} saved runs with these settings (a ratio is the median of all their per-round ratios):`,
   ];
   for (const r of runs) out.push(`  ${r.date}${r.commit ? ` at ${r.commit}` : ''}`);
-  for (const t of targets) {
-    const mark = t.met === undefined ? `n/a — ${t.reason}` : t.met ? 'met' : 'NOT MET';
-    out.push(
-      `  ${pad(t.name, 52)}${pad(fmt(t.value), 8, true)}  ${pad(need(t), 8)}  ${pad(mark, 8)}  ${rounds(t)}`,
-    );
-  }
+  for (const t of targets) out.push(targetLine(t, rounds(t)));
   return out.join('\n');
+}
+
+/** One target as a line of the text tables: name, value, need, verdict, and `extra` after it. */
+function targetLine(t, extra = '') {
+  const mark = t.met === undefined ? `n/a — ${t.reason}` : t.met ? 'met' : 'NOT MET';
+  const verdict = extra ? `${pad(mark, 8)}  ${extra}` : mark;
+  return `  ${pad(t.name, 52)}${pad(fmt(t.value), 8, true)}  ${pad(need(t), 8)}  ${verdict}`;
 }
 
 function need(t) {
@@ -195,10 +197,7 @@ export function textTable(result) {
   }
   out.push('');
   out.push('Targets (medians of this run; a ratio is the median of its per-round ratios):');
-  for (const t of result.targets) {
-    const mark = t.met === undefined ? `n/a — ${t.reason}` : t.met ? 'met' : 'NOT MET';
-    out.push(`  ${pad(t.name, 52)}${pad(fmt(t.value), 8, true)}  ${pad(need(t), 8)}  ${mark}`);
-  }
+  for (const t of result.targets) out.push(targetLine(t));
   return out.join('\n');
 }
 
