@@ -2,8 +2,9 @@
 // `npm run bench`: the chain (minio → kes → vault, all TLS, from the built bins) beside its peer
 // (s3rver) and physical references, in one run on one machine. Every figure is measured over several
 // rounds, interleaved across configurations so a burst of other load does not land on one side of
-// a ratio only; dirty pages are written out before each measurement, so none pays for another's. Prints a table (min/median/max, targets met or not), writes
-// <out-dir>/<timestamp>.json (raw rounds, machine facts, load average) and <timestamp>.svg.
+// a ratio only; dirty pages are written out before each measurement, so none pays for another's.
+// Prints a table (min/median/max, targets met or not), writes <out-dir>/<timestamp>.json (raw
+// rounds, machine facts, load average) and <timestamp>.svg. `--pool` re-judges saved runs instead.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';

@@ -10,6 +10,7 @@ import { createDecipheriv, type DecipherGCM } from 'node:crypto';
 import {
   HEADER_SIZE,
   MAX_SEQUENCE,
+  PACKAGE_SIZE,
   PAYLOAD_SIZE,
   sealPackage,
   TAG_SIZE,
@@ -25,7 +26,7 @@ export const DARE_TAG_SIZE: number = TAG_SIZE;
 /** Largest (and, except for the final package, the only) payload of a DARE 2.0 package: 64 KiB. */
 export const DARE_PAYLOAD_SIZE: number = PAYLOAD_SIZE;
 /** Bytes of a full DARE package: header + 64 KiB payload + tag = 65 568. */
-export const DARE_PACKAGE_SIZE = DARE_HEADER_SIZE + DARE_PAYLOAD_SIZE + DARE_TAG_SIZE;
+export const DARE_PACKAGE_SIZE: number = PACKAGE_SIZE;
 /** Header overhead of one package (header + tag): 32 bytes. */
 export const DARE_OVERHEAD = DARE_HEADER_SIZE + DARE_TAG_SIZE;
 /** Version byte of DARE 1.0 (legacy; decrypted, never written). */
