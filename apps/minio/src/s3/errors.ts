@@ -101,6 +101,8 @@ export class S3Error extends Error {
   context: S3ErrorContext;
   /** Extra response headers (e.g. Content-Range on 416, ETag on 304). */
   readonly headers: Record<string, string>;
+  /** Extra body elements after <Message>, in order (e.g. AWS's <HeadersNotSigned>). */
+  readonly elements: Array<[name: string, value: string]> = [];
 
   constructor(code: S3ErrorCode, message?: string, context: S3ErrorContext = {}, headers = {}) {
     super(message ?? codes[code][1]);
@@ -124,6 +126,7 @@ export function renderError(err: S3Error, requestId: string): string {
     xmlElement('Error', [
       xmlElement('Code', err.code),
       xmlElement('Message', err.message),
+      ...err.elements.map(([name, value]) => xmlElement(name, value)),
       key !== undefined ? xmlElement('Key', key) : '',
       bucket !== undefined ? xmlElement('BucketName', bucket) : '',
       xmlElement('Resource', resource ?? '/'),

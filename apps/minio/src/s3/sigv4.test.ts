@@ -69,6 +69,33 @@ describe('header signatures', () => {
     );
   });
 
+  it.each([
+    [{ 'x-amz-copy-source': '/other/secret' }, 'x-amz-copy-source'],
+    [{ 'x-amz-meta-a': '1', 'x-amz-tagging': 'a=b' }, 'x-amz-meta-a, x-amz-tagging'],
+    [{ 'x-amz-server-side-encryption': 'AES256' }, 'x-amz-server-side-encryption'],
+  ])('refuses a valid signature with unsigned x-amz-* headers %o', (extra, listed) => {
+    let err: unknown;
+    try {
+      authenticate(request('GET', '/test.txt', '', { ...getHeaders, ...extra }), creds, at);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(S3Error);
+    expect(err).toMatchObject({
+      code: 'AccessDenied',
+      status: 403,
+      message: 'There were headers present in the request which were not signed',
+      elements: [['HeadersNotSigned', listed]],
+    });
+  });
+
+  it('lets headers outside x-amz-* stay unsigned', () => {
+    const extra = { 'user-agent': 'x', 'x-amzn-trace-id': 'Root=1', 'content-md5': 'x' };
+    expect(() =>
+      authenticate(request('GET', '/test.txt', '', { ...getHeaders, ...extra }), creds, at),
+    ).not.toThrow();
+  });
+
   it('rejects anonymous requests', () => {
     expect(codeOf(() => authenticate(request('GET', '/test.txt', '', { host: 'h' }), creds, at))).toBe(
       'AccessDenied',
@@ -84,6 +111,22 @@ describe('presigned URLs', () => {
   it('accepts the AWS example within its expiry', () => {
     const auth = authenticate(request('GET', '/test.txt', query, host), creds, at);
     expect(auth).toMatchObject({ presigned: true, payload: { kind: 'unsigned' } });
+  });
+
+  it('refuses unsigned x-amz-* headers beside it, tolerating x-amz-content-sha256', () => {
+    const copy = { ...host, 'x-amz-copy-source': '/examplebucket/other', 'x-amz-date': '20130524T000000Z' };
+    let err: unknown;
+    try {
+      authenticate(request('GET', '/test.txt', query, copy), creds, at);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({
+      code: 'AccessDenied',
+      elements: [['HeadersNotSigned', 'x-amz-copy-source, x-amz-date']],
+    });
+    const sha = { ...host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+    expect(authenticate(request('GET', '/test.txt', query, sha), creds, at).presigned).toBe(true);
   });
 
   it('refuses it once expired', () => {

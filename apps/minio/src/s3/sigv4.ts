@@ -281,6 +281,31 @@ function parseSignedHeaders(
   return list;
 }
 
+/**
+ * x-amz-* headers a header signature binds without naming them: the payload hash is the last line of the
+ * canonical request and the date is in the string to sign. A presigned request takes both from its
+ * (signed) query and ignores the headers; x-amz-content-sha256 is still tolerated there, as S3 does.
+ */
+const BOUND_BY_HEADER_SIGNATURE = new Set(['x-amz-content-sha256', 'x-amz-date']);
+const IGNORED_BY_PRESIGNED = new Set(['x-amz-content-sha256']);
+
+/**
+ * Refuses a request that carries an x-amz-* header its signature does not cover (AWS: 403 AccessDenied
+ * with <HeadersNotSigned>). Handlers obey those headers (copy source, metadata, tagging, SSE, checksums,
+ * aws-chunked lengths), so an unsigned one would let whoever holds a signed request, e.g. a presigned
+ * PUT URL, turn it into another operation.
+ */
+function rejectUnsignedAmzHeaders(req: SignedRequest, signedHeaders: string[], exempt: Set<string>): void {
+  const signed = new Set(signedHeaders.map((h) => h.toLowerCase()));
+  const unsigned = [...req.headers.keys()].filter(
+    (name) => name.startsWith('x-amz-') && !signed.has(name) && !exempt.has(name),
+  );
+  if (unsigned.length === 0) return;
+  const err = new S3Error('AccessDenied', 'There were headers present in the request which were not signed');
+  err.elements.push(['HeadersNotSigned', unsigned.join(', ')]);
+  throw err;
+}
+
 function header(req: SignedRequest, name: string): string | undefined {
   return req.headers.get(name)?.join(',');
 }
@@ -295,7 +320,7 @@ export function hasCredentials(req: SignedRequest, query: Array<[string, string]
 
 /**
  * Authenticates a request signed in the Authorization header or presigned in the query. Throws S3Error:
- * AccessDenied (anonymous, expired presign), InvalidAccessKeyId, SignatureDoesNotMatch,
+ * AccessDenied (anonymous, expired presign, an x-amz-* header left out of the signature), InvalidAccessKeyId, SignatureDoesNotMatch,
  * RequestTimeTooSkewed, AuthorizationHeaderMalformed / AuthorizationQueryParametersError.
  */
 export function authenticate(req: SignedRequest, creds: Credentials, now: Date = new Date()): AuthResult {
@@ -366,6 +391,7 @@ function authenticateHeader(
   const payloadHash = header(req, 'x-amz-content-sha256') ?? EMPTY_SHA256;
   const key = signingKey(creds.secretKey, scope);
   verify(req, query, signedHeaders, payloadHash, amzDate, scope, key, signature);
+  rejectUnsignedAmzHeaders(req, signedHeaders, BOUND_BY_HEADER_SIGNATURE);
   return {
     accessKey: scope.accessKey,
     payload: payloadMode(payloadHash, key, amzDate, scopeString(scope), signature, false),
@@ -417,6 +443,7 @@ function authenticatePresigned(
   const key = signingKey(creds.secretKey, scope);
   const signedQuery = query.filter(([k]) => k !== 'X-Amz-Signature');
   verify(req, signedQuery, signedHeaders, payloadHash, amzDate, scope, key, signature);
+  rejectUnsignedAmzHeaders(req, signedHeaders, IGNORED_BY_PRESIGNED);
   return {
     accessKey: scope.accessKey,
     payload: payloadMode(payloadHash, key, amzDate, scopeString(scope), signature, true),
