@@ -7,9 +7,10 @@ import {
   keyForRead,
   keyForUpload,
   keyForWrite,
+  partChecksumToStore,
   partsToStore,
   storedSizeOf,
-  uploadEtagViewer,
+  uploadPartViewer,
   uploadSseHeaders,
 } from '../sse/hooks.js';
 import { encryptChunks, partEncryption, releaseEncrypted } from '../sse/service.js';
@@ -100,7 +101,7 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
       size: result.size,
       storedSize: staged.size,
       etag,
-      checksum: result.checksum,
+      ...partChecksumToStore(km, number, result.checksum),
     });
     sendWriteResult(ctx, etag, km, result.checksum, result.md5);
   } finally {
@@ -176,11 +177,16 @@ export async function listParts(ctx: S3Context): Promise<void> {
   const upload = await ctx.store.getUpload(bucket, key, ctx.query.get('uploadId')!);
   const marker = intParam(ctx, 'part-number-marker', 0, MAX_PART_NUMBER);
   const maxParts = intParam(ctx, 'max-parts', 1000, 1000);
-  const viewer = await uploadEtagViewer(ctx, bucket, upload);
-  const all = (await ctx.store.listParts(bucket, upload))
-    .filter((p) => p.number > marker)
-    .map((p) => ({ ...p, etag: viewer.view(p.etag) }));
-  viewer.dispose();
+  const listed = (await ctx.store.listParts(bucket, upload)).filter((p) => p.number > marker);
+  const viewer = await uploadPartViewer(ctx, bucket, upload, {
+    checksums: listed.some((p) => p.sealedChecksum !== undefined),
+  });
+  let all: UploadedPart[];
+  try {
+    all = listed.map((p) => ({ ...p, etag: viewer.etag(p.etag), checksum: viewer.checksum(p) }));
+  } finally {
+    viewer.dispose();
+  }
   const page = all.slice(0, maxParts);
   const truncated = all.length > page.length;
   ctx.sendXml(
@@ -312,34 +318,37 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     if (requested[i]!.number <= requested[i - 1]!.number) throw new S3Error('InvalidPartOrder');
   }
   const uploaded = new Map((await ctx.store.listParts(bucket, upload)).map((p) => [p.number, p]));
-  // Encrypted parts store sealed ETags; clients list the ones they were shown.
-  const viewer = await uploadEtagViewer(ctx, bucket, upload);
-  const chosen: UploadedPart[] = [];
-  const shown: string[] = [];
-  try {
-    for (const r of requested) {
-      const part = uploaded.get(r.number);
-      const visible = part ? viewer.view(part.etag) : undefined;
-      if (!part || visible !== r.etag) throw new S3Error('InvalidPart', undefined, { bucket, key });
-      chosen.push(part);
-      shown.push(visible);
-    }
-  } finally {
-    viewer.dispose();
-  }
-  for (let i = 0; i < chosen.length - 1; i++) {
-    if (chosen[i]!.size < MIN_PART_SIZE) {
-      throw new S3Error('EntityTooSmall', undefined, { bucket, key });
-    }
-  }
-  const md5 = createHash('md5');
-  for (const e of shown) md5.update(Buffer.from(e, 'hex'));
-  const etag = `${md5.digest('hex')}-${chosen.length}`;
-  const checksum = upload.checksumAlgorithm
-    ? compositeChecksum(upload.checksumAlgorithm as ChecksumAlgorithm, chosen)
-    : undefined;
+  // The object key seals the object's checksum and opens the parts' sealed ones.
   const km = await keyForComplete(ctx, bucket, upload);
+  let etag: string;
+  let checksum: ChecksumValue | undefined;
+  const chosen: UploadedPart[] = [];
   try {
+    // Encrypted parts store sealed ETags; clients list the ones they were shown.
+    const viewer = await uploadPartViewer(ctx, bucket, upload, { km });
+    const shown: string[] = [];
+    try {
+      for (const r of requested) {
+        const part = uploaded.get(r.number);
+        const visible = part ? viewer.etag(part.etag) : undefined;
+        if (!part || visible !== r.etag) throw new S3Error('InvalidPart', undefined, { bucket, key });
+        chosen.push({ ...part, checksum: viewer.checksum(part) });
+        shown.push(visible);
+      }
+    } finally {
+      viewer.dispose();
+    }
+    for (let i = 0; i < chosen.length - 1; i++) {
+      if (chosen[i]!.size < MIN_PART_SIZE) {
+        throw new S3Error('EntityTooSmall', undefined, { bucket, key });
+      }
+    }
+    const md5 = createHash('md5');
+    for (const e of shown) md5.update(Buffer.from(e, 'hex'));
+    etag = `${md5.digest('hex')}-${chosen.length}`;
+    checksum = upload.checksumAlgorithm
+      ? compositeChecksum(upload.checksumAlgorithm as ChecksumAlgorithm, chosen)
+      : undefined;
     const props = { internal: upload.internal };
     const plain = checksumToStore(props, km, checksum);
     await ctx.store.completeUpload(

@@ -9,6 +9,10 @@
 // the internal metadata under SEALED_CHECKSUM with the object's other sealed fields, and the plain
 // `checksum` slots of the object and its parts stay empty. Objects written before this (plain
 // `checksum`, no SEALED_CHECKSUM) are read as they are.
+//
+// The parts of an encrypted multipart upload are sealed the same way (the JSON then also names the part
+// number), in their part records' `sealedChecksum`. Here we are stricter than MinIO, which keeps part
+// checksums of uploads in progress in the clear (`ObjectPartInfo.Checksums` in erasure-multipart.go).
 import { CryptoError, dareOpen, dareSeal, objectChecksumKey, zeroize } from '@kms-chain/crypto';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../s3/checksum.js';
 import { S3Error } from '../s3/errors.js';
@@ -19,13 +23,7 @@ export const SEALED_CHECKSUM = 'X-Minio-Internal-Encrypted-Checksum';
 
 /** The sealed form of `checksum` under object key `oek` (32 bytes), base64, for SEALED_CHECKSUM. */
 export function sealChecksum(oek: Buffer, checksum: ChecksumValue): string {
-  const key = objectChecksumKey(oek);
-  try {
-    const plain = Buffer.from(JSON.stringify({ algorithm: checksum.algorithm, value: checksum.value }));
-    return dareSeal(key, plain).toString('base64');
-  } finally {
-    zeroize(key);
-  }
+  return seal(oek, { algorithm: checksum.algorithm, value: checksum.value });
 }
 
 /**
@@ -33,13 +31,45 @@ export function sealChecksum(oek: Buffer, checksum: ChecksumValue): string {
  * open under `oek` (another object's key, a moved object, tampering) or is not a checksum record.
  */
 export function openChecksum(oek: Buffer, sealed: string): ChecksumValue {
+  return open(oek, sealed, undefined);
+}
+
+/**
+ * The sealed form of the checksum of part `part` of an encrypted multipart upload, for its part record:
+ * the same seal as the object's, with the part number inside, so that one part's record cannot stand in
+ * for another's.
+ */
+export function sealPartChecksum(oek: Buffer, part: number, checksum: ChecksumValue): string {
+  return seal(oek, { algorithm: checksum.algorithm, value: checksum.value, part });
+}
+
+/** The part checksum sealed by {@link sealPartChecksum}; XMinioObjectTampered as {@link openChecksum}. */
+export function openPartChecksum(oek: Buffer, part: number, sealed: string): ChecksumValue {
+  return open(oek, sealed, part);
+}
+
+function seal(oek: Buffer, record: ChecksumValue & { part?: number }): string {
+  const key = objectChecksumKey(oek);
+  try {
+    return dareSeal(key, Buffer.from(JSON.stringify(record))).toString('base64');
+  } finally {
+    zeroize(key);
+  }
+}
+
+function open(oek: Buffer, sealed: string, part: number | undefined): ChecksumValue {
   const key = objectChecksumKey(oek);
   try {
     const v = JSON.parse(dareOpen(key, Buffer.from(sealed, 'base64')).toString('utf8')) as {
       algorithm?: unknown;
       value?: unknown;
+      part?: unknown;
     };
-    if (typeof v.value !== 'string' || !CHECKSUM_ALGORITHMS.includes(v.algorithm as ChecksumAlgorithm)) {
+    if (
+      typeof v.value !== 'string' ||
+      !CHECKSUM_ALGORITHMS.includes(v.algorithm as ChecksumAlgorithm) ||
+      v.part !== part
+    ) {
       throw new S3Error('XMinioObjectTampered');
     }
     return { algorithm: v.algorithm as ChecksumAlgorithm, value: v.value };

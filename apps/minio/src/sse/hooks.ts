@@ -5,8 +5,15 @@ import type { S3Context } from '../s3/context.js';
 import { S3Error } from '../s3/errors.js';
 import type { ChecksumValue } from '../s3/payload.js';
 import type { ListPage } from '../storage/fs-store.js';
-import type { ObjectMeta, UploadMeta } from '../storage/types.js';
-import { hasSealedChecksum, openChecksum, SEALED_CHECKSUM, sealChecksum } from './checksum-seal.js';
+import type { ObjectMeta, UploadedPart, UploadMeta } from '../storage/types.js';
+import {
+  hasSealedChecksum,
+  openChecksum,
+  openPartChecksum,
+  SEALED_CHECKSUM,
+  sealChecksum,
+  sealPartChecksum,
+} from './checksum-seal.js';
 import { readSealedMetadata, writeSealedMetadata } from './metadata.js';
 import { hasSseC, insecureSseC, parseSseC, SSEC_COPY_PREFIX, SSEC_PREFIX } from './request.js';
 import { type ObjectKeyMaterial, SseService, sseResponseHeaders, visibleEtag } from './service.js';
@@ -146,12 +153,13 @@ export function checksumToStore(
   return undefined;
 }
 
-/** The parts of a completed upload as stored: an encrypted object's parts keep no checksum in the clear. */
-export function partsToStore<P extends { checksum?: ChecksumValue | undefined }>(
-  upload: UploadMeta,
-  parts: P[],
-): P[] {
-  return readSealedMetadata(upload.internal) ? parts.map((p) => ({ ...p, checksum: undefined })) : parts;
+/** The parts of a completed upload as stored: an encrypted object's parts keep no checksum at all. */
+export function partsToStore<
+  P extends { checksum?: ChecksumValue | undefined; sealedChecksum?: string | undefined },
+>(upload: UploadMeta, parts: P[]): P[] {
+  return readSealedMetadata(upload.internal)
+    ? parts.map((p) => ({ ...p, checksum: undefined, sealedChecksum: undefined }))
+    : parts;
 }
 
 /**
@@ -227,25 +235,62 @@ export async function resolveListingEtags(ctx: S3Context, bucket: string, page: 
 
 export { SseService };
 
+/** How the parts of an upload look to clients. The caller must call `dispose` when done. */
+export interface UploadPartViewer {
+  /** The ETag clients see for a part's stored ETag. */
+  etag(stored: string): string;
+  /**
+   * The part's checksum in the clear: a sealed one opened (S3Error XMinioObjectTampered if it does not
+   * open), or undefined when no key is at hand (an SSE-C upload listed without its customer key).
+   */
+  checksum(part: UploadedPart): ChecksumValue | undefined;
+  dispose(): void;
+}
+
 /**
- * A function from the stored ETag of an upload's part to the one clients see. SSE-S3 uploads need their
- * object key for that (one KMS Decrypt); SSE-KMS/SSE-C part ETags show their last 32 hex characters.
- * The caller must call `dispose` when done.
+ * The viewer of an upload's parts. SSE-S3 part ETags need the object key (one KMS Decrypt); SSE-KMS and
+ * SSE-C ETags show their last 32 hex characters. Sealed part checksums (`checksums`) need the key too:
+ * one KMS Decrypt for SSE-S3/SSE-KMS; for SSE-C only when the request carries the customer key (then a
+ * wrong one is 403 AccessDenied), and without it they are left out — MinIO shows them, from its records
+ * in the clear. `km`, when given, is the upload's key already opened (and stays the caller's to dispose).
  */
-export async function uploadEtagViewer(
+export async function uploadPartViewer(
   ctx: S3Context,
   bucket: string,
   upload: UploadMeta,
-): Promise<{ view: (stored: string) => string; dispose: () => void }> {
+  opts: { checksums?: boolean; km?: ObjectKeyMaterial | undefined } = {},
+): Promise<UploadPartViewer> {
   const sealed = readSealedMetadata(upload.internal);
-  if (!sealed) return { view: (e) => e, dispose: () => {} };
-  if (sealed.kind !== 'SSE-S3') return { view: (e) => visibleEtag(e, sealed.kind), dispose: () => {} };
-  const sse = service(ctx)!;
-  const km = await sse.openForRead(() => undefined, bucket, upload.key, upload.internal, {
-    isSecure: true,
-    upload: true,
-  });
-  return { view: (e) => visibleEtag(e, 'SSE-S3', km?.oek), dispose: () => km?.dispose() };
+  if (!sealed) return { etag: (e) => e, checksum: (p) => p.checksum, dispose: () => {} };
+  let own: ObjectKeyMaterial | undefined;
+  if (!opts.km) {
+    const sse = service(ctx)!;
+    const withKey = { isSecure: isSecure(ctx), upload: true };
+    if (sealed.kind === 'SSE-S3' || (sealed.kind === 'SSE-KMS' && opts.checksums)) {
+      own = await sse.openForRead(() => undefined, bucket, upload.key, upload.internal, withKey);
+    } else if (sealed.kind === 'SSE-C' && opts.checksums && hasSseC(getter(ctx))) {
+      own = await sse.openForRead(getter(ctx), bucket, upload.key, upload.internal, withKey);
+    }
+  }
+  const km = opts.km ?? own;
+  return {
+    etag: (e) => visibleEtag(e, sealed.kind, km?.oek),
+    checksum: (p) => {
+      if (p.sealedChecksum === undefined) return p.checksum;
+      return km ? openPartChecksum(km.oek, p.number, p.sealedChecksum) : undefined;
+    },
+    dispose: () => own?.dispose(),
+  };
+}
+
+/** What a part record keeps of its checksum: in the clear for plaintext, sealed when `km` encrypts. */
+export function partChecksumToStore(
+  km: ObjectKeyMaterial | undefined,
+  part: number,
+  checksum: ChecksumValue | undefined,
+): Pick<UploadedPart, 'checksum' | 'sealedChecksum'> {
+  if (!km || !checksum) return { checksum };
+  return { sealedChecksum: sealPartChecksum(km.oek, part, checksum) };
 }
 
 /** The SSE response headers of an upload (CompleteMultipartUpload); none for SSE-C or plaintext. */

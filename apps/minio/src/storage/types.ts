@@ -84,5 +84,8 @@ export interface UploadedPart {
   etag: string;
   lastModified: string;
   file: string;
+  /** The part's checksum in the clear: parts of plaintext uploads (and records older than sealing). */
   checksum?: ChecksumValue | undefined;
+  /** The checksum of a part of an encrypted upload, sealed under the object key (base64). */
+  sealedChecksum?: string | undefined;
 }
