@@ -282,7 +282,7 @@ path "needs/*" {
     expect(ok({ c: 'a-b' })).toBe(false);
     expect(ok({ d: '*' })).toBe(true);
     expect(ok({ d: 'x' })).toBe(false);
-    expect(ok({ n: 1 })).toBe(true);
+    expect(ok({ n: 1 })).toBe(false); // a JSON number never equals a policy number in Vault
     expect(ok({ n: true })).toBe(true);
     expect(ok({ n: 2 })).toBe(false);
   });
@@ -315,6 +315,130 @@ path "needs/*" {
     expect(a.isAllowed('read', 'w/x', { wrapTtl: 30 })).toBe(false);
     expect(a.isAllowed('read', 'w/x', { wrapTtl: 600 })).toBe(true);
     expect(a.isAllowed('read', 'w/x', { wrapTtl: 2400 })).toBe(false);
+  });
+});
+
+describe('VaultAcl: parameter constraints as Vault applies them', () => {
+  const stanza = (body: string): VaultAcl =>
+    acl(`path "t/*" { capabilities = ["create", "read", "update", "patch", "delete", "list"] ${body} }`);
+
+  // [constraint, op, request data, allowed]
+  it.each([
+    // allowed_parameters: value matching (Vault's valueInParameterList)
+    ['allowed_parameters = { "k" = ["a"] }', 'update', { k: 'a' }, true],
+    ['allowed_parameters = { "k" = ["a"] }', 'update', { k: 'A' }, false],
+    ['allowed_parameters = { "k" = ["a*"] }', 'update', { k: 'abc' }, true],
+    ['allowed_parameters = { "k" = ["*c"] }', 'update', { k: 'abc' }, true],
+    ['allowed_parameters = { "k" = ["*b*"] }', 'update', { k: 'abc' }, true],
+    ['allowed_parameters = { "k" = ["a*c"] }', 'update', { k: 'abc' }, false], // no inner globs
+    ['allowed_parameters = { "k" = ["a*c"] }', 'update', { k: 'a*c' }, true],
+    ['allowed_parameters = { "k" = ["*"] }', 'update', { k: 'x' }, false], // a lone * is literal
+    ['allowed_parameters = { "k" = [] }', 'update', { k: { any: ['thing'] } }, true],
+    ['allowed_parameters = { "k" = ["a"] }', 'update', { k: null }, false],
+    ['allowed_parameters = { "k" = ["a"] }', 'update', {}, true], // no data: nothing to check
+    ['allowed_parameters = { "k" = ["a"] }', 'update', { K: 'a' }, true], // request keys lower-cased
+    ['allowed_parameters = { "K" = ["a"] }', 'update', { k: 'a' }, true], // policy keys too
+    ['allowed_parameters = { "k" = ["a"] }', 'update', { k: 'a', j: 'a' }, false],
+    // lists and comma-separated strings: every item must be allowed
+    ['allowed_parameters = { "k" = ["a", "b"] }', 'update', { k: ['a', 'b'] }, true],
+    ['allowed_parameters = { "k" = ["a", "b"] }', 'update', { k: ['a', 'c'] }, false],
+    ['allowed_parameters = { "k" = ["a", "b"] }', 'update', { k: [] }, true],
+    ['allowed_parameters = { "k" = ["a", "b"] }', 'update', { k: ' a , b ' }, true],
+    ['allowed_parameters = { "k" = ["a", "b"] }', 'update', { k: 'a,c' }, false],
+    ['allowed_parameters = { "k" = [["a", "b"]] }', 'update', { k: ['a', 'b'] }, true],
+    // non-string values: booleans by value; JSON numbers and objects never match a listed value
+    ['allowed_parameters = { "k" = [true] }', 'update', { k: true }, true],
+    ['allowed_parameters = { "k" = [true] }', 'update', { k: 'true' }, false],
+    ['allowed_parameters = { "k" = [1] }', 'update', { k: 1 }, false],
+    ['allowed_parameters = { "k" = [1] }', 'update', { k: '1' }, false],
+    ['allowed_parameters = { "k" = ["1"] }', 'update', { k: 1 }, false],
+    ['allowed_parameters = { "k" = ["1"] }', 'update', { k: '1' }, true],
+    ['allowed_parameters = { "k" = [1.5] }', 'update', { k: 1.5 }, false],
+    ['allowed_parameters = { "k" = [["a", 1]] }', 'update', { k: ['a', 1] }, false],
+    ['allowed_parameters = { "k" = [{ "a" = "b" }] }', 'update', { k: { a: 'b' } }, false],
+    // "*": any other key; its own value list is ignored
+    ['allowed_parameters = { "*" = ["x"] }', 'update', { any: 'y' }, true],
+    ['allowed_parameters = { "*" = [], "k" = ["a"] }', 'update', { j: 'z' }, true],
+    ['allowed_parameters = { "*" = [], "k" = ["a"] }', 'update', { k: 'b' }, false],
+    // denied_parameters
+    ['denied_parameters = { "k" = [] }', 'update', { k: 'x' }, false],
+    ['denied_parameters = { "k" = [] }', 'update', { K: null }, false],
+    ['denied_parameters = { "k" = [] }', 'update', { j: 'x' }, true],
+    ['denied_parameters = { "k" = ["a*"] }', 'update', { k: 'abc' }, false],
+    ['denied_parameters = { "k" = ["a*"] }', 'update', { k: 'bca' }, true],
+    ['denied_parameters = { "k" = ["a"] }', 'update', { k: ['b', 'a'] }, false],
+    ['denied_parameters = { "k" = ["a"] }', 'update', { k: 'b, a' }, false],
+    ['denied_parameters = { "k" = ["a"] }', 'update', { k: ['b'] }, true],
+    ['denied_parameters = { "*" = [] }', 'update', { k: 'x' }, false],
+    ['denied_parameters = { "*" = [] }', 'update', {}, true],
+    // denied entries catch numbers and booleans by their text too (stricter than Vault)
+    ['denied_parameters = { "k" = [0] }', 'update', { k: 0 }, false],
+    ['denied_parameters = { "k" = ["0"] }', 'update', { k: 0 }, false],
+    ['denied_parameters = { "k" = [0] }', 'update', { k: '0' }, false],
+    ['denied_parameters = { "k" = ["tr*"] }', 'update', { k: true }, false],
+    ['denied_parameters = { "k" = [true] }', 'update', { k: 'true' }, false],
+    ['denied_parameters = { "k" = [{ "a" = "b" }] }', 'update', { k: { a: 'b' } }, false],
+    ['denied_parameters = { "k" = [0] }', 'update', { k: 1 }, true],
+    // denied beats allowed
+    [
+      'allowed_parameters = { "k" = [] } denied_parameters = { "k" = ["bad"] }',
+      'update',
+      { k: 'bad' },
+      false,
+    ],
+    ['allowed_parameters = { "k" = [] } denied_parameters = { "k" = ["bad"] }', 'update', { k: 'ok' }, true],
+    // required_parameters: the lower-cased name must be a request key, even with a null value
+    ['required_parameters = ["owner"]', 'update', { owner: null }, true],
+    ['required_parameters = ["Owner"]', 'update', { owner: 'x' }, true],
+    ['required_parameters = ["owner"]', 'update', { Owner: 'x' }, false],
+    ['required_parameters = ["owner"]', 'create', {}, false],
+    ['required_parameters = ["owner"]', 'patch', {}, false],
+    ['required_parameters = ["owner"]', 'read', {}, false],
+    ['required_parameters = ["owner"]', 'read', { owner: 'x' }, true],
+    // nothing is checked for delete and list
+    ['required_parameters = ["owner"]', 'delete', {}, true],
+    ['required_parameters = ["owner"]', 'list', {}, true],
+    ['denied_parameters = { "*" = [] }', 'delete', { k: 'x' }, true],
+    ['allowed_parameters = { "k" = ["a"] }', 'list', { j: 'x' }, true],
+  ] as const)('%s: %s %j → %j', (constraint, op, data, allowed) => {
+    expect(stanza(constraint).isAllowed(op, 't/x', { params: data as Record<string, unknown> })).toBe(
+      allowed,
+    );
+  });
+
+  // [policies on one pattern, request data, allowed]
+  it.each([
+    // allowed lists unite; an empty list in either policy means any value
+    [['allowed_parameters = { "k" = ["a"] }', 'allowed_parameters = { "k" = ["b"] }'], { k: 'b' }, true],
+    [['allowed_parameters = { "k" = ["a"] }', 'allowed_parameters = { "k" = ["b"] }'], { k: 'c' }, false],
+    [['allowed_parameters = { "k" = [] }', 'allowed_parameters = { "k" = ["b"] }'], { k: 'c' }, true],
+    [['allowed_parameters = { "k" = ["b"] }', 'allowed_parameters = { "k" = [] }'], { k: 'c' }, true],
+    // keys unite; a policy without constraints does not lift another's (Vault merges the maps)
+    [['allowed_parameters = { "k" = [] }', 'allowed_parameters = { "j" = [] }'], { j: 'x', k: 'y' }, true],
+    [['allowed_parameters = { "k" = [] }', ''], { j: 'x' }, false],
+    // denied lists unite the same way
+    [['denied_parameters = { "k" = ["a"] }', 'denied_parameters = { "k" = ["b"] }'], { k: 'b' }, false],
+    [['denied_parameters = { "k" = ["a"] }', 'denied_parameters = { "k" = [] }'], { k: 'z' }, false],
+    [['denied_parameters = { "k" = ["a"] }', ''], { k: 'a' }, false],
+    [['denied_parameters = { "k" = ["a"] }', 'allowed_parameters = { "k" = [] }'], { k: 'a' }, false],
+    // required names unite
+    [['required_parameters = ["a"]', 'required_parameters = ["b"]'], { a: 1 }, false],
+    [['required_parameters = ["a"]', 'required_parameters = ["b"]'], { a: 1, b: 2 }, true],
+  ] as const)('merged %j with %j → %j', (bodies, data, allowed) => {
+    const a = acl(...bodies.map((b) => `path "t/*" { capabilities = ["update"] ${b} }`));
+    expect(a.isAllowed('update', 't/x', { params: data as Record<string, unknown> })).toBe(allowed);
+  });
+
+  it("applies only the winning rule's constraints and ignores them for root and capabilities", () => {
+    const a = acl(
+      'path "t/*" { capabilities = ["update"] required_parameters = ["owner"] }',
+      'path "t/open" { capabilities = ["update"] }',
+    );
+    expect(a.isAllowed('update', 't/open', { params: {} })).toBe(true);
+    expect(a.isAllowed('update', 't/x', { params: {} })).toBe(false);
+    expect(a.capabilities('t/x')).toEqual(['update']);
+    const root = new VaultAcl([parseVaultPolicy('root', '')]);
+    expect(root.isAllowed('update', 't/x', { params: {} })).toBe(true);
   });
 });
 

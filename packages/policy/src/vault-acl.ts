@@ -126,6 +126,24 @@ function globbedStringsMatch(item: string, val: string): boolean {
   return val === item;
 }
 
+/**
+ * Vault's test of one request value against one policy entry. Policy values come from HCL
+ * (numbers decode as Go int/float64, objects as lists of maps) and request values from JSON
+ * decoded with json.Number, so Vault's reflect.DeepEqual never finds a number or an object
+ * equal: only strings (globbed at the top level, exact inside a list), booleans, null and lists
+ * of those can match.
+ */
+function vaultMatch(el: unknown, v: unknown, top: boolean): boolean {
+  if (el === null || el === undefined || v === null || v === undefined) return el === v;
+  if (typeof el === 'string') return typeof v === 'string' && (top ? globbedStringsMatch(el, v) : el === v);
+  if (typeof el === 'boolean') return el === v;
+  if (Array.isArray(el)) {
+    return Array.isArray(v) && el.length === v.length && el.every((x, i) => vaultMatch(x, v[i], false));
+  }
+  return false;
+}
+
+/** JSON equality by value (numbers by value, objects key by key). */
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
@@ -146,28 +164,47 @@ function deepEqual(a: unknown, b: unknown): boolean {
   );
 }
 
-function valueInList(v: unknown, list: readonly unknown[]): boolean {
-  return list.some((el) => {
-    if (el === null || el === undefined || v === null || v === undefined) return el === v;
-    if (typeof el === 'string') return typeof v === 'string' && globbedStringsMatch(el, v);
-    return deepEqual(el, v);
-  });
+const scalarText = (x: unknown): string | undefined =>
+  typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : undefined;
+
+/**
+ * A denied entry catches a value as Vault's does, and also by the text an engine would coerce it
+ * to: Vault lets `{"ttl": 0}` past `denied_parameters = {"ttl" = ["0"]}` (a json.Number is not
+ * a string) although the engine reads both as 0; here a denied entry stops every spelling.
+ */
+function deniedMatch(el: unknown, v: unknown): boolean {
+  if (vaultMatch(el, v, true)) return true;
+  const e = scalarText(el);
+  const t = scalarText(v);
+  if (e === undefined || t === undefined) return deepEqual(el, v);
+  return typeof el === 'string' ? globbedStringsMatch(el, t) : e === t;
 }
 
 /** parseutil.ParseCommaStringSlice for a string value: split on commas, trim, "" ⇒ []. */
 const commaList = (s: string): string[] => (s === '' ? [] : s.split(',').map((x) => x.trim()));
 
+/**
+ * Vault's valueInAllowedParameterList: an empty list allows any value; otherwise the value must
+ * match an entry, or every element of a list value, or every item of a comma-separated string.
+ */
 function valueAllowed(v: unknown, list: readonly unknown[]): boolean {
-  if (list.length === 0 || valueInList(v, list)) return true;
-  if (Array.isArray(v)) return v.every((x) => valueInList(x, list));
-  if (typeof v === 'string') return commaList(v).every((x) => valueInList(x, list));
+  const inList = (x: unknown): boolean => list.some((el) => vaultMatch(el, x, true));
+  if (list.length === 0 || inList(v)) return true;
+  if (Array.isArray(v)) return v.every(inList);
+  if (typeof v === 'string') return commaList(v).every(inList);
   return false;
 }
 
+/**
+ * Vault's valueInDeniedParameterList (with {@link deniedMatch}): an empty list denies any value;
+ * otherwise the value, any element of a list value, or any item of a comma-separated string
+ * matching an entry denies it.
+ */
 function valueDenied(v: unknown, list: readonly unknown[]): boolean {
-  if (list.length === 0 || valueInList(v, list)) return true;
-  if (Array.isArray(v)) return v.some((x) => valueInList(x, list));
-  if (typeof v === 'string') return commaList(v).some((x) => valueInList(x, list));
+  const inList = (x: unknown): boolean => list.some((el) => deniedMatch(el, x));
+  if (list.length === 0 || inList(v)) return true;
+  if (Array.isArray(v)) return v.some(inList);
+  if (typeof v === 'string') return commaList(v).some(inList);
   return false;
 }
 
@@ -353,8 +390,17 @@ export class VaultAcl {
    * ignored); for `list` a trailing `/` is added when missing, as Vault's HTTP layer does, so
    * `kv/minio` and `kv/minio/` check the same. The operation's capability must be granted by the
    * winning rule; with `opts.sudo` the rule must also grant `sudo`; then wrapping TTLs and, for
-   * read/create/update/patch with non-empty `params`, required/denied/allowed parameters are
-   * enforced as Vault does. Never throws.
+   * read/create/update/patch, the parameters (never for delete/list), as Vault does:
+   * - every `required_parameters` name, lower-cased, must be a key of `params`;
+   * - no `params` at all passes the rest;
+   * - a `"*"` denied key refuses any `params`; a denied key (request keys are lower-cased) with
+   *   an empty list refuses any value, else a value matching an entry (strings with `*`
+   *   prefix/suffix globs), any element of a list value or any item of a comma-separated string;
+   *   a number or boolean is also matched by its text (stricter than Vault);
+   * - with allowed parameters, each key must be listed (or `"*"` present) and its value match
+   *   the list: empty list = any value, a list value or comma-separated string item by item;
+   *   as in Vault a JSON number or object never matches a listed value.
+   * Never throws.
    */
   check(op: VaultOperation, path: string, opts: VaultAclCheckOptions = {}): VaultAclResult {
     if (this.isRoot) {
