@@ -371,12 +371,21 @@ export class Core {
     return entry;
   }
 
-  /** Whether a token may perform `op` on `path` (root short-circuits). */
-  async isAllowed(entry: TokenEntry, op: BackendRequest['operation'], path: string): Promise<boolean> {
+  /**
+   * Whether a token may perform `op` on `path` with request `data` (root short-circuits). `data`
+   * is what the engine will see — the JSON body of a write, the query parameters of a read — and
+   * is checked against the winning rule's required, denied and allowed parameters.
+   */
+  async isAllowed(
+    entry: TokenEntry,
+    op: BackendRequest['operation'],
+    path: string,
+    data: Record<string, unknown>,
+  ): Promise<boolean> {
     if (entry.policies.includes('root')) return true;
     const acl = await this.policies.aclFor(entry.policies);
     const sudo = ROOT_PATHS.some((r) => r.test(path));
-    return acl.isAllowed(op, path, { sudo });
+    return acl.isAllowed(op, path, { sudo, params: data });
   }
 
   async capabilities(entry: TokenEntry, path: string): Promise<string[]> {
@@ -408,7 +417,8 @@ export class Core {
     }
     // sys/internal/ui/mounts is open to every valid token, as in Vault (the CLI's kv needs it).
     const isUiMounts = req.path.startsWith('sys/internal/ui/mounts/') && req.operation === 'read';
-    if (!isUiMounts && !(await this.isAllowed(entry, breq.operation, req.path))) throw permissionDenied();
+    if (!isUiMounts && !(await this.isAllowed(entry, breq.operation, req.path, breq.data)))
+      throw permissionDenied();
     if (entry.numUses > 0) await this.tokens.use(entry.id);
     if (!backend) {
       if (req.path.startsWith('identity/')) throw new VaultError(404, ['unsupported path']);

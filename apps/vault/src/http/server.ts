@@ -107,8 +107,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
       const listParam = query['list'];
       const isList = method === 'LIST' || listParam === 'true' || listParam === '1';
       operation = isList ? 'list' : 'read';
-      delete query['list'];
-      data = query;
+      data = queryData(qIdx === -1 ? '' : req.url.slice(qIdx + 1), isList);
       if (isList && !path.endsWith('/')) path = `${path}/`;
     } else if (method === 'PUT' || method === 'POST') {
       operation = 'update';
@@ -141,6 +140,27 @@ function tokenOf(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;
   if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim();
   return undefined;
+}
+
+/**
+ * The request data of a GET, as Vault builds it: every query parameter (but `list` when it made
+ * the request a list); a key given once is a string, a repeated key the list of its values.
+ * Engines and the ACL's parameter constraints read this same object.
+ */
+function queryData(search: string, isList: boolean): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  const params = new URLSearchParams(search);
+  for (const key of new Set(params.keys())) {
+    if (isList && key === 'list') continue;
+    const values = params.getAll(key);
+    Object.defineProperty(data, key, {
+      value: values.length === 1 ? values[0] : values,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return data;
 }
 
 /** Empty body, `null` and `{}` all mean "no data"; anything but an object is a 400. */
