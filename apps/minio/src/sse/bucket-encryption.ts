@@ -7,6 +7,7 @@ import { canonicalContextJson, zeroize } from '@kms-chain/crypto';
 import type { S3Context } from '../s3/context.js';
 import { S3Error } from '../s3/errors.js';
 import { childList, childText, parseRequestXml, S3_NAMESPACE, xmlDocument, xmlElement } from '../s3/xml.js';
+import { KeyedMutex } from '../storage/keyed-mutex.js';
 import { KMS_ARN_PREFIX } from './request.js';
 import { kmsToS3Error } from './service.js';
 
@@ -67,10 +68,18 @@ export function defaultKeyIdOf(c: BucketEncryption): string {
   return id.startsWith(KMS_ARN_PREFIX) ? id.slice(KMS_ARN_PREFIX.length) : id;
 }
 
-/** Bucket encryption configurations on disk, cached in memory (this process owns the directory). */
+/**
+ * Bucket encryption configurations on disk, cached in memory (this process owns the directory). Changes
+ * of one bucket run one at a time, and a read that began before a change does not cache what it read:
+ * else a cold read racing a PutBucketEncryption could cache "no default" and leave the bucket's new
+ * objects unencrypted until a restart.
+ */
 export class BucketEncryptionStore {
   readonly #dir: string;
   readonly #cache = new Map<string, BucketEncryption | null>();
+  readonly #changes = new KeyedMutex();
+  /** Bumped by every change. */
+  #generation = 0;
 
   constructor(dataDir: string) {
     this.#dir = join(dataDir, '.minio.sys', 'bucket-encryption');
@@ -85,29 +94,36 @@ export class BucketEncryptionStore {
   async get(bucket: string): Promise<BucketEncryption | undefined> {
     const cached = this.#cache.get(bucket);
     if (cached !== undefined) return cached ?? undefined;
+    const generation = this.#generation;
     let value: BucketEncryption | null = null;
     try {
       value = JSON.parse(await readFile(this.#file(bucket), 'utf8')) as BucketEncryption;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    this.#cache.set(bucket, value);
+    if (generation === this.#generation) this.#cache.set(bucket, value);
     return value ?? undefined;
   }
 
   /** Stores a configuration. */
   async put(bucket: string, c: BucketEncryption): Promise<void> {
-    await mkdir(this.#dir, { recursive: true });
-    const tmp = join(this.#dir, `.${randomUUID()}.tmp`);
-    await writeFile(tmp, JSON.stringify(c), { mode: 0o600 });
-    await rename(tmp, this.#file(bucket));
-    this.#cache.set(bucket, c);
+    await this.#changes.run(bucket, async () => {
+      await mkdir(this.#dir, { recursive: true });
+      const tmp = join(this.#dir, `.${randomUUID()}.tmp`);
+      await writeFile(tmp, JSON.stringify(c), { mode: 0o600 });
+      await rename(tmp, this.#file(bucket));
+      this.#generation++;
+      this.#cache.set(bucket, c);
+    });
   }
 
   /** Removes a configuration (no error when there is none). */
   async delete(bucket: string): Promise<void> {
-    await rm(this.#file(bucket), { force: true });
-    this.#cache.set(bucket, null);
+    await this.#changes.run(bucket, async () => {
+      await rm(this.#file(bucket), { force: true });
+      this.#generation++;
+      this.#cache.set(bucket, null);
+    });
   }
 }
 

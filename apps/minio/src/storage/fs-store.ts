@@ -50,6 +50,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { S3Error } from '../s3/errors.js';
 import type { ChecksumValue } from '../s3/payload.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import { compareKeys, isValidBucketName } from './keys.js';
 import type {
   ObjectMeta,
@@ -215,27 +216,6 @@ class MetaCache {
   clear(): void {
     this.texts.clear();
     this.bytes = 0;
-  }
-}
-
-/** Serialises async work per string key (commits of one object key). */
-class KeyedMutex {
-  private readonly tails = new Map<string, Promise<void>>();
-  async run<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(id) ?? Promise.resolve();
-    let release!: () => void;
-    const next = new Promise<void>((r) => {
-      release = r;
-    });
-    const tail = prev.then(() => next);
-    this.tails.set(id, tail);
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.tails.get(id) === tail) this.tails.delete(id);
-    }
   }
 }
 
