@@ -14,8 +14,8 @@
  * | `key/unsupported` | a key type other than RSA, EC (P-256/P-384/P-521) or Ed25519 |
  * | `key/mismatch` | the private key does not belong to the certificate |
  * | `x509/not-ca` | a certificate used as issuer is not a CA (basicConstraints CA:TRUE) |
- * | `mtls/no-client-certificate` | the TLS peer sent no non-CA certificate |
- * | `mtls/multiple-client-certificates` | the TLS peer sent more than one non-CA certificate |
+ * | `mtls/no-client-certificate` | the TLS peer sent no certificate |
+ * | `mtls/ca-client-certificate` | the TLS peer's leaf certificate is a CA (basicConstraints CA:TRUE) |
  * | `options/invalid` | an option has a bad value (message names the option) |
  * | `pki/io` | the dev PKI directory could not be read, written or locked |
  */
@@ -32,7 +32,7 @@ export type TlsIdentityErrorCode =
   | 'key/unsupported'
   | 'key/mismatch'
   | 'mtls/no-client-certificate'
-  | 'mtls/multiple-client-certificates'
+  | 'mtls/ca-client-certificate'
   | 'options/invalid'
   | 'pki/io';
 

@@ -1,7 +1,7 @@
 // KES identities: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo, and who is on the other
 // end of a TLS connection.
 import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
-import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { isCaCertificateDer, subjectPublicKeyInfoOf } from './der.js';
 import { TlsIdentityError } from './errors.js';
 import { loadCertificates } from './load.js';
@@ -52,52 +52,35 @@ export function isCaCertificate(cert: string | Uint8Array | X509Certificate): bo
 }
 
 /**
- * The DER certificates the TLS peer presented, leaf first, following Node's `issuerCertificate`
- * links. Node may complete the chain with issuers from the trust store the peer did not send; those
- * are CA certificates, which identity resolution skips anyway. Empty when the peer sent none.
- */
-export function peerCertificates(socket: TLSSocket): Buffer[] {
-  const out: Buffer[] = [];
-  const seen = new Set<object>();
-  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (cert?.raw && !seen.has(cert)) {
-    seen.add(cert);
-    out.push(cert.raw);
-    cert = cert.issuerCertificate;
-  }
-  return out;
-}
-
-/**
- * The KES identity of the TLS client (or server) on `socket`, resolved as KES does: CA certificates
- * in the peer's chain are skipped and exactly one non-CA certificate must remain; its identity is
- * returned. Verification is not this function's job — in `verify` mode the handshake already
+ * The KES identity of the TLS client (or server) on `socket`: the identity of its **leaf**
+ * certificate — the one whose private key signed the handshake (Node's
+ * `socket.getPeerX509Certificate()`). Every other certificate the peer sent is ignored: a chain is
+ * only the peer's claim, and in `ignore` mode nothing checks it, so a client could otherwise send
+ * its own certificate followed by someone else's public one and be taken for them. A leaf flagged
+ * as a CA (basicConstraints `cA: TRUE`) is refused, as KES refuses a chain with only CA
+ * certificates. Verification is not this function's job — in `verify` mode the handshake already
  * checked the chain; in `ignore` mode any certificate is accepted.
  *
+ * Stricter than KES HEAD, which skips CA certificates anywhere in the peer's chain and takes the one
+ * non-CA certificate left, wherever it sits and whoever holds its key.
+ *
  * Errors (`TlsIdentityError`, messages are KES's HTTP error strings, status 400 there):
- * `mtls/no-client-certificate` — "tls: client certificate is required";
- * `mtls/multiple-client-certificates` — "tls: received more than one client certificate".
+ * `mtls/no-client-certificate` — "tls: client certificate is required" (no certificate);
+ * `mtls/ca-client-certificate` — the same message (the leaf is a CA certificate).
  */
 export function identifyPeer(socket: TLSSocket): string {
-  let leaf: Buffer | undefined;
-  for (const der of peerCertificates(socket)) {
-    if (isCaCertificateDer(der)) continue;
-    if (leaf) {
-      throw new TlsIdentityError(
-        'mtls/multiple-client-certificates',
-        'tls: received more than one client certificate',
-      );
-    }
-    leaf = der;
-  }
+  const leaf = socket.getPeerX509Certificate();
   if (!leaf) throw new TlsIdentityError('mtls/no-client-certificate', 'tls: client certificate is required');
-  return identityOf(leaf);
+  if (isCaCertificateDer(leaf.raw)) {
+    throw new TlsIdentityError('mtls/ca-client-certificate', 'tls: client certificate is required');
+  }
+  return identityOf(leaf.raw);
 }
 
 /**
- * Like {@link identifyPeer}, but returns `undefined` instead of throwing when the peer presented
- * no non-CA certificate or more than one (use `identifyPeer` to tell those apart). Never throws for
- * a connected TLS socket.
+ * Like {@link identifyPeer}, but returns `undefined` instead of throwing when the peer presented no
+ * certificate or a CA certificate as its leaf (use `identifyPeer` to tell those apart). Never
+ * throws for a connected TLS socket.
  */
 export function peerIdentity(socket: TLSSocket): string | undefined {
   try {

@@ -31,7 +31,6 @@ export {
   identityOf,
   identityOfPublicKey,
   isCaCertificate,
-  peerCertificates,
   peerIdentity,
 } from './identity.js';
 export { assertSupportedKey, type KeyPair, loadCertificates, loadKeyPair, loadPrivateKey } from './load.js';

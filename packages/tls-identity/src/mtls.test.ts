@@ -30,6 +30,13 @@ let pki: DevPki;
 let selfSigned: CreatedCertificate;
 /** The guide's KES certificate: openssl, EC P-256, CN=localhost, no subjectAltName, CA:TRUE. */
 let guide: { certPem: string; keyPem: string };
+/**
+ * openssl-made Ed25519 certificates for the chain spoof: a victim client certificate (CA:FALSE, no
+ * keyUsage, as openssl writes by default) and the attacker's own CA:TRUE certificate whose subject
+ * copies the victim's, so that Node links the victim's certificate as the attacker's issuer.
+ */
+let victim: { certPem: string; keyPem: string };
+let attackerCa: { certPem: string; keyPem: string };
 
 beforeAll(async () => {
   s = scratch();
@@ -44,6 +51,17 @@ beforeAll(async () => {
     'openssl req -new -x509 -days 365 -key kes-tls.key -out kes-tls.crt -subj "/C=US/ST=state/L=location/O=organization/CN=localhost"',
   );
   guide = { certPem: s.read('kes-tls.crt'), keyPem: s.read('kes-tls.key') };
+  const ed25519 = (name: string, ca: boolean) => {
+    s.sh(
+      `printf '[req]\\ndistinguished_name = dn\\n[dn]\\n[ext]\\nbasicConstraints = critical, CA:${ca ? 'TRUE' : 'FALSE'}\\n' > ${name}.cnf`,
+    );
+    s.sh(
+      `openssl req -x509 -newkey ed25519 -nodes -days 2 -subj /CN=victim -config ${name}.cnf -extensions ext -keyout ${name}.key -out ${name}.crt 2>/dev/null`,
+    );
+    return { certPem: s.read(`${name}.crt`), keyPem: s.read(`${name}.key`) };
+  };
+  victim = ed25519('victim', false);
+  attackerCa = ed25519('attacker-ca', true);
 });
 afterAll(() => s.remove());
 
@@ -71,7 +89,7 @@ async function identityServer(
   return { srv, port, connections };
 }
 
-type ClientKind = 'ca-signed' | 'self-signed' | 'no-cert' | 'ca-only';
+type ClientKind = 'ca-signed' | 'self-signed' | 'no-cert' | 'ca-only' | 'spoof' | 'leaf+victim';
 
 function clientCert(kind: ClientKind): { cert?: string; key?: string } {
   switch (kind) {
@@ -84,6 +102,11 @@ function clientCert(kind: ClientKind): { cert?: string; key?: string } {
       return { cert: guide.certPem, key: guide.keyPem };
     case 'no-cert':
       return {};
+    case 'spoof':
+      // The attacker's own CA certificate and key, then the victim's public certificate.
+      return { cert: attackerCa.certPem + victim.certPem, key: attackerCa.keyPem };
+    case 'leaf+victim':
+      return { cert: selfSigned.certPem + victim.certPem + attackerCa.certPem, key: selfSigned.keyPem };
   }
 }
 
@@ -98,9 +121,12 @@ describe('mtlsServerOptions + enforceClientAuth: real handshakes', () => {
     ['ignore', 'self-signed', () => selfSigned.identity, false],
     ['ignore', 'no-cert', 'rejected'],
     ['ignore', 'ca-only', () => null, false],
+    ['ignore', 'spoof', () => null, false],
+    ['ignore', 'leaf+victim', () => selfSigned.identity, false],
     ['request', 'ca-signed', minio, true],
     ['request', 'self-signed', () => selfSigned.identity, false],
     ['request', 'no-cert', () => null, false],
+    ['request', 'spoof', () => null, false],
     ['none', 'ca-signed', () => null, false],
   ];
   const versions = ['TLSv1.2', 'TLSv1.3'] as const;
@@ -261,39 +287,51 @@ describe('mtlsServerOptions + enforceClientAuth: real handshakes', () => {
 });
 
 describe('identifyPeer / peerIdentity', () => {
-  /** A stand-in socket whose peer sent `chain` (leaf first), linked as Node links it. */
-  function fakeSocket(chain: string[]): tls.TLSSocket {
-    const objs = chain.map((pem) => ({ raw: new X509Certificate(pem).raw }) as tls.DetailedPeerCertificate);
-    objs.forEach((o, i) => {
-      o.issuerCertificate = objs[i + 1] ?? o;
-    });
-    return { getPeerCertificate: () => objs[0] ?? {} } as unknown as tls.TLSSocket;
+  /** A stand-in socket whose handshake leaf is `leaf` (undefined = the peer sent no certificate). */
+  function fakeSocket(leaf: string | undefined): tls.TLSSocket {
+    const cert = leaf === undefined ? undefined : new X509Certificate(leaf);
+    return { getPeerX509Certificate: () => cert } as unknown as tls.TLSSocket;
   }
 
-  it('skips CA certificates and needs exactly one non-CA certificate', async () => {
-    const other = pki.clients['other']!;
+  it('is the identity of the leaf; a CA leaf or no certificate names no one', () => {
     const minio = pki.clients['minio']!;
-    expect(identifyPeer(fakeSocket([minio.certPem, pki.ca.certPem]))).toBe(minio.identity);
-    expect(identifyPeer(fakeSocket([pki.ca.certPem, minio.certPem]))).toBe(minio.identity);
-    const many = () => identifyPeer(fakeSocket([minio.certPem, other.certPem, pki.ca.certPem]));
-    expect(many).toThrow(
+    expect(identifyPeer(fakeSocket(minio.certPem))).toBe(minio.identity);
+    expect(() => identifyPeer(fakeSocket(pki.ca.certPem))).toThrow(
       expect.objectContaining({
-        code: 'mtls/multiple-client-certificates',
-        message: 'tls: received more than one client certificate',
+        code: 'mtls/ca-client-certificate',
+        message: 'tls: client certificate is required',
       }),
     );
-    expect(() => identifyPeer(fakeSocket([pki.ca.certPem]))).toThrow(
+    expect(() => identifyPeer(fakeSocket(undefined))).toThrow(
       expect.objectContaining({
         code: 'mtls/no-client-certificate',
         message: 'tls: client certificate is required',
       }),
     );
-    expect(() => identifyPeer(fakeSocket([]))).toThrow(
-      expect.objectContaining({ code: 'mtls/no-client-certificate' }),
-    );
-    expect(peerIdentity(fakeSocket([minio.certPem, other.certPem]))).toBeUndefined();
-    expect(peerIdentity(fakeSocket([]))).toBeUndefined();
-    expect(peerIdentity(fakeSocket([other.certPem]))).toBe(identityOf(other.certPem));
+    expect(peerIdentity(fakeSocket(pki.ca.certPem))).toBeUndefined();
+    expect(peerIdentity(fakeSocket(undefined))).toBeUndefined();
+    expect(peerIdentity(fakeSocket(selfSigned.certPem))).toBe(identityOf(selfSigned.certPem));
+  });
+
+  it("the spoof's premise: Node files the victim's certificate as the attacker's issuer", async () => {
+    // Without this link a chain walk would never reach the victim and the spoof rows above would
+    // prove nothing.
+    const opts = mtlsServerOptions({
+      cert: pki.server.certPem,
+      key: pki.server.keyPem,
+      clientAuth: 'ignore',
+    });
+    const srv = https.createServer(opts, (req, res) => {
+      const peer = (req.socket as tls.TLSSocket).getPeerCertificate(true);
+      res.end(peer.issuerCertificate?.raw ? identityOf(peer.issuerCertificate.raw) : 'none');
+    });
+    const port = await listen(srv);
+    try {
+      const out = await get(port, { ca: pki.ca.certPem, ...clientCert('spoof'), agent: false });
+      expect(out).toMatchObject({ ok: true, body: identityOf(victim.certPem) });
+    } finally {
+      await close(srv);
+    }
   });
 });
 

@@ -3,19 +3,31 @@
 import type { TLSSocket } from 'node:tls';
 import { identifyPeer, TlsIdentityError } from '@kms-chain/tls-identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errBodyTooLarge, errInsecure, errMethod, errNoCert, errNotAllowed, KesError } from '../errors.js';
+import {
+  errBodyTooLarge,
+  errInsecure,
+  errMethod,
+  errNoCert,
+  errNotAllowed,
+  errNotFoundRoute,
+  KesError,
+} from '../errors.js';
 import type { RequestContext, Route, ServerState } from './types.js';
 
-// identity, or the KES error for a connection without exactly one leaf certificate.
+// identity, or the KES error for a connection whose leaf certificate names no client (none, or a CA).
 const identities = new WeakMap<object, string | KesError>();
 
-/** The caller's identity (computed once per TLS connection), or the reason there is none. */
+/**
+ * The caller's identity (computed once per TLS connection), or the reason there is none: the
+ * identity of the handshake's leaf certificate only, whatever else the client sent (see
+ * identifyPeer in @kms-chain/tls-identity).
+ */
 export function identityOfRequest(req: FastifyRequest): string | KesError {
   const socket = req.raw.socket as TLSSocket;
   const known = identities.get(socket);
   if (known !== undefined) return known;
   let id: string | KesError;
-  if (typeof socket.getPeerCertificate !== 'function') id = errInsecure();
+  if (typeof socket.getPeerX509Certificate !== 'function') id = errInsecure();
   else {
     try {
       id = identifyPeer(socket);
@@ -50,20 +62,34 @@ function authorize(route: Route, state: ServerState, req: FastifyRequest, path: 
   return identity;
 }
 
+/** The URL's path up to its query, percent-decoded once (kept raw when it does not decode). */
+function requestPath(url: string): string {
+  const q = url.indexOf('?');
+  const raw = q < 0 ? url : url.slice(0, q);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // the name check rejects the resource
+  }
+}
+
+/**
+ * Whether `path` is one this route serves: the exact path, or the prefix (with or without its
+ * trailing slash) and a resource. Policies are matched against this same path and the resource is
+ * cut from it, so what is authorized is what is served.
+ */
+function isRoutePath(route: Route, path: string): boolean {
+  if (!route.path.endsWith('/')) return path === route.path;
+  return path.startsWith(route.path) || path === route.path.slice(0, -1);
+}
+
 /** Builds the fastify handler for one route. */
 export function pipeline(route: Route, state: ServerState) {
   const methods = route.method === 'PUT' ? ['PUT', 'POST'] : [route.method];
   const prefixLen = route.path.endsWith('/') ? route.path.length : -1;
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const started = performance.now();
-    const rawUrl = req.raw.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    let path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-    try {
-      path = decodeURIComponent(path);
-    } catch {
-      // keep the raw path; the name check rejects it
-    }
+    const path = requestPath(req.raw.url ?? '/');
     let identity: string | undefined;
     let status = 200;
     // The deadline's timer is armed only when a handler asks for the signal (keystore calls); the
@@ -82,6 +108,13 @@ export function pipeline(route: Route, state: ServerState) {
     };
     state.metrics.active.inc();
     try {
+      if (!isRoutePath(route, path)) {
+        // The router stopped early (it ends a path at `#`) or decoded differently: answer as for an
+        // unknown path rather than judge a path the policy was not written for.
+        status = 404;
+        reply.code(404).type('text/plain; charset=utf-8').send(`${errNotFoundRoute().message}\n`);
+        return;
+      }
       if (!methods.includes(req.method)) {
         reply.header('Accept', route.method);
         throw errMethod(req.method, route.method);
