@@ -48,6 +48,37 @@ describe('KeyCache', () => {
     c.close();
   });
 
+  it('a read in flight across a delete does not bring the deleted key back', async () => {
+    // A store whose read takes the value at once and answers late (a slow Vault reply).
+    class LateStore extends CountingStore {
+      override async get(name: string): Promise<string> {
+        this.gets++;
+        const value = await MemKeystore.prototype.get.call(this, name);
+        if (this.hold) await new Promise<void>((r) => this.pending.push(r));
+        return value;
+      }
+    }
+    const s = new LateStore();
+    await s.create('k', encodeKey(newKey('me')));
+    s.hold = true;
+    const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });
+    const before = c.get('k');
+    await vi.waitFor(() => expect(s.pending.length).toBe(1));
+    // The API's delete: keystore first, then this node's entry.
+    await s.delete('k');
+    c.evict('k');
+    const fresh = newKey('again');
+    await s.create('k', encodeKey(fresh));
+    s.hold = false;
+    for (const r of s.pending) r();
+    const old = await before; // the caller that asked before the delete gets what it read
+    expect(old.createdBy).toBe('me');
+    const now = await c.get('k');
+    expect(now.createdBy).toBe('again');
+    expect(s.gets).toBe(2);
+    c.close();
+  });
+
   it('coalesces concurrent misses into one keystore call', async () => {
     const s = await storeWith('k');
     s.hold = true;

@@ -99,30 +99,40 @@ export class KeyCache {
     let p = this.#inflight.get(name);
     if (!p) {
       // The shared call must not be cut short by one caller's deadline: it runs unaborted and each
-      // caller races it against its own signal.
-      p = this.#store
+      // caller races it against its own signal. It fills the cache only while it is still the
+      // current read of `name`: a delete (evict) or wipe in the meantime may have removed what it
+      // read, and a deleted key must not come back from a read that started before the delete.
+      const read: Promise<KesKey> = this.#store
         .get(name)
         .then((value) => {
           const key = decodeKey(value);
-          this.#entries.set(name, { key, used: true });
+          if (this.#inflight.get(name) === read) this.#entries.set(name, { key, used: true });
           return key;
         })
-        .finally(() => this.#inflight.delete(name));
+        .finally(() => {
+          if (this.#inflight.get(name) === read) this.#inflight.delete(name);
+        });
+      p = read;
       this.#inflight.set(name, p);
     }
     return signal ? raceSignal(p, signal) : p;
   }
 
-  /** Drops one entry (after a delete on this node). */
+  /**
+   * Drops one entry (after a delete on this node), and detaches a read of it still in flight: that
+   * read no longer fills the cache, and later gets start a fresh one.
+   */
   evict(name: string): void {
     this.#entries.delete(name);
+    this.#inflight.delete(name);
   }
 
   // Entries are dropped, not zeroed: a request may still hold the key between its cache lookup and
   // its seal/open, and zeroing under it would encrypt with an all-zero key.
-  /** Drops every entry. */
+  /** Drops every entry and detaches reads in flight (see `evict`). */
   clear(): void {
     this.#entries.clear();
+    this.#inflight.clear();
   }
 
   #sweepUnused(): void {
