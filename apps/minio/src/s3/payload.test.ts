@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { S3Error } from './errors.js';
 import { Payload, parseContentMd5 } from './payload.js';
-import type { AuthResult } from './sigv4.js';
+import { type AuthResult, ChunkSigner } from './sigv4.js';
 
 const unsignedTrailer: AuthResult = {
   accessKey: 'k',
@@ -125,5 +125,17 @@ describe('plain bodies', () => {
 describe('parseContentMd5', () => {
   it.each(['', 'abc', 'bm90IGFuIG1kNQ==', '!!!!!!!!!!!!!!!!!!!!!!!='])('refuses %j', (v) => {
     expect(() => parseContentMd5(v)).toThrow(S3Error);
+  });
+});
+
+describe('x-amz-trailer on a signed body', () => {
+  it('needs STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER (else its trailer would be unsigned)', async () => {
+    const signer = new ChunkSigner(Buffer.alloc(32), '20130524T000000Z', 'scope', '0'.repeat(64));
+    const auth: AuthResult = {
+      accessKey: 'k',
+      presigned: false,
+      payload: { kind: 'streaming-signed', trailer: false, chunkSigner: signer },
+    };
+    expect(await code(run(auth, trailerHeaders, ''))).toBe('InvalidRequest');
   });
 });

@@ -113,6 +113,8 @@ export async function* decodeAwsChunked(
           state = endTrailer();
           break;
         }
+        // A signed body without a signed trailer ends at its last chunk: a trailer would be unsigned input.
+        if (signer && !signedTrailer) throw malformed();
         const colon = line.indexOf(':');
         if (colon <= 0) throw malformed();
         const name = line.slice(0, colon).trim().toLowerCase();
@@ -203,7 +205,10 @@ export class Payload {
       throw new S3Error('EntityTooLarge');
     this.contentMd5 = parseContentMd5(header('content-md5'));
     this.plan = planChecksum(header);
-    if (this.plan?.trailer && !this.streaming) {
+    const trailerBody =
+      mode === 'streaming-unsigned-trailer' ||
+      (auth.payload.kind === 'streaming-signed' && auth.payload.trailer);
+    if (this.plan?.trailer && !trailerBody) {
       throw new S3Error(
         'InvalidRequest',
         'x-amz-trailer requires an aws-chunked (STREAMING-*-TRAILER) body.',

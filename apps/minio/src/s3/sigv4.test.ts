@@ -202,6 +202,14 @@ describe('streaming chunk signatures', () => {
     await expect(decode(body('0'.repeat(64)), 3)).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
   });
 
+  it('rejects trailing headers after the last chunk of a body without a signed trailer', async () => {
+    const withTrailer = Buffer.concat([
+      body().subarray(0, -2),
+      Buffer.from('x-amz-checksum-crc32:AAAAAA==\r\n\r\n'),
+    ]);
+    await expect(decode(withTrailer, 3)).rejects.toMatchObject({ code: 'IncompleteBody' });
+  });
+
   it('rejects a truncated body', async () => {
     await expect(decode(body().subarray(0, 40_000), 3)).rejects.toMatchObject({ code: 'IncompleteBody' });
   });
