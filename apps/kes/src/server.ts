@@ -155,13 +155,14 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
 
   const allMethods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
   for (const route of routes) {
-    const handler = pipeline(route, state);
+    const { admit, handle } = pipeline(route, state);
     const bodyLimit = Math.max(route.maxBody, 1 << 20);
+    const common = { method: [...allMethods], bodyLimit, onRequest: admit, handler: handle };
     if (route.path.endsWith('/')) {
-      app.route({ method: [...allMethods], url: `${route.path}*`, bodyLimit, handler });
-      app.route({ method: [...allMethods], url: route.path.slice(0, -1), bodyLimit, handler });
+      app.route({ ...common, url: `${route.path}*` });
+      app.route({ ...common, url: route.path.slice(0, -1) });
     } else {
-      app.route({ method: [...allMethods], url: route.path, bodyLimit, handler });
+      app.route({ ...common, url: route.path });
     }
   }
 

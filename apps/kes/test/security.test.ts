@@ -121,3 +121,43 @@ describe('the policy judges the path that is served', () => {
     expect((await rawCall('/v1/key/list#victim', pki.admin)).status).toBe(404);
   });
 });
+
+describe('a client that may not call a route never has its body read', () => {
+  /** Sends the headers of a `length`-byte body and 16 bytes of it, then waits for an answer. */
+  function partialPost(path: string, client: TestCert, length: number): Promise<number | 'no answer'> {
+    return new Promise((resolve, reject) => {
+      const req = https.request({
+        host: '127.0.0.1',
+        port: Number(new URL(kes.url).port),
+        path,
+        method: 'POST',
+        ca: pki.ca.certPem,
+        cert: client.certPem,
+        key: client.keyPem,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': String(length) },
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        resolve('no answer');
+      }, 2_000);
+      req.on('response', (res) => {
+        clearTimeout(timer);
+        res.resume();
+        req.destroy();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      req.write(Buffer.alloc(16, 0x20));
+    });
+  }
+
+  it('an unknown identity is refused before its 1 MiB body arrives; an allowed one is waited for', async () => {
+    expect(await partialPost('/v1/key/generate/victim-k', pki.stranger, 1 << 20)).toBe(403);
+    expect(await partialPost('/v1/key/delete/victim-k', victim, 1 << 20)).toBe(405);
+    expect(await partialPost('/v1/key/generate/victim-k', victim, 1 << 20)).toBe('no answer');
+  });
+});

@@ -1,5 +1,5 @@
-// The one request pipeline every route runs (STYLE.md, minio/kes model):
-// method check → body cap → deadline → authentication/authorization → handler → audit + metrics.
+// The one request pipeline every route runs (minio/kes model): before the body is read, path and
+// method check → authentication/authorization; then body cap → deadline → handler → audit + metrics.
 import type { TLSSocket } from 'node:tls';
 import { identifyPeer, TlsIdentityError } from '@kms-chain/tls-identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -83,14 +83,78 @@ function isRoutePath(route: Route, path: string): boolean {
   return path.startsWith(route.path) || path === route.path.slice(0, -1);
 }
 
-/** Builds the fastify handler for one route. */
+/** What admission settled for a request, before its body was read. */
+interface Admission {
+  started: number;
+  path: string;
+  identity: string | undefined;
+}
+
+const admissions = new WeakMap<object, Admission>();
+
+/** Records a finished request in the metrics and, for audited routes, the audit log. */
+function record(route: Route, state: ServerState, req: FastifyRequest, a: Admission, status: number): void {
+  const seconds = (performance.now() - a.started) / 1000;
+  state.metrics.observe(status, seconds);
+  if (route.audit && state.logs.isAuditing) {
+    state.logs.record({
+      time: new Date().toISOString(),
+      request: { ip: req.ip, path: a.path, identity: a.identity ?? '' },
+      response: { code: status, time: Math.round(seconds * 1e6) },
+    });
+  }
+}
+
+/** A non-KES error is logged (never sent) and answered 500. */
+function toKesError(state: ServerState, req: FastifyRequest, path: string, err: unknown): KesError {
+  if (err instanceof KesError) return err;
+  state.logs.error(`kes: ${req.method} ${path}: ${(err as Error)?.message ?? String(err)}`);
+  return new KesError(500, 'internal server error');
+}
+
+/**
+ * Builds the two halves of the pipeline for one route. `admit` runs as the route's onRequest
+ * hook, before the body is read: path and method checks, then identity and policy — so a client
+ * that may not call the route never has its body read. `handle` then takes the body (capped),
+ * arms the deadline, runs the handler and renders its result.
+ */
 export function pipeline(route: Route, state: ServerState) {
   const methods = route.method === 'PUT' ? ['PUT', 'POST'] : [route.method];
   const prefixLen = route.path.endsWith('/') ? route.path.length : -1;
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const started = performance.now();
-    const path = requestPath(req.raw.url ?? '/');
-    let identity: string | undefined;
+
+  const admit = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const a: Admission = {
+      started: performance.now(),
+      path: requestPath(req.raw.url ?? '/'),
+      identity: undefined,
+    };
+    try {
+      if (!isRoutePath(route, a.path)) {
+        // The router stopped early (it ends a path at `#`) or decoded differently: answer as for an
+        // unknown path rather than judge a path the policy was not written for.
+        reply.code(404).type('text/plain; charset=utf-8').send(`${errNotFoundRoute().message}\n`);
+        record(route, state, req, a, 404);
+        return reply;
+      }
+      if (!methods.includes(req.method)) {
+        reply.header('Accept', route.method);
+        throw errMethod(req.method, route.method);
+      }
+      a.identity = authorize(route, state, req, a.path);
+    } catch (err) {
+      const kerr = toKesError(state, req, a.path, err);
+      sendError(reply, kerr);
+      record(route, state, req, a, kerr.status);
+      return reply;
+    }
+    admissions.set(req.raw, a);
+    return undefined;
+  };
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const a = admissions.get(req.raw);
+    if (!a) throw new Error('kes: request reached its handler without admission');
+    const { path, identity } = a;
     let status = 200;
     // The deadline's timer is armed only when a handler asks for the signal (keystore calls); the
     // cache-hit path never does, which keeps a timer per request off the hot path.
@@ -108,20 +172,8 @@ export function pipeline(route: Route, state: ServerState) {
     };
     state.metrics.active.inc();
     try {
-      if (!isRoutePath(route, path)) {
-        // The router stopped early (it ends a path at `#`) or decoded differently: answer as for an
-        // unknown path rather than judge a path the policy was not written for.
-        status = 404;
-        reply.code(404).type('text/plain; charset=utf-8').send(`${errNotFoundRoute().message}\n`);
-        return;
-      }
-      if (!methods.includes(req.method)) {
-        reply.header('Accept', route.method);
-        throw errMethod(req.method, route.method);
-      }
       const body = route.maxBody > 0 && Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (body.length > route.maxBody && route.maxBody > 0) throw errBodyTooLarge();
-      identity = authorize(route, state, req, path);
       const ctx: RequestContext = {
         req,
         reply,
@@ -146,23 +198,15 @@ export function pipeline(route: Route, state: ServerState) {
         else reply.send();
       }
     } catch (err) {
-      const kerr = err instanceof KesError ? err : new KesError(500, 'internal server error');
-      if (!(err instanceof KesError))
-        state.logs.error(`kes: ${req.method} ${path}: ${(err as Error)?.message ?? String(err)}`);
+      const kerr = toKesError(state, req, path, err);
       status = kerr.status;
       sendError(reply, kerr);
     } finally {
       clearTimeout(timeout);
       state.metrics.active.dec();
-      const seconds = (performance.now() - started) / 1000;
-      state.metrics.observe(status, seconds);
-      if (route.audit && state.logs.isAuditing) {
-        state.logs.record({
-          time: new Date().toISOString(),
-          request: { ip: req.ip, path, identity: identity ?? '' },
-          response: { code: status, time: Math.round(seconds * 1e6) },
-        });
-      }
+      record(route, state, req, a, status);
     }
   };
+
+  return { admit, handle };
 }
