@@ -86,6 +86,19 @@ describe('guide section 4', () => {
     const piped = io();
     expect(await main(['identity', 'of', join(dir, 'minio.cert')], piped)).toBe(0);
     expect(piped.stdout).toBe(`${minioId}\n`);
+    expect(piped.stderr).toBe('');
+  });
+
+  it('identity of a CA certificate prints it and warns that the server refuses it as a client', async () => {
+    const tls = await import('@kms-chain/tls-identity');
+    const ca = await tls.createCertificate({ subject: { commonName: 'a CA' }, isCa: true });
+    await writeFile(join(dir, 'some-ca.crt'), ca.certPem);
+    const piped = io();
+    expect(await main(['tool', 'identity', 'of', join(dir, 'some-ca.crt')], piped)).toBe(0);
+    expect(piped.stdout).toBe(`${ca.identity}\n`);
+    expect(piped.stderr).toMatch(
+      /^Warning: '.*some-ca\.crt' is a CA certificate .* does not accept it as a client certificate\n$/,
+    );
   });
 
   it('refuses to overwrite identity files without --force', async () => {

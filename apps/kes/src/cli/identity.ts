@@ -1,7 +1,7 @@
 // `kes tool identity new|of` (E1) and `kes identity new|of` (later spelling).
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createCertificate, identityOf } from '@kms-chain/tls-identity';
+import { createCertificate, identityOf, isCaCertificate } from '@kms-chain/tls-identity';
 import { parseGoDuration } from '../config/duration.js';
 import { apiKeyIdentity, isApiKey, newApiKey } from './api-key.js';
 import { CliError, parse, UsageError } from './args.js';
@@ -88,7 +88,11 @@ async function newIdentity(args: string[], io: Io, files: boolean): Promise<numb
   return 0;
 }
 
-/** `identity of`: the hex SHA-256 (or --hash SHA384/SHA512, E1) of the certificate's public key. */
+/**
+ * `identity of`: the hex SHA-256 (or --hash SHA384/SHA512, E1) of the public key of the file's first
+ * certificate — the leaf, the one certificate the server identifies a client by. A CA certificate
+ * gets its identity printed and a warning on stderr: the server refuses it as a client certificate.
+ */
 async function identityOfCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     hash: { type: 'string' },
@@ -125,6 +129,12 @@ async function identityOfCommand(args: string[], io: Io): Promise<number> {
     throw new CliError(`failed to parse certificate '${positionals[0]}': ${(err as Error).message}`);
   }
   printIdentity(io, id);
+  if (isCaCertificate(pem)) {
+    // The server takes the identity from the handshake's leaf and refuses a CA leaf.
+    io.err(
+      `Warning: '${positionals[0]}' is a CA certificate (basicConstraints CA:TRUE); kes server does not accept it as a client certificate\n`,
+    );
+  }
   return 0;
 }
 
