@@ -13,10 +13,17 @@ export interface MinioBin {
   stop(): Promise<void>;
 }
 
-/** Starts `minio server <dataDir> …args` and resolves once it prints its API address. */
-export async function startMinioBin(dataDir: string, args: string[] = []): Promise<MinioBin> {
+/**
+ * Starts `minio server <dataDir> …args` (with `env` added to its environment, e.g. a static KMS key) and
+ * resolves once it prints its API address.
+ */
+export async function startMinioBin(
+  dataDir: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<MinioBin> {
   const child: ChildProcess = spawn(bin, ['server', dataDir, '--address', '127.0.0.1:0', ...args], {
-    env: { ...process.env, MINIO_ACCESS_KEY: 'minio', MINIO_SECRET_KEY: 'minio123' },
+    env: { ...process.env, MINIO_ACCESS_KEY: 'minio', MINIO_SECRET_KEY: 'minio123', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const endpoint = await new Promise<string>((resolve, reject) => {
