@@ -178,7 +178,7 @@ function presign(method: string, path: string, expires: number, date = new Date(
 function chunkedPut(
   path: string,
   data: Buffer,
-  opts: { tamper?: number; trailer?: string } = {},
+  opts: { tamper?: number; trailer?: string; declared?: number } = {},
 ): Promise<Reply> {
   const stamp = amzDate(new Date());
   const day = stamp.slice(0, 8);
@@ -189,7 +189,7 @@ function chunkedPut(
     'x-amz-date': stamp,
     'x-amz-content-sha256': mode,
     'content-encoding': 'aws-chunked',
-    'x-amz-decoded-content-length': String(data.length),
+    'x-amz-decoded-content-length': String(opts.declared ?? data.length),
   };
   let previous = signature({ method: 'PUT', path, query: '', headers, payload: mode }, stamp);
   const auth = `AWS4-HMAC-SHA256 Credential=${ACCESS}/${scope}, SignedHeaders=${Object.keys(headers).sort().join(';')}, Signature=${previous}`;
@@ -421,6 +421,25 @@ describe('time and signatures', () => {
     const ok = await chunkedPut(`/${bucket}/chunked-ok`, data);
     expect(ok.status).toBe(200);
     expect(await exists('chunked-ok')).toBe(true);
+  });
+
+  it('aws-chunked uploads: a body longer or shorter than its signed decoded length stores nothing', async () => {
+    for (const declared of [999, 1001]) {
+      const r = await chunkedPut(`/${bucket}/chunked-len-${declared}`, randomBytes(1000), { declared });
+      expect(r.status).toBe(400);
+      expect(code(r)).toBe('IncompleteBody');
+      expect(await exists(`chunked-len-${declared}`)).toBe(false);
+    }
+  });
+
+  it('every query parameter of a presigned URL is signed: one added is SignatureDoesNotMatch', async () => {
+    const url = presign('PUT', `/${bucket}/tagged-by-url`, 300);
+    for (const extra of ['x-amz-tagging=public%3Dyes', 'x-amz-meta-owner=mallory', 'acl=']) {
+      const r = await send('PUT', `${url}&${extra}`, { host }, 'x');
+      expect(r.status).toBe(403);
+      expect(code(r)).toBe('SignatureDoesNotMatch');
+    }
+    expect(await exists('tagged-by-url')).toBe(false);
   });
 
   it('aws-chunked uploads: an unsigned trailer after a signed body is refused, nothing stored', async () => {
