@@ -6,7 +6,9 @@ export function checkKey(key: string): string {
   if (key === '') return key;
   const body = key.endsWith('/') ? key.slice(0, -1) : key;
   for (const seg of body.split('/')) {
-    if (seg === '' || seg === '.' || seg === '..' || seg.includes('\0') || seg.includes('\\'))
+    // Vault's own refusal of `..` (its storage and request handling) reads this way.
+    if (seg === '..') throw badRequest(`invalid path "${key}": path cannot contain parent references`);
+    if (seg === '' || seg === '.' || seg.includes('\0') || seg.includes('\\'))
       throw badRequest(`invalid path "${key}": empty, "." and ".." segments are not allowed`);
   }
   return key;

@@ -3,11 +3,15 @@
 // Node's native parsing; a refused request whose bytes start with `LIST ` is answered from the
 // parser's `clientError` event instead: served as `GET <url>?list=true` (which Vault treats
 // identically) through the same app, written back with `Connection: close`, since the parser of
-// that connection cannot continue after its error.
+// that connection cannot continue after its error. The app is reached through inject(), whose
+// URL parsing resolves `.`/`..` (also `%2e%2e`) segments: the target is checked here first, as
+// the raw target of every other request is checked by the core.
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { FastifyInstance } from 'fastify';
+import { badRequest, toErrorResponse } from '../errors.js';
+import { checkKey } from '../view.js';
 
 export interface ListenOptions {
   host: string;
@@ -51,6 +55,23 @@ export function parseListRequest(raw: Buffer): ParsedListRequest | undefined {
   return { url: `${url}${url.includes('?') ? '&' : '?'}list=true`, headers, body };
 }
 
+/**
+ * Refuses (throws Vault's 400) a raw `/v1/…` target whose path, percent-decoded, has empty,
+ * `.` or `..` segments or a backslash — before anything could resolve them.
+ */
+export function checkListTarget(url: string): void {
+  const q = url.indexOf('?');
+  const raw = q === -1 ? url : url.slice(0, q);
+  if (!raw.startsWith('/v1/')) return;
+  let path: string;
+  try {
+    path = decodeURIComponent(raw.slice(4));
+  } catch {
+    throw badRequest('invalid request path');
+  }
+  checkKey(path);
+}
+
 /** Answers a request Node's parser refused: LIST through the app, anything else 400. */
 async function onClientError(
   app: FastifyInstance,
@@ -65,6 +86,22 @@ async function onClientError(
     err.code === 'HPE_INVALID_METHOD' && err.rawPacket ? parseListRequest(err.rawPacket) : undefined;
   if (!list) {
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  try {
+    checkListTarget(list.url);
+  } catch (err) {
+    const { status, body } = toErrorResponse(err);
+    const payload = Buffer.from(JSON.stringify(body));
+    socket.end(
+      Buffer.concat([
+        Buffer.from(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncache-control: no-store\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\nconnection: close\r\n\r\n`,
+          'latin1',
+        ),
+        payload,
+      ]),
+    );
     return;
   }
   const { connection: _c, 'content-length': _l, host, ...headers } = list.headers;
