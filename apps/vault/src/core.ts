@@ -4,9 +4,18 @@ import { randomBytes } from 'node:crypto';
 import { zeroize } from '@kms-chain/crypto';
 import { AppRoleBackend } from './auth/approle.js';
 import { Barrier } from './barrier.js';
-import { badRequest, noHandler, permissionDenied, sealedError, VaultError } from './errors.js';
-import { int } from './fields.js';
+import {
+  badRequest,
+  internalError,
+  noHandler,
+  permissionDenied,
+  ROOT_FROM_AUTH,
+  sealedError,
+  VaultError,
+} from './errors.js';
+import { int, normalizePolicies } from './fields.js';
 import { newUuid, randomHex } from './ids.js';
+import { KeyedLock } from './keyed-lock.js';
 import { AUTH_PATH, defaultAuths, defaultMounts, MOUNTS_PATH, type MountEntry } from './mounts.js';
 import { PolicyStore } from './policies.js';
 import {
@@ -30,6 +39,7 @@ import {
   isWrite,
   type LogicalRequest,
   type LogicalResponse,
+  type LoginAuth,
 } from './types.js';
 import { BUILD_DATE, VAULT_VERSION } from './version.js';
 import { BarrierView, checkKey } from './view.js';
@@ -76,6 +86,7 @@ export class Core {
   readonly #tokenBackend: TokenBackend;
   /** Serialises init/unseal/seal so concurrent calls cannot interleave state changes. */
   #lock: Promise<unknown> = Promise.resolve();
+  readonly #mountLock = new KeyedLock();
 
   constructor(options: CoreOptions) {
     this.options = options;
@@ -266,12 +277,21 @@ export class Core {
         m.options?.['version'] === '2'
           ? new KvV2Backend(view)
           : new KvV1Backend(view, () => m.config.default_lease_ttl || this.options.defaultLeaseTtl);
-    else if (m.type === 'approle') backend = new AppRoleBackend(view, this.tokens, m.path, m.uuid);
+    else if (m.type === 'approle') backend = new AppRoleBackend(view, this.tokens.maxTtl, m.path);
     else if (m.type === 'cubbyhole') backend = new CubbyholeBackend(this.barrier, prefix, this.tokens);
     if (backend) this.#backends.set(m.table === 'auth' ? `auth/${m.path}` : m.path, backend);
   }
 
-  /** Adds a mount (secrets or auth) and persists its table. */
+  /**
+   * Runs a mount-table change (check for conflicts, then add, remove or tune) with no other
+   * change in between, so two parallel mounts of one path cannot both pass the check and no
+   * table write overwrites another's entry.
+   */
+  changeMounts<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#mountLock.run('mounts', fn);
+  }
+
+  /** Adds a mount (secrets or auth) and persists its table. Call inside changeMounts. */
   async addMount(m: MountEntry): Promise<void> {
     const table = m.table === 'auth' ? this.#auths : this.#mounts;
     const next = [...table, m];
@@ -363,14 +383,6 @@ export class Core {
     return [this.#backends.get(best)!, best, path.length >= best.length ? path.slice(best.length) : ''];
   }
 
-  /** Resolves and spends a request token: 403 for missing, unknown or expired tokens. */
-  async checkToken(id: string | undefined): Promise<TokenEntry> {
-    if (!id) throw permissionDenied();
-    const entry = await this.tokens.lookup(id);
-    if (!entry) throw permissionDenied();
-    return entry;
-  }
-
   /**
    * Whether a token may perform `op` on `path` with request `data` (root short-circuits). `data`
    * is what the engine will see — the JSON body of a write, the query parameters of a read — and
@@ -394,8 +406,23 @@ export class Core {
     return acl.capabilities(path);
   }
 
-  /** Every authenticated request: sealed check, routing, token, ACL, engine. */
+  /** Every logical request: sealed check, routing, token (one use spent), ACL, engine. */
   async handle(req: LogicalRequest): Promise<LogicalResponse | null> {
+    const spent: { lastUseOf?: TokenEntry } = {};
+    try {
+      return await this.#handle(req, spent);
+    } finally {
+      // The token's last use: the request has run, now the token goes (Vault, too, revokes after
+      // the request). It is already dead to every other request; the sweep retries a failure.
+      if (spent.lastUseOf) {
+        await this.tokens.revoke(spent.lastUseOf).catch((err: unknown) => {
+          this.#log('warn', `token: revoking a used-up token failed: ${(err as Error).message}`);
+        });
+      }
+    }
+  }
+
+  async #handle(req: LogicalRequest, spent: { lastUseOf?: TokenEntry }): Promise<LogicalResponse | null> {
     if (this.isSealed()) throw sealedError();
     checkKey(req.path);
     const route = this.#route(req.path);
@@ -409,7 +436,10 @@ export class Core {
       contentType: req.contentType,
     };
     if (backend?.isUnauthenticated?.(rel)) return this.#dispatch(backend, breq);
-    const entry = await this.checkToken(req.token);
+    // The use is spent before anything else runs, atomically, so parallel requests cannot share
+    // one; a token with none left is 403. A denied request spends its use too, as in Vault.
+    const { entry, last } = await this.tokens.use(req.token);
+    if (last) spent.lastUseOf = entry;
     breq.tokenEntry = entry;
     if (backend && isWrite(req.operation)) {
       const exists = backend.existence ? await backend.existence(breq) : undefined;
@@ -419,7 +449,6 @@ export class Core {
     const isUiMounts = req.path.startsWith('sys/internal/ui/mounts/') && req.operation === 'read';
     if (!isUiMounts && !(await this.isAllowed(entry, breq.operation, req.path, breq.data)))
       throw permissionDenied();
-    if (entry.numUses > 0) await this.tokens.use(entry.id);
     if (!backend) {
       if (req.path.startsWith('identity/')) throw new VaultError(404, ['unsupported path']);
       throw noHandler(req.path);
@@ -428,7 +457,8 @@ export class Core {
   }
 
   async #dispatch(backend: Backend, req: BackendRequest): Promise<LogicalResponse | null> {
-    const res = await backend.handle(req);
+    let res = await backend.handle(req);
+    if (res?.login) res = await this.#issueLoginToken(req, res, res.login);
     if (res && !res.mountType) {
       const m = [...this.#mounts, ...this.#auths].find((e) =>
         e.table === 'auth' ? `auth/${e.path}` === req.mountPath : e.path === req.mountPath,
@@ -439,13 +469,44 @@ export class Core {
     return res;
   }
 
+  /**
+   * Turns an auth method's login description into a token (Vault's handleLoginRequest): the one
+   * place where logins become tokens, so no auth method, present or future, can issue root.
+   * Auth-method tokens are orphans, renewable, named after the login path.
+   */
+  async #issueLoginToken(
+    req: BackendRequest,
+    res: LogicalResponse,
+    login: LoginAuth,
+  ): Promise<LogicalResponse> {
+    const mount = this.#auths.find((a) => `auth/${a.path}` === req.mountPath);
+    if (!mount || mount.type === 'token') throw internalError();
+    const policies = normalizePolicies([...login.policies, ...(login.noDefaultPolicy ? [] : ['default'])]);
+    if (policies.includes('root')) throw badRequest(ROOT_FROM_AUTH);
+    const { entry, warnings } = await this.tokens.create({
+      policies,
+      path: `${req.mountPath}${req.path}`,
+      displayName: login.displayName,
+      meta: login.meta,
+      ttl: login.ttl,
+      maxTtl: login.maxTtl,
+      explicitMaxTtl: login.explicitMaxTtl,
+      period: login.period,
+      numUses: login.numUses,
+      renewable: true,
+      orphan: true,
+      ...(login.role !== undefined ? { role: { mount: mount.uuid, name: login.role } } : {}),
+    });
+    const { login: _login, ...rest } = res;
+    return { ...rest, auth: TokenStore.authBlock(entry), warnings: [...(res.warnings ?? []), ...warnings] };
+  }
+
   /** Renewal limits for an auth-method token (role re-read); undefined when not applicable. */
   async renewLimits(entry: TokenEntry): Promise<{ ttl: number; maxTtl: number; period: number } | undefined> {
     if (!entry.role) return undefined;
     const m = this.#auths.find((a) => a.uuid === entry.role!.mount);
     const backend = m ? this.#backends.get(`auth/${m.path}`) : undefined;
-    if (!(backend instanceof AppRoleBackend))
-      throw badRequest('the auth method that issued this token is gone');
+    if (!backend?.renewLimits) throw badRequest('the auth method that issued this token is gone');
     const limits = await backend.renewLimits(entry.role.name);
     if (!limits) throw badRequest(`role "${entry.role.name}" does not exist; cannot renew`);
     return limits;

@@ -26,6 +26,9 @@ export const permissionDenied = (): VaultError => new VaultError(403, [PERMISSIO
 /** Missing secret, role or policy: 404 with an empty list, as Vault answers. */
 export const notFound = (body?: Record<string, unknown>): VaultError => new VaultError(404, [], body);
 
+/** Refused wherever an auth method would hand out the root policy (role writes, logins). */
+export const ROOT_FROM_AUTH = 'auth methods cannot create root tokens';
+
 export const sealedError = (): VaultError => new VaultError(503, ['Vault is sealed']);
 
 export const noHandler = (path: string): VaultError =>

@@ -22,8 +22,12 @@ export class SystemBackend implements Backend {
     const p = req.path;
     if (p === 'mounts' || p === 'mounts/') return this.#listMounts(req, 'mounts');
     if (p === 'auth' || p === 'auth/') return this.#listMounts(req, 'auth');
-    if (p.startsWith('mounts/')) return this.#mount(req, 'mounts', p.slice(7));
-    if (p.startsWith('auth/')) return this.#mount(req, 'auth', p.slice(5));
+    if (p.startsWith('mounts/') || p.startsWith('auth/')) {
+      const table = p.startsWith('auth/') ? 'auth' : 'mounts';
+      const rest = p.slice(table === 'auth' ? 5 : 7);
+      if (req.operation === 'read') return this.#mount(req, table, rest);
+      return this.#core.changeMounts(() => this.#mount(req, table, rest));
+    }
     if (p === 'policy' || p === 'policy/') return this.#listPolicies(req, true);
     if (p === 'policies/acl' || p === 'policies/acl/') return this.#listPolicies(req, false);
     if (p.startsWith('policy/')) return this.#policy(req, p.slice(7), true);

@@ -1,6 +1,6 @@
 // auth/token/: lookup-self, renew-self, revoke-self, create, lookup, renew, revoke.
 import type { Core } from './core.js';
-import { badRequest, permissionDenied, VaultError } from './errors.js';
+import { badRequest, VaultError } from './errors.js';
 import { bool, has, int, normalizePolicies, policyList, seconds, str, strMap } from './fields.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
 import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from './types.js';
@@ -69,26 +69,44 @@ export class TokenBackend implements Backend {
     return entry;
   }
 
+  /**
+   * Vault's token create rules, where "sudo" here means holding the root policy (stricter than
+   * Vault, where sudo on the path is enough): a use-limited parent makes no children (they would
+   * escape its count); without root, policies must be a subset of the parent's (`default`
+   * included), and custom ids, orphans and periods are refused.
+   */
   async #create(req: BackendRequest, parent: TokenEntry, orphanPath: boolean): Promise<LogicalResponse> {
     const d = req.data;
+    if (parent.numUses > 0) throw badRequest('restricted use token cannot generate child tokens');
     const isRoot = parent.policies.includes('root');
+    const noDefault = bool(d, 'no_default_policy');
     const warnings: string[] = [];
     if (has(d, 'id') && !isRoot) throw badRequest('root or sudo privileges required to specify token id');
-    let policies = has(d, 'policies')
-      ? policyList(d, 'policies')
-      : parent.policies.filter((p) => p !== 'root' || isRoot);
-    if (!isRoot) {
-      const allowed = new Set(parent.policies);
-      for (const p of policies)
-        if (p !== 'default' && !allowed.has(p)) throw badRequest('child policies must be subset of parent');
+    let policies: string[];
+    if (!has(d, 'policies') || policyList(d, 'policies').length === 0) {
+      // Inherit the parent's set; `default` only when the parent has it.
+      policies = parent.policies;
+    } else {
+      policies = policyList(d, 'policies');
+      if (!isRoot) {
+        const allowed = new Set(parent.policies);
+        for (const p of policies)
+          if (!allowed.has(p)) throw badRequest('child policies must be subset of parent');
+        if (parent.policies.includes('default')) policies = normalizePolicies([...policies, 'default']);
+      } else {
+        policies = normalizePolicies([...policies, 'default']);
+      }
     }
-    if (!bool(d, 'no_default_policy') && !policies.includes('root'))
-      policies = normalizePolicies([...policies, 'default']);
-    if (policies.includes('root')) policies = ['root'];
+    if (noDefault) policies = policies.filter((p) => p !== 'default');
+    if (policies.includes('root')) {
+      // Unreachable without root (the subset rule comes first); kept as Vault states it.
+      if (!isRoot) throw badRequest('root tokens may not be created without parent token being root');
+      policies = ['root'];
+    }
     for (const p of policies)
       if (!(await this.#core.policies.exists(p))) warnings.push(`Policy "${p}" does not exist`);
     const period = seconds(d, 'period');
-    if (period > 0 && !isRoot) throw permissionDenied();
+    if (period > 0 && !isRoot) throw badRequest('root or sudo privileges required to create periodic token');
     const numUses = int(d, 'num_uses');
     if (numUses < 0) throw badRequest('number of uses cannot be negative');
     const noParent = bool(d, 'no_parent') || orphanPath;

@@ -1,10 +1,16 @@
 // The token store: service tokens kept inside the barrier under an HMAC of their id (the id
 // never appears in a storage path), with accessor and parent indexes for lookup and revocation.
+//
+// Every change to a stored entry (spending a use, renewing, revoking, adding a child) happens
+// under that token's lock and re-reads the entry inside it, so parallel requests cannot spend
+// the same use twice, a renewal cannot write back uses or a revoked entry, and a child cannot be
+// added to a parent that is being revoked. Lock order is parent before child, never the reverse.
 import { randomBytes } from 'node:crypto';
 import type { Barrier } from './barrier.js';
 import { humanDuration } from './duration.js';
 import { badRequest, permissionDenied } from './errors.js';
 import { newAccessor, newServiceToken, saltedKey } from './ids.js';
+import { KeyedLock } from './keyed-lock.js';
 import type { AuthBlock } from './types.js';
 
 export interface TokenEntry {
@@ -14,7 +20,10 @@ export interface TokenEntry {
   path: string;
   meta: Record<string, string> | null;
   displayName: string;
-  /** 0 = unlimited; otherwise uses left. */
+  /**
+   * 0 = unlimited; otherwise uses left. -1 = the last use is being spent: the token is dead to
+   * every other request and is revoked once that request ends (Vault's "revocation pending").
+   */
   numUses: number;
   /** Unix seconds. */
   creationTime: number;
@@ -45,6 +54,7 @@ export interface CreateTokenOptions {
   numUses?: number;
   renewable?: boolean;
   orphan?: boolean;
+  /** Parent token id: the child is refused when the parent is no longer live. */
   parent?: string;
   id?: string;
   /** Extra cap from the issuing role (token_max_ttl). */
@@ -57,9 +67,16 @@ const ID = 'sys/token/id/';
 const ACCESSOR = 'sys/token/accessor/';
 const PARENT = 'sys/token/parent/';
 
+/** Whether an entry may still authenticate a request (not expired, no use pending). */
+function isLive(entry: TokenEntry, now = Date.now()): boolean {
+  return entry.numUses >= 0 && !(entry.expireAt > 0 && now >= entry.expireAt);
+}
+
 export class TokenStore {
   readonly #barrier: Barrier;
   readonly #defaults: { defaultTtl: number; maxTtl: number };
+  /** Keyed by the salted hash of the token id (the storage key of its entry). */
+  readonly #locks = new KeyedLock();
   #salt: Buffer | undefined;
 
   constructor(barrier: Barrier, defaults: { defaultTtl: number; maxTtl: number }) {
@@ -93,8 +110,27 @@ export class TokenStore {
     return saltedKey(this.#salt!, value);
   }
 
-  /** Creates and persists a token; returns the entry and any TTL warnings. */
+  /**
+   * Creates and persists a token; returns the entry and any TTL warnings. With `parent` the
+   * parent is re-read under its lock: a parent that is gone, expired or use-limited is refused
+   * (403), and an expiring parent cannot mint a non-expiring root token (400).
+   */
   async create(o: CreateTokenOptions): Promise<{ entry: TokenEntry; warnings: string[] }> {
+    if (o.parent === undefined || o.orphan) return this.#create(o, undefined);
+    const parentHash = this.hash(o.parent);
+    if (o.id !== undefined && o.id === o.parent)
+      throw badRequest('cannot create a token with a duplicate ID');
+    return this.#locks.run(parentHash, async () => {
+      const parent = await this.#read(parentHash);
+      if (!parent || parent.id !== o.parent || !isLive(parent)) throw permissionDenied();
+      return this.#create(o, parent);
+    });
+  }
+
+  async #create(
+    o: CreateTokenOptions,
+    parent: TokenEntry | undefined,
+  ): Promise<{ entry: TokenEntry; warnings: string[] }> {
     const now = Date.now();
     const warnings: string[] = [];
     const isRoot = o.policies.includes('root');
@@ -124,6 +160,11 @@ export class TokenStore {
         }
       }
     }
+    // Root tokens are still bound by an explicit max TTL.
+    if (ttl === 0 && o.explicitMaxTtl && o.explicitMaxTtl > 0) ttl = o.explicitMaxTtl;
+    // A root token that expires could otherwise outlive itself through a child that does not.
+    if (ttl === 0 && parent && parent.expireAt > 0)
+      throw badRequest('expiring root tokens cannot create non-expiring root tokens');
     const entry: TokenEntry = {
       id: o.id ?? newServiceToken(),
       accessor: newAccessor(),
@@ -144,20 +185,25 @@ export class TokenStore {
       entityId: '',
       role: o.role,
     };
-    // Random ids (24 base62 characters) do not collide; only caller-chosen ids are checked.
-    if (o.id !== undefined && (await this.#barrier.get(ID + this.hash(entry.id))))
-      throw badRequest('cannot create a token with a duplicate ID');
-    // The entry and its indexes are independent files: write them concurrently (one fsync wait).
-    const writes = [
-      this.#persist(entry),
-      this.#barrier.put(ACCESSOR + this.hash(entry.accessor), Buffer.from(this.hash(entry.id))),
-    ];
-    if (entry.parent && !entry.orphan) {
-      writes.push(
-        this.#barrier.put(`${PARENT}${this.hash(entry.parent)}/${this.hash(entry.id)}`, Buffer.from('1')),
-      );
-    }
-    await Promise.all(writes);
+    const write = async () => {
+      // Random ids (24 base62 characters) do not collide; only caller-chosen ids are checked.
+      if (o.id !== undefined && (await this.#barrier.get(ID + this.hash(entry.id))))
+        throw badRequest('cannot create a token with a duplicate ID');
+      // The entry and its indexes are independent files: write them concurrently (one fsync wait).
+      const writes = [
+        this.#persist(entry),
+        this.#barrier.put(ACCESSOR + this.hash(entry.accessor), Buffer.from(this.hash(entry.id))),
+      ];
+      if (entry.parent && !entry.orphan) {
+        writes.push(
+          this.#barrier.put(`${PARENT}${this.hash(entry.parent)}/${this.hash(entry.id)}`, Buffer.from('1')),
+        );
+      }
+      await Promise.all(writes);
+    };
+    // A caller-chosen id is checked and written under its own lock (two creates cannot both win).
+    if (o.id !== undefined) await this.#locks.run(this.hash(entry.id), write);
+    else await write();
     return { entry, warnings };
   }
 
@@ -165,12 +211,26 @@ export class TokenStore {
     await this.#barrier.putJson(ID + this.hash(entry.id), entry);
   }
 
+  async #read(hash: string): Promise<TokenEntry | undefined> {
+    return this.#barrier.getJson<TokenEntry>(ID + hash);
+  }
+
+  /**
+   * Whether a non-orphan token's parent still lives. A parent that expired unseen has not
+   * revoked its children yet; they die with it all the same.
+   */
+  async #parentLives(entry: TokenEntry): Promise<boolean> {
+    if (entry.orphan || !entry.parent) return true;
+    const parent = await this.#read(this.hash(entry.parent));
+    return parent !== undefined && parent.id === entry.parent && isLive(parent);
+  }
+
   /** The live entry for a token id, or undefined when unknown, expired or used up. */
   async lookup(id: string): Promise<TokenEntry | undefined> {
     if (!id || id.length > 512) return undefined;
-    const entry = await this.#barrier.getJson<TokenEntry>(ID + this.hash(id));
-    if (!entry || entry.id !== id) return undefined;
-    if (entry.expireAt > 0 && Date.now() >= entry.expireAt) {
+    const entry = await this.#read(this.hash(id));
+    if (!entry || entry.id !== id || entry.numUses < 0) return undefined;
+    if (!isLive(entry) || !(await this.#parentLives(entry))) {
       await this.revoke(entry);
       return undefined;
     }
@@ -180,32 +240,48 @@ export class TokenStore {
   async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
     const key = await this.#barrier.get(ACCESSOR + this.hash(accessor));
     if (!key) return undefined;
-    const entry = await this.#barrier.getJson<TokenEntry>(ID + key.toString('utf8'));
-    return entry;
+    const entry = await this.#read(key.toString('utf8'));
+    return entry && isLive(entry) ? entry : undefined;
   }
 
   /**
-   * Resolves the token of a request and spends one use of it. Unknown, expired and used-up
-   * tokens are 403. The request that spends the last use still succeeds; the token is gone after.
+   * Resolves the token of a request and spends one use of it, atomically: of N parallel
+   * requests with a token that has k uses left, exactly k get an entry. Unknown, expired, used-up
+   * and revoked tokens are 403. `entry` is the token as this request was admitted (its
+   * `numUses` counts this use). With `last` the token is already dead to every other request and
+   * the caller revokes it (`revoke`) once its request has ended — the last request still succeeds.
    */
-  async use(id: string | undefined): Promise<TokenEntry> {
+  async use(id: string | undefined): Promise<{ entry: TokenEntry; last: boolean }> {
     if (!id) throw permissionDenied();
     const entry = await this.lookup(id);
     if (!entry) throw permissionDenied();
-    if (entry.numUses > 0) {
-      const left = entry.numUses - 1;
-      if (left === 0) await this.revoke(entry);
-      else await this.#persist({ ...entry, numUses: left });
-    }
-    return entry;
+    if (entry.numUses === 0) return { entry, last: false };
+    const hash = this.hash(id);
+    return this.#locks.run(hash, async () => {
+      const current = await this.#read(hash);
+      if (!current || current.id !== id || !isLive(current)) throw permissionDenied();
+      const left = current.numUses - 1;
+      await this.#persist({ ...current, numUses: left === 0 ? -1 : left });
+      return { entry: current, last: left === 0 };
+    });
   }
 
-  /** Revokes a token and, recursively, its non-orphan children. */
+  /** Revokes a token and, recursively, its non-orphan children; a token already gone is a no-op. */
   async revoke(entry: TokenEntry): Promise<void> {
     const hash = this.hash(entry.id);
+    await this.#locks.run(hash, async () => {
+      const current = await this.#read(hash);
+      if (current && current.id === entry.id) await this.#revokeLocked(current, hash);
+    });
+  }
+
+  /** Holds the lock of `hash`; takes each child's lock in turn (parent before child). */
+  async #revokeLocked(entry: TokenEntry, hash: string): Promise<void> {
     for (const child of await this.#barrier.list(`${PARENT}${hash}/`)) {
-      const childEntry = await this.#barrier.getJson<TokenEntry>(ID + child);
-      if (childEntry) await this.revoke(childEntry);
+      await this.#locks.run(child, async () => {
+        const childEntry = await this.#read(child);
+        if (childEntry) await this.#revokeLocked(childEntry, child);
+      });
       await this.#barrier.delete(`${PARENT}${hash}/${child}`);
     }
     await this.#barrier.delete(ID + hash);
@@ -218,16 +294,17 @@ export class TokenStore {
   onRevoke: ((entry: TokenEntry) => Promise<void>) | undefined;
 
   /**
-   * Revokes every token whose TTL has run out (Vault's expiration manager does this at expiry;
-   * here a periodic sweep, so unused expired tokens do not accumulate in storage).
+   * Revokes every token whose TTL has run out or whose last use was spent by a request that
+   * never finished (Vault's expiration manager does this at expiry; here a periodic sweep, so
+   * unused expired tokens do not accumulate in storage).
    */
   async sweepExpired(): Promise<number> {
     let revoked = 0;
     const now = Date.now();
     for (const key of await this.#barrier.list(ID)) {
       if (key.endsWith('/')) continue;
-      const entry = await this.#barrier.getJson<TokenEntry>(ID + key);
-      if (entry && entry.expireAt > 0 && now >= entry.expireAt) {
+      const entry = await this.#read(key);
+      if (entry && !isLive(entry, now)) {
         await this.revoke(entry);
         revoked++;
       }
@@ -238,9 +315,26 @@ export class TokenStore {
   /**
    * Renews a token. Periodic tokens get their period again (increment ignored); others get the
    * increment (or their creation TTL), never beyond creation + max. `limits` overrides the
-   * entry's limits for auth-method tokens whose role was re-read.
+   * entry's limits for auth-method tokens whose role was re-read. The stored entry is re-read
+   * under the token's lock: a token revoked meanwhile stays revoked (400 `token not found`), and
+   * uses spent meanwhile stay spent.
    */
   async renew(
+    target: TokenEntry,
+    increment: number,
+    limits?: { ttl: number; maxTtl: number; period: number },
+  ): Promise<{ entry: TokenEntry; warnings: string[] }> {
+    const hash = this.hash(target.id);
+    return this.#locks.run(hash, async () => {
+      const entry = await this.#read(hash);
+      // A token whose last use is being spent (-1) may still renew within that request.
+      if (!entry || entry.id !== target.id || !isLive({ ...entry, numUses: Math.max(0, entry.numUses) }))
+        throw badRequest('token not found');
+      return this.#renewLocked(entry, increment, limits);
+    });
+  }
+
+  async #renewLocked(
     entry: TokenEntry,
     increment: number,
     limits?: { ttl: number; maxTtl: number; period: number },

@@ -45,10 +45,32 @@ export interface AuthBlock {
   num_uses: number;
 }
 
+/**
+ * What an auth method answers for a successful login. It never makes a token itself: the core
+ * turns this into one (and refuses `root`), then answers with the `auth` block.
+ */
+export interface LoginAuth {
+  /** As configured on the role; the core lower-cases, de-duplicates and adds `default`. */
+  policies: string[];
+  noDefaultPolicy: boolean;
+  displayName: string;
+  meta: Record<string, string> | null;
+  /** Seconds; 0 = unset. */
+  ttl: number;
+  maxTtl: number;
+  explicitMaxTtl: number;
+  period: number;
+  numUses: number;
+  /** The role whose limits renewals re-read (through the backend's `renewLimits`). */
+  role?: string;
+}
+
 export interface LogicalResponse {
   status?: number;
   data?: Record<string, unknown> | null;
   auth?: AuthBlock | null;
+  /** From auth methods only: the login the core turns into a token and an `auth` block. */
+  login?: LoginAuth;
   warnings?: string[];
   leaseDuration?: number;
   /** sys/mounts*, sys/auth*, sys/policy*: copy `data` keys to the top level. */
@@ -63,4 +85,6 @@ export interface Backend {
   existence?(req: BackendRequest): Promise<boolean | undefined>;
   /** Paths (relative) callable without a token, e.g. AppRole `login`. */
   isUnauthenticated?(path: string): boolean;
+  /** Auth methods: a role's current token limits for renewals; undefined when the role is gone. */
+  renewLimits?(role: string): Promise<{ ttl: number; maxTtl: number; period: number } | undefined>;
 }

@@ -1,16 +1,21 @@
-// AppRole auth method (spec/vault.md §6): roles with Vault's partial-update and alias
-// semantics, role IDs, secret IDs (stored only as salted HMACs), login → service token.
+// AppRole auth method: roles with Vault's partial-update and alias semantics, role IDs, secret
+// IDs (stored only as salted HMACs), login → a description of the token, which the core issues.
+//
+// Concurrency: role configuration changes (role writes and deletes, role-id and secret-id
+// creation) run one at a time per mount; spending or destroying a secret ID runs under that
+// secret ID's lock; failed logins are counted so that no more than LOCKOUT_THRESHOLD wrong
+// guesses per role ID are ever answered, however many arrive in parallel.
 
 import { randomBytes } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { humanDuration } from '../duration.js';
-import { badRequest, notFound, permissionDenied, VaultError } from '../errors.js';
-import { bool, has, int, normalizePolicies, policyList, seconds, str, strList, strMap } from '../fields.js';
+import { badRequest, notFound, ROOT_FROM_AUTH, VaultError } from '../errors.js';
+import { bool, has, int, policyList, seconds, str, strList, strMap } from '../fields.js';
 import { newUuid, saltedKey } from '../ids.js';
-import type { TokenStore } from '../tokens.js';
-import { TokenStore as Tokens } from '../tokens.js';
+import { KeyedLock } from '../keyed-lock.js';
 import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from '../types.js';
 import type { BarrierView } from '../view.js';
+import { LoginLockout } from './lockout.js';
 
 export interface Role {
   name: string;
@@ -47,8 +52,6 @@ interface SecretIdEntry {
 }
 
 const INVALID = 'invalid role or secret ID';
-const LOCKOUT_THRESHOLD = 5;
-const LOCKOUT_MS = 15 * 60 * 1000;
 const ROLE_NAME = /^\w(?:[\w.-]*\w)?$/;
 
 /** Sub-paths role/<n>/<field> that read or set one field. */
@@ -69,20 +72,24 @@ const FIELD_PATHS: Record<string, keyof Role> = {
   'local-secret-ids': 'local_secret_ids',
 };
 
+/** Lock key for role configuration changes (one at a time per mount). */
+const ROLE_CONFIG = 'role-config';
+
 export class AppRoleBackend implements Backend {
   readonly type = 'approle';
   readonly #view: BarrierView;
-  readonly #tokens: TokenStore;
+  /** The system max lease TTL, seconds (role periods above it are refused). */
+  readonly #maxTtl: number;
   readonly #mountPath: string;
-  readonly #mountUuid: string;
   #salt: Buffer | undefined;
-  readonly #failures = new Map<string, { count: number; last: number }>();
+  /** ROLE_CONFIG, and each secret ID's storage key. */
+  readonly #locks = new KeyedLock();
+  readonly #lockout = new LoginLockout();
 
-  constructor(view: BarrierView, tokens: TokenStore, mountPath: string, mountUuid: string) {
+  constructor(view: BarrierView, maxTtl: number, mountPath: string) {
     this.#view = view;
-    this.#tokens = tokens;
+    this.#maxTtl = maxTtl;
     this.#mountPath = mountPath;
-    this.#mountUuid = mountUuid;
   }
 
   isUnauthenticated(path: string): boolean {
@@ -136,16 +143,30 @@ export class AppRoleBackend implements Backend {
     const name = m[1]!.toLowerCase();
     const sub = m[2];
     if (!ROLE_NAME.test(name) || name.length >= 4096) throw badRequest(`invalid role_name "${m[1]}"`);
-    if (sub === undefined) return this.#roleOp(req, name);
-    if (sub === 'role-id') return this.#roleIdOp(req, name);
-    if (sub === 'secret-id' || sub === 'secret-id/') return this.#secretIdOp(req, name);
-    if (sub === 'custom-secret-id') return this.#secretIdOp(req, name, true);
+    const configChange = op !== 'read' && op !== 'list';
+    if (sub === undefined)
+      return configChange
+        ? this.#locks.run(ROLE_CONFIG, () => this.#roleOp(req, name))
+        : this.#roleOp(req, name);
+    if (sub === 'role-id')
+      return configChange
+        ? this.#locks.run(ROLE_CONFIG, () => this.#roleIdOp(req, name))
+        : this.#roleIdOp(req, name);
+    if (sub === 'secret-id' || sub === 'secret-id/' || sub === 'custom-secret-id') {
+      const custom = sub === 'custom-secret-id';
+      return configChange
+        ? this.#locks.run(ROLE_CONFIG, () => this.#secretIdOp(req, name, custom))
+        : this.#secretIdOp(req, name, custom);
+    }
     if (sub === 'secret-id/lookup' || sub === 'secret-id/destroy')
       return this.#secretIdLookup(req, name, sub);
     if (sub === 'secret-id-accessor/lookup' || sub === 'secret-id-accessor/destroy')
       return this.#accessorOp(req, name, sub);
     const field = FIELD_PATHS[sub];
-    if (field) return this.#fieldOp(req, name, field);
+    if (field)
+      return configChange
+        ? this.#locks.run(ROLE_CONFIG, () => this.#fieldOp(req, name, field))
+        : this.#fieldOp(req, name, field);
     throw new VaultError(404, [`no handler for route "${req.mountPath}${path}". route entry not found.`]);
   }
 
@@ -159,9 +180,18 @@ export class AppRoleBackend implements Backend {
       case 'delete': {
         const role = await this.readRole(name);
         if (!role) return null;
-        await this.#view.clear(`secret_id/${await this.#hash(name)}/`);
-        await this.#view.delete(`role_id/${await this.#hash(role.role_id)}`);
+        // The role goes first, so no login can start against it; each secret ID then goes under
+        // its own lock, so a login already spending one cannot write it back.
         await this.#view.delete(`role/${name}`);
+        await this.#view.delete(`role_id/${await this.#hash(role.role_id)}`);
+        const prefix = `secret_id/${await this.#hash(name)}/`;
+        for (const k of await this.#view.list(prefix)) {
+          if (k.endsWith('/')) continue;
+          await this.#locks.run(prefix + k, async () => {
+            const entry = await this.#view.getJson<SecretIdEntry>(prefix + k);
+            if (entry) await this.#deleteSecret(prefix + k, entry);
+          });
+        }
         return null;
       }
       case 'create':
@@ -216,6 +246,8 @@ export class AppRoleBackend implements Backend {
       r.period = seconds(d, 'period');
       r.token_period = r.period;
     }
+    // Tokens from a login can never hold root (the core refuses it again at login).
+    if (r.token_policies.includes('root') || r.policies.includes('root')) throw badRequest(ROOT_FROM_AUTH);
     if (has(d, 'token_type')) {
       const t = str(d, 'token_type');
       if (t === 'default-service' || t === 'default-batch') {
@@ -230,7 +262,7 @@ export class AppRoleBackend implements Backend {
     }
     if (r.token_max_ttl > 0 && r.token_ttl > r.token_max_ttl)
       throw badRequest("'token_ttl' cannot be greater than 'token_max_ttl'");
-    const sysMax = this.#tokens.maxTtl;
+    const sysMax = this.#maxTtl;
     if (r.token_period > sysMax)
       throw badRequest(
         `'period' of '${humanDuration(r.token_period)}' is greater than the backend's maximum lease TTL of '${humanDuration(sysMax)}'`,
@@ -379,11 +411,14 @@ export class AppRoleBackend implements Backend {
 
   /** Shows the SecretID stored at key, or on the destroy paths deletes it (a missing one is no error). */
   async #lookupOrDestroy(key: string, sub: string): Promise<LogicalResponse | null> {
-    const entry = await this.#view.getJson<SecretIdEntry>(key);
     if (sub.endsWith('destroy')) {
-      if (entry) await this.#deleteSecret(key, entry);
+      await this.#locks.run(key, async () => {
+        const entry = await this.#view.getJson<SecretIdEntry>(key);
+        if (entry) await this.#deleteSecret(key, entry);
+      });
       return null;
     }
+    const entry = await this.#view.getJson<SecretIdEntry>(key);
     if (!entry) throw notFound();
     return { data: this.#secretView(entry) };
   }
@@ -396,20 +431,15 @@ export class AppRoleBackend implements Backend {
   async #login(req: BackendRequest): Promise<LogicalResponse> {
     const roleId = str(req.data, 'role_id');
     if (roleId === '') throw badRequest('missing role_id');
-    const failure = this.#failures.get(roleId);
-    const now = Date.now();
-    if (failure && now - failure.last > LOCKOUT_MS) this.#failures.delete(roleId);
-    else if (failure && failure.count >= LOCKOUT_THRESHOLD) throw permissionDenied();
-    try {
-      return await this.#loginChecked(req, roleId);
-    } catch (err) {
-      // Only failures against an existing role count, so guessed role IDs cannot grow this map.
-      if (err instanceof VaultError && err.errors[0] === INVALID && (await this.#roleByRoleId(roleId))) {
-        const f = this.#failures.get(roleId) ?? { count: 0, last: now };
-        this.#failures.set(roleId, { count: f.count + 1, last: now });
-      }
-      throw err;
-    }
+    // Only failures against an existing role count, so guessed role IDs cannot grow the table.
+    return this.#lockout.attempt(
+      roleId,
+      () => this.#loginChecked(req, roleId),
+      async (err) =>
+        err instanceof VaultError &&
+        err.errors[0] === INVALID &&
+        (await this.#roleByRoleId(roleId)) !== undefined,
+    );
   }
 
   async #roleByRoleId(roleId: string): Promise<Role | undefined> {
@@ -418,14 +448,12 @@ export class AppRoleBackend implements Backend {
     return role && role.role_id === roleId ? role : undefined;
   }
 
-  async #loginChecked(req: BackendRequest, roleId: string): Promise<LogicalResponse> {
-    const role = await this.#roleByRoleId(roleId);
-    if (!role) throw badRequest(INVALID);
-    let tokenCidrs = role.token_bound_cidrs;
-    if (role.bind_secret_id) {
-      const secretId = str(req.data, 'secret_id');
-      if (secretId === '') throw badRequest('missing secret_id');
-      const key = `secret_id/${await this.#hash(role.name)}/${await this.#hash(secretId)}`;
+  /**
+   * Checks and spends the secret ID under its lock: of N parallel logins with a secret ID that
+   * has k uses left, exactly k get past this point.
+   */
+  async #spendSecretId(req: BackendRequest, role: Role, key: string): Promise<SecretIdEntry> {
+    return this.#locks.run(key, async () => {
       const entry = await this.#view.getJson<SecretIdEntry>(key);
       if (!entry) throw badRequest(INVALID);
       if (entry.ttl > 0 && Date.now() >= Date.parse(entry.expiration_time)) {
@@ -436,6 +464,8 @@ export class AppRoleBackend implements Backend {
         throw badRequest(
           `source address "${req.clientAddr}" unauthorized through CIDR restrictions on the secret ID`,
         );
+      // A role deleted while this login waited for the lock took its secret IDs with it.
+      if (!(await this.readRole(role.name))) throw badRequest(INVALID);
       if (entry.num_uses > 0) {
         if (entry.num_uses === 1) await this.#deleteSecret(key, entry);
         else
@@ -445,32 +475,41 @@ export class AppRoleBackend implements Backend {
             last_updated_time: new Date().toISOString(),
           });
       }
+      return entry;
+    });
+  }
+
+  async #loginChecked(req: BackendRequest, roleId: string): Promise<LogicalResponse> {
+    const role = await this.#roleByRoleId(roleId);
+    if (!role) throw badRequest(INVALID);
+    let tokenCidrs = role.token_bound_cidrs;
+    if (role.bind_secret_id) {
+      const secretId = str(req.data, 'secret_id');
+      if (secretId === '') throw badRequest('missing secret_id');
+      const key = `secret_id/${await this.#hash(role.name)}/${await this.#hash(secretId)}`;
+      const entry = await this.#spendSecretId(req, role, key);
       if (entry.token_bound_cidrs.length) tokenCidrs = entry.token_bound_cidrs;
     }
     if (role.secret_id_bound_cidrs.length && !inCidrs(req.clientAddr, role.secret_id_bound_cidrs))
       throw badRequest(`source address "${req.clientAddr}" unauthorized by CIDR restrictions on the role`);
     if (tokenCidrs.length && !inCidrs(req.clientAddr, tokenCidrs))
       throw badRequest(`source address "${req.clientAddr}" unauthorized by CIDR restrictions on the role`);
-    const policies = normalizePolicies([
-      ...role.token_policies,
-      ...(role.token_no_default_policy ? [] : ['default']),
-    ]);
-    const { entry, warnings } = await this.#tokens.create({
-      policies,
-      path: `auth/${this.#mountPath}login`,
-      displayName: this.#mountPath === 'approle/' ? 'approle' : `approle-${this.#mountPath.slice(0, -1)}`,
-      meta: { role_name: role.name },
-      ttl: role.token_ttl,
-      maxTtl: role.token_max_ttl,
-      explicitMaxTtl: role.token_explicit_max_ttl,
-      period: role.token_period,
-      numUses: role.token_num_uses,
-      renewable: true,
-      orphan: true,
-      role: { mount: this.#mountUuid, name: role.name },
-    });
-    this.#failures.delete(roleId);
-    return { data: null, auth: Tokens.authBlock(entry), warnings, mountType: 'approle' };
+    return {
+      data: null,
+      login: {
+        policies: role.token_policies,
+        noDefaultPolicy: role.token_no_default_policy,
+        displayName: this.#mountPath === 'approle/' ? 'approle' : `approle-${this.#mountPath.slice(0, -1)}`,
+        meta: { role_name: role.name },
+        ttl: role.token_ttl,
+        maxTtl: role.token_max_ttl,
+        explicitMaxTtl: role.token_explicit_max_ttl,
+        period: role.token_period,
+        numUses: role.token_num_uses,
+        role: role.name,
+      },
+      mountType: 'approle',
+    };
   }
 }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { parseDurationSeconds } from '../duration.js';
 import { badRequest, notFound, VaultError } from '../errors.js';
 import { bool, has, int, seconds } from '../fields.js';
+import { KeyedLock } from '../keyed-lock.js';
 import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from '../types.js';
 import type { BarrierView } from '../view.js';
 
@@ -91,10 +92,15 @@ interface KvConfig {
 const nowIso = () => new Date().toISOString();
 const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
-/** KV v2: versioned secrets under data/, metadata/, delete/, undelete/, destroy/, config. */
+/**
+ * KV v2: versioned secrets under data/, metadata/, delete/, undelete/, destroy/, config. Every
+ * change to a key (new version, metadata, delete/undelete/destroy) runs under that key's lock, so
+ * check-and-set holds under parallel writes and no version is lost.
+ */
 export class KvV2Backend implements Backend {
   readonly type = 'kv';
   readonly #view: BarrierView;
+  readonly #locks = new KeyedLock();
 
   constructor(view: BarrierView) {
     this.#view = view;
@@ -139,6 +145,13 @@ export class KvV2Backend implements Backend {
   }
 
   async handle(req: BackendRequest): Promise<LogicalResponse | null> {
+    if (req.operation === 'read' || req.operation === 'list') return this.#handle(req);
+    // `config` cannot collide with a key: keys are locked by the path after their kind.
+    const [, key] = split(req.path);
+    return this.#locks.run(req.path === 'config' ? 'config' : `/${key}`, () => this.#handle(req));
+  }
+
+  async #handle(req: BackendRequest): Promise<LogicalResponse | null> {
     if (req.path === 'config') return this.#handleConfig(req);
     const [kind, key] = split(req.path);
     if (key === '' && req.operation !== 'list') throw unsupported();
