@@ -63,8 +63,8 @@ export async function headBucket(ctx: S3Context): Promise<void> {
 
 /** deleteBucket: only when empty. */
 export async function deleteBucket(ctx: S3Context): Promise<void> {
-  await ctx.store.deleteBucket(ctx.bucketName);
-  await ctx.config.sse?.buckets.delete(ctx.bucketName);
+  const remove = () => ctx.store.deleteBucket(ctx.bucketName);
+  await (ctx.config.sse ? ctx.config.sse.buckets.delete(ctx.bucketName, remove) : remove());
   ctx.sendEmpty(204);
 }
 

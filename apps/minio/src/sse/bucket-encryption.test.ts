@@ -27,6 +27,7 @@ vi.mock('node:fs/promises', async (original) => {
 const { BucketEncryptionStore } = await import('./bucket-encryption.js');
 
 let dir: string | undefined;
+const ok = async () => {};
 afterEach(async () => {
   gate = undefined;
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -41,7 +42,7 @@ describe('BucketEncryptionStore', () => {
       open = r;
     });
     const cold = store.get('b');
-    await store.put('b', { algorithm: 'AES256' });
+    await store.put('b', { algorithm: 'AES256' }, ok);
     open();
     // The racing read may answer with what it saw when it began…
     expect(await cold).toBeUndefined();
@@ -55,11 +56,37 @@ describe('BucketEncryptionStore', () => {
     const changes = [];
     for (let i = 0; i < 20; i++) {
       changes.push(
-        i % 3 === 2 ? store.delete('b') : store.put('b', { algorithm: 'aws:kms', kmsKeyId: `k${i}` }),
+        i % 3 === 2 ? store.delete('b', ok) : store.put('b', { algorithm: 'aws:kms', kmsKeyId: `k${i}` }, ok),
       );
     }
     await Promise.all(changes);
     expect(await store.get('b')).toEqual({ algorithm: 'aws:kms', kmsKeyId: 'k19' });
     expect(await new BucketEncryptionStore(dir).get('b')).toEqual({ algorithm: 'aws:kms', kmsKeyId: 'k19' });
+  });
+
+  it('a configuration put for a bucket made again is not lost to the DeleteBucket before it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bucket-enc-'));
+    const store = new BucketEncryptionStore(dir);
+    await store.put('b', { algorithm: 'AES256' }, ok);
+    // DeleteBucket removes the bucket, then its configuration; meanwhile the bucket is made again and a
+    // new configuration put for it.
+    let bucketExists = true;
+    let deleted!: () => void;
+    const bucketGone = new Promise<void>((r) => {
+      deleted = r;
+    });
+    const removal = store.delete('b', async () => {
+      bucketExists = false;
+      deleted();
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    await bucketGone;
+    bucketExists = true;
+    const put = store.put('b', { algorithm: 'aws:kms', kmsKeyId: 'new' }, async () => {
+      if (!bucketExists) throw new Error('NoSuchBucket');
+    });
+    await Promise.all([removal, put]);
+    expect(await new BucketEncryptionStore(dir).get('b')).toEqual({ algorithm: 'aws:kms', kmsKeyId: 'new' });
+    expect(await store.get('b')).toEqual({ algorithm: 'aws:kms', kmsKeyId: 'new' });
   });
 });

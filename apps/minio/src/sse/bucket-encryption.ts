@@ -105,9 +105,13 @@ export class BucketEncryptionStore {
     return value ?? undefined;
   }
 
-  /** Stores a configuration. */
-  async put(bucket: string, c: BucketEncryption): Promise<void> {
+  /**
+   * Stores a configuration. `check` (that the bucket exists) runs first under the bucket's lock, so a
+   * DeleteBucket cannot come between it and the write.
+   */
+  async put(bucket: string, c: BucketEncryption, check: () => Promise<void>): Promise<void> {
     await this.#changes.run(bucket, async () => {
+      await check();
       await mkdir(this.#dir, { recursive: true });
       const tmp = join(this.#dir, `.${randomUUID()}.tmp`);
       await writeFile(tmp, JSON.stringify(c), { mode: 0o600 });
@@ -117,9 +121,14 @@ export class BucketEncryptionStore {
     });
   }
 
-  /** Removes a configuration (no error when there is none). */
-  async delete(bucket: string): Promise<void> {
+  /**
+   * Removes a configuration (no error when there is none) once `before` (DeleteBucket, or the check that
+   * the bucket exists) has succeeded, under the bucket's lock: a configuration put for a bucket created
+   * again meanwhile is not lost.
+   */
+  async delete(bucket: string, before: () => Promise<void>): Promise<void> {
     await this.#changes.run(bucket, async () => {
+      await before();
       await rm(this.#file(bucket), { force: true });
       this.#generation++;
       this.#cache.set(bucket, null);
@@ -148,7 +157,7 @@ export async function putBucketEncryption(ctx: S3Context): Promise<void> {
       throw kmsToS3Error(err, 'generate');
     }
   }
-  await sse.buckets.put(bucket, config);
+  await sse.buckets.put(bucket, config, () => ctx.store.assertBucket(bucket));
   ctx.sendEmpty(200);
 }
 
@@ -164,7 +173,7 @@ export async function getBucketEncryption(ctx: S3Context): Promise<void> {
 /** DeleteBucketEncryption: DELETE /<bucket>?encryption → 204. */
 export async function deleteBucketEncryption(ctx: S3Context): Promise<void> {
   const bucket = ctx.bucketName;
-  await ctx.store.assertBucket(bucket);
-  await ctx.config.sse?.buckets.delete(bucket);
+  const check = () => ctx.store.assertBucket(bucket);
+  await (ctx.config.sse ? ctx.config.sse.buckets.delete(bucket, check) : check());
   ctx.sendEmpty(204);
 }
