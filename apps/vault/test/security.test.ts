@@ -2,7 +2,7 @@
 // root from an auth method, use counts under parallel requests, child tokens from use-limited
 // tokens, root children of expiring roots, and traversal through the LIST verb.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Listener, listen } from '../src/http/listen.js';
 import { buildServer } from '../src/http/server.js';
 import { type Harness, harness, initAndUnseal } from './helpers.js';
@@ -387,6 +387,38 @@ describe('token create', () => {
       root,
     );
     expect(res.body.auth.lease_duration).toBe(3600);
+  });
+});
+
+describe('beyond the list', () => {
+  it('a body that is not JSON is refused without quoting it back (it may hold a secret)', async () => {
+    const root = await setup();
+    await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);
+    for (const body of [
+      '{"password": hunter2-supersecret}',
+      '{"password": "hunter2-supersecret"',
+      'hunter2',
+    ]) {
+      const res = await h.call('PUT', 'kv/app', body, root);
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatch(/^failed to parse JSON input: /);
+      expect(res.raw).not.toContain('hunter2');
+      expect(res.raw).not.toContain('supersecret');
+    }
+  });
+
+  it('a child token dies with its parent at the parent expiry, not at the next sweep', async () => {
+    const root = await setup();
+    const parent = (await h.call('POST', 'auth/token/create', { ttl: '1m' }, root)).body.auth.client_token;
+    const child = (await h.call('POST', 'auth/token/create', { ttl: '1h' }, parent)).body.auth.client_token;
+    expect((await h.call('GET', 'auth/token/lookup-self', undefined, child)).status).toBe(200);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date(Date.now() + 61_000));
+      expect((await h.call('GET', 'auth/token/lookup-self', undefined, child)).status).toBe(403);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
