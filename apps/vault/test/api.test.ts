@@ -1,7 +1,7 @@
 // The authenticated API: envelopes, health, tokens, policies and ACL, mounts, KV v1/v2, AppRole,
 // and bad input (malformed JSON, oversized bodies, bad tokens, traversal) leaving storage as it was.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, harness, initAndUnseal } from './helpers.js';
+import { ENVELOPE_KEYS, type Harness, harness, initAndUnseal } from './helpers.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -76,17 +76,7 @@ describe('envelope and errors', () => {
     await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);
     await h.call('PUT', 'kv/a', { x: 1, nested: { y: [1, 'two'] } }, root);
     const res = await h.call('GET', 'kv/a', undefined, root);
-    expect(Object.keys(res.body)).toEqual([
-      'request_id',
-      'lease_id',
-      'renewable',
-      'lease_duration',
-      'data',
-      'wrap_info',
-      'warnings',
-      'auth',
-      'mount_type',
-    ]);
+    expect(Object.keys(res.body)).toEqual(ENVELOPE_KEYS);
     expect(res.body).toMatchObject({
       lease_id: '',
       renewable: false,

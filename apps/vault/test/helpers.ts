@@ -2,8 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { afterEach } from 'vitest';
 import { Core } from '../src/core.js';
-import { buildServer } from '../src/http/server.js';
+import { type Listener, type ListenOptions, listen } from '../src/http/listen.js';
+import { buildServer, type HttpOptions } from '../src/http/server.js';
 import { FileStorage } from '../src/storage/file.js';
 import { InmemStorage } from '../src/storage/inmem.js';
 import type { Storage } from '../src/storage/storage.js';
@@ -88,4 +90,38 @@ export async function initAndUnseal(h: Harness, shares = 5, threshold = 3) {
   const keys: string[] = init.body.keys_base64;
   for (const k of keys.slice(0, threshold)) await h.call('PUT', 'sys/unseal', { key: k });
   return { keys, hexKeys: init.body.keys as string[], root: init.body.root_token as string };
+}
+
+/** The top-level keys of Vault's response envelope, in Vault's order. */
+export const ENVELOPE_KEYS = [
+  'request_id',
+  'lease_id',
+  'renewable',
+  'lease_duration',
+  'data',
+  'wrap_info',
+  'warnings',
+  'auth',
+  'mount_type',
+];
+
+const loopbackListeners: Listener[] = [];
+
+/**
+ * Serves `opts.core` on a real listener at 127.0.0.1 on a free port (over TLS with `tls`) until the
+ * end of the test, for what app.inject() cannot send: raw request targets, the LIST verb, TLS.
+ * Files that use it call closeAfterEach.
+ */
+export async function serveOnLoopback(opts: HttpOptions, tls?: ListenOptions['tls']): Promise<Listener> {
+  const listener = await listen(buildServer(opts), { host: '127.0.0.1', port: 0, ...(tls ? { tls } : {}) });
+  loopbackListeners.push(listener);
+  return listener;
+}
+
+/** After each test of the calling file: closes its serveOnLoopback listeners, then the harness `current()`. */
+export function closeAfterEach(current: () => Harness | undefined): void {
+  afterEach(async () => {
+    for (const listener of loopbackListeners.splice(0)) await listener.close();
+    await current()?.close();
+  });
 }

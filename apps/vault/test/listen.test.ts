@@ -6,18 +6,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Listener, listen, parseListRequest } from '../src/http/listen.js';
-import { buildServer } from '../src/http/server.js';
-import { type Harness, harness, initAndUnseal } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { parseListRequest } from '../src/http/listen.js';
+import { closeAfterEach, type Harness, harness, initAndUnseal, serveOnLoopback } from './helpers.js';
 
 let h: Harness;
-let listener: Listener | undefined;
-afterEach(async () => {
-  await listener?.close();
-  listener = undefined;
-  await h?.close();
-});
+closeAfterEach(() => h);
 
 function raw(
   port: number,
@@ -82,8 +76,7 @@ describe('listeners', () => {
     const { root } = await initAndUnseal(h, 1, 1);
     await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);
     await h.call('PUT', 'kv/dir/a', { v: '1' }, root);
-    listener = await listen(buildServer({ core: h.core }), { host: '127.0.0.1', port: 0 });
-    const port = listener.address.port;
+    const port = (await serveOnLoopback({ core: h.core })).address.port;
     const list = await raw(port, 'LIST', '/v1/kv/dir', root);
     expect(list.status).toBe(200);
     expect(JSON.parse(list.body).data.keys).toEqual(['a']);
@@ -120,16 +113,12 @@ describe('listeners', () => {
     );
     expect(gen.status, gen.stderr).toBe(0);
     const { root } = await initAndUnseal(h, 1, 1);
-    listener = await listen(buildServer({ core: h.core, tls: true }), {
-      host: '127.0.0.1',
-      port: 0,
-      tls: {
-        cert: readFileSync(join(h.dir, 'c.pem')),
-        key: readFileSync(join(h.dir, 'k.pem')),
-        minVersion: 'TLSv1.2',
-      },
-    });
-    const port = listener.address.port;
+    const pem = {
+      cert: readFileSync(join(h.dir, 'c.pem')),
+      key: readFileSync(join(h.dir, 'k.pem')),
+      minVersion: 'TLSv1.2',
+    } as const;
+    const port = (await serveOnLoopback({ core: h.core, tls: true }, pem)).address.port;
     const res = await raw(port, 'LIST', '/v1/sys/policies/acl', root, undefined, true);
     expect(JSON.parse(res.body).data.keys).toEqual(['default', 'root']);
     expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');

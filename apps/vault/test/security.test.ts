@@ -2,18 +2,18 @@
 // root from an auth method, use counts under parallel requests, child tokens from use-limited
 // tokens, root children of expiring roots, and traversal through the LIST verb.
 import net from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Listener, listen } from '../src/http/listen.js';
-import { buildServer } from '../src/http/server.js';
-import { type Harness, harness, initAndUnseal } from './helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  closeAfterEach,
+  ENVELOPE_KEYS,
+  type Harness,
+  harness,
+  initAndUnseal,
+  serveOnLoopback,
+} from './helpers.js';
 
 let h: Harness;
-let listener: Listener | undefined;
-afterEach(async () => {
-  await listener?.close();
-  listener = undefined;
-  await h?.close();
-});
+closeAfterEach(() => h);
 
 const ROOT_REFUSED = 'auth methods cannot create root tokens';
 
@@ -47,6 +47,12 @@ async function approle(root: string, role: string, fields: Record<string, unknow
     .secret_id;
   return { roleId: roleId as string, secretId: secretId as string };
 }
+
+/** One AppRole login of `roleId` per secret ID, all sent at once. */
+const parallelLogins = (roleId: string, secretIds: string[]) =>
+  Promise.all(
+    secretIds.map((sid) => h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: sid })),
+  );
 
 const statuses = (rs: Array<{ status: number }>) => rs.map((r) => r.status).sort();
 
@@ -125,17 +131,7 @@ describe('auth methods never issue root tokens', () => {
     const { roleId, secretId } = await approle(root, 'app', { token_policies: 'app', period: '5m' });
     const res = await h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: secretId });
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body)).toEqual([
-      'request_id',
-      'lease_id',
-      'renewable',
-      'lease_duration',
-      'data',
-      'wrap_info',
-      'warnings',
-      'auth',
-      'mount_type',
-    ]);
+    expect(Object.keys(res.body)).toEqual(ENVELOPE_KEYS);
     expect(res.body.mount_type).toBe('approle');
     const auth = res.body.auth;
     expect(Object.keys(auth)).toEqual([
@@ -240,11 +236,7 @@ describe('use counts hold under parallel requests', () => {
   it('a secret ID with secret_id_num_uses=3 allows exactly 3 of 12 parallel logins', async () => {
     const root = await setup();
     const { roleId, secretId } = await approle(root, 'app', { token_policies: 'app', secret_id_num_uses: 3 });
-    const rs = await Promise.all(
-      Array.from({ length: 12 }, () =>
-        h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: secretId }),
-      ),
-    );
+    const rs = await parallelLogins(roleId, Array(12).fill(secretId));
     expect(rs.filter((r) => r.status === 200).length).toBe(3);
     // The others fail as used up (400) until the lockout counts five of them (403).
     for (const r of rs.filter((x) => x.status === 400))
@@ -271,10 +263,9 @@ describe('use counts hold under parallel requests', () => {
   it('parallel wrong secret IDs get at most 5 answers before the lockout', async () => {
     const root = await setup();
     const { roleId, secretId } = await approle(root, 'app', { token_policies: 'app' });
-    const rs = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: `wrong-${i}` }),
-      ),
+    const rs = await parallelLogins(
+      roleId,
+      Array.from({ length: 20 }, (_, i) => `wrong-${i}`),
     );
     expect(rs.filter((r) => r.status === 400).length).toBe(5);
     expect(rs.filter((r) => r.status === 403).length).toBe(15);
@@ -285,11 +276,7 @@ describe('use counts hold under parallel requests', () => {
   it('parallel good logins of one role all succeed (the lockout gate does not refuse them)', async () => {
     const root = await setup();
     const { roleId, secretId } = await approle(root, 'app', { token_policies: 'app' });
-    const rs = await Promise.all(
-      Array.from({ length: 16 }, () =>
-        h.call('PUT', 'auth/approle/login', { role_id: roleId, secret_id: secretId }),
-      ),
-    );
+    const rs = await parallelLogins(roleId, Array(16).fill(secretId));
     expect(statuses(rs)).toEqual(Array(16).fill(200));
   });
 });
@@ -454,7 +441,7 @@ describe('traversal in list paths', () => {
     await h.call('POST', 'sys/mounts/kv', { type: 'kv' }, root);
     await h.call('POST', 'sys/mounts/kv2', { type: 'kv', options: { version: '2' } }, root);
     await h.call('PUT', 'kv/dir/a', { v: '1' }, root);
-    listener = await listen(buildServer({ core: h.core }), { host: '127.0.0.1', port: 0 });
+    const listener = await serveOnLoopback({ core: h.core });
     const res = await rawRequest(
       listener.address.port,
       `${method} ${target} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: ${root}\r\nConnection: close\r\n\r\n`,
