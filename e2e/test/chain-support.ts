@@ -2,7 +2,7 @@
 // our bins first on PATH, a `vault server` child, and S3 clients that trust a given CA. Nothing here imports
 // app internals: the chain is driven through its bins and real clients only.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -206,6 +206,58 @@ export async function startVaultServer(dir: string, args: string[]): Promise<Pro
   const proc = startProc(join(binDir, 'vault'), ['server', ...args], { cwd: dir, env: { HOME: dir } });
   await proc.waitFor(/==> Vault server started!/);
   return proc;
+}
+
+/** A vault made by plainVault: its temp dir, port and config, and the server once started. */
+export interface PlainVault {
+  dir: string;
+  port: number;
+  /** Path of its config.hcl: file storage in `dir`/data, plain HTTP on 127.0.0.1:`port`. */
+  config: string;
+  /** The server started last; undefined before the first start(). */
+  server: Proc | undefined;
+  /** Starts `vault server -config config.hcl` (again after a stop or a kill); resolves at its banner. */
+  start(): Promise<Proc>;
+  /** sys/init with one key share; unseals with it unless `sealed`. */
+  init(opts?: { sealed?: boolean }): Promise<{ unsealKey: string; root: string }>;
+  /** Stops the server with `signal` (default SIGTERM) and deletes `dir`: for afterAll. */
+  dispose(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * A temp dir (`prefix`) holding a plainVaultConfig on a free port, with `disable_mlock = true`
+ * unless `mlock` is set. Nothing is started yet.
+ */
+export async function plainVault(prefix: string, opts: { mlock?: boolean } = {}): Promise<PlainVault> {
+  const dir = await tempDir(prefix);
+  const port = await freePort();
+  const config = join(dir, 'config.hcl');
+  await writeFile(
+    config,
+    plainVaultConfig(join(dir, 'data'), port, opts.mlock ? '' : 'disable_mlock = true\n'),
+  );
+  const api = plainVaultApi(() => port);
+  const vault: PlainVault = {
+    dir,
+    port,
+    config,
+    server: undefined,
+    async start() {
+      vault.server = await startVaultServer(dir, ['-config', config]);
+      return vault.server;
+    },
+    async init({ sealed = false } = {}) {
+      const init = (await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 })).json;
+      const unsealKey: string = init.keys_base64[0];
+      if (!sealed) await api('PUT', 'sys/unseal', { key: unsealKey });
+      return { unsealKey, root: init.root_token };
+    },
+    async dispose(signal = 'SIGTERM') {
+      await vault.server?.stop(signal);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return vault;
 }
 
 /** An AWS SDK v3 S3 client, path-style, trusting `ca` (PEM) when given, no retries. */

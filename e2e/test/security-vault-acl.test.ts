@@ -3,17 +3,8 @@
 // write or read past those limits. allowed_parameters, denied_parameters and required_parameters
 // must hold on the JSON body of writes and on the query parameters of reads, with Vault's value
 // globs and its merge of several policies; every refusal is Vault's 403 permission-denied body.
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  type Proc,
-  plainVaultApi,
-  plainVaultConfig,
-  startVaultServer,
-  tempDir,
-} from './chain-support.js';
+import { type PlainVault, plainVault, plainVaultApi } from './chain-support.js';
 
 const DENIED = { errors: ['1 error occurred:\n\t* permission denied\n\n'] };
 
@@ -75,24 +66,15 @@ const TOKENS: Record<string, string[]> = {
   kv2write: ['kv2write'],
 };
 
-let dir: string;
-let port: number;
-let server: Proc | undefined;
+let vault: PlainVault;
 let root: string;
 const tokens: Record<string, string> = {};
-const api = plainVaultApi(() => port);
+const api = plainVaultApi(() => vault.port);
 
 beforeAll(async () => {
-  dir = await tempDir('security-vault-acl-');
-  port = await freePort();
-  await writeFile(
-    join(dir, 'config.hcl'),
-    plainVaultConfig(join(dir, 'data'), port, 'disable_mlock = true\n'),
-  );
-  server = await startVaultServer(dir, ['-config', join(dir, 'config.hcl')]);
-  const init = (await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 })).json;
-  root = init.root_token;
-  await api('PUT', 'sys/unseal', { key: init.keys_base64[0] });
+  vault = await plainVault('security-vault-acl-');
+  await vault.start();
+  ({ root } = await vault.init());
   expect((await api('POST', 'sys/mounts/kv', { type: 'kv' }, root)).status).toBe(204);
   const v2 = await api('POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } }, root);
   expect(v2.status).toBe(204);
@@ -109,8 +91,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop('SIGKILL');
-  await rm(dir, { recursive: true, force: true });
+  await vault?.dispose('SIGKILL');
 });
 
 describe('vault policy parameter constraints over HTTP', { timeout: 60_000 }, () => {

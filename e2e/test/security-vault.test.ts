@@ -4,33 +4,22 @@
 // children; traversal in a request target — also through the LIST verb and percent-encoded — is
 // refused before anything resolves it. Targets with `..` go over a raw socket, since fetch
 // would resolve them client-side.
-import { rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  type Proc,
-  plainVaultApi,
-  plainVaultConfig,
-  startVaultServer,
-  tempDir,
-} from './chain-support.js';
+import { type PlainVault, plainVault, plainVaultApi } from './chain-support.js';
 
 const DENIED = { errors: ['1 error occurred:\n\t* permission denied\n\n'] };
 const SEALED = { errors: ['Vault is sealed'] };
 
-let dir: string;
-let port = 0;
-let server: Proc | undefined;
+let vault: PlainVault;
 let unsealKey = '';
 let root = '';
-const api = plainVaultApi(() => port);
+const api = plainVaultApi(() => vault.port);
 
 /** One request over a fresh socket, the target exactly as written. */
 function rawRequest(method: string, target: string, token = root): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
+    const sock = net.connect(vault.port, '127.0.0.1');
     let data = '';
     sock.on('data', (d) => {
       data += d.toString('latin1');
@@ -67,21 +56,13 @@ async function roleIdOf(role: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = await tempDir('vault-security-');
-  port = await freePort();
-  await writeFile(
-    join(dir, 'config.hcl'),
-    plainVaultConfig(join(dir, 'data'), port, 'disable_mlock = true\n'),
-  );
-  server = await startVaultServer(dir, ['-config', join(dir, 'config.hcl')]);
-  const init = (await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 })).json;
-  unsealKey = init.keys_base64[0];
-  root = init.root_token;
+  vault = await plainVault('vault-security-');
+  await vault.start();
+  ({ unsealKey, root } = await vault.init({ sealed: true }));
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop('SIGKILL');
-  await rm(dir, { recursive: true, force: true });
+  await vault?.dispose('SIGKILL');
 });
 
 describe('vault bin: sealed, unauthenticated and traversal', { timeout: 60_000 }, () => {

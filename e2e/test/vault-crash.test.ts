@@ -2,37 +2,22 @@
 // after a restart and unseal, every acknowledged write reads back with the value that was
 // acknowledged (or one written after it), every acknowledged login token still works, and nothing
 // half-written is visible — the temp files the kill left behind are not listed as keys.
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  type Proc,
-  plainVaultApi,
-  plainVaultConfig,
-  startVaultServer,
-  tempDir,
-} from './chain-support.js';
+import { type PlainVault, plainVault, plainVaultApi } from './chain-support.js';
 
-let dir: string;
-let port: number;
-let server: Proc | undefined;
+let vault: PlainVault;
 
 beforeAll(async () => {
-  dir = await tempDir('vault-crash-');
-  port = await freePort();
-  await writeFile(
-    join(dir, 'config.hcl'),
-    plainVaultConfig(join(dir, 'data'), port, 'disable_mlock = true\n'),
-  );
+  vault = await plainVault('vault-crash-');
 });
 
 afterAll(async () => {
-  await server?.stop('SIGKILL');
-  await rm(dir, { recursive: true, force: true });
+  await vault?.dispose('SIGKILL');
 });
 
-const api = plainVaultApi(() => port);
+const api = plainVaultApi(() => vault.port);
 
 async function walk(d: string): Promise<string[]> {
   const out: string[] = [];
@@ -45,11 +30,8 @@ async function walk(d: string): Promise<string[]> {
 
 describe('vault killed with -9 during writes and logins', { timeout: 120_000 }, () => {
   it('keeps every acknowledged write and login; shows nothing partial', async () => {
-    server = await startVaultServer(dir, ['-config', join(dir, 'config.hcl')]);
-    const init = (await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 })).json;
-    const key: string = init.keys_base64[0];
-    const root: string = init.root_token;
-    await api('PUT', 'sys/unseal', { key });
+    const first = await vault.start();
+    const { unsealKey: key, root } = await vault.init();
     await api('POST', 'sys/mounts/kv', { type: 'kv' }, root);
     await api('POST', 'sys/auth/approle', { type: 'approle' }, root);
     await api('PUT', 'sys/policies/acl/app', { policy: 'path "kv/*" { capabilities = ["read"] }' }, root);
@@ -78,7 +60,7 @@ describe('vault killed with -9 during writes and logins', { timeout: 120_000 }, 
           return;
         }
         acked.set(k, n);
-        if (++ackCount === 150) killed = server!.stop('SIGKILL');
+        if (++ackCount === 150) killed = first.stop('SIGKILL');
       }
     };
     const loginer = async () => {
@@ -101,7 +83,7 @@ describe('vault killed with -9 during writes and logins', { timeout: 120_000 }, 
     expect(ackCount).toBeGreaterThanOrEqual(150);
     expect(tokens.length).toBeGreaterThan(0);
 
-    server = await startVaultServer(dir, ['-config', join(dir, 'config.hcl')]);
+    await vault.start();
     expect((await api('GET', 'sys/seal-status')).json.sealed).toBe(true);
     expect((await api('PUT', 'sys/unseal', { key })).json.sealed).toBe(false);
 
@@ -121,12 +103,12 @@ describe('vault killed with -9 during writes and logins', { timeout: 120_000 }, 
     }
     // A write after the restart sweeps the kill's temp files from its directory.
     expect((await api('PUT', 'kv/crash/after', { n: 0 }, root)).status).toBe(204);
-    const crashDir = (await walk(join(dir, 'data')))
+    const crashDir = (await walk(join(vault.dir, 'data')))
       .find((f) => f.endsWith('/_after'))!
       .slice(0, -'/_after'.length);
     expect((await readdir(crashDir)).filter((f) => f.endsWith('.temp'))).toEqual([]);
     // Every entry is whole: `{"Value": <base64>}`.
-    const leaves = (await walk(join(dir, 'data'))).filter((f) => !f.endsWith('.temp'));
+    const leaves = (await walk(join(vault.dir, 'data'))).filter((f) => !f.endsWith('.temp'));
     expect(leaves.length).toBeGreaterThan(48);
     for (const f of leaves) {
       const entry = JSON.parse(await readFile(f, 'utf8'));

@@ -4,39 +4,33 @@
 // small RLIMIT_MEMLOCK, made with setpriv + prlimit) it stops with Vault's message, exit 1.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   binDir,
-  freePort,
-  type Proc,
+  type PlainVault,
+  plainVault,
   plainVaultApi,
   plainVaultConfig,
   startVaultServer,
-  tempDir,
 } from './chain-support.js';
 
-let dir: string;
-let port: number;
-let server: Proc | undefined;
+let vault: PlainVault;
 
 beforeAll(async () => {
-  dir = await tempDir('vault-mlock-');
-  port = await freePort();
-  await writeFile(join(dir, 'config.hcl'), plainVaultConfig(join(dir, 'data'), port));
+  vault = await plainVault('vault-mlock-', { mlock: true });
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await vault?.dispose();
 });
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const canDropCap =
   process.platform === 'linux' && process.getuid?.() === 0 && has('setpriv') && has('prlimit');
 
-const api = plainVaultApi(() => port);
+const api = plainVaultApi(() => vault.port);
 
 describe.skipIf(process.platform !== 'linux')('vault server mlock', { timeout: 60_000 }, () => {
   it.skipIf(!canDropCap)('refused locking stops the server with Vault’s message and exit 1', () => {
@@ -56,9 +50,9 @@ describe.skipIf(process.platform !== 'linux')('vault server mlock', { timeout: 6
           join(binDir, 'vault'),
           'server',
           '-config',
-          join(dir, 'config.hcl'),
+          vault.config,
         ],
-        { cwd: dir, encoding: 'utf8', timeout: 30_000 },
+        { cwd: vault.dir, encoding: 'utf8', timeout: 30_000 },
       );
       expect(r.status, r.stderr).toBe(1);
       expect(r.stdout).not.toContain('Vault server started');
@@ -71,9 +65,12 @@ describe.skipIf(process.platform !== 'linux')('vault server mlock', { timeout: 6
   });
 
   it('disable_mlock: supported but not enabled, nothing locked', async () => {
-    const cfg = join(dir, 'no-mlock.hcl');
-    await writeFile(cfg, plainVaultConfig(join(dir, 'data-no-mlock'), port, 'disable_mlock = true\n'));
-    const s = await startVaultServer(dir, ['-config', cfg]);
+    const cfg = join(vault.dir, 'no-mlock.hcl');
+    await writeFile(
+      cfg,
+      plainVaultConfig(join(vault.dir, 'data-no-mlock'), vault.port, 'disable_mlock = true\n'),
+    );
+    const s = await startVaultServer(vault.dir, ['-config', cfg]);
     try {
       expect(s.out()).toMatch(/^ {10}Mlock: supported: true, enabled: false$/m);
       expect(s.out()).not.toContain('WARNING! mlock');
@@ -85,7 +82,7 @@ describe.skipIf(process.platform !== 'linux')('vault server mlock', { timeout: 6
   });
 
   it('locks the key arena and serves init, unseal, rotate, seal and unseal from it', async () => {
-    server = await startVaultServer(dir, ['-config', join(dir, 'config.hcl')]);
+    const server = await vault.start();
     expect(server.out()).toMatch(/^ {10}Mlock: supported: true, enabled: true$/m);
     const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
     expect(Number(/^VmLck:\s+(\d+) kB$/m.exec(status)?.[1])).toBeGreaterThanOrEqual(64);
