@@ -35,6 +35,7 @@ ARG APP
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/ /app/
+COPY --from=build /src/packages/concurrency/dist/ /app/packages/concurrency/dist/
 COPY --from=build /src/packages/crypto/dist/ /app/packages/crypto/dist/
 COPY --from=build /src/packages/policy/dist/ /app/packages/policy/dist/
 COPY --from=build /src/packages/tls-identity/dist/ /app/packages/tls-identity/dist/

@@ -1,6 +1,7 @@
 // The core: seal state, mount tables, the token check and ACL on every request, and routing to
 // engines. Engines see only BackendRequest; the HTTP layer sees only Core.
 import { randomBytes } from 'node:crypto';
+import { KeyedLock } from '@kms-chain/concurrency';
 import { zeroize } from '@kms-chain/crypto';
 import { AppRoleBackend } from './auth/approle.js';
 import { Barrier } from './barrier.js';
@@ -15,7 +16,6 @@ import {
 } from './errors.js';
 import { int, normalizePolicies } from './fields.js';
 import { newUuid, randomHex } from './ids.js';
-import { KeyedLock } from './keyed-lock.js';
 import { AUTH_PATH, defaultAuths, defaultMounts, MOUNTS_PATH, type MountEntry } from './mounts.js';
 import { PolicyStore } from './policies.js';
 import {

@@ -6,11 +6,11 @@
 // the same use twice, a renewal cannot write back uses or a revoked entry, and a child cannot be
 // added to a parent that is being revoked. Lock order is parent before child, never the reverse.
 import { randomBytes } from 'node:crypto';
+import { KeyedLock } from '@kms-chain/concurrency';
 import type { Barrier } from './barrier.js';
 import { humanDuration } from './duration.js';
 import { badRequest, permissionDenied } from './errors.js';
 import { newAccessor, newServiceToken, saltedKey } from './ids.js';
-import { KeyedLock } from './keyed-lock.js';
 import type { AuthBlock } from './types.js';
 
 export interface TokenEntry {

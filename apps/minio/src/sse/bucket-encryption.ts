@@ -3,11 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KeyedLock } from '@kms-chain/concurrency';
 import { canonicalContextJson, zeroize } from '@kms-chain/crypto';
 import type { S3Context } from '../s3/context.js';
 import { S3Error } from '../s3/errors.js';
 import { childList, childText, parseRequestXml, S3_NAMESPACE, xmlDocument, xmlElement } from '../s3/xml.js';
-import { KeyedMutex } from '../storage/keyed-mutex.js';
 import { KMS_ARN_PREFIX } from './request.js';
 import { kmsToS3Error } from './service.js';
 
@@ -77,7 +77,7 @@ export function defaultKeyIdOf(c: BucketEncryption): string {
 export class BucketEncryptionStore {
   readonly #dir: string;
   readonly #cache = new Map<string, BucketEncryption | null>();
-  readonly #changes = new KeyedMutex();
+  readonly #changes = new KeyedLock();
   /** Bumped by every change. */
   #generation = 0;
 

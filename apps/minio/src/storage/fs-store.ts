@@ -48,9 +48,9 @@ import {
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { KeyedLock } from '@kms-chain/concurrency';
 import { S3Error } from '../s3/errors.js';
 import type { ChecksumValue } from '../s3/payload.js';
-import { KeyedMutex } from './keyed-mutex.js';
 import { compareKeys, isValidBucketName } from './keys.js';
 import type {
   ObjectMeta,
@@ -346,7 +346,7 @@ export class FsStore {
   private readonly knownBuckets = new Set<string>();
   /** Shard directories known to exist (cleared with their bucket). */
   private readonly knownShards = new Set<string>();
-  private readonly locks = new KeyedMutex();
+  private readonly locks = new KeyedLock();
   /**
    * 16 MiB of texts (≈ 2 800 inline 4 KiB objects). Filled to 64 MiB it grew the process by ≈ 100 MiB
    * (12 000 small PUTs: peak RSS 83 → 181 MiB), more than the streaming paths use in all.

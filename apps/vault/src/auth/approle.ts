@@ -8,11 +8,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
+import { KeyedLock } from '@kms-chain/concurrency';
 import { humanDuration } from '../duration.js';
 import { badRequest, notFound, ROOT_FROM_AUTH, VaultError } from '../errors.js';
 import { bool, has, int, policyList, seconds, str, strList, strMap } from '../fields.js';
 import { newUuid, saltedKey } from '../ids.js';
-import { KeyedLock } from '../keyed-lock.js';
 import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from '../types.js';
 import type { BarrierView } from '../view.js';
 import { LoginLockout } from './lockout.js';

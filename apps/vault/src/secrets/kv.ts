@@ -1,9 +1,9 @@
 // KV secrets engine, versions 1 and 2 (spec/vault.md §3.3, §3.4).
 import { createHash } from 'node:crypto';
+import { KeyedLock } from '@kms-chain/concurrency';
 import { parseDurationSeconds } from '../duration.js';
 import { badRequest, notFound, VaultError } from '../errors.js';
 import { bool, has, int, seconds } from '../fields.js';
-import { KeyedLock } from '../keyed-lock.js';
 import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from '../types.js';
 import type { BarrierView } from '../view.js';
 
