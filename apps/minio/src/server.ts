@@ -69,7 +69,8 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   } satisfies FastifyServerOptions;
   const app = (
     config.tls
-      ? Fastify({ ...options, https: { key: config.tls.key, cert: config.tls.cert } })
+      ? // TLS 1.2 at least, as MinIO; set here so that no NODE_OPTIONS (--tls-min-v1.0) can lower it.
+        Fastify({ ...options, https: { key: config.tls.key, cert: config.tls.cert, minVersion: 'TLSv1.2' } })
       : Fastify(options)
   ) as FastifyInstance;
 
