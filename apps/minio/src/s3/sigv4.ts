@@ -320,8 +320,9 @@ export function hasCredentials(req: SignedRequest, query: Array<[string, string]
 
 /**
  * Authenticates a request signed in the Authorization header or presigned in the query. Throws S3Error:
- * AccessDenied (anonymous, expired presign, an x-amz-* header left out of the signature), InvalidAccessKeyId, SignatureDoesNotMatch,
- * RequestTimeTooSkewed, AuthorizationHeaderMalformed / AuthorizationQueryParametersError.
+ * AccessDenied (anonymous, expired presign, an x-amz-* header left out of the signature),
+ * InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed, AuthorizationHeaderMalformed /
+ * AuthorizationQueryParametersError.
  */
 export function authenticate(req: SignedRequest, creds: Credentials, now: Date = new Date()): AuthResult {
   const query = parseQuery(req.rawQuery);
