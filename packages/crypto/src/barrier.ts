@@ -1,4 +1,4 @@
-// Vault's storage barrier format (spec vault.md §2.9): every value Vault stores behind the barrier
+// Vault's storage barrier format (docs/vault.md#barrier-and-keyring): every value Vault stores behind the barrier
 // is term(4, big-endian) ‖ version(1) ‖ nonce(12) ‖ AES-GCM ciphertext ‖ tag(16), encrypted with
 // the keyring key of that term. Version 2 authenticates the storage path as associated data, so a
 // value copied to another path does not decrypt; version 1 (older Vaults) has no associated data.

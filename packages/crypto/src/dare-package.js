@@ -1,4 +1,4 @@
-// Sealing one DARE 2.0 package (spec/minio-sse.md §2.1): the step both encryptors share, the
+// Sealing one DARE 2.0 package (docs/minio-sse.md#dare-packages): the step both encryptors share, the
 // in-thread DareEncoder (dare-core.ts) and the encryption worker (dare-worker.js).
 //
 // Plain JavaScript, typed with JSDoc, on purpose: a worker thread is started from a file and runs it

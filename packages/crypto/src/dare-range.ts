@@ -1,4 +1,4 @@
-// Ranged reads of DARE-encrypted objects, single- or multipart (spec/minio-sse.md §2.4).
+// Ranged reads of DARE-encrypted objects, single- or multipart (docs/minio-sse.md#ranged-reads).
 import { Transform, type TransformCallback } from 'node:stream';
 import { dareDecryptedSize, dareEncryptedSize } from './dare.js';
 import { DARE_PACKAGE_SIZE, DARE_PAYLOAD_SIZE, DareDecoder, dareError } from './dare-core.js';
@@ -59,7 +59,7 @@ function checkSizes(sizes: DarePartSizes): { plain: number[]; enc: number[] } {
 /**
  * Plan a ranged read of plaintext bytes `[offset, offset + length)` of a DARE-encrypted object whose
  * parts have the given sizes: which ciphertext bytes to read, which part and sequence number decryption
- * starts at, and how many plaintext bytes to skip (spec/minio-sse.md §2.4). Pure arithmetic.
+ * starts at, and how many plaintext bytes to skip (docs/minio-sse.md#ranged-reads). Pure arithmetic.
  *
  * Resolving an HTTP Range header against the plaintext size (and answering InvalidRange) is the
  * caller's job; this takes the resolved offset and length. Throws CryptoError `dare/invalid-range` when

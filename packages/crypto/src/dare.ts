@@ -1,5 +1,5 @@
 // DARE (github.com/minio/sio) streams and buffer helpers: the format MinIO encrypts object data with.
-// Facts: spec/minio-sse.md §2. Package machinery: dare-core.ts.
+// Facts: docs/minio-sse.md#dare-packages. Package machinery: dare-core.ts.
 import { Transform, type TransformCallback } from 'node:stream';
 import {
   DARE_MAX_PLAINTEXT,

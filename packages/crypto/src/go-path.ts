@@ -1,5 +1,5 @@
 // Go's `path.Clean` and `path.Join`, exactly: MinIO binds sealed object keys to path.Join(bucket, object),
-// so any difference here makes objects unreadable (spec/minio-sse.md §1.2).
+// so any difference here makes objects unreadable (docs/minio-sse.md#derivations).
 // Go works on bytes; '/' and '.' are ASCII and never part of a multi-unit UTF-16 sequence, so working on
 // JS string code units gives the same result for every string.
 

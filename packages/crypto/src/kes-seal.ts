@@ -1,5 +1,5 @@
-// KES data-key sealing (spec kes.md §2.2–2.3), which MinIO's builtin single-key KMS shares
-// (spec minio-sse.md §6.2). One master key seals many messages; each message gets a fresh
+// KES data-key sealing (docs/kes-protocol.md#keys-and-sealing), which MinIO's builtin single-key KMS shares
+// (docs/minio-sse.md#static-key). One master key seals many messages; each message gets a fresh
 // 16-byte IV that derives a one-time sealing key and a fresh 12-byte AEAD nonce:
 //   AES256:   sealingKey = HMAC-SHA256(masterKey, iv)  → AES-256-GCM
 //   ChaCha20: sealingKey = HChaCha20(masterKey, iv)    → ChaCha20-Poly1305 (IETF, 12-byte nonce)

@@ -1,5 +1,6 @@
 // MinIO's object-key hierarchy: object keys (OEK) generated from an external key, sealed under a KEK bound
-// to domain and path, part keys, sealed ETags and the derived metadata keys (spec/minio-sse.md §1.2, §2.5, §2.6).
+// to domain and path, part keys, sealed ETags and the derived metadata keys (docs/minio-sse.md#derivations,
+// #multipart-encryption and #etags).
 import { createHash, createHmac } from 'node:crypto';
 import { dareOpen, dareSeal } from './dare.js';
 import type { DareCipher } from './dare-core.js';

@@ -1,4 +1,4 @@
-// Shamir secret sharing with Vault's exact share layout (spec vault.md §2.8).
+// Shamir secret sharing with Vault's exact share layout (docs/vault.md#shamir-shares).
 //
 // Written here rather than taken from npm. The one audited library with Vault's byte layout,
 // `shamir-secret-sharing` (Privy; Cure53 and Zellic audits), multiplies through log/exp tables

@@ -3,7 +3,7 @@ import { PolicyError } from './errors.js';
 import { KesPolicy, kesPathMatch, validateKesPattern } from './kes.js';
 
 describe('kesPathMatch', () => {
-  // spec/kes.md §3.4: the two matchers differ on `/v1/key/*` vs a deeper path.
+  // docs/kes-protocol.md#policies: the two matchers differ on `/v1/key/*` vs a deeper path.
   it.each([
     ['/v1/key/*', '/v1/key/create/x', 'prefix', true],
     ['/v1/key/*', '/v1/key/create/x', 'glob', false],
@@ -36,7 +36,7 @@ describe('kesPathMatch', () => {
     expect(kesPathMatch(pattern, path, mode)).toBe(expected);
   });
 
-  // The MinIO policy (spec/kes.md §3.4, DESIGN.md "Gaps in the guide text"): both matchers agree.
+  // The MinIO policy (docs/kes-protocol.md#policies, docs/guide.md#gaps-in-the-guide-text): both matchers agree.
   const minio = ['/v1/key/create/minio-*', '/v1/key/generate/minio-*', '/v1/key/decrypt/minio-*'];
   it.each([
     ['/v1/key/create/minio-default-key', true],

@@ -6,7 +6,7 @@ const acl = (...texts: string[]): VaultAcl => new VaultAcl(texts.map((t, i) => p
 const rule = (pattern: string, caps: string[]): string =>
   `path "${pattern}" { capabilities = ${JSON.stringify(caps)} }\n`;
 
-/** The MinIO KMS guide's policy (kms-guide.txt §3.4). */
+/** The MinIO KMS guide's policy (guide §3.4). */
 const GUIDE = 'path "kv/minio/*" {\n  capabilities = [ "create", "read", "delete" ]\n}\n';
 
 describe('VaultAcl: the guide policy', () => {
@@ -41,7 +41,7 @@ describe('VaultAcl: the guide policy', () => {
   });
 });
 
-describe('VaultAcl: matching (spec/vault.md §4.2)', () => {
+describe('VaultAcl: matching (docs/vault.md#path-matching)', () => {
   it.each([
     // exact
     [rule('secret/foo', ['read']), 'read', 'secret/foo', true],

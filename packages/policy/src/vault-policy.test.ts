@@ -3,7 +3,7 @@ import { seededRandom } from '../test/seeded-random.js';
 import { HclError, PolicyError } from './errors.js';
 import { DEFAULT_POLICY_HCL, parseVaultPolicy, RESPONSE_WRAPPING_POLICY_HCL } from './vault-policy.js';
 
-/** The MinIO KMS guide's policy (kms-guide.txt §3.4), closing brace restored. */
+/** The MinIO KMS guide's policy (guide §3.4), closing brace restored. */
 const GUIDE_POLICY = `path "kv/minio/*" {
   capabilities = [ "create", "read", "delete" ]
 }

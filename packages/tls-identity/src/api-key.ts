@@ -1,4 +1,4 @@
-// KES API keys (KES 2023+, spec/kes.md §3.1): `kes:v1:` + base64(0x00 ‖ 32-byte Ed25519 seed). A
+// KES API keys (KES 2023+, docs/kes-protocol.md#identities): `kes:v1:` + base64(0x00 ‖ 32-byte Ed25519 seed). A
 // client turns one into an Ed25519 key and a self-signed clientAuth certificate and then does ordinary
 // mTLS; the server never sees the API key, only the certificate, whose identity is SHA-256 of the
 // Ed25519 SubjectPublicKeyInfo. Facts from kms-go `kes/apikey.go` (ParseAPIKey, GenerateCertificate):
