@@ -1,8 +1,14 @@
-// The KES client MinIO uses (spec/kes.md §7): POST JSON over keep-alive mTLS connections that share
-// one secure context, several endpoints with kms-go's failover — a loopback endpoint first, otherwise
-// a random start; a network error or a 5xx other than 501 puts the endpoint in a 30 s timeout and the
-// request moves on; 503 and network errors are retried twice on the same endpoint after 200 ms plus
-// jitter. If every endpoint is timed out and none was tried, one more pass ignores the timeouts.
+// The KES client MinIO uses (docs/kes-protocol.md#endpoint-failover): POST JSON over keep-alive mTLS
+// connections that share one secure context, several endpoints with kms-go's failover — a loopback
+// endpoint first, otherwise a random start; a network error, a timeout or a 5xx other than 501 puts the
+// endpoint in a 30 s timeout and the request moves on; 503 and network errors (not timeouts) are
+// retried twice on the same endpoint after 200 ms plus jitter. If every endpoint is timed out and none
+// was tried, one more pass ignores the timeouts.
+// Deadlines (stricter than MinIO, whose KES calls wait as long as the S3 request lives): each attempt
+// has its own, covering connect, headers and the whole body, and the request as a whole has one across
+// endpoints and retries; and at most MAX_PENDING requests wait on KES at once — beyond that a request
+// fails at once instead of queueing behind a stalled KES. All three fail as `unavailable`, which the S3
+// layer answers with kms:KeyGenerationFailed / kms:DecryptionFailed (500).
 // Requests go through undici (the HTTP client behind Node's fetch): per request it costs about a
 // third less CPU than node:https, and every SSE PUT and GET makes one.
 import type { ConnectionOptions } from 'node:tls';
@@ -22,8 +28,12 @@ export interface KesClientOptions {
   tls: ConnectionOptions;
   /** Called once by `close()`, e.g. to stop a certificate watch. */
   onClose?: () => void;
-  /** Per-attempt timeout in ms (default 15 000, KES's own route deadline). */
+  /** Deadline of one attempt (connect, headers and body) in ms (default {@link ATTEMPT_MS}). */
   timeoutMs?: number;
+  /** Deadline of a request across endpoints and retries, in ms (default {@link REQUEST_MS}). */
+  requestTimeoutMs?: number;
+  /** Most requests waiting on KES at once (default {@link MAX_PENDING}). */
+  maxPending?: number;
   /** How long a failed endpoint is skipped, in ms (default 30 000). */
   endpointTimeoutMs?: number;
   /** Base back-off before a retry on the same endpoint, in ms (default 200; jitter adds up to 300). */
@@ -36,11 +46,27 @@ interface Reply {
 }
 
 class NetworkError extends Error {}
+/** An attempt that passed its deadline: the endpoint stalls, so it is not retried. */
+class AttemptTimeout extends NetworkError {}
 
 const ACCEPT = { accept: 'application/json' };
 const ACCEPT_JSON_BODY = { accept: 'application/json', 'content-type': 'application/json' };
 
 const RETRIES = 2;
+/**
+ * Deadline of one attempt: KES's own route deadline, so a KES waiting on a slow keystore still answers
+ * (with its own error) before we give up on it.
+ */
+export const ATTEMPT_MS = 15_000;
+/** Deadline of a whole request: one full attempt plus a failover to a healthy endpoint. */
+export const REQUEST_MS = 20_000;
+/**
+ * Most KES requests under way at once. MinIO has no such bound (nor a variable for one): its KES calls
+ * queue without limit behind a stalled KES. Healthy, KES answers in about a millisecond, so even 64
+ * clients listing SSE-S3 objects (16 unseals each) stay below it; when KES stalls, the requests beyond
+ * it fail at once with the same error as a timeout instead of piling up.
+ */
+export const MAX_PENDING = 1024;
 /** Largest KES reply read, as kms-go's limit on its responses. */
 const MAX_REPLY = 1 << 20;
 /** Idle keep-alive connections are kept this long (Go's http.Transport IdleConnTimeout). */
@@ -65,7 +91,7 @@ function dispatcher(tls: ConnectionOptions): Agent {
   return new Agent({ connect: tls, keepAliveTimeout: IDLE_MS, keepAliveMaxTimeout: IDLE_MS });
 }
 
-/** Error texts of KES, current and legacy (spec/kes.md §1.2); compared exactly, as MinIO does. */
+/** Error texts of KES, current and legacy (docs/kes-protocol.md#errors); compared exactly, as MinIO does. */
 const EXISTS = new Set(['key already exists', 'key does already exist']);
 
 function messageOf(reply: Reply): string {
@@ -106,6 +132,9 @@ export class KesClient implements Kms {
   readonly #origins: Map<string, string>;
   readonly #onClose: (() => void) | undefined;
   readonly #timeoutMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #maxPending: number;
+  #pending = 0;
   readonly #endpointTimeoutMs: number;
   readonly #retryDelayMs: number;
   /** Endpoint → time (ms) until which it is skipped. */
@@ -123,7 +152,9 @@ export class KesClient implements Kms {
     this.defaultKeyId = opts.defaultKeyId;
     this.#dispatcher = dispatcher(opts.tls);
     this.#onClose = opts.onClose;
-    this.#timeoutMs = opts.timeoutMs ?? 15_000;
+    this.#timeoutMs = opts.timeoutMs ?? ATTEMPT_MS;
+    this.#requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_MS;
+    this.#maxPending = opts.maxPending ?? MAX_PENDING;
     this.#endpointTimeoutMs = opts.endpointTimeoutMs ?? 30_000;
     this.#retryDelayMs = opts.retryDelayMs ?? 200;
   }
@@ -134,8 +165,25 @@ export class KesClient implements Kms {
     return Array.from({ length: n }, (_, i) => this.endpoints[(start + i) % n]!);
   }
 
-  async #send(endpoint: string, method: string, path: string, body: unknown): Promise<Reply> {
+  /** Requests under way (waiting on KES). */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /**
+   * One HTTP exchange, abandoned after `deadlineMs` whatever it waits for (connection, headers or a
+   * body that stalls midway): the abort destroys the socket, so a stalled connection is not reused.
+   */
+  async #send(
+    endpoint: string,
+    method: string,
+    path: string,
+    body: unknown,
+    deadlineMs: number,
+  ): Promise<Reply> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), deadlineMs);
     try {
       const res = await this.#dispatcher.request({
         origin: this.#origins.get(endpoint)!,
@@ -143,42 +191,73 @@ export class KesClient implements Kms {
         method: method as Dispatcher.HttpMethod,
         headers: payload === undefined ? ACCEPT : ACCEPT_JSON_BODY,
         body: payload,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
+        signal: abort.signal,
       });
       return { status: res.statusCode, body: await readReply(res.body) };
     } catch (err) {
+      if (abort.signal.aborted) throw new AttemptTimeout(`no answer within ${deadlineMs} ms`);
       throw new NetworkError((err as Error).message);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  async #attempt(endpoint: string, method: string, path: string, body: unknown): Promise<Reply> {
+  async #attempt(
+    endpoint: string,
+    method: string,
+    path: string,
+    body: unknown,
+    until: number,
+  ): Promise<Reply> {
     for (let attempt = 0; ; attempt++) {
+      const left = until - Date.now();
+      if (left <= 0) throw new AttemptTimeout('request deadline passed');
       try {
-        const reply = await this.#send(endpoint, method, path, body);
+        const reply = await this.#send(endpoint, method, path, body, Math.min(this.#timeoutMs, left));
         if (reply.status !== 503 || attempt === RETRIES) return reply;
       } catch (err) {
-        if (attempt === RETRIES) throw err;
+        if (attempt === RETRIES || err instanceof AttemptTimeout) throw err;
       }
-      await new Promise((r) => setTimeout(r, this.#retryDelayMs + Math.random() * 300));
+      const delay = this.#retryDelayMs + Math.random() * 300;
+      if (Date.now() + delay >= until) throw new AttemptTimeout('request deadline passed');
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 
-  /** One request with failover; resolves to a 2xx reply or throws KmsError. */
+  /**
+   * One request with failover; resolves to a 2xx reply or throws KmsError. Fails as `unavailable`
+   * when the request deadline passes or {@link MAX_PENDING} requests already wait on KES.
+   */
   async request(method: string, path: string, body?: unknown): Promise<Reply> {
+    if (this.#pending >= this.#maxPending) {
+      throw new KmsError('unavailable', `KES is not answering: ${this.#pending} requests already wait on it`);
+    }
+    this.#pending++;
+    try {
+      return await this.#request(method, path, body, Date.now() + this.#requestTimeoutMs);
+    } finally {
+      this.#pending--;
+    }
+  }
+
+  async #request(method: string, path: string, body: unknown, until: number): Promise<Reply> {
     let last: KmsError | undefined;
     let tried = 0;
     for (const ignoreTimeouts of [false, true]) {
       if (ignoreTimeouts && tried > 0) break;
       for (const endpoint of this.#order()) {
         if (!ignoreTimeouts && (this.#timeouts.get(endpoint) ?? 0) > Date.now()) continue;
+        if (Date.now() >= until) {
+          throw last ?? new KmsError('unavailable', `KES did not answer within ${this.#requestTimeoutMs} ms`);
+        }
         tried++;
         let reply: Reply;
         try {
-          reply = await this.#attempt(endpoint, method, path, body);
+          reply = await this.#attempt(endpoint, method, path, body, until);
         } catch (err) {
           this.#timeouts.set(endpoint, Date.now() + this.#endpointTimeoutMs);
-          last = new KmsError('unavailable', `KES ${endpoint} unreachable: ${(err as Error).message}`);
+          const what = err instanceof AttemptTimeout ? 'did not answer' : 'unreachable';
+          last = new KmsError('unavailable', `KES ${endpoint} ${what}: ${(err as Error).message}`);
           continue;
         }
         if (reply.status >= 200 && reply.status < 300) {
@@ -240,7 +319,7 @@ export class KesClient implements Kms {
     const entries = await Promise.all(
       this.endpoints.map(async (endpoint) => {
         try {
-          const reply = await this.#send(endpoint, 'GET', '/v1/status', undefined);
+          const reply = await this.#send(endpoint, 'GET', '/v1/status', undefined, this.#timeoutMs);
           return [endpoint, reply.status === 200 ? 'online' : 'offline'] as const;
         } catch {
           return [endpoint, 'offline'] as const;
