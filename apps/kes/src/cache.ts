@@ -1,4 +1,4 @@
-// The key cache in front of a keystore (spec §5.5, STYLE.md: "the cache wraps any keystore").
+// The key cache in front of a keystore (docs/kes-protocol.md#key-cache).
 import { decodeKey, type KesKey } from './key.js';
 import type { Keystore, KeystoreState } from './keystore/keystore.js';
 

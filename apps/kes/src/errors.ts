@@ -1,5 +1,6 @@
 // KES errors on the wire: `{"message":"…"}` with a status. Go clients (MinIO, kms-go) compare the
-// pair (status, message) for equality, so every text below is verbatim KES HEAD (spec §1.2).
+// pair (status, message) for equality, so every text below is verbatim KES HEAD
+// (docs/kes-protocol.md#errors).
 
 /** An error that the API pipeline renders as `{"message": message}` with `status`. */
 export class KesError extends Error {

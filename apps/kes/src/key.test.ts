@@ -14,7 +14,7 @@ import {
 const bytes = Buffer.alloc(32, 9);
 const b64 = bytes.toString('base64');
 
-// Protobuf helpers to build HEAD's stored KeyVersion by hand (field tags per spec §5.3).
+// Protobuf helpers to build HEAD's stored KeyVersion by hand (field tags: docs/kes-protocol.md#stored-keys).
 const varint = (n: number): Buffer => {
   const out: number[] = [];
   while (n >= 0x80) {
@@ -29,7 +29,7 @@ const field = (no: number, v: Buffer | number): Buffer =>
     ? Buffer.concat([varint(no * 8), varint(v)])
     : Buffer.concat([varint(no * 8 + 2), varint(v.length), v]);
 
-describe('stored key formats (spec §5.3)', () => {
+describe('stored key formats (docs/kes-protocol.md#stored-keys)', () => {
   it('round-trips our JSON form', () => {
     const k = newKey('abc', new Date('2024-05-06T07:08:09.123Z'));
     const d = decodeKey(encodeKey(k));
@@ -101,7 +101,7 @@ describe('stored key formats (spec §5.3)', () => {
   ])('parseCipher(%j)', (name, want) => expect(parseCipher(name)).toBe(want));
 });
 
-describe('ciphertext formats (spec §2.3)', () => {
+describe('ciphertext formats (docs/kes-protocol.md#ciphertext-formats)', () => {
   const key = { bytes, cipher: 'AES256' as const, createdAt: '', createdBy: '' };
   const ctx = Buffer.from('{"bucket":"bucket/object"}');
   const dek = Buffer.alloc(32, 5);

@@ -1,6 +1,6 @@
-// A KES master key and its stored form (spec §5.3). We write the JSON shape of KES v0.19.2+
-// (`{"bytes","algorithm","created_at","created_by"}`), which every real KES version reads, and read
-// that shape, its older `{"bytes"}` form and HEAD's base64-protobuf `KeyVersion`.
+// A KES master key and its stored form (docs/kes-protocol.md#stored-keys). We write the JSON shape
+// of KES v0.19.2+ (`{"bytes","algorithm","created_at","created_by"}`), which every real KES version
+// reads, and read that shape, its older `{"bytes"}` form and HEAD's base64-protobuf `KeyVersion`.
 import { createHmac, randomBytes } from 'node:crypto';
 import { type KesKeyCipher, openDataKey, sealDataKey, secureRandomBytes, zeroize } from '@kms-chain/crypto';
 
@@ -44,7 +44,7 @@ export function randomDataKey(): Buffer {
   return secureRandomBytes(32);
 }
 
-/** A fresh random AES256 key (Node always has AES-GCM, spec §2.1). */
+/** A fresh random AES256 key (Node always has AES-GCM; docs/kes-protocol.md#keys-and-sealing). */
 export function newKey(createdBy: string, now = new Date()): KesKey {
   return { bytes: randomBytes(32), cipher: 'AES256', createdAt: rfc3339(now), createdBy };
 }
@@ -162,9 +162,10 @@ export function decryptWith(key: KesKey, ciphertext: Uint8Array, context: Uint8A
 }
 
 /**
- * HMAC-SHA256 of `message`. Divergence (spec §5.3): we store keys in the JSON form, which has no
- * HMAC key, so the HMAC key is derived as HMAC-SHA256(key bytes, "kes-chain hmac key v1"). Real
- * KES answers 409 `key does not support HMAC` for JSON-stored keys instead.
+ * HMAC-SHA256 of `message`. Divergence (docs/kes-protocol.md#stored-keys): we store keys in the
+ * JSON form, which has no HMAC key, so the HMAC key is derived as HMAC-SHA256(key bytes,
+ * "kes-chain hmac key v1"). Real KES answers 409 `key does not support HMAC` for JSON-stored keys
+ * instead.
  */
 export function hmacWith(key: KesKey, message: Uint8Array): Buffer {
   const hk = createHmac('sha256', key.bytes).update('kes-chain hmac key v1').digest();

@@ -1,4 +1,4 @@
-// `/v1/metrics`: KES's metric names (spec §1.5), which kms-go parses by name.
+// `/v1/metrics`: KES's metric names (docs/kes-protocol.md#metrics), which kms-go parses by name.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';

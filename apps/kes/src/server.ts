@@ -136,7 +136,8 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
     return503OnClosing: false,
   } as Parameters<typeof fastify>[0]) as unknown as KesServer;
   app.decorate('kes', state);
-  // KES reads request headers within 5 s (spec §1.1); idle keep-alive connections live 90 s.
+  // KES reads request headers within 5 s; idle keep-alive connections live 90 s
+  // (docs/kes-protocol.md#transport-and-common-rules).
   app.server.headersTimeout = 5_000;
 
   app.removeAllContentTypeParsers();

@@ -20,7 +20,7 @@ afterAll(async () => {
 const admin = () => pki.admin;
 const minio = () => pki.minio;
 
-describe('MinIO calls (spec §7.3)', () => {
+describe('MinIO calls (docs/kes-protocol.md#calls-minio-makes)', () => {
   it('startup: generate on a missing key → 404, then create, then generate', async () => {
     const ctx = b64('{}');
     let r = await kes.client.post('/v1/key/generate/minio-default', { context: ctx }, minio());

@@ -1,4 +1,5 @@
-// The `kes` command line, in process: the guide's section 4 steps and the client commands (spec §6).
+// The `kes` command line, in process: the guide's section 4 steps and the client commands
+// (docs/kes-protocol.md#client-commands).
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

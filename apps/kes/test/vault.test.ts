@@ -1,4 +1,4 @@
-// The Vault keystore against a Vault-protocol test server on loopback (spec §5).
+// The Vault keystore against a Vault-protocol test server on loopback (docs/kes-protocol.md#vault-keystore).
 
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,7 +52,7 @@ async function keystore(v: FakeVault, over: Partial<VaultKeystoreConfig> = {}): 
   return ks;
 }
 
-describe('KV layouts (spec §5.2)', () => {
+describe('KV layouts (docs/kes-protocol.md#kv-layout)', () => {
   it('v1: kv/<prefix>/<name> with the value under field <name>', async () => {
     const v = await vault();
     const ks = await keystore(v);
@@ -128,7 +128,7 @@ describe('KV layouts (spec §5.2)', () => {
   });
 });
 
-describe('AppRole token lifecycle (spec §5.1)', () => {
+describe('AppRole token lifecycle (docs/kes-protocol.md#login-and-renewal)', () => {
   it('renews at 80% of the TTL with renew-self', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const v = await vault({ ttl: 60 });

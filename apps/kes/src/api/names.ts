@@ -2,7 +2,10 @@ import { errInvalidName } from '../errors.js';
 
 const nameRe = /^[A-Za-z0-9_-]{1,80}$/;
 
-/** KES HEAD's name rule (spec §1.1): 1–80 of [A-Za-z0-9_-], no leading/trailing '-', not "_". */
+/**
+ * KES HEAD's name rule: 1–80 of [A-Za-z0-9_-], no leading/trailing '-', not "_"
+ * (docs/kes-protocol.md#transport-and-common-rules).
+ */
 export function isValidName(name: string): boolean {
   return nameRe.test(name) && !name.startsWith('-') && !name.endsWith('-') && name !== '_';
 }

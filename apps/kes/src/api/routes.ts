@@ -1,4 +1,5 @@
-// The route table (spec §1.3). One row per API; the pipeline in pipeline.ts runs the same steps for each.
+// The route table (docs/kes-protocol.md#routes). One row per API; the pipeline in pipeline.ts runs
+// the same steps for each.
 import * as key from './handlers/key.js';
 import * as log from './handlers/log.js';
 import * as policy from './handlers/policy.js';

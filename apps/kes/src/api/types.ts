@@ -32,9 +32,9 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<HandlerResult> | HandlerResult;
 
-/** One row of the route table (STYLE.md: method, path, max body, timeout, auth, handler). */
+/** One row of the route table (method, path, max body, timeout, auth, handler), as KES declares its API. */
 export interface Route {
-  /** Declared method; PUT routes also accept POST (spec §1.1). */
+  /** Declared method; PUT routes also accept POST (docs/kes-protocol.md#transport-and-common-rules). */
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** A prefix when it ends in `/` (the rest is the resource), else an exact path. */
   path: string;

@@ -1,5 +1,5 @@
 // The HTTPS client the `kes` commands use: server and credentials from flags and the environment
-// of every KES era (spec §6.3), mTLS with the client's certificate.
+// of every KES era (docs/kes-protocol.md#client-environment), mTLS with the client's certificate.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { createClientAgent } from '@kms-chain/tls-identity';

@@ -1,4 +1,4 @@
-// `kes server`: every era's flags (spec §6.1) over one config model.
+// `kes server`: every era's flags (docs/kes-protocol.md#kes-server) over one config model.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,7 +171,8 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
       ].join('\n'),
     );
   }
-  // SIGHUP re-reads the config file and applies its policies, identities and admin (spec §4.3).
+  // SIGHUP re-reads the config file and applies its policies, identities and admin
+  // (docs/kes-protocol.md#yaml-at-head).
   const reload = (): void => {
     if (!values.config) return;
     loadConfig(values.config, io.env).then(

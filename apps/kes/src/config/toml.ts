@@ -1,4 +1,4 @@
-// E1 (the MinIO KMS guide's era, KES v0.4–v0.7): the TOML file. Every field of spec §4.1.
+// E1 (the MinIO KMS guide's era, KES v0.4–v0.7): the TOML file. Every field of docs/kes-protocol.md#toml-era.
 import { z } from 'zod';
 import { duration, errorSpelling, identity, optString, stringList } from './fields.js';
 import type { KeystoreConfig, ServerConfig } from './types.js';
@@ -118,7 +118,10 @@ export function fromToml(file: string, c: TomlConfig): ServerConfig {
   };
 }
 
-/** An admin identity is a 64-char hex hash; anything else ("disabled", "_") disables it (spec §3.2). */
+/**
+ * An admin identity is a 64-char hex hash; anything else ("disabled", "_") disables it
+ * (docs/kes-protocol.md#admin-identity).
+ */
 export function normalizeAdmin(value: string | undefined): string | undefined {
   const v = value?.trim().toLowerCase();
   return v && /^[0-9a-f]{64}$/.test(v) ? v : undefined;

@@ -1,5 +1,6 @@
-// E2–E4 (KES v0.8 … HEAD): the YAML file, every field of spec §4.3 plus the older spellings
-// (`root`, `policy.X.paths`, `cache.expiry.all`) so configs written for earlier releases still load.
+// E2–E4 (KES v0.8 … HEAD): the YAML file, every field of docs/kes-protocol.md#yaml-at-head plus the
+// older spellings (`root`, `policy.X.paths`, `cache.expiry.all`) so configs written for earlier
+// releases still load.
 import { z } from 'zod';
 import { duration, errorSpelling, identity, optString, stringList } from './fields.js';
 import { normalizeAdmin } from './toml.js';

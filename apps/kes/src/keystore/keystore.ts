@@ -43,7 +43,8 @@ export interface KeystoreState {
 }
 
 /**
- * A key-value store of master keys. Names are already validated by the API (spec §1.1).
+ * A key-value store of master keys. Names are already validated by the API
+ * (docs/kes-protocol.md#transport-and-common-rules).
  * - `create(name, value)`: stores a new entry; KeyExistsError if present; KeystoreUnavailableError.
  * - `get(name)`: the stored value; KeyNotFoundError; KeystoreUnavailableError.
  * - `delete(name)`: removes the entry; deleting an absent name is not an error; KeystoreUnavailableError.

@@ -1,5 +1,6 @@
-// A small Vault-protocol server for tests: only the calls KES makes (spec §5), over real HTTP(S) on
-// loopback. Tokens expire, the server can be sealed, stopped and restarted on the same port.
+// A small Vault-protocol server for tests: only the calls KES makes
+// (docs/kes-protocol.md#vault-keystore), over real HTTP(S) on loopback. Tokens expire, the server
+// can be sealed, stopped and restarted on the same port.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';

@@ -67,7 +67,8 @@ export async function createKey(ctx: RequestContext): Promise<HandlerResult> {
 export async function importKey(ctx: RequestContext): Promise<HandlerResult> {
   const name = checkName('key', ctx.resource);
   const req = parseJsonObject(ctx.body, errInvalidImportBody);
-  // HEAD sends {key, cipher}; v0.22 sent {bytes, algorithm}; both are accepted (spec §1.6).
+  // HEAD sends {key, cipher}; v0.22 sent {bytes, algorithm}; both are accepted
+  // (docs/kes-protocol.md#legacy-routes-and-bodies).
   const field = req.key !== undefined ? 'key' : 'bytes';
   const bytes = bytesField(req, field, errInvalidImportBody);
   const cipherName =

@@ -31,7 +31,7 @@ export async function getStatus(ctx: RequestContext): Promise<HandlerResult> {
     mem_heap_used: mem.heapUsed,
   };
   if (s.latencyMs > 0) json.keystore_latency = s.latencyMs;
-  // kms-go rejects "unreachable" without "unavailable" (spec §1.4): send both when down.
+  // kms-go rejects "unreachable" without "unavailable" (docs/kes-protocol.md#status): send both when down.
   if (!s.reachable) {
     json.keystore_unreachable = true;
     json.keystore_unavailable = true;

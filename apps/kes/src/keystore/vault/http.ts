@@ -42,7 +42,8 @@ export class VaultHttp {
   constructor(endpoint: string, t: VaultTls) {
     this.#base = new URL(endpoint);
     // The guide's openssl certificates carry only CN=localhost while KES reaches Vault at
-    // https://127.0.0.1:8200; the chain's loopback-tolerant name check accepts that (DESIGN.md).
+    // https://127.0.0.1:8200; the chain's loopback-tolerant name check accepts that
+    // (docs/guide.md#facts-that-bite).
     const opts: https.RequestOptions = { checkServerIdentity };
     if (t.ca) opts.ca = readCa(t.ca);
     if (t.cert) opts.cert = readFileSync(t.cert);

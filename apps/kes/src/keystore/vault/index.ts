@@ -1,4 +1,4 @@
-// Master keys in a Vault KV engine, reached with an AppRole token (spec §5).
+// Master keys in a Vault KV engine, reached with an AppRole token (docs/kes-protocol.md#vault-keystore).
 import { readFile } from 'node:fs/promises';
 import type { VaultKeystoreConfig } from '../../config/types.js';
 import {
@@ -27,7 +27,8 @@ interface Token {
 const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '');
 
 /**
- * KV v1 or v2 at `<engine>/<prefix>/<name>` with the key's value under field `<name>` (spec §5.2).
+ * KV v1 or v2 at `<engine>/<prefix>/<name>` with the key's value under field `<name>`
+ * (docs/kes-protocol.md#kv-layout).
  * Authentication: AppRole login, renewal at 80 % of the TTL (renew-self, 3 tries, stopping on 4xx),
  * re-login when not renewable or renewal fails, failed logins retried every `approle.retry`.
  * A health loop every `status.ping` tracks whether Vault is sealed; while sealed every operation
