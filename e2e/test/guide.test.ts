@@ -1,9 +1,9 @@
-// The MinIO KMS guide (../shared/guide/kms-guide.txt) from section 2 to Appendix B, verbatim, in a
+// The MinIO KMS guide (docs/guide.md#steps) from section 2 to Appendix B, verbatim, in a
 // temp dir with our vault, kes and minio first on PATH; each step asserts what the guide says it
 // prints or does. Then a Vault outage under a running KES (cached keys serve, KES recovers once
 // Vault is unsealed), and the restart story: all three stopped and started again, Vault sealed,
 // unsealed, KES re-authenticates, every object reads back byte-identical.
-// Filled in, as DESIGN.md "Gaps in the guide text" says: the literals the guide copy lost (closing
+// Filled in, as docs/guide.md#gaps-in-the-guide-text says: the literals the guide copy lost (closing
 // braces, EOF lines, TOML table headers, addresses, MINIO_KMS_AUTO_ENCRYPTION=on). Changed for
 // parallel test files: free ports instead of 8200/7373/9000 (VAULT_ADDR, KES_SERVER, the KES
 // endpoint and `minio server --address` carry them). The guide's `mc cp`/`mc stat` are done with
@@ -290,7 +290,7 @@ EOF`);
   it('Appendix A: a PUT without encryption headers comes back encrypted (mc stat)', async () => {
     const head = await s3!.send(new HeadObjectCommand({ Bucket: 'crypt', Key: 'test.file' }));
     // The guide's `mc stat` shows AES256; MinIO since PR #12295 (2021) injects SSE-KMS with the
-    // default key for auto-encryption, so the header reads aws:kms (spec/minio-sse.md §5).
+    // default key for auto-encryption, so the header reads aws:kms (docs/minio-sse.md#default-encryption).
     expect(head.ServerSideEncryption).toBe('aws:kms');
     expect(head.SSEKMSKeyId).toContain('minio-key-1');
     // Encrypted at rest: the plaintext is nowhere under the export dir.

@@ -2,7 +2,7 @@
 // server, init, unseal ×3, kv, approle, policy, the two role writes, role-id, secret-id. Then what
 // KES will do with them: AppRole login, write+read under kv/minio/, 403 elsewhere, and a restart
 // that comes back sealed and serves the same data after unsealing.
-// Only the literals the guide copy lost are filled (DESIGN.md "Gaps in the guide text"), and the
+// Only the literals the guide copy lost are filled (docs/guide.md#gaps-in-the-guide-text), and the
 // port is a free one instead of 8200 so parallel test files cannot collide.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -17,7 +17,7 @@ export const KV_PREFIX = 'minio';
 /**
  * The guide's policy plus `update` and `list`: the guide's three capabilities suffice to create and
  * use keys, but KES's key listing (`kes key ls`, MinIO's key list API) needs `list`, and a
- * re-created key after a delete needs `update` (DESIGN.md "Facts that bite").
+ * re-created key after a delete needs `update` (docs/guide.md#facts-that-bite).
  */
 export const KES_POLICY_HCL = `path "${'kv'}/${KV_PREFIX}/*" {
   capabilities = [ "create", "read", "update", "delete", "list" ]
