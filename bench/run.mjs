@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHAIN_KEY_NAME, startChain } from './lib/chain.mjs';
 import { opsPerSecond, since, timeBatch } from './lib/load.mjs';
@@ -51,7 +51,7 @@ const USAGE = `usage: npm run bench [-- options]
   --out-dir DIR       where the JSON and SVG go (bench/results)
   --profile DIR       run the measured chain under node --cpu-prof into DIR and list each
                       server's hot functions (profiling slows the servers a little)
-  --readme            replace the Benchmarks section of README.md with this run's table
+  --readme            replace the latest-run section of bench/README.md with this run's tables
   --pool              measure nothing: evaluate the targets over every run saved in the out-dir
                       with the same object sizes, counts and timings (the options above)
 `;
@@ -713,15 +713,17 @@ async function poolSavedRuns(opts) {
 const BEGIN = '<!-- bench:begin (written by npm run bench -- --readme) -->';
 const END = '<!-- bench:end -->';
 
+/** Replaces the latest-run section of bench/README.md; the chart link is relative to bench/. */
 async function updateReadme(result, svgPath) {
-  const path = join(root, 'README.md');
+  const path = join(root, 'bench', 'README.md');
+  const chart = relative(join(root, 'bench'), svgPath);
   const text = await readFile(path, 'utf8');
   const m = result.machine;
   const section = [
     BEGIN,
     `Latest run: ${result.date} on ${m.cpuModel}, ${m.cores} cores, ${Math.round(m.memoryMiB / 1024)} GiB, Node ${m.node}, ${m.platform}` +
       `${result.options.quick ? ' (`--quick`)' : ''}. Load average (1/5/15 min) ${m.loadavgStart.map((x) => x.toFixed(2)).join(' / ')} at start, ` +
-      `${m.loadavgEnd.map((x) => x.toFixed(2)).join(' / ')} at end. Chart: [${svgPath.slice(root.length + 1)}](${svgPath.slice(root.length + 1)}).`,
+      `${m.loadavgEnd.map((x) => x.toFixed(2)).join(' / ')} at end. Chart: [${chart}](${chart}).`,
     '',
     markdownTables(result),
     END,
@@ -731,7 +733,7 @@ async function updateReadme(result, svgPath) {
   const next =
     at >= 0 && end > at
       ? `${text.slice(0, at)}${section}${text.slice(end + END.length)}`
-      : `${text.trimEnd()}\n\n## Benchmarks\n\n${section}\n`;
+      : `${text.trimEnd()}\n\n## Latest run\n\n${section}\n`;
   await writeFile(path, next);
   process.stdout.write(`updated ${path}\n`);
 }

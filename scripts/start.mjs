@@ -182,7 +182,8 @@ async function main() {
         backend: { file: { path: join(data, 'vault', 'file') } },
         default_lease_ttl: '168h',
         max_lease_ttl: '720h',
-        // Our vault cannot lock memory in a Node process (apps/vault/README.md) and says so.
+        // vault would refuse to start where it cannot lock its key arena (no CAP_IPC_LOCK, small
+        // RLIMIT_MEMLOCK); the dev chain runs on such machines too (apps/vault/README.md).
         disable_mlock: true,
         listener: {
           tcp: {

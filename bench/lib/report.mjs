@@ -1,5 +1,5 @@
 // The run's figures turned into what a person reads: min/median/max per figure, the target
-// ratios (medians of the same run) marked met or not, a text table, a Markdown table for README.md,
+// ratios (medians of the same run) marked met or not, a text table, a Markdown table for bench/README.md,
 // and an SVG chart of throughput per configuration.
 
 /** min, median and max of a list of numbers; undefined for an empty list. */
@@ -213,7 +213,7 @@ function mdTable(header, align, rows) {
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-/** The same figures and targets as Markdown, for the README's Benchmarks section. */
+/** The same figures and targets as Markdown, for bench/README.md's latest run. */
 export function markdownTables(result) {
   const figureRows = Object.values(result.figures).map((fig) => {
     if (fig.status !== 'ok') return [fig.label, fig.unit, fig.status, '', '', ''];
