@@ -131,7 +131,7 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   });
   const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
   try {
-    const tap = md5Tap(await readCopySource(ctx, source, range.start, range.end, srcKm?.oek));
+    const tap = md5Tap(await readCopySource(source, range.start, range.end, srcKm?.oek));
     const staged = await ctx.store.stage(
       pe ? encryptChunks(tap.chunks, pe.key, pe.nonce) : tap.chunks,
       releaseEncrypted,

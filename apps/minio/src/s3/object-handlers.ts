@@ -23,6 +23,7 @@ import {
 } from '../sse/service.js';
 import { type FsStore, INLINE_MAX, type PartSource } from '../storage/fs-store.js';
 import { checkObjectKey } from '../storage/keys.js';
+import type { ObjectReader } from '../storage/open-object.js';
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
 import { checksumHeader } from './checksum.js';
 import type { S3Context } from './context.js';
@@ -134,12 +135,18 @@ export async function putObject(ctx: S3Context): Promise<void> {
 export async function getObject(ctx: S3Context, isHead: boolean): Promise<void> {
   const bucket = ctx.bucketName;
   const key = ctx.objectKey;
-  const stored = await ctx.store.getMeta(bucket, key);
-  const km = await keyForRead(ctx, bucket, stored, { isHead });
+  // A GET holds the version's data files open from the moment it reads the metadata (see openObject).
+  const object = isHead ? undefined : await ctx.store.openObject(bucket, key);
   try {
-    await sendObject(ctx, stored, km, isHead);
+    const stored = object?.meta ?? (await ctx.store.getMeta(bucket, key));
+    const km = await keyForRead(ctx, bucket, stored, { isHead });
+    try {
+      await sendObject(ctx, stored, km, isHead, object);
+    } finally {
+      km?.dispose();
+    }
   } finally {
-    km?.dispose();
+    object?.close();
   }
 }
 
@@ -148,8 +155,8 @@ async function sendObject(
   stored: ObjectMeta,
   km: Awaited<ReturnType<typeof keyForRead>>,
   isHead: boolean,
+  object: ObjectReader | undefined,
 ): Promise<void> {
-  const bucket = ctx.bucketName;
   const meta = clientView(stored, km);
   const partNumber = ctx.query.get('partNumber');
   if (partNumber !== undefined && ctx.header('range') !== undefined) {
@@ -199,7 +206,7 @@ async function sendObject(
     ctx.reply.raw.end(inline);
     return;
   }
-  const body = await readContent(ctx.store, bucket, stored, start, end, km?.oek);
+  const body = await readContent(object!, start, end, km?.oek);
   sendStream(ctx, status, headers, body);
 }
 
@@ -275,18 +282,20 @@ export function md5Tap(source: AsyncIterable<Buffer>): {
 /** Loads the copy source and applies x-amz-copy-source-if-* conditions. */
 export async function loadCopySource(
   ctx: S3Context,
-): Promise<{ bucket: string; key: string; meta: ObjectMeta }> {
+): Promise<{ bucket: string; key: string; meta: ObjectMeta; object: ObjectReader }> {
   const source = parseCopySource(ctx.header('x-amz-copy-source')!);
   checkObjectKey(source.key);
-  let meta: ObjectMeta;
+  let object: ObjectReader;
   try {
-    meta = await ctx.store.getMeta(source.bucket, source.key);
+    object = await ctx.store.openObject(source.bucket, source.key);
   } catch (err) {
     if (err instanceof S3Error) err.context = { bucket: source.bucket, key: source.key };
     throw err;
   }
-  checkCopyConditions((n) => ctx.header(n), meta);
-  return { ...source, meta };
+  // The source's files stay open until the response is over, whichever way the handler ends.
+  ctx.reply.raw.once('close', () => object.close());
+  checkCopyConditions((n) => ctx.header(n), object.meta);
+  return { ...source, meta: object.meta, object };
 }
 
 /** copyObject: COPY or REPLACE metadata, conditional copy headers, data streamed through staging. */
@@ -364,7 +373,7 @@ export async function copyObject(ctx: S3Context): Promise<void> {
   });
   try {
     if (destKm) props.internal = { ...props.internal, ...destKm.internal };
-    const tap = md5Tap(await readCopySource(ctx, source, 0, src.size - 1, srcKm?.oek));
+    const tap = md5Tap(await readCopySource(source, 0, src.size - 1, srcKm?.oek));
     const received = await receiveBody(
       ctx.store,
       destKm ? encryptChunks(tap.chunks, destKm.oek) : tap.chunks,
@@ -401,14 +410,13 @@ async function* emptyChunks(): AsyncGenerator<Buffer> {}
 
 /** The copy source's plaintext bytes start..end (inclusive), decrypted with `oek`; none when end < start. */
 export async function readCopySource(
-  ctx: S3Context,
-  source: { bucket: string; meta: ObjectMeta },
+  source: { object: ObjectReader },
   start: number,
   end: number,
   oek: Buffer | undefined,
 ): Promise<AsyncIterable<Buffer>> {
   if (end < start) return emptyChunks();
-  return (await readContent(ctx.store, source.bucket, source.meta, start, end, oek)) as AsyncIterable<Buffer>;
+  return (await readContent(source.object, start, end, oek)) as AsyncIterable<Buffer>;
 }
 
 /**

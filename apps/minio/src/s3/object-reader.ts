@@ -5,21 +5,18 @@
 // part keys, then drop the leading skip and cap the length.
 import type { Readable } from 'node:stream';
 import { readDecrypted } from '../sse/service.js';
-import type { FsStore } from '../storage/fs-store.js';
-import type { ObjectMeta } from '../storage/types.js';
+import type { ObjectReader } from '../storage/open-object.js';
 
 /**
- * Streams content bytes [start, end] (inclusive) of a committed object; an encrypted object needs its
- * object key `oek` (from sse/hooks keyForRead) and only the DARE packages of the range are read.
+ * Streams content bytes [start, end] (inclusive) of an opened object version; an encrypted object needs
+ * its object key `oek` (from sse/hooks keyForRead) and only the DARE packages of the range are read.
  */
 export async function readContent(
-  store: FsStore,
-  bucket: string,
-  meta: ObjectMeta,
+  object: ObjectReader,
   start: number,
   end: number,
   oek?: Buffer,
 ): Promise<Readable> {
-  if (oek !== undefined) return readDecrypted(store, bucket, meta, oek, start, end);
-  return store.openRead(bucket, meta, start, end);
+  if (oek !== undefined) return readDecrypted(object, oek, start, end);
+  return object.read(start, end);
 }

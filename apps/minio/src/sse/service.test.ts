@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { dareEncryptedSize, dareOpen, sealETag } from '@kms-chain/crypto';
 import { describe, expect, it } from 'vitest';
-import type { FsStore } from '../storage/fs-store.js';
+import type { ObjectReader } from '../storage/open-object.js';
 import type { ObjectMeta } from '../storage/types.js';
 import { META } from './metadata.js';
 import { encryptChunks, partEncryption, readDecrypted, visibleEtag } from './service.js';
@@ -79,14 +79,16 @@ describe('visibleEtag', () => {
 });
 
 describe('readDecrypted', () => {
-  // A store that serves stored bytes from memory and records which byte ranges were read.
-  function fakeStore(stored: Buffer, reads: Array<[number, number]>): FsStore {
+  // An opened object that serves stored bytes from memory and records which byte ranges were read.
+  function fakeObject(meta: ObjectMeta, stored: Buffer, reads: Array<[number, number]>): ObjectReader {
     return {
-      openRead: async (_b: string, _m: ObjectMeta, start: number, end: number) => {
+      meta,
+      read: (start: number, end: number) => {
         reads.push([start, end]);
         return Readable.from([stored.subarray(start, end + 1)]);
       },
-    } as unknown as FsStore;
+      close: () => {},
+    };
   }
 
   function metaOf(
@@ -121,7 +123,7 @@ describe('readDecrypted', () => {
     const stored = await collect(encryptChunks(chunked(data, 50_000), oek));
     const reads: Array<[number, number]> = [];
     const meta = metaOf([{ number: 1, size: data.length, storedSize: stored.length }], false);
-    const out = await collect(await readDecrypted(fakeStore(stored, reads), 'b', meta, oek, a, b));
+    const out = await collect(await readDecrypted(fakeObject(meta, stored, reads), oek, a, b));
     expect(out.equals(data.subarray(a, b + 1))).toBe(true);
     expect(reads).toEqual([range]);
   });
@@ -147,7 +149,7 @@ describe('readDecrypted', () => {
       [65536, 165_000],
     ] as Array<[number, number]>) {
       const reads: Array<[number, number]> = [];
-      const out = await collect(await readDecrypted(fakeStore(all, reads), 'b', meta, oek, a, b));
+      const out = await collect(await readDecrypted(fakeObject(meta, all, reads), oek, a, b));
       expect(out.equals(data.subarray(a, b + 1))).toBe(true);
     }
   });

@@ -28,7 +28,7 @@ import {
 } from '@kms-chain/crypto';
 import { isKmsError, type Kms } from '../kms/kms.js';
 import { S3Error } from '../s3/errors.js';
-import type { FsStore } from '../storage/fs-store.js';
+import type { ObjectReader } from '../storage/open-object.js';
 import type { ObjectMeta } from '../storage/types.js';
 import { type BucketEncryptionStore, defaultKeyIdOf } from './bucket-encryption.js';
 import { META, readSealedMetadata, type SealedMetadata, writeSealedMetadata } from './metadata.js';
@@ -392,17 +392,17 @@ export function partEncryption(
 }
 
 /**
- * Streams plaintext bytes [start, end] of an encrypted object: reads only the DARE packages the range
- * needs and decrypts them with the object key (single part) or the part keys (multipart).
+ * Streams plaintext bytes [start, end] of an opened encrypted object version: reads only the DARE
+ * packages the range needs and decrypts them with the object key (single part) or the part keys
+ * (multipart).
  */
 export async function readDecrypted(
-  store: FsStore,
-  bucket: string,
-  meta: ObjectMeta,
+  object: ObjectReader,
   oek: Buffer,
   start: number,
   end: number,
 ): Promise<Readable> {
+  const { meta } = object;
   const multipart = meta.internal?.[META.multipart] !== undefined;
   let plan: ReturnType<typeof planDareRange>;
   try {
@@ -423,12 +423,7 @@ export async function readDecrypted(
     }
     return k;
   };
-  const source = await store.openRead(
-    bucket,
-    meta,
-    plan.encryptedOffset,
-    plan.encryptedOffset + plan.encryptedLength - 1,
-  );
+  const source = object.read(plan.encryptedOffset, plan.encryptedOffset + plan.encryptedLength - 1);
   const dec = createDareRangeDecryptStream(keyOf, plan);
   return pipeline(source, dec, () => {
     for (const k of keys.values()) zeroize(k);

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Error } from '../s3/errors.js';
 import { FsStore, INLINE_MAX, type ListOptions } from './fs-store.js';
@@ -260,5 +261,64 @@ describe('startup sweep', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('openObject', () => {
+  // A body large enough to live in its own data file, not inline in meta.json.
+  async function putFile(key: string, data: Buffer): Promise<void> {
+    const staged = await store.stage(
+      (async function* () {
+        yield data;
+      })(),
+    );
+    await store.commitObject(
+      'bkt',
+      key,
+      props,
+      [{ number: 1, size: data.length, storedSize: data.length, etag: 'e', source: staged.path, move: true }],
+      'e',
+      undefined,
+    );
+  }
+  async function readAll(r: Readable): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const c of r) parts.push(c as Buffer);
+    return Buffer.concat(parts);
+  }
+  const v1 = Buffer.alloc(INLINE_MAX + 1000, 1);
+  const v2 = Buffer.alloc(INLINE_MAX + 2000, 2);
+
+  it('reads the version it opened, whole, after that version is overwritten and deleted', async () => {
+    await putFile('race/held', v1);
+    const held = await store.openObject('bkt', 'race/held');
+    await putFile('race/held', v2);
+    await store.deleteObject('bkt', 'race/held');
+    expect(held.meta.size).toBe(v1.length);
+    expect((await readAll(held.read(0, v1.length - 1))).equals(v1)).toBe(true);
+    held.close();
+  });
+
+  it('opens the new version when the metadata it read was replaced before its files were opened', async () => {
+    await putFile('race/swap', v1);
+    const getMeta = store.getMeta.bind(store);
+    let swapped = 0;
+    // The overwrite commits (and removes v1's data file) between the metadata read and the open.
+    store.getMeta = async (b, k) => {
+      const meta = await getMeta(b, k);
+      if (swapped++ === 0) await putFile('race/swap', v2);
+      return meta;
+    };
+    try {
+      const opened = await store.openObject('bkt', 'race/swap');
+      expect(swapped).toBe(2);
+      expect(opened.meta.size).toBe(v2.length);
+      expect((await readAll(opened.read(0, v2.length - 1))).equals(v2)).toBe(true);
+      opened.close();
+    } finally {
+      store.getMeta = getMeta;
+    }
+    await store.deleteObject('bkt', 'race/swap');
+    await expect(store.openObject('bkt', 'race/swap')).rejects.toMatchObject({ code: 'NoSuchKey' });
   });
 });

@@ -31,7 +31,7 @@
 // Upload folders of a completed upload that the crash kept from removal stay listed until aborted, as
 // after any completion the client never heard of; their parts are hard links, so the object is safe.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { close as closeFd, constants, createReadStream, open as openFd } from 'node:fs';
+import { close as closeFd, constants, open as openFd } from 'node:fs';
 import {
   type FileHandle,
   link,
@@ -46,12 +46,12 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { KeyedLock } from '@kms-chain/concurrency';
 import { S3Error } from '../s3/errors.js';
 import type { ChecksumValue } from '../s3/payload.js';
 import { compareKeys, isValidBucketName } from './keys.js';
+import { type ObjectReader, OpenObject } from './open-object.js';
 import type {
   ObjectMeta,
   ObjectProperties,
@@ -65,7 +65,6 @@ import type {
 const SYS = '.minio.sys';
 const WRITE_BATCH = 1024 * 1024;
 const BACKGROUND_SYNC = 8 * 1024 * 1024;
-const READ_CHUNK = 256 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{16,128}$/;
 const DATA_FILE = /^[0-9a-f-]{36}\.\d{1,5}$/;
 const PART_FILE = /^part\.\d{1,5}\.[0-9a-f-]{36}$/;
@@ -860,56 +859,47 @@ export class FsStore {
   }
 
   /**
-   * Opens the stored bytes [start, end] (inclusive) of an object for reading. All part files are opened
-   * up front, so a concurrent overwrite cannot pull data from under a reader.
+   * Opens the current version of an object for reading: its metadata and all its data files, so that a
+   * concurrent overwrite or delete cannot pull the data from under the reader (see open-object.ts).
+   * NoSuchKey when absent.
+   *
+   * Without a lock first: a commit removes the previous version's files only after its meta.json is in
+   * place, so a data file missing here means the version just read was replaced (or deleted) meanwhile.
+   * Then again under the key's lock, where no commit or delete runs: the metadata read there names
+   * files that exist, so a read that overlaps any number of overwrites answers one version, never 404.
    */
-  async openRead(bucket: string, meta: ObjectMeta, start: number, end: number): Promise<Readable> {
-    const { dir } = this.objectDir(bucket, meta.key);
-    const spans: Array<{ part: PartLayout; from: number; to: number }> = [];
-    let offset = 0;
-    for (const part of meta.parts) {
-      const partEnd = offset + part.storedSize - 1;
-      if (part.storedSize > 0 && partEnd >= start && offset <= end) {
-        spans.push({ part, from: Math.max(start, offset) - offset, to: Math.min(end, partEnd) - offset });
-      }
-      offset += part.storedSize;
-    }
-    // Plain descriptors with callback reads: measurably faster than FileHandle streams for large GETs.
+  async openObject(bucket: string, key: string): Promise<ObjectReader> {
+    const opened = await this.tryOpenObject(bucket, key);
+    if (opened) return opened;
+    return this.locks.run(`${bucket}/${key}`, async () => {
+      const again = await this.tryOpenObject(bucket, key);
+      // Under the lock a missing data file is damage, not a race; it reads as a missing object, as before.
+      if (!again) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+      return again;
+    });
+  }
+
+  /** The object opened, or undefined when one of its data files is gone. */
+  private async tryOpenObject(bucket: string, key: string): Promise<OpenObject | undefined> {
+    const meta = await this.getMeta(bucket, key);
+    const { dir } = this.objectDir(bucket, key);
     const fds: number[] = [];
     try {
-      for (const span of spans) {
-        if (span.part.inline !== undefined) {
+      for (const part of meta.parts) {
+        if (part.inline !== undefined || part.storedSize === 0) {
           fds.push(-1);
           continue;
         }
-        if (!DATA_FILE.test(span.part.file))
+        if (!DATA_FILE.test(part.file))
           throw new Error(`corrupt metadata of ${meta.key}: bad part file name`);
-        fds.push(await openFdAsync(join(dir, span.part.file), 'r'));
+        fds.push(await openFdAsync(join(dir, part.file), 'r'));
       }
     } catch (err) {
       await Promise.all(fds.filter((fd) => fd >= 0).map((fd) => closeFdAsync(fd).catch(() => {})));
-      if (isNodeError(err, 'ENOENT')) throw new S3Error('NoSuchKey', undefined, { bucket, key: meta.key });
+      if (isNodeError(err, 'ENOENT')) return undefined;
       throw err;
     }
-    const streamOf = (i: number): Readable => {
-      const { part, from, to } = spans[i]!;
-      if (part.inline !== undefined)
-        return Readable.from([Buffer.from(part.inline, 'base64').subarray(from, to + 1)]);
-      return createReadStream('', { fd: fds[i]!, start: from, end: to, highWaterMark: READ_CHUNK });
-    };
-    if (spans.length === 1) return streamOf(0);
-    async function* concat(): AsyncGenerator<Buffer> {
-      let i = 0;
-      try {
-        for (; i < spans.length; i++) {
-          for await (const chunk of streamOf(i)) yield chunk as Buffer;
-        }
-      } finally {
-        // Each stream closes its own descriptor; close the ones never reached.
-        for (let j = i + 1; j < fds.length; j++) if (fds[j]! >= 0) closeFd(fds[j]!, () => {});
-      }
-    }
-    return Readable.from(concat(), { objectMode: false, highWaterMark: READ_CHUNK });
+    return new OpenObject(meta, fds);
   }
 
   /** One page of keys in byte order, grouping by delimiter into common prefixes. */
