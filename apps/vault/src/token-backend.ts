@@ -1,11 +1,10 @@
 // auth/token/: lookup-self, renew-self, revoke-self, create, lookup, renew, revoke.
 import type { Core } from './core.js';
-import { badRequest, VaultError } from './errors.js';
+import { badRequest } from './errors.js';
 import { bool, has, int, normalizePolicies, policyList, seconds, str, strMap } from './fields.js';
+import { anyOperation, Router, write } from './framework/router.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
-import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from './types.js';
-
-const unsupported = () => new VaultError(405, ['unsupported operation']);
+import type { Backend, BackendRequest, LogicalResponse } from './types.js';
 
 export class TokenBackend implements Backend {
   readonly type = 'token';
@@ -15,50 +14,53 @@ export class TokenBackend implements Backend {
     this.#core = core;
   }
 
-  async handle(req: BackendRequest): Promise<LogicalResponse | null> {
-    const self = req.tokenEntry!;
-    const tokens = this.#core.tokens;
-    switch (req.path) {
-      case 'lookup-self':
-        if (req.operation !== 'read' && !isWrite(req.operation)) throw unsupported();
-        return { data: TokenStore.describe(self, true) };
-      case 'lookup': {
-        const target = await this.#target(req);
-        return { data: TokenStore.describe(target, true) };
-      }
-      case 'lookup-accessor': {
-        const accessor = str(req.data, 'accessor');
-        const target = accessor ? await tokens.lookupAccessor(accessor) : undefined;
-        if (!target) throw badRequest('invalid accessor');
-        return { data: TokenStore.describe(target, false) };
-      }
-      case 'renew-self':
-      case 'renew': {
-        if (!isWrite(req.operation)) throw unsupported();
-        const target = req.path === 'renew' ? await this.#target(req) : self;
-        const limits = await this.#core.renewLimits(target);
-        const { entry, warnings } = await tokens.renew(target, seconds(req.data, 'increment'), limits);
-        return { data: null, auth: TokenStore.authBlock(entry), ...(warnings.length ? { warnings } : {}) };
-      }
-      case 'revoke-self':
-        if (!isWrite(req.operation)) throw unsupported();
-        await tokens.revoke(self);
-        return null;
-      case 'revoke': {
-        if (!isWrite(req.operation)) throw unsupported();
-        const id = str(req.data, 'token');
-        if (!id) throw badRequest('missing token');
-        const target = await tokens.lookup(id);
-        if (target) await tokens.revoke(target);
-        return null;
-      }
-      case 'create':
-      case 'create-orphan':
-        if (!isWrite(req.operation)) throw unsupported();
-        return this.#create(req, self, req.path === 'create-orphan');
-      default:
-        throw new VaultError(404, [`no handler for route "auth/token/${req.path}". route entry not found.`]);
-    }
+  readonly #router = new Router([
+    {
+      pattern: 'lookup-self',
+      operations: {
+        read: (req) => ({ data: TokenStore.describe(req.tokenEntry!, true) }),
+        ...write((req) => ({ data: TokenStore.describe(req.tokenEntry!, true) })),
+      },
+    },
+    {
+      pattern: 'lookup',
+      operations: anyOperation(async (req) => ({ data: TokenStore.describe(await this.#target(req), true) })),
+    },
+    { pattern: 'lookup-accessor', operations: anyOperation((req) => this.#lookupAccessor(req)) },
+    { pattern: 'renew-self', operations: write((req) => this.#renew(req, req.tokenEntry!)) },
+    { pattern: 'renew', operations: write(async (req) => this.#renew(req, await this.#target(req))) },
+    { pattern: 'revoke-self', operations: write((req) => this.#revokeSelf(req)) },
+    { pattern: 'revoke', operations: write((req) => this.#revoke(req)) },
+    { pattern: 'create', operations: write((req) => this.#create(req, req.tokenEntry!, false)) },
+    { pattern: 'create-orphan', operations: write((req) => this.#create(req, req.tokenEntry!, true)) },
+  ]);
+
+  handle = (req: BackendRequest) => this.#router.handle(req);
+
+  async #lookupAccessor(req: BackendRequest): Promise<LogicalResponse> {
+    const accessor = str(req.data, 'accessor');
+    const target = accessor ? await this.#core.tokens.lookupAccessor(accessor) : undefined;
+    if (!target) throw badRequest('invalid accessor');
+    return { data: TokenStore.describe(target, false) };
+  }
+
+  async #renew(req: BackendRequest, target: TokenEntry): Promise<LogicalResponse> {
+    const limits = await this.#core.renewLimits(target);
+    const { entry, warnings } = await this.#core.tokens.renew(target, seconds(req.data, 'increment'), limits);
+    return { data: null, auth: TokenStore.authBlock(entry), ...(warnings.length ? { warnings } : {}) };
+  }
+
+  async #revokeSelf(req: BackendRequest): Promise<null> {
+    await this.#core.tokens.revoke(req.tokenEntry!);
+    return null;
+  }
+
+  async #revoke(req: BackendRequest): Promise<null> {
+    const id = str(req.data, 'token');
+    if (!id) throw badRequest('missing token');
+    const target = await this.#core.tokens.lookup(id);
+    if (target) await this.#core.tokens.revoke(target);
+    return null;
   }
 
   async #target(req: BackendRequest): Promise<TokenEntry> {

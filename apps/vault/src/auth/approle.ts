@@ -7,36 +7,32 @@
 // guesses per role ID are ever answered, however many arrive in parallel.
 
 import { randomBytes } from 'node:crypto';
-import { BlockList, isIP } from 'node:net';
 import { KeyedLock } from '@kms-chain/concurrency';
 import { humanDuration } from '../duration.js';
-import { badRequest, notFound, ROOT_FROM_AUTH, VaultError } from '../errors.js';
-import { bool, has, int, policyList, seconds, str, strList, strMap } from '../fields.js';
+import {
+  badRequest,
+  noHandler,
+  notFound,
+  ROOT_FROM_AUTH,
+  unsupportedOperation,
+  VaultError,
+} from '../errors.js';
+import { bool, has, int, policyList, seconds, str, strMap } from '../fields.js';
+import { anyOperation, Router, write } from '../framework/router.js';
 import { newUuid, saltedKey } from '../ids.js';
-import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from '../types.js';
+import type { Backend, BackendRequest, LogicalResponse } from '../types.js';
 import type { BarrierView } from '../view.js';
+import {
+  FIELD_PATH,
+  FIELD_PATHS,
+  newRole,
+  ROLE_NAME,
+  type Role,
+  roleParams,
+  roleView,
+} from './approle-role.js';
+import { cidrs, inCidrs } from './cidr.js';
 import { LoginLockout } from './lockout.js';
-
-export interface Role {
-  name: string;
-  role_id: string;
-  bind_secret_id: boolean;
-  secret_id_bound_cidrs: string[];
-  secret_id_num_uses: number;
-  secret_id_ttl: number;
-  local_secret_ids: boolean;
-  token_ttl: number;
-  token_max_ttl: number;
-  token_policies: string[];
-  policies: string[];
-  token_period: number;
-  period: number;
-  token_explicit_max_ttl: number;
-  token_no_default_policy: boolean;
-  token_num_uses: number;
-  token_bound_cidrs: string[];
-  token_type: string;
-}
 
 interface SecretIdEntry {
   role: string;
@@ -52,26 +48,6 @@ interface SecretIdEntry {
 }
 
 const INVALID = 'invalid role or secret ID';
-const ROLE_NAME = /^\w(?:[\w.-]*\w)?$/;
-
-/** Sub-paths role/<n>/<field> that read or set one field. */
-const FIELD_PATHS: Record<string, keyof Role> = {
-  policies: 'policies',
-  'token-policies': 'token_policies',
-  period: 'period',
-  'token-period': 'token_period',
-  'secret-id-num-uses': 'secret_id_num_uses',
-  'secret-id-ttl': 'secret_id_ttl',
-  'secret-id-bound-cidrs': 'secret_id_bound_cidrs',
-  'bound-cidr-list': 'secret_id_bound_cidrs',
-  'token-ttl': 'token_ttl',
-  'token-max-ttl': 'token_max_ttl',
-  'token-num-uses': 'token_num_uses',
-  'token-bound-cidrs': 'token_bound_cidrs',
-  'bind-secret-id': 'bind_secret_id',
-  'local-secret-ids': 'local_secret_ids',
-};
-
 /** Lock key for role configuration changes (one at a time per mount). */
 const ROLE_CONFIG = 'role-config';
 
@@ -92,8 +68,86 @@ export class AppRoleBackend implements Backend {
     this.#mountPath = mountPath;
   }
 
-  isUnauthenticated(path: string): boolean {
-    return path === 'login';
+  readonly #router = new Router(
+    [
+      { pattern: 'login', operations: write((req) => this.#login(req)), unauthenticated: true },
+      { pattern: /^role\/?$/, operations: { list: () => this.#listRoles() } },
+      {
+        pattern: 'role/:role_name',
+        resolve: roleParams,
+        operations: {
+          read: (_req, p) => this.#readRole(p['role_name']!),
+          ...write((req, p) => this.#configChange(() => this.#writeRole(req, p['role_name']!))),
+          delete: (_req, p) => this.#configChange(() => this.#deleteRole(p['role_name']!)),
+        },
+        existence: async (_req, p) => (await this.readRole(p['role_name']!)) !== undefined,
+      },
+      {
+        pattern: 'role/:role_name/role-id',
+        resolve: roleParams,
+        operations: {
+          read: (_req, p) => this.#readRoleId(p['role_name']!),
+          ...write((req, p) => this.#configChange(() => this.#writeRoleId(req, p['role_name']!))),
+        },
+      },
+      {
+        pattern: /^role\/(?<role_name>[^/]+)\/(?<kind>secret-id\/?|custom-secret-id)$/,
+        resolve: roleParams,
+        operations: {
+          list: (_req, p) => this.#listSecretIds(p['role_name']!),
+          ...write((req, p) =>
+            this.#configChange(() =>
+              this.#createSecretId(req, p['role_name']!, p['kind'] === 'custom-secret-id'),
+            ),
+          ),
+        },
+      },
+      // These answer every operation alike, as before.
+      {
+        pattern: /^role\/(?<role_name>[^/]+)\/secret-id\/(?<action>lookup|destroy)$/,
+        resolve: roleParams,
+        operations: anyOperation((req, p) => this.#secretIdLookup(req, p['role_name']!, p['action']!)),
+      },
+      {
+        pattern: /^role\/(?<role_name>[^/]+)\/secret-id-accessor\/(?<action>lookup|destroy)$/,
+        resolve: roleParams,
+        operations: anyOperation((req, p) => this.#accessorOp(req, p['role_name']!, p['action']!)),
+      },
+      {
+        pattern: FIELD_PATH,
+        resolve: roleParams,
+        operations: {
+          read: (_req, p) => this.#readField(p['role_name']!, FIELD_PATHS[p['field']!]!),
+          ...write((req, p) =>
+            this.#configChange(() => this.#writeField(req, p['role_name']!, FIELD_PATHS[p['field']!]!)),
+          ),
+          delete: (_req, p) =>
+            this.#configChange(() => this.#resetField(p['role_name']!, FIELD_PATHS[p['field']!]!)),
+        },
+      },
+    ],
+    {
+      // Under role/<name>/ the name is checked before the sub-path is found unknown.
+      unsupportedPath: (req) => {
+        const m = /^role\/([^/]+)\/./.exec(req.path);
+        if (m) roleParams({ role_name: m[1]! });
+        return noHandler(`${req.mountPath}${req.path}`);
+      },
+      // A field path of a missing role says so before it says the operation is not served.
+      unsupportedOperation: async (_req, p) => {
+        if (p['field'] !== undefined) await this.#existingRole(p['role_name']!, false);
+        return unsupportedOperation();
+      },
+    },
+  );
+
+  handle = (req: BackendRequest) => this.#router.handle(req);
+  existence = (req: BackendRequest) => this.#router.existence(req);
+  isUnauthenticated = (path: string) => this.#router.isUnauthenticated(path);
+
+  /** Role configuration changes run one at a time per mount. */
+  #configChange<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#locks.run(ROLE_CONFIG, fn);
   }
 
   async #hash(value: string): Promise<string> {
@@ -119,92 +173,42 @@ export class AppRoleBackend implements Backend {
     return role ? { ttl: role.token_ttl, maxTtl: role.token_max_ttl, period: role.token_period } : undefined;
   }
 
-  async existence(req: BackendRequest): Promise<boolean | undefined> {
-    const m = /^role\/([^/]+)$/.exec(req.path);
-    if (!m) return undefined;
-    return (await this.readRole(m[1]!)) !== undefined;
+  async #listRoles(): Promise<LogicalResponse> {
+    const keys = (await this.#view.list('role/')).filter((k) => !k.endsWith('/'));
+    if (keys.length === 0) throw notFound();
+    return { data: { keys } };
   }
 
-  async handle(req: BackendRequest): Promise<LogicalResponse | null> {
-    const { operation: op, path } = req;
-    if (path === 'login') {
-      if (!isWrite(op)) throw new VaultError(405, ['unsupported operation']);
-      return this.#login(req);
-    }
-    if (path === 'role/' || path === 'role') {
-      if (op !== 'list') throw new VaultError(405, ['unsupported operation']);
-      const keys = (await this.#view.list('role/')).filter((k) => !k.endsWith('/'));
-      if (keys.length === 0) throw notFound();
-      return { data: { keys } };
-    }
-    const m = /^role\/([^/]+)(?:\/(.+))?$/.exec(path);
-    if (!m)
-      throw new VaultError(404, [`no handler for route "${req.mountPath}${path}". route entry not found.`]);
-    const name = m[1]!.toLowerCase();
-    const sub = m[2];
-    if (!ROLE_NAME.test(name) || name.length >= 4096) throw badRequest(`invalid role_name "${m[1]}"`);
-    const configChange = op !== 'read' && op !== 'list';
-    if (sub === undefined)
-      return configChange
-        ? this.#locks.run(ROLE_CONFIG, () => this.#roleOp(req, name))
-        : this.#roleOp(req, name);
-    if (sub === 'role-id')
-      return configChange
-        ? this.#locks.run(ROLE_CONFIG, () => this.#roleIdOp(req, name))
-        : this.#roleIdOp(req, name);
-    if (sub === 'secret-id' || sub === 'secret-id/' || sub === 'custom-secret-id') {
-      const custom = sub === 'custom-secret-id';
-      return configChange
-        ? this.#locks.run(ROLE_CONFIG, () => this.#secretIdOp(req, name, custom))
-        : this.#secretIdOp(req, name, custom);
-    }
-    if (sub === 'secret-id/lookup' || sub === 'secret-id/destroy')
-      return this.#secretIdLookup(req, name, sub);
-    if (sub === 'secret-id-accessor/lookup' || sub === 'secret-id-accessor/destroy')
-      return this.#accessorOp(req, name, sub);
-    const field = FIELD_PATHS[sub];
-    if (field)
-      return configChange
-        ? this.#locks.run(ROLE_CONFIG, () => this.#fieldOp(req, name, field))
-        : this.#fieldOp(req, name, field);
-    throw new VaultError(404, [`no handler for route "${req.mountPath}${path}". route entry not found.`]);
+  async #readRole(name: string): Promise<LogicalResponse> {
+    const role = await this.readRole(name);
+    if (!role) throw notFound();
+    return { data: roleView(role) };
   }
 
-  async #roleOp(req: BackendRequest, name: string): Promise<LogicalResponse | null> {
-    switch (req.operation) {
-      case 'read': {
-        const role = await this.readRole(name);
-        if (!role) throw notFound();
-        return { data: roleView(role) };
-      }
-      case 'delete': {
-        const role = await this.readRole(name);
-        if (!role) return null;
-        // The role goes first, so no login can start against it; each secret ID then goes under
-        // its own lock, so a login already spending one cannot write it back.
-        await this.#view.delete(`role/${name}`);
-        await this.#view.delete(`role_id/${await this.#hash(role.role_id)}`);
-        const prefix = `secret_id/${await this.#hash(name)}/`;
-        for (const k of await this.#view.list(prefix)) {
-          if (k.endsWith('/')) continue;
-          await this.#locks.run(prefix + k, async () => {
-            const entry = await this.#view.getJson<SecretIdEntry>(prefix + k);
-            if (entry) await this.#deleteSecret(prefix + k, entry);
-          });
-        }
-        return null;
-      }
-      case 'create':
-      case 'update': {
-        const existing = await this.readRole(name);
-        const warnings: string[] = [];
-        const role = this.#merge(name, existing, req.data, warnings);
-        await this.#saveRole(role, existing);
-        return warnings.length ? { data: null, warnings } : null;
-      }
-      default:
-        throw new VaultError(405, ['unsupported operation']);
+  async #deleteRole(name: string): Promise<null> {
+    const role = await this.readRole(name);
+    if (!role) return null;
+    // The role goes first, so no login can start against it; each secret ID then goes under
+    // its own lock, so a login already spending one cannot write it back.
+    await this.#view.delete(`role/${name}`);
+    await this.#view.delete(`role_id/${await this.#hash(role.role_id)}`);
+    const prefix = `secret_id/${await this.#hash(name)}/`;
+    for (const k of await this.#view.list(prefix)) {
+      if (k.endsWith('/')) continue;
+      await this.#locks.run(prefix + k, async () => {
+        const entry = await this.#view.getJson<SecretIdEntry>(prefix + k);
+        if (entry) await this.#deleteSecret(prefix + k, entry);
+      });
     }
+    return null;
+  }
+
+  async #writeRole(req: BackendRequest, name: string): Promise<LogicalResponse | null> {
+    const existing = await this.readRole(name);
+    const warnings: string[] = [];
+    const role = this.#merge(name, existing, req.data, warnings);
+    await this.#saveRole(role, existing);
+    return warnings.length ? { data: null, warnings } : null;
   }
 
   #merge(name: string, existing: Role | undefined, d: Record<string, unknown>, warnings: string[]): Role {
@@ -288,56 +292,64 @@ export class AppRoleBackend implements Backend {
       await this.#view.delete(`role_id/${await this.#hash(existing.role_id)}`);
   }
 
-  async #fieldOp(req: BackendRequest, name: string, field: keyof Role): Promise<LogicalResponse | null> {
+  /** The role a field or role-id path changes; a missing one is 404 to a read, 400 to a change. */
+  async #existingRole(name: string, reading: boolean): Promise<Role> {
     const role = await this.readRole(name);
-    if (!role) {
-      if (req.operation === 'read') throw notFound();
-      throw badRequest(`role "${name}" does not exist`);
-    }
-    if (req.operation === 'read') return { data: { [field]: role[field] } };
-    if (req.operation === 'delete') {
-      const reset: Record<string, unknown> = { [field]: newRole(role.name, role.role_id)[field] };
-      if (field === 'policies') reset['token_policies'] = [];
-      if (field === 'period') reset['token_period'] = 0;
-      await this.#saveRole({ ...role, ...reset } as Role, role);
-      return null;
-    }
-    if (!isWrite(req.operation)) throw new VaultError(405, ['unsupported operation']);
+    if (role) return role;
+    if (reading) throw notFound();
+    throw badRequest(`role "${name}" does not exist`);
+  }
+
+  async #readField(name: string, field: keyof Role): Promise<LogicalResponse> {
+    const role = await this.#existingRole(name, true);
+    return { data: { [field]: role[field] } };
+  }
+
+  async #resetField(name: string, field: keyof Role): Promise<null> {
+    const role = await this.#existingRole(name, false);
+    const reset: Record<string, unknown> = { [field]: newRole(role.name, role.role_id)[field] };
+    if (field === 'policies') reset['token_policies'] = [];
+    if (field === 'period') reset['token_period'] = 0;
+    await this.#saveRole({ ...role, ...reset } as Role, role);
+    return null;
+  }
+
+  async #writeField(req: BackendRequest, name: string, field: keyof Role): Promise<null> {
+    const role = await this.#existingRole(name, false);
     if (!has(req.data, field)) throw badRequest(`missing ${field}`);
     const updated = this.#merge(name, role, { [field]: req.data[field] }, []);
     await this.#saveRole(updated, role);
     return null;
   }
 
-  async #roleIdOp(req: BackendRequest, name: string): Promise<LogicalResponse | null> {
-    const role = await this.readRole(name);
-    if (req.operation === 'read') {
-      if (!role) throw notFound();
-      return { data: { role_id: role.role_id } };
-    }
-    if (!isWrite(req.operation)) throw new VaultError(405, ['unsupported operation']);
-    if (!role) throw badRequest(`role "${name}" does not exist`);
+  async #readRoleId(name: string): Promise<LogicalResponse> {
+    const role = await this.#existingRole(name, true);
+    return { data: { role_id: role.role_id } };
+  }
+
+  async #writeRoleId(req: BackendRequest, name: string): Promise<null> {
+    const role = await this.#existingRole(name, false);
     const id = str(req.data, 'role_id');
     if (id === '') throw badRequest('missing role_id');
     await this.#saveRole({ ...role, role_id: id }, role);
     return null;
   }
 
-  async #secretIdOp(req: BackendRequest, name: string, custom = false): Promise<LogicalResponse | null> {
-    const role = await this.readRole(name);
+  async #listSecretIds(name: string): Promise<LogicalResponse> {
+    await this.#existingRole(name, false);
     const prefix = `secret_id/${await this.#hash(name)}/`;
-    if (req.operation === 'list') {
-      if (!role) throw badRequest(`role "${name}" does not exist`);
-      const keys: string[] = [];
-      for (const k of await this.#view.list(prefix)) {
-        const e = await this.#view.getJson<SecretIdEntry>(prefix + k);
-        if (e) keys.push(e.accessor);
-      }
-      if (keys.length === 0) throw notFound();
-      return { data: { keys: keys.sort() } };
+    const keys: string[] = [];
+    for (const k of await this.#view.list(prefix)) {
+      const e = await this.#view.getJson<SecretIdEntry>(prefix + k);
+      if (e) keys.push(e.accessor);
     }
-    if (!isWrite(req.operation)) throw new VaultError(405, ['unsupported operation']);
-    if (!role) throw badRequest(`role "${name}" does not exist`);
+    if (keys.length === 0) throw notFound();
+    return { data: { keys: keys.sort() } };
+  }
+
+  async #createSecretId(req: BackendRequest, name: string, custom: boolean): Promise<LogicalResponse> {
+    const role = await this.#existingRole(name, false);
+    const prefix = `secret_id/${await this.#hash(name)}/`;
     const d = req.data;
     const numUses = int(d, 'num_uses', role.secret_id_num_uses);
     if (numUses < 0) throw badRequest('num_uses cannot be negative');
@@ -389,29 +401,29 @@ export class AppRoleBackend implements Backend {
     };
   }
 
-  async #secretIdLookup(req: BackendRequest, name: string, sub: string): Promise<LogicalResponse | null> {
+  async #secretIdLookup(req: BackendRequest, name: string, action: string): Promise<LogicalResponse | null> {
     const secretId = str(req.data, 'secret_id');
     if (secretId === '') throw badRequest('missing secret_id');
     const key = `secret_id/${await this.#hash(name)}/${await this.#hash(secretId)}`;
-    return this.#lookupOrDestroy(key, sub);
+    return this.#lookupOrDestroy(key, action);
   }
 
-  async #accessorOp(req: BackendRequest, name: string, sub: string): Promise<LogicalResponse | null> {
+  async #accessorOp(req: BackendRequest, name: string, action: string): Promise<LogicalResponse | null> {
     const accessor = str(req.data, 'secret_id_accessor');
     if (accessor === '') throw badRequest('missing secret_id_accessor');
     const ref = await this.#view.get(`accessor/${await this.#hash(accessor)}`);
     const [roleName, hash] = ref ? ref.toString().split('/') : [];
     if (!ref || roleName !== name) {
-      if (sub.endsWith('destroy')) return null;
+      if (action === 'destroy') return null;
       throw badRequest(`failed to find accessor entry for secret_id_accessor: "${accessor}"`);
     }
     const key = `secret_id/${await this.#hash(name)}/${hash}`;
-    return this.#lookupOrDestroy(key, sub);
+    return this.#lookupOrDestroy(key, action);
   }
 
   /** Shows the SecretID stored at key, or on the destroy paths deletes it (a missing one is no error). */
-  async #lookupOrDestroy(key: string, sub: string): Promise<LogicalResponse | null> {
-    if (sub.endsWith('destroy')) {
+  async #lookupOrDestroy(key: string, action: string): Promise<LogicalResponse | null> {
+    if (action === 'destroy') {
       await this.#locks.run(key, async () => {
         const entry = await this.#view.getJson<SecretIdEntry>(key);
         if (entry) await this.#deleteSecret(key, entry);
@@ -511,72 +523,4 @@ export class AppRoleBackend implements Backend {
       mountType: 'approle',
     };
   }
-}
-
-/** A role as Vault creates it when the write names no fields; also the value a field DELETE restores. */
-function newRole(name: string, roleId: string): Role {
-  return {
-    name,
-    role_id: roleId,
-    bind_secret_id: true,
-    secret_id_bound_cidrs: [],
-    secret_id_num_uses: 0,
-    secret_id_ttl: 0,
-    local_secret_ids: false,
-    token_ttl: 0,
-    token_max_ttl: 0,
-    token_policies: [],
-    policies: [],
-    token_period: 0,
-    period: 0,
-    token_explicit_max_ttl: 0,
-    token_no_default_policy: false,
-    token_num_uses: 0,
-    token_bound_cidrs: [],
-    token_type: 'default',
-  };
-}
-
-function roleView(r: Role): Record<string, unknown> {
-  const data: Record<string, unknown> = {
-    bind_secret_id: r.bind_secret_id,
-    local_secret_ids: r.local_secret_ids,
-    secret_id_bound_cidrs: r.secret_id_bound_cidrs,
-    secret_id_num_uses: r.secret_id_num_uses,
-    secret_id_ttl: r.secret_id_ttl,
-    token_bound_cidrs: r.token_bound_cidrs,
-    token_explicit_max_ttl: r.token_explicit_max_ttl,
-    token_max_ttl: r.token_max_ttl,
-    token_no_default_policy: r.token_no_default_policy,
-    token_num_uses: r.token_num_uses,
-    token_period: r.token_period,
-    token_policies: r.token_policies,
-    token_ttl: r.token_ttl,
-    token_type: r.token_type,
-  };
-  if (r.period > 0) data['period'] = r.period;
-  if (r.policies.length > 0) data['policies'] = r.policies;
-  return data;
-}
-
-function cidrs(d: Record<string, unknown>, key: string): string[] {
-  const list = strList(d, key);
-  for (const c of list) {
-    const [addr, bits] = c.split('/');
-    const ok = addr !== undefined && isIP(addr) !== 0 && (bits === undefined || /^\d{1,3}$/.test(bits));
-    if (!ok) throw badRequest(`invalid CIDR block "${c}" in field "${key}"`);
-  }
-  return list;
-}
-
-function inCidrs(addr: string, list: string[]): boolean {
-  const ip = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
-  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-  const bl = new BlockList();
-  for (const c of list) {
-    const [a, bits] = c.split('/');
-    const fam = isIP(a!) === 6 ? 'ipv6' : 'ipv4';
-    bl.addSubnet(a!, bits === undefined ? (fam === 'ipv6' ? 128 : 32) : Number(bits), fam);
-  }
-  return bl.check(ip, family);
 }

@@ -36,8 +36,11 @@ export interface PathSpec {
 export interface RouterErrors {
   /** No pattern matched; default: `no handler for route "<mount><path>". route entry not found.` */
   unsupportedPath?(req: BackendRequest): VaultError;
-  /** The path matched but does not serve the operation; default: 405 `unsupported operation`. */
-  unsupportedOperation?(req: BackendRequest): VaultError;
+  /**
+   * The path matched but does not serve the operation; default: 405 `unsupported operation`.
+   * It may check state first and throw its own error (AppRole: a field of a missing role is 400).
+   */
+  unsupportedOperation?(req: BackendRequest, params: Params): VaultError | Promise<VaultError>;
 }
 
 const ALL_OPERATIONS: readonly Operation[] = ['read', 'list', 'create', 'update', 'delete', 'patch'];
@@ -93,7 +96,7 @@ export class Router {
     if (!found) throw this.#errors.unsupportedPath?.(req) ?? noHandler(`${req.mountPath}${req.path}`);
     const params = found.spec.resolve ? found.spec.resolve(found.params, req) : found.params;
     const handler = found.spec.operations[req.operation];
-    if (!handler) throw this.#errors.unsupportedOperation?.(req) ?? unsupportedOperation();
+    if (!handler) throw (await this.#errors.unsupportedOperation?.(req, params)) ?? unsupportedOperation();
     return handler(req, params);
   }
 
