@@ -4,11 +4,18 @@
 import type { Core } from './core.js';
 import { badRequest, notFound, VaultError } from './errors.js';
 import { has, seconds, str, strList } from './fields.js';
-import { mountView, newAuthMount, newSecretsMount, normalizeMountPath } from './mounts.js';
+import { type Params, type PathSpec, Router, write } from './framework/router.js';
+import { type MountEntry, mountView, newAuthMount, newSecretsMount, normalizeMountPath } from './mounts.js';
 import { validatePolicyName } from './policies.js';
-import { type Backend, type BackendRequest, isWrite, type LogicalResponse } from './types.js';
+import type { Backend, BackendRequest, LogicalResponse } from './types.js';
 
-const unsupported = () => new VaultError(405, []);
+type Table = 'mounts' | 'auth';
+
+/** A policy name is checked before the operation is looked up (400 whatever the verb). */
+function policyParams(p: Params): Params {
+  const name = validatePolicyName(p['name']!.replace(/\/$/, ''));
+  return { name, lower: name.toLowerCase() };
+}
 
 export class SystemBackend implements Backend {
   readonly type = 'system';
@@ -18,124 +25,165 @@ export class SystemBackend implements Backend {
     this.#core = core;
   }
 
-  async handle(req: BackendRequest): Promise<LogicalResponse | null> {
-    const p = req.path;
-    if (p === 'mounts' || p === 'mounts/') return this.#listMounts(req, 'mounts');
-    if (p === 'auth' || p === 'auth/') return this.#listMounts(req, 'auth');
-    if (p.startsWith('mounts/') || p.startsWith('auth/')) {
-      const table = p.startsWith('auth/') ? 'auth' : 'mounts';
-      const rest = p.slice(table === 'auth' ? 5 : 7);
-      if (req.operation === 'read') return this.#mount(req, table, rest);
-      return this.#core.changeMounts(() => this.#mount(req, table, rest));
-    }
-    if (p === 'policy' || p === 'policy/') return this.#listPolicies(req, true);
-    if (p === 'policies/acl' || p === 'policies/acl/') return this.#listPolicies(req, false);
-    if (p.startsWith('policy/')) return this.#policy(req, p.slice(7), true);
-    if (p.startsWith('policies/acl/')) return this.#policy(req, p.slice(13), false);
-    if (p === 'capabilities-self') return this.#capabilitiesSelf(req);
-    if (p.startsWith('internal/ui/mounts/')) return this.#uiMount(req, p.slice('internal/ui/mounts/'.length));
-    if (p === 'key-status') {
-      if (req.operation !== 'read') throw unsupported();
-      return { data: this.#core.barrier.keyStatus() };
-    }
-    if (p === 'rotate') {
-      if (!isWrite(req.operation)) throw unsupported();
-      await this.#core.barrier.rotate();
-      return null;
-    }
-    if (p === 'seal') {
-      if (!isWrite(req.operation)) throw unsupported();
-      await this.#core.seal();
-      return null;
-    }
-    throw new VaultError(404, ['unsupported path']);
-  }
+  readonly #router = new Router(
+    [
+      { pattern: /^mounts\/?$/, operations: { read: () => this.#listMounts('mounts') } },
+      { pattern: /^auth\/?$/, operations: { read: () => this.#listMounts('auth') } },
+      {
+        pattern: /^(?<table>mounts|auth)\/(?<path>[\s\S]*)\/tune$/,
+        resolve: (p) => this.#tunedMount(p),
+        operations: {
+          read: (_req, p) => this.#readTune(p),
+          ...write((req, p) => this.#core.changeMounts(() => this.#writeTune(req, p))),
+        },
+      },
+      {
+        pattern: /^(?<table>mounts|auth)\/(?<path>[\s\S]+)$/,
+        resolve: (p) => ({ ...p, path: normalizeMountPath(p['path']!) }),
+        operations: {
+          read: (_req, p) => this.#readMount(p),
+          ...write((req, p) => this.#core.changeMounts(() => this.#addMount(req, p))),
+          delete: (_req, p) =>
+            this.#core.changeMounts(() => this.#removeMount(p['table'] as Table, p['path']!)),
+        },
+      },
+      {
+        pattern: /^policy\/?$/,
+        operations: { read: () => this.#listPolicies(true), list: () => this.#listPolicies(true) },
+      },
+      { pattern: /^policies\/acl\/?$/, operations: { list: () => this.#listPolicies(false) } },
+      {
+        pattern: /^policy\/(?<name>[\s\S]+)$/,
+        resolve: policyParams,
+        operations: this.#policyOperations(true),
+      },
+      {
+        pattern: /^policies\/acl\/(?<name>[\s\S]+)$/,
+        resolve: policyParams,
+        operations: this.#policyOperations(false),
+      },
+      { pattern: 'capabilities-self', operations: write((req) => this.#capabilitiesSelf(req)) },
+      {
+        pattern: /^internal\/ui\/mounts\/(?<path>[\s\S]*)$/,
+        operations: { read: (_req, p) => this.#uiMount(p['path']!) },
+      },
+      { pattern: 'key-status', operations: { read: () => ({ data: this.#core.barrier.keyStatus() }) } },
+      {
+        pattern: 'rotate',
+        operations: write(async () => {
+          await this.#core.barrier.rotate();
+          return null;
+        }),
+      },
+      {
+        pattern: 'seal',
+        operations: write(async () => {
+          await this.#core.seal();
+          return null;
+        }),
+      },
+    ],
+    {
+      unsupportedPath: () => new VaultError(404, ['unsupported path']),
+      // sys answers an unserved operation with an empty error list.
+      unsupportedOperation: () => new VaultError(405, []),
+    },
+  );
 
-  #listMounts(req: BackendRequest, table: 'mounts' | 'auth'): LogicalResponse {
-    if (req.operation !== 'read') throw unsupported();
+  handle = (req: BackendRequest) => this.#router.handle(req);
+
+  #listMounts(table: Table): LogicalResponse {
     const list = table === 'auth' ? this.#core.auths : this.#core.mounts;
     const data: Record<string, unknown> = {};
     for (const m of list) data[m.path] = mountView(m);
     return { data, copyDataToTop: true };
   }
 
-  async #mount(
-    req: BackendRequest,
-    table: 'mounts' | 'auth',
-    rawPath: string,
-  ): Promise<LogicalResponse | null> {
-    const tune = rawPath.endsWith('/tune');
-    const path = normalizeMountPath(tune ? rawPath.slice(0, -5) : rawPath);
-    const list = table === 'auth' ? this.#core.auths : this.#core.mounts;
-    const entry = list.find((m) => m.path === path);
-    if (tune) {
-      if (!entry)
-        throw badRequest(`cannot fetch sysview for path "${table === 'auth' ? 'auth/' : ''}${path}"`);
-      if (req.operation === 'read') {
-        return {
-          data: {
-            default_lease_ttl: entry.config.default_lease_ttl || this.#core.options.defaultLeaseTtl,
-            description: entry.description,
-            force_no_cache: entry.config.force_no_cache,
-            max_lease_ttl: entry.config.max_lease_ttl || this.#core.options.maxLeaseTtl,
-            ...(entry.options ? { options: entry.options } : {}),
-          },
-          copyDataToTop: true,
-        };
-      }
-      if (!isWrite(req.operation)) throw unsupported();
-      await this.#core.updateMountConfig(entry, {
-        ...entry.config,
-        default_lease_ttl: seconds(req.data, 'default_lease_ttl', entry.config.default_lease_ttl),
-        max_lease_ttl: seconds(req.data, 'max_lease_ttl', entry.config.max_lease_ttl),
-      });
-      return null;
-    }
-    switch (req.operation) {
-      case 'read':
-        if (!entry)
-          throw badRequest(
-            table === 'auth' ? `No auth engine at ${path}` : `No secret engine mount at ${path}`,
-          );
-        return { data: mountView(entry), copyDataToTop: true };
-      case 'create':
-      case 'update': {
-        const m =
-          table === 'auth'
-            ? newAuthMount(path, req.data, this.#core.auths)
-            : newSecretsMount(path, req.data, this.#core.mounts);
-        await this.#core.addMount(m);
-        return null;
-      }
-      case 'delete':
-        await this.#core.removeMount(table, path);
-        return null;
-      default:
-        throw unsupported();
-    }
+  #findMount(table: Table, path: string): MountEntry | undefined {
+    return (table === 'auth' ? this.#core.auths : this.#core.mounts).find((m) => m.path === path);
   }
 
-  async #listPolicies(req: BackendRequest, legacy: boolean): Promise<LogicalResponse> {
-    if (req.operation !== 'read' && req.operation !== 'list') throw unsupported();
-    if (!legacy && req.operation !== 'list') throw unsupported();
+  /** The mount a tune path names; a missing one is 400 whatever the operation. */
+  #tunedMount(p: Params): Params {
+    const path = normalizeMountPath(p['path']!);
+    this.#tuneTarget(p['table'] as Table, path);
+    return { ...p, path };
+  }
+
+  #tuneTarget(table: Table, path: string): MountEntry {
+    const entry = this.#findMount(table, path);
+    if (!entry) throw badRequest(`cannot fetch sysview for path "${table === 'auth' ? 'auth/' : ''}${path}"`);
+    return entry;
+  }
+
+  #readTune(p: Params): LogicalResponse {
+    const entry = this.#tuneTarget(p['table'] as Table, p['path']!);
+    return {
+      data: {
+        default_lease_ttl: entry.config.default_lease_ttl || this.#core.options.defaultLeaseTtl,
+        description: entry.description,
+        force_no_cache: entry.config.force_no_cache,
+        max_lease_ttl: entry.config.max_lease_ttl || this.#core.options.maxLeaseTtl,
+        ...(entry.options ? { options: entry.options } : {}),
+      },
+      copyDataToTop: true,
+    };
+  }
+
+  async #writeTune(req: BackendRequest, p: Params): Promise<null> {
+    // Looked up again under the mount-table lock: an unmount may have won the race.
+    const entry = this.#tuneTarget(p['table'] as Table, p['path']!);
+    await this.#core.updateMountConfig(entry, {
+      ...entry.config,
+      default_lease_ttl: seconds(req.data, 'default_lease_ttl', entry.config.default_lease_ttl),
+      max_lease_ttl: seconds(req.data, 'max_lease_ttl', entry.config.max_lease_ttl),
+    });
+    return null;
+  }
+
+  #readMount(p: Params): LogicalResponse {
+    const table = p['table'] as Table;
+    const path = p['path']!;
+    const entry = this.#findMount(table, path);
+    if (!entry)
+      throw badRequest(table === 'auth' ? `No auth engine at ${path}` : `No secret engine mount at ${path}`);
+    return { data: mountView(entry), copyDataToTop: true };
+  }
+
+  async #addMount(req: BackendRequest, p: Params): Promise<null> {
+    const path = p['path']!;
+    const m =
+      p['table'] === 'auth'
+        ? newAuthMount(path, req.data, this.#core.auths)
+        : newSecretsMount(path, req.data, this.#core.mounts);
+    await this.#core.addMount(m);
+    return null;
+  }
+
+  async #removeMount(table: Table, path: string): Promise<null> {
+    await this.#core.removeMount(table, path);
+    return null;
+  }
+
+  async #listPolicies(legacy: boolean): Promise<LogicalResponse> {
     const names = await this.#core.policies.list();
     const keys = [...names, 'root'];
     return legacy ? { data: { keys, policies: keys }, copyDataToTop: true } : { data: { keys } };
   }
 
-  async #policy(req: BackendRequest, rawName: string, legacy: boolean): Promise<LogicalResponse | null> {
-    const name = validatePolicyName(rawName.replace(/\/$/, ''));
-    const lower = name.toLowerCase();
-    switch (req.operation) {
-      case 'read': {
+  /** sys/policy/<name> (legacy: `rules`, fields at the top level) and sys/policies/acl/<name>. */
+  #policyOperations(legacy: boolean): PathSpec['operations'] {
+    return {
+      read: async (_req, p) => {
+        const lower = p['lower']!;
         const text = await this.#core.policies.read(lower);
         if (text === undefined) throw notFound();
         return legacy
           ? { data: { name: lower, rules: text }, copyDataToTop: true }
           : { data: { name: lower, policy: text } };
-      }
-      case 'create':
-      case 'update': {
+      },
+      ...write(async (req, p) => {
+        const lower = p['lower']!;
         const warnings: string[] = [];
         let text = str(req.data, 'policy');
         if (!text && legacy && has(req.data, 'rules')) {
@@ -148,20 +196,18 @@ export class SystemBackend implements Backend {
           if (/path\s|"path"/.test(decoded)) text = decoded;
         }
         await this.#core.policies.write(lower, text);
-        if (lower !== name) warnings.push(`policy name was converted to ${lower}`);
+        if (lower !== p['name']) warnings.push(`policy name was converted to ${lower}`);
         return warnings.length ? { data: null, warnings } : null;
-      }
-      case 'delete':
-        await this.#core.policies.delete(lower);
+      }),
+      delete: async (_req, p) => {
+        await this.#core.policies.delete(p['lower']!);
         return null;
-      default:
-        throw unsupported();
-    }
+      },
+    };
   }
 
   /** Which mount serves a path (the CLI's `kv` uses this to find the KV version). */
-  #uiMount(req: BackendRequest, path: string): LogicalResponse {
-    if (req.operation !== 'read') throw unsupported();
+  #uiMount(path: string): LogicalResponse {
     const withSlash = path.endsWith('/') ? path : `${path}/`;
     const m = [...this.#core.mounts]
       .filter((e) => withSlash.startsWith(e.path))
@@ -194,7 +240,6 @@ export class SystemBackend implements Backend {
   }
 
   async #capabilitiesSelf(req: BackendRequest): Promise<LogicalResponse> {
-    if (!isWrite(req.operation)) throw unsupported();
     const paths = has(req.data, 'paths') ? strList(req.data, 'paths') : strList(req.data, 'path');
     if (paths.length === 0) throw badRequest("'path' or 'paths' must be specified");
     const data: Record<string, unknown> = {};
