@@ -10,7 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { registerKmsAdminRoutes } from './kms/admin.js';
 import type { Kms } from './kms/kms.js';
-import { isS3Error, renderError, S3Error } from './s3/errors.js';
+import { isS3Error, renderError, S3Error, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
 import { BucketEncryptionStore } from './sse/bucket-encryption.js';
 import { SseService } from './sse/service.js';
@@ -126,7 +126,8 @@ export function buildServer(config: ServerConfig): FastifyInstance {
 
   app.setErrorHandler(async (error, req, reply) => {
     let err: S3Error;
-    if (isS3Error(error)) err = error;
+    const mapped = storageToS3Error(error);
+    if (isS3Error(mapped)) err = mapped;
     else if (isIncompleteBody(error)) err = new S3Error('IncompleteBody');
     else {
       req.log.error({ err: error }, 'internal error');

@@ -1,5 +1,6 @@
 // One registry of the S3 error codes this server returns, each with its HTTP status and the default
 // message AWS/MinIO put in <Message>. Engines throw S3Error; the server's error handler renders it.
+import { isStorageError, type StorageErrorKind } from '../storage/errors.js';
 import { xmlDocument, xmlElement } from './xml.js';
 
 const codes = {
@@ -112,6 +113,28 @@ export class S3Error extends Error {
     this.context = context;
     this.headers = headers;
   }
+}
+
+/** The S3 error of each storage refusal (storage/errors.ts): the one place the two meet. */
+const STORAGE_CODES = {
+  NoSuchBucket: 'NoSuchBucket',
+  NoSuchKey: 'NoSuchKey',
+  NoSuchUpload: 'NoSuchUpload',
+  BucketExists: 'BucketAlreadyOwnedByYou',
+  BucketNotEmpty: 'BucketNotEmpty',
+  InvalidBucketName: 'InvalidBucketName',
+  InvalidObjectName: 'InvalidObjectName',
+  EmptyObjectName: 'InvalidObjectName',
+  KeyTooLong: 'KeyTooLongError',
+  VersionChanged: 'PreconditionFailed',
+} as const satisfies Record<StorageErrorKind, S3ErrorCode>;
+
+/** The S3 error a storage error answers as; other values are returned unchanged. */
+export function storageToS3Error(err: unknown): unknown {
+  if (!isStorageError(err)) return err;
+  const message = err.kind === 'EmptyObjectName' ? 'Object name cannot be empty.' : undefined;
+  const context = err.kind === 'VersionChanged' ? {} : { ...err.context };
+  return new S3Error(STORAGE_CODES[err.kind], message, context);
 }
 
 /** True for values thrown as S3Error. */

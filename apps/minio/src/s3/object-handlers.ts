@@ -27,7 +27,7 @@ import type { ObjectReader } from '../storage/open-object.js';
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
 import { checksumHeader } from './checksum.js';
 import type { S3Context } from './context.js';
-import { S3Error } from './errors.js';
+import { S3Error, storageToS3Error } from './errors.js';
 import {
   checkConditions,
   checkCopyConditions,
@@ -288,7 +288,8 @@ export async function loadCopySource(
   let object: ObjectReader;
   try {
     object = await ctx.store.openObject(source.bucket, source.key);
-  } catch (err) {
+  } catch (caught) {
+    const err = storageToS3Error(caught);
     if (err instanceof S3Error) err.context = { bucket: source.bucket, key: source.key };
     throw err;
   }
@@ -484,7 +485,8 @@ export async function deleteObjects(ctx: S3Context): Promise<void> {
       checkObjectKey(key);
       await ctx.store.deleteObject(bucket, key);
       if (!quiet) results.push(xmlElement('Deleted', [xmlElement('Key', key)]));
-    } catch (err) {
+    } catch (caught) {
+      const err = storageToS3Error(caught);
       if (!(err instanceof S3Error)) throw err;
       results.push(
         xmlElement('Error', [

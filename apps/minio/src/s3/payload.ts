@@ -3,6 +3,7 @@
 // payload hash was signed, and the flexible checksum named by a header or trailer. Nothing is buffered
 // beyond one socket read; verification errors surface from finish(), before anything is committed.
 import { createHash, type Hash } from 'node:crypto';
+import type { ChecksumValue } from '../storage/types.js';
 import {
   CHECKSUM_ALGORITHMS,
   type ChecksumAlgorithm,
@@ -15,11 +16,7 @@ import {
 import { S3Error } from './errors.js';
 import type { AuthResult, ChunkSigner } from './sigv4.js';
 
-/** A stored or reported flexible checksum. */
-export interface ChecksumValue {
-  algorithm: ChecksumAlgorithm;
-  value: string;
-}
+export type { ChecksumValue };
 
 /** What a fully read payload turned out to be. */
 export interface PayloadResult {

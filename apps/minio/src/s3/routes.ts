@@ -23,7 +23,7 @@ import {
   listObjectsV2,
 } from './bucket-handlers.js';
 import { type HandlerConfig, headerValue, S3Context } from './context.js';
-import { S3Error } from './errors.js';
+import { S3Error, storageToS3Error } from './errors.js';
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -300,7 +300,8 @@ export async function handleS3(
       ctx.notImplemented(`The ${unsupported} sub-resource`);
     if (!route) throw new S3Error('MethodNotAllowed');
     await route.handler(ctx);
-  } catch (err) {
+  } catch (caught) {
+    const err = storageToS3Error(caught);
     if (err instanceof S3Error) {
       err.context = { bucket: err.context.bucket ?? bucket, key: err.context.key ?? key, resource };
     }

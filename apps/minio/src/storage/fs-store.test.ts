@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Error } from '../s3/errors.js';
+import { StorageError } from './errors.js';
 import { FsStore, INLINE_MAX, type ListOptions } from './fs-store.js';
 import { checkObjectKey, compareKeys, isValidBucketName } from './keys.js';
 
@@ -126,7 +126,7 @@ describe('keys', () => {
   it.each(['', '../a', 'a/../b', './a', 'a/.', '/abs', 'nul\0', 'lone\ud800', 'k'.repeat(1025)])(
     'refuses the key %j',
     (key) => {
-      expect(() => checkObjectKey(key)).toThrow(S3Error);
+      expect(() => checkObjectKey(key)).toThrow(StorageError);
     },
   );
 
@@ -319,6 +319,6 @@ describe('openObject', () => {
       store.getMeta = getMeta;
     }
     await store.deleteObject('bkt', 'race/swap');
-    await expect(store.openObject('bkt', 'race/swap')).rejects.toMatchObject({ code: 'NoSuchKey' });
+    await expect(store.openObject('bkt', 'race/swap')).rejects.toMatchObject({ kind: 'NoSuchKey' });
   });
 });

@@ -48,11 +48,11 @@ import {
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KeyedLock } from '@kms-chain/concurrency';
-import { S3Error } from '../s3/errors.js';
-import type { ChecksumValue } from '../s3/payload.js';
+import { StorageError } from './errors.js';
 import { compareKeys, isValidBucketName } from './keys.js';
 import { type ObjectReader, OpenObject } from './open-object.js';
 import type {
+  ChecksumValue,
   ObjectMeta,
   ObjectProperties,
   ObjectSummary,
@@ -493,7 +493,7 @@ export class FsStore {
   }
 
   private bucketName(bucket: string): string {
-    if (!isValidBucketName(bucket)) throw new S3Error('InvalidBucketName', undefined, { bucket });
+    if (!isValidBucketName(bucket)) throw new StorageError('InvalidBucketName', { bucket });
     return bucket;
   }
 
@@ -531,7 +531,7 @@ export class FsStore {
     } catch (err) {
       if (!isNodeError(err, 'ENOENT')) throw err;
     }
-    throw new S3Error('NoSuchBucket', undefined, { bucket });
+    throw new StorageError('NoSuchBucket', { bucket });
   }
 
   /** Creates a bucket; BucketAlreadyOwnedByYou when it exists. The name must be validated by the caller. */
@@ -539,7 +539,7 @@ export class FsStore {
     try {
       await mkdir(this.bucketDir(bucket));
     } catch (err) {
-      if (isNodeError(err, 'EEXIST')) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { bucket });
+      if (isNodeError(err, 'EEXIST')) throw new StorageError('BucketExists', { bucket });
       throw err;
     }
     await writeFileAtomic(
@@ -555,7 +555,7 @@ export class FsStore {
   async deleteBucket(bucket: string): Promise<void> {
     await this.assertBucket(bucket);
     const index = await this.index(bucket);
-    if (index.entries.size > 0) throw new S3Error('BucketNotEmpty', undefined, { bucket });
+    if (index.entries.size > 0) throw new StorageError('BucketNotEmpty', { bucket });
     this.knownBuckets.delete(bucket);
     this.metaCache.epoch++;
     this.metaCache.clear();
@@ -653,7 +653,7 @@ export class FsStore {
     const epoch = this.metaCache.epoch;
     const text = await this.readMetaText(this.objectDir(bucket, key).dir);
     const meta = text === undefined ? undefined : (JSON.parse(text) as ObjectMeta);
-    if (!meta || meta.key !== key) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+    if (!meta || meta.key !== key) throw new StorageError('NoSuchKey', { bucket, key });
     if (epoch === this.metaCache.epoch) this.metaCache.set(id, text!);
     return meta;
   }
@@ -740,9 +740,9 @@ export class FsStore {
     return this.locks.run(`${bucket}/${key}`, async () => {
       const text = await this.readMetaText(dir);
       const current = text === undefined ? undefined : (JSON.parse(text) as ObjectMeta);
-      if (!current || current.key !== key) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+      if (!current || current.key !== key) throw new StorageError('NoSuchKey', { bucket, key });
       if (current.etag !== expected.etag || current.lastModified !== expected.lastModified) {
-        throw new S3Error('PreconditionFailed');
+        throw new StorageError('VersionChanged', { bucket, key });
       }
       const meta: ObjectMeta = { ...current, internal, lastModified: new Date().toISOString() };
       const metaText = JSON.stringify(meta);
@@ -764,7 +764,7 @@ export class FsStore {
     return this.locks.run(`${bucket}/${key}`, async () => {
       const text = await this.readMetaText(dir);
       const current = text === undefined ? undefined : (JSON.parse(text) as ObjectMeta);
-      if (!current || current.key !== key) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+      if (!current || current.key !== key) throw new StorageError('NoSuchKey', { bucket, key });
       const meta: ObjectMeta = { ...current, tags: tags.length > 0 ? tags : undefined };
       const metaText = JSON.stringify(meta);
       await writeFileAtomic(dir, 'meta.json', this.tmpDir, metaText);
@@ -806,7 +806,7 @@ export class FsStore {
       try {
         return await prepare();
       } catch (again) {
-        if (isNodeError(again, 'ENOENT')) throw new S3Error('NoSuchBucket', undefined, { bucket });
+        if (isNodeError(again, 'ENOENT')) throw new StorageError('NoSuchBucket', { bucket });
         throw again;
       }
     }
@@ -874,7 +874,7 @@ export class FsStore {
     return this.locks.run(`${bucket}/${key}`, async () => {
       const again = await this.tryOpenObject(bucket, key);
       // Under the lock a missing data file is damage, not a race; it reads as a missing object, as before.
-      if (!again) throw new S3Error('NoSuchKey', undefined, { bucket, key });
+      if (!again) throw new StorageError('NoSuchKey', { bucket, key });
       return again;
     });
   }
@@ -964,7 +964,7 @@ export class FsStore {
   // ---- multipart -----------------------------------------------------------------------------------
 
   private uploadDir(bucket: string, uploadId: string): string {
-    if (!UPLOAD_ID.test(uploadId)) throw new S3Error('NoSuchUpload');
+    if (!UPLOAD_ID.test(uploadId)) throw new StorageError('NoSuchUpload', { bucket });
     return join(this.multipartDir, this.bucketName(bucket), uploadId);
   }
 
@@ -1008,11 +1008,11 @@ export class FsStore {
       ) as UploadMeta;
     } catch (err) {
       if (isNodeError(err, 'ENOENT') || err instanceof SyntaxError) {
-        throw new S3Error('NoSuchUpload', undefined, { bucket, key });
+        throw new StorageError('NoSuchUpload', { bucket, key });
       }
       throw err;
     }
-    if (meta.key !== key) throw new S3Error('NoSuchUpload', undefined, { bucket, key });
+    if (meta.key !== key) throw new StorageError('NoSuchUpload', { bucket, key });
     return meta;
   }
 
@@ -1030,7 +1030,7 @@ export class FsStore {
         await rename(staged.path, join(dir, file));
       } catch (err) {
         if (isNodeError(err, 'ENOENT')) {
-          throw new S3Error('NoSuchUpload', undefined, { bucket, key: upload.key });
+          throw new StorageError('NoSuchUpload', { bucket, key: upload.key });
         }
         throw err;
       }
@@ -1039,8 +1039,7 @@ export class FsStore {
         await writeFileAtomic(dir, `part.${part.number}.json`, this.tmpDir, JSON.stringify(entry));
       } catch (err) {
         await unlink(join(dir, file)).catch(() => {});
-        if (isNodeError(err, 'ENOENT'))
-          throw new S3Error('NoSuchUpload', undefined, { bucket, key: upload.key });
+        if (isNodeError(err, 'ENOENT')) throw new StorageError('NoSuchUpload', { bucket, key: upload.key });
         throw err;
       }
       // Drop data files of earlier uploads of this part number.
@@ -1058,8 +1057,7 @@ export class FsStore {
   async listParts(bucket: string, upload: UploadMeta): Promise<UploadedPart[]> {
     const dir = this.uploadDir(bucket, upload.uploadId);
     const names = await readdir(dir).catch((err) => {
-      if (isNodeError(err, 'ENOENT'))
-        throw new S3Error('NoSuchUpload', undefined, { bucket, key: upload.key });
+      if (isNodeError(err, 'ENOENT')) throw new StorageError('NoSuchUpload', { bucket, key: upload.key });
       throw err;
     });
     const parts = await Promise.all(

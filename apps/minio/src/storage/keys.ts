@@ -1,5 +1,5 @@
 // Names: bucket naming rules, object key rules, and the byte order S3 lists keys in.
-import { S3Error } from '../s3/errors.js';
+import { StorageError } from './errors.js';
 
 /** Bucket names this server reserves for its own paths (/minio/health, /minio/admin). */
 const RESERVED_BUCKETS = new Set(['minio']);
@@ -16,9 +16,9 @@ export function isValidBucketName(name: string): boolean {
   return !RESERVED_BUCKETS.has(name);
 }
 
-/** Throws InvalidBucketName unless `name` is a valid bucket name. */
+/** Throws StorageError InvalidBucketName unless `name` is a valid bucket name. */
 export function checkBucketName(name: string): void {
-  if (!isValidBucketName(name)) throw new S3Error('InvalidBucketName', undefined, { bucket: name });
+  if (!isValidBucketName(name)) throw new StorageError('InvalidBucketName', { bucket: name });
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -27,19 +27,18 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export const MAX_KEY_BYTES = 1024;
 
 /**
- * Throws unless `key` is a storable object name. Keys are opaque to the store (it addresses them by
+ * Throws StorageError (EmptyObjectName, KeyTooLong, InvalidObjectName) unless `key` is a storable object name. Keys are opaque to the store (it addresses them by
  * hash), but names that clean to another path ("a/../b", "./a", "/a"), NUL, and invalid UTF-16 are
  * refused as MinIO does, because the encryption layer binds objects to path.Join(bucket, key).
  */
 export function checkObjectKey(key: string): void {
-  if (key.length === 0) throw new S3Error('InvalidObjectName', 'Object name cannot be empty.');
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES)
-    throw new S3Error('KeyTooLongError', undefined, { key });
+  if (key.length === 0) throw new StorageError('EmptyObjectName');
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new StorageError('KeyTooLong', { key });
   if (key.includes('\0') || key.startsWith('/') || LONE_SURROGATE.test(key)) {
-    throw new S3Error('InvalidObjectName', undefined, { key });
+    throw new StorageError('InvalidObjectName', { key });
   }
   for (const segment of key.split('/')) {
-    if (segment === '.' || segment === '..') throw new S3Error('InvalidObjectName', undefined, { key });
+    if (segment === '.' || segment === '..') throw new StorageError('InvalidObjectName', { key });
   }
 }
 

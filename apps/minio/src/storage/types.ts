@@ -1,6 +1,14 @@
 // The on-disk metadata of objects and uploads. Everything an object is lives in one meta.json that is
 // replaced atomically; data files are immutable and named by a fresh data id per version.
-import type { ChecksumValue } from '../s3/payload.js';
+
+/** The flexible checksum algorithms (x-amz-checksum-*). */
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+
+/** A stored or reported flexible checksum: the algorithm and the base64 value. */
+export interface ChecksumValue {
+  algorithm: ChecksumAlgorithm;
+  value: string;
+}
 
 /** One stored part of an object's data: its own file, so multipart objects need no concatenation. */
 export interface PartLayout {
@@ -40,7 +48,7 @@ export interface ObjectProperties {
   tags?: ObjectTag[] | undefined;
   /**
    * Internal metadata never returned to clients: the X-Minio-Internal-Server-Side-Encryption-* sealing
-   * fields of spec/minio-sse.md §1.4 and the encrypted-multipart flag.
+   * fields (docs/minio-sse.md#stored-metadata) and the encrypted-multipart flag.
    */
   internal: Record<string, string>;
 }
