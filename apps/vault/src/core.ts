@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeyedLock } from '@kms-chain/concurrency';
 import { zeroize } from '@kms-chain/crypto';
-import { AppRoleBackend } from './auth/approle.js';
+import { BACKEND_FACTORIES, type BackendDeps } from './backends.js';
 import { Barrier } from './barrier.js';
 import {
   badRequest,
@@ -28,7 +28,6 @@ import {
   validateSealConfig,
   writeSeal,
 } from './seal.js';
-import { KvV1Backend, KvV2Backend } from './secrets/kv.js';
 import type { Storage } from './storage/storage.js';
 import { SystemBackend } from './sys.js';
 import { TokenBackend } from './token-backend.js';
@@ -87,6 +86,7 @@ export class Core {
   /** Serialises init/unseal/seal so concurrent calls cannot interleave state changes. */
   #lock: Promise<unknown> = Promise.resolve();
   readonly #mountLock = new KeyedLock();
+  readonly #backendDeps: BackendDeps;
 
   constructor(options: CoreOptions) {
     this.options = options;
@@ -97,6 +97,11 @@ export class Core {
       maxTtl: options.maxLeaseTtl,
     });
     this.policies = new PolicyStore(this.barrier);
+    this.#backendDeps = {
+      defaultLeaseTtl: options.defaultLeaseTtl,
+      maxLeaseTtl: this.tokens.maxTtl,
+      tokenOwner: (entry) => this.tokens.hash(entry.accessor),
+    };
     this.#system = new SystemBackend(this);
     this.#tokenBackend = new TokenBackend(this);
   }
@@ -239,7 +244,7 @@ export class Core {
         if (cubby)
           await new BarrierView(
             this.barrier,
-            `logical/${cubby.uuid}/${this.tokens.hash(entry.accessor)}/`,
+            `logical/${cubby.uuid}/${this.#backendDeps.tokenOwner(entry)}/`,
           ).clear();
       };
       this.#sweeper = setInterval(() => {
@@ -269,17 +274,10 @@ export class Core {
   }
 
   #mountBackend(m: MountEntry): void {
-    const prefix = m.table === 'auth' ? `auth/${m.uuid}/` : `logical/${m.uuid}/`;
-    const view = new BarrierView(this.barrier, prefix);
-    let backend: Backend | undefined;
-    if (m.type === 'kv')
-      backend =
-        m.options?.['version'] === '2'
-          ? new KvV2Backend(view)
-          : new KvV1Backend(view, () => m.config.default_lease_ttl || this.options.defaultLeaseTtl);
-    else if (m.type === 'approle') backend = new AppRoleBackend(view, this.tokens.maxTtl, m.path);
-    else if (m.type === 'cubbyhole') backend = new CubbyholeBackend(this.barrier, prefix, this.tokens);
-    if (backend) this.#backends.set(m.table === 'auth' ? `auth/${m.path}` : m.path, backend);
+    const factory = BACKEND_FACTORIES[m.type];
+    if (!factory) return;
+    const view = new BarrierView(this.barrier, m.table === 'auth' ? `auth/${m.uuid}/` : `logical/${m.uuid}/`);
+    this.#backends.set(m.table === 'auth' ? `auth/${m.path}` : m.path, factory(view, m, this.#backendDeps));
   }
 
   /**
@@ -514,34 +512,5 @@ export class Core {
 
   parseShares(data: Record<string, unknown>): { shares: number; threshold: number } {
     return { shares: int(data, 'secret_shares'), threshold: int(data, 'secret_threshold') };
-  }
-}
-
-/** cubbyhole/: KV v1 semantics in a private area per token. */
-class CubbyholeBackend implements Backend {
-  readonly type = 'cubbyhole';
-  readonly #barrier: Barrier;
-  readonly #prefix: string;
-  readonly #tokens: TokenStore;
-
-  constructor(barrier: Barrier, prefix: string, tokens: TokenStore) {
-    this.#barrier = barrier;
-    this.#prefix = prefix;
-    this.#tokens = tokens;
-  }
-
-  #kv(req: BackendRequest): KvV1Backend {
-    const owner = this.#tokens.hash(req.tokenEntry!.accessor);
-    return new KvV1Backend(new BarrierView(this.#barrier, `${this.#prefix}${owner}/`), () => 0);
-  }
-
-  existence(req: BackendRequest) {
-    return this.#kv(req).existence(req);
-  }
-
-  async handle(req: BackendRequest): Promise<LogicalResponse | null> {
-    const res = await this.#kv(req).handle(req);
-    if (res) res.leaseDuration = 0;
-    return res;
   }
 }

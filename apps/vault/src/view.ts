@@ -31,6 +31,11 @@ export class BarrierView {
   getJson = <T>(key: string) => this.#barrier.getJson<T>(this.#prefix + checkKey(key));
   putJson = (key: string, v: unknown) => this.#barrier.putJson(this.#prefix + checkKey(key), v);
 
+  /** A view of the keys under prefix (which must end with `/`). */
+  sub(prefix: string): BarrierView {
+    return new BarrierView(this.#barrier, this.#prefix + prefix);
+  }
+
   /** Deletes every key under this view (unmount). */
   async clear(prefix = ''): Promise<void> {
     for (const child of await this.list(prefix)) {
