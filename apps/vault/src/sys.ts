@@ -1,15 +1,48 @@
 // The authenticated part of sys/: mounts, auth methods, policies, capabilities, key status,
 // rotation and seal. The unauthenticated sys paths (init, unseal, seal-status, health, leader)
 // are served by the HTTP layer before any token check.
-import type { Core } from './core.js';
+import type { Barrier } from './barrier.js';
 import { badRequest, notFound, VaultError } from './errors.js';
 import { has, seconds, str, strList } from './fields.js';
 import { type Params, type PathSpec, Router, write } from './framework/router.js';
-import { type MountEntry, mountView, newAuthMount, newSecretsMount, normalizeMountPath } from './mounts.js';
-import { validatePolicyName } from './policies.js';
+import {
+  type MountConfig,
+  type MountEntry,
+  mountView,
+  newAuthMount,
+  newSecretsMount,
+  normalizeMountPath,
+} from './mounts.js';
+import { type PolicyStore, validatePolicyName } from './policies.js';
+import type { TokenEntry } from './tokens.js';
 import type { Backend, BackendRequest, LogicalResponse } from './types.js';
 
 type Table = 'mounts' | 'auth';
+
+/**
+ * What sys needs from the core, and no more: the mount tables and their changes, policies,
+ * capabilities, the keyring and the seal. The core provides it; sys never sees the core itself.
+ */
+export interface SystemCore {
+  /** The secrets-engine and auth-method tables; changed only through the methods below. */
+  readonly mounts: readonly MountEntry[];
+  readonly auths: readonly MountEntry[];
+  /** Seconds: the system leases tune shows for a mount whose own are unset. */
+  readonly options: { readonly defaultLeaseTtl: number; readonly maxLeaseTtl: number };
+  /** Runs fn with no other mount-table change in between; add, remove and tune run inside it. */
+  changeMounts<T>(fn: () => Promise<T>): Promise<T>;
+  /** Persists the entry in its table and mounts its engine. */
+  addMount(m: MountEntry): Promise<void>;
+  /** Unmounts and deletes the mount's data; an unknown path is a no-op; built-ins are 400. */
+  removeMount(table: Table, path: string): Promise<void>;
+  /** Replaces the entry's config and persists its table. */
+  updateMountConfig(m: MountEntry, config: MountConfig): Promise<void>;
+  readonly policies: Pick<PolicyStore, 'list' | 'read' | 'write' | 'delete'>;
+  /** The token's capabilities on path (`root` for root tokens). */
+  capabilities(entry: TokenEntry, path: string): Promise<string[]>;
+  readonly barrier: Pick<Barrier, 'keyStatus' | 'rotate'>;
+  seal(): Promise<void>;
+}
 
 /** A policy name is checked before the operation is looked up (400 whatever the verb). */
 function policyParams(p: Params): Params {
@@ -19,9 +52,9 @@ function policyParams(p: Params): Params {
 
 export class SystemBackend implements Backend {
   readonly type = 'system';
-  readonly #core: Core;
+  readonly #core: SystemCore;
 
-  constructor(core: Core) {
+  constructor(core: SystemCore) {
     this.#core = core;
   }
 

@@ -1,16 +1,25 @@
 // auth/token/: lookup-self, renew-self, revoke-self, create, lookup, renew, revoke.
-import type { Core } from './core.js';
 import { badRequest } from './errors.js';
 import { bool, has, int, normalizePolicies, policyList, seconds, str, strMap } from './fields.js';
 import { anyOperation, Router, write } from './framework/router.js';
+import type { PolicyStore } from './policies.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
 import type { Backend, BackendRequest, LogicalResponse } from './types.js';
 
+/** What the token store's paths need from the core. */
+export interface TokenCore {
+  readonly tokens: TokenStore;
+  /** Create warns about policies that do not exist. */
+  readonly policies: Pick<PolicyStore, 'exists'>;
+  /** Renewal limits for a token (its role re-read); 400 when its auth method or role is gone. */
+  renewLimits(entry: TokenEntry): Promise<{ ttl: number; maxTtl: number; period: number } | undefined>;
+}
+
 export class TokenBackend implements Backend {
   readonly type = 'token';
-  readonly #core: Core;
+  readonly #core: TokenCore;
 
-  constructor(core: Core) {
+  constructor(core: TokenCore) {
     this.#core = core;
   }
 

@@ -11,7 +11,22 @@ import type { Barrier } from './barrier.js';
 import { humanDuration } from './duration.js';
 import { badRequest, permissionDenied } from './errors.js';
 import { newAccessor, newServiceToken, saltedKey } from './ids.js';
-import type { AuthBlock } from './types.js';
+
+/** The `auth` block of a login or token-create response, as Vault renders it. */
+export interface AuthBlock {
+  client_token: string;
+  accessor: string;
+  policies: string[];
+  token_policies: string[];
+  metadata: Record<string, string> | null;
+  lease_duration: number;
+  renewable: boolean;
+  entity_id: string;
+  token_type: string;
+  orphan: boolean;
+  mfa_requirement: null;
+  num_uses: number;
+}
 
 export interface TokenEntry {
   id: string;

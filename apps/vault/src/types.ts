@@ -1,5 +1,5 @@
 // Contracts between the core and its engines (openbao's sdk/logical, reduced to what we serve).
-import type { TokenEntry } from './tokens.js';
+import type { AuthBlock, TokenEntry } from './tokens.js';
 
 export type Operation = 'read' | 'list' | 'create' | 'update' | 'delete' | 'patch';
 
@@ -28,21 +28,6 @@ export interface BackendRequest {
   tokenEntry?: TokenEntry | undefined;
   clientAddr: string;
   contentType?: string | undefined;
-}
-
-export interface AuthBlock {
-  client_token: string;
-  accessor: string;
-  policies: string[];
-  token_policies: string[];
-  metadata: Record<string, string> | null;
-  lease_duration: number;
-  renewable: boolean;
-  entity_id: string;
-  token_type: string;
-  orphan: boolean;
-  mfa_requirement: null;
-  num_uses: number;
 }
 
 /**
