@@ -81,7 +81,7 @@ const tlsVersion = z
       ] as ListenerConfig['tlsMinVersion'],
   );
 
-/** listener "tcp" — every field documented in spec/vault.md §1. */
+/** listener "tcp" — every field documented in docs/vault.md#server-configuration. */
 const tcpListener = z
   .object({
     address: z.string().default('127.0.0.1:8200').describe('host:port to listen on'),

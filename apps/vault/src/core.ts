@@ -54,7 +54,7 @@ export interface CoreOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-/** Paths that additionally need `sudo` (spec §4.3). */
+/** Paths that additionally need `sudo` (docs/vault.md#operations-and-capabilities). */
 const ROOT_PATHS = [
   /^sys\/auth\/.+/,
   /^sys\/seal$/,

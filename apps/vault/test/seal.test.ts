@@ -1,5 +1,5 @@
-// Init and unseal rules (spec §2.2–2.4): validation texts, share decoding, progress and nonce,
-// duplicates, reset, a wrong share detected only at the threshold, seal.
+// Init and unseal rules (docs/vault.md#init, #unseal, #seal-status): validation texts, share
+// decoding, progress and nonce, duplicates, reset, a wrong share detected only at the threshold, seal.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, harness, initAndUnseal } from './helpers.js';
 

@@ -294,7 +294,7 @@ async function handleSys(
   }
 }
 
-/** Status-code rules of sys/health (spec §2.6); bad numeric/boolean params are 400 `[]`. */
+/** Status-code rules of sys/health (docs/vault.md#health); bad numeric/boolean params are 400 `[]`. */
 async function healthStatus(core: Core, q: Record<string, string>): Promise<number> {
   const code = (name: string, def: number): number => {
     const v = q[name];
