@@ -50,7 +50,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     kms: config.kms,
     autoEncryption: config.autoEncryption,
     allowInsecureSseC: config.allowInsecureSseC,
-    buckets: new BucketEncryptionStore(config.dataDir),
+    buckets: new BucketEncryptionStore(store),
   });
   const routerConfig = { ...config, sse };
   const options = {

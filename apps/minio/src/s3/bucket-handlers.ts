@@ -63,8 +63,8 @@ export async function headBucket(ctx: S3Context): Promise<void> {
 
 /** deleteBucket: only when empty. */
 export async function deleteBucket(ctx: S3Context): Promise<void> {
-  const remove = () => ctx.store.deleteBucket(ctx.bucketName);
-  await (ctx.config.sse ? ctx.config.sse.buckets.delete(ctx.bucketName, remove) : remove());
+  // The bucket's configuration (default encryption included) goes with its metadata record.
+  await ctx.store.deleteBucket(ctx.bucketName);
   ctx.sendEmpty(204);
 }
 

@@ -1,22 +1,16 @@
-// Bucket default encryption (spec/minio-sse.md §5): the ServerSideEncryptionConfiguration XML, its
-// validation, and where it is kept (.minio.sys/bucket-encryption/<bucket>.xml, replaced atomically).
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { KeyedLock } from '@kms-chain/concurrency';
+// Bucket default encryption (docs/minio-sse.md#default-encryption): the
+// ServerSideEncryptionConfiguration XML, its validation, and its meaning for writes. It is kept in the
+// bucket's metadata record, which storage owns.
 import { canonicalContextJson, zeroize } from '@kms-chain/crypto';
 import type { S3Context } from '../s3/context.js';
 import { S3Error } from '../s3/errors.js';
 import { childList, childText, parseRequestXml, S3_NAMESPACE, xmlDocument, xmlElement } from '../s3/xml.js';
+import type { FsStore, StoredBucketEncryption } from '../storage/fs-store.js';
 import { KMS_ARN_PREFIX } from './request.js';
 import { kmsToS3Error } from './service.js';
 
-/** A bucket's default encryption. */
-export interface BucketEncryption {
-  algorithm: 'AES256' | 'aws:kms';
-  /** As sent (may carry the ARN prefix); only for aws:kms. */
-  kmsKeyId?: string | undefined;
-}
+/** A bucket's default encryption: algorithm, and the key id as sent (may carry the ARN prefix). */
+export type BucketEncryption = StoredBucketEncryption;
 
 function malformed(reason: string): S3Error {
   return new S3Error(
@@ -69,70 +63,27 @@ export function defaultKeyIdOf(c: BucketEncryption): string {
 }
 
 /**
- * Bucket encryption configurations on disk, cached in memory (this process owns the directory). Changes
- * of one bucket run one at a time, and a read that began before a change does not cache what it read:
- * else a cold read racing a PutBucketEncryption could cache "no default" and leave the bucket's new
- * objects unencrypted until a restart.
+ * Bucket default encryption kept in the bucket's metadata record, which storage writes durably, caches,
+ * and removes with the bucket (storage/bucket-metadata.ts). Changes run under the bucket's lock there,
+ * after the check that the bucket exists: no configuration outlives its bucket or lands on the next
+ * bucket of the same name.
  */
 export class BucketEncryptionStore {
-  readonly #dir: string;
-  readonly #cache = new Map<string, BucketEncryption | null>();
-  readonly #changes = new KeyedLock();
-  /** Bumped by every change. */
-  #generation = 0;
+  constructor(private readonly store: FsStore) {}
 
-  constructor(dataDir: string) {
-    this.#dir = join(dataDir, '.minio.sys', 'bucket-encryption');
-  }
-
-  #file(bucket: string): string {
-    // Bucket names are validated (no '/', no '..') before they reach here.
-    return join(this.#dir, `${bucket}.json`);
-  }
-
-  /** The configuration of `bucket`, or undefined. */
+  /** The configuration of `bucket`, or undefined; NoSuchBucket when the bucket does not exist. */
   async get(bucket: string): Promise<BucketEncryption | undefined> {
-    const cached = this.#cache.get(bucket);
-    if (cached !== undefined) return cached ?? undefined;
-    const generation = this.#generation;
-    let value: BucketEncryption | null = null;
-    try {
-      value = JSON.parse(await readFile(this.#file(bucket), 'utf8')) as BucketEncryption;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (generation === this.#generation) this.#cache.set(bucket, value);
-    return value ?? undefined;
+    return (await this.store.bucketMetadata(bucket)).encryption;
   }
 
-  /**
-   * Stores a configuration. `check` (that the bucket exists) runs first under the bucket's lock, so a
-   * DeleteBucket cannot come between it and the write.
-   */
-  async put(bucket: string, c: BucketEncryption, check: () => Promise<void>): Promise<void> {
-    await this.#changes.run(bucket, async () => {
-      await check();
-      await mkdir(this.#dir, { recursive: true });
-      const tmp = join(this.#dir, `.${randomUUID()}.tmp`);
-      await writeFile(tmp, JSON.stringify(c), { mode: 0o600 });
-      await rename(tmp, this.#file(bucket));
-      this.#generation++;
-      this.#cache.set(bucket, c);
-    });
+  /** Stores a configuration; NoSuchBucket when the bucket does not exist. */
+  async put(bucket: string, c: BucketEncryption): Promise<void> {
+    await this.store.updateBucketMetadata(bucket, (m) => ({ ...m, encryption: c }));
   }
 
-  /**
-   * Removes a configuration (no error when there is none) once `before` (DeleteBucket, or the check that
-   * the bucket exists) has succeeded, under the bucket's lock: a configuration put for a bucket created
-   * again meanwhile is not lost.
-   */
-  async delete(bucket: string, before: () => Promise<void>): Promise<void> {
-    await this.#changes.run(bucket, async () => {
-      await before();
-      await rm(this.#file(bucket), { force: true });
-      this.#generation++;
-      this.#cache.set(bucket, null);
-    });
+  /** Removes the configuration (none is fine); NoSuchBucket when the bucket does not exist. */
+  async delete(bucket: string): Promise<void> {
+    await this.store.updateBucketMetadata(bucket, ({ encryption: _, ...m }) => m);
   }
 }
 
@@ -157,7 +108,7 @@ export async function putBucketEncryption(ctx: S3Context): Promise<void> {
       throw kmsToS3Error(err, 'generate');
     }
   }
-  await sse.buckets.put(bucket, config, () => ctx.store.assertBucket(bucket));
+  await sse.buckets.put(bucket, config);
   ctx.sendEmpty(200);
 }
 
@@ -173,7 +124,6 @@ export async function getBucketEncryption(ctx: S3Context): Promise<void> {
 /** DeleteBucketEncryption: DELETE /<bucket>?encryption → 204. */
 export async function deleteBucketEncryption(ctx: S3Context): Promise<void> {
   const bucket = ctx.bucketName;
-  const check = () => ctx.store.assertBucket(bucket);
-  await (ctx.config.sse ? ctx.config.sse.buckets.delete(bucket, check) : check());
+  await (ctx.config.sse ? ctx.config.sse.buckets.delete(bucket) : ctx.store.assertBucket(bucket));
   ctx.sendEmpty(204);
 }

@@ -9,7 +9,7 @@
 // it leaves the new object whole.
 import { randomUUID } from 'node:crypto';
 import { close as closeFd, open as openFd } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KeyedLock } from '@kms-chain/concurrency';
@@ -22,6 +22,7 @@ import {
   writeTemp,
 } from './atomic-file.js';
 import { BucketIndexes, insertSorted, removeSorted, summaryOf } from './bucket-index.js';
+import { type BucketMetadata, BucketMetadataStore, type StoredBucketEncryption } from './bucket-metadata.js';
 import { StorageError } from './errors.js';
 import { compareKeys, isValidBucketName } from './keys.js';
 import { DATA_FILE, Layout } from './layout.js';
@@ -41,19 +42,21 @@ import type {
   UploadMeta,
 } from './types.js';
 
-export type { ListOptions, ListPage, PartSource, StagedFile, SweepReport };
+export type {
+  BucketMetadata,
+  ListOptions,
+  ListPage,
+  PartSource,
+  StagedFile,
+  StoredBucketEncryption,
+  SweepReport,
+};
 
 const openFdAsync = promisify(openFd);
 const closeFdAsync = promisify(closeFd);
 
 /** Objects up to this size are stored inline in meta.json. */
 export const INLINE_MAX = 16 * 1024;
-
-/** A part chosen for CompleteMultipartUpload. */
-export interface CompletePart {
-  number: number;
-  etag: string;
-}
 
 async function readMeta(objDir: string): Promise<ObjectMeta | undefined> {
   const text = await readTextIfExists(join(objDir, 'meta.json'));
@@ -67,6 +70,7 @@ export class FsStore {
   private swept: Promise<SweepReport> = Promise.resolve(emptySweepReport());
   private readonly indexes: BucketIndexes;
   private readonly uploads: Uploads;
+  private readonly bucketMeta: BucketMetadataStore;
   /** Buckets seen to exist; this process owns the directory, so only deleteBucket removes entries. */
   private readonly knownBuckets = new Set<string>();
   /** Shard directories known to exist (cleared with their bucket). */
@@ -82,6 +86,7 @@ export class FsStore {
     this.layout = new Layout(root);
     this.indexes = new BucketIndexes(this.layout, this.sweepReport);
     this.uploads = new Uploads(this.layout, this);
+    this.bucketMeta = new BucketMetadataStore(this.layout);
   }
 
   /**
@@ -101,12 +106,7 @@ export class FsStore {
       .filter((d) => d.isDirectory() && isValidBucketName(d.name))
       .map((d) => d.name);
     await sweepUploads(this.layout, new Set(buckets), this.sweepReport);
-    for (const name of await readdir(bucketMetaDir)) {
-      if (name.endsWith('.json') && !buckets.includes(name.slice(0, -'.json'.length))) {
-        await unlink(join(bucketMetaDir, name));
-        this.sweepReport.bucketRecords++;
-      }
-    }
+    await this.bucketMeta.sweep(new Set(buckets), this.sweepReport);
     this.indexes.markUnswept(buckets);
     this.swept = (async () => {
       for (const bucket of buckets) {
@@ -130,20 +130,9 @@ export class FsStore {
       .filter((d) => d.isDirectory() && isValidBucketName(d.name))
       .map((d) => d.name)
       .sort(compareKeys);
-    return Promise.all(names.map(async (name) => ({ name, created: await this.bucketCreated(name) })));
-  }
-
-  private async bucketCreated(bucket: string): Promise<Date> {
-    try {
-      const meta = JSON.parse(
-        await readFile(join(this.layout.bucketMetaDir, `${this.layout.bucketName(bucket)}.json`), 'utf8'),
-      ) as {
-        created: string;
-      };
-      return new Date(meta.created);
-    } catch {
-      return (await stat(this.layout.bucketDir(bucket))).mtime;
-    }
+    return Promise.all(
+      names.map(async (name) => ({ name, created: new Date((await this.bucketMeta.read(name)).created) })),
+    );
   }
 
   /** Throws NoSuchBucket unless the bucket exists. */
@@ -161,40 +150,65 @@ export class FsStore {
     throw new StorageError('NoSuchBucket', { bucket });
   }
 
-  /** Creates a bucket; BucketAlreadyOwnedByYou when it exists. The name must be validated by the caller. */
+  /**
+   * Creates a bucket and its metadata record; BucketExists when it exists. The name must be validated by
+   * the caller. Bucket creation, deletion and configuration changes of one name run one at a time.
+   */
   async createBucket(bucket: string): Promise<void> {
-    try {
-      await mkdir(this.layout.bucketDir(bucket));
-    } catch (err) {
-      if (isNodeError(err, 'EEXIST')) throw new StorageError('BucketExists', { bucket });
-      throw err;
-    }
-    await writeFileAtomic(
-      this.layout.bucketMetaDir,
-      `${bucket}.json`,
-      this.layout.tmpDir,
-      JSON.stringify({ created: new Date().toISOString() }),
-    );
-    await fsyncDir(this.layout.root);
+    await this.locks.run(`bucket:${bucket}`, async () => {
+      try {
+        await mkdir(this.layout.bucketDir(bucket));
+      } catch (err) {
+        if (isNodeError(err, 'EEXIST')) throw new StorageError('BucketExists', { bucket });
+        throw err;
+      }
+      await this.bucketMeta.write(bucket, { created: new Date().toISOString() });
+      await fsyncDir(this.layout.root);
+    });
   }
 
-  /** Deletes an empty bucket and its unfinished uploads; BucketNotEmpty when it holds objects. */
+  /**
+   * Deletes an empty bucket with its unfinished uploads and its metadata record (configuration
+   * included); BucketNotEmpty when it holds objects.
+   */
   async deleteBucket(bucket: string): Promise<void> {
-    await this.assertBucket(bucket);
-    const index = await this.indexes.get(bucket);
-    if (index.entries.size > 0) throw new StorageError('BucketNotEmpty', { bucket });
-    this.knownBuckets.delete(bucket);
-    this.metaCache.epoch++;
-    this.metaCache.clear();
-    const prefix = join(this.layout.bucketDir(bucket), '/');
-    for (const shard of this.knownShards) if (shard.startsWith(prefix)) this.knownShards.delete(shard);
-    await rm(this.layout.bucketDir(bucket), { recursive: true, force: true });
-    this.indexes.drop(bucket);
-    await rm(join(this.layout.multipartDir, this.layout.bucketName(bucket)), {
-      recursive: true,
-      force: true,
+    await this.locks.run(`bucket:${bucket}`, async () => {
+      await this.assertBucket(bucket);
+      const index = await this.indexes.get(bucket);
+      if (index.entries.size > 0) throw new StorageError('BucketNotEmpty', { bucket });
+      this.knownBuckets.delete(bucket);
+      this.metaCache.epoch++;
+      this.metaCache.clear();
+      const prefix = join(this.layout.bucketDir(bucket), '/');
+      for (const shard of this.knownShards) if (shard.startsWith(prefix)) this.knownShards.delete(shard);
+      await rm(this.layout.bucketDir(bucket), { recursive: true, force: true });
+      this.indexes.drop(bucket);
+      await rm(this.layout.uploadsDir(bucket), { recursive: true, force: true });
+      await this.bucketMeta.remove(bucket);
     });
-    await rm(join(this.layout.bucketMetaDir, `${this.layout.bucketName(bucket)}.json`), { force: true });
+  }
+
+  /** The bucket's metadata record (bucket-metadata.ts); NoSuchBucket when the bucket does not exist. */
+  async bucketMetadata(bucket: string): Promise<BucketMetadata> {
+    await this.assertBucket(bucket);
+    return this.bucketMeta.read(bucket);
+  }
+
+  /**
+   * Replaces the bucket's metadata with `change(current)`, durably, under the bucket's lock: a
+   * DeleteBucket cannot come between the check that the bucket exists and the write, so no record
+   * outlives its bucket. NoSuchBucket when the bucket does not exist.
+   */
+  async updateBucketMetadata(
+    bucket: string,
+    change: (current: BucketMetadata) => BucketMetadata,
+  ): Promise<BucketMetadata> {
+    return this.locks.run(`bucket:${bucket}`, async () => {
+      await this.assertBucket(bucket);
+      const next = change(await this.bucketMeta.read(bucket));
+      await this.bucketMeta.write(bucket, next);
+      return next;
+    });
   }
 
   // ---- objects -------------------------------------------------------------------------------------
