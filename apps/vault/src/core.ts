@@ -29,8 +29,6 @@ import {
   writeSeal,
 } from './seal.js';
 import type { Storage } from './storage/storage.js';
-import { SystemBackend } from './sys.js';
-import { TokenBackend } from './token-backend.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
 import {
   type Backend,
@@ -81,8 +79,6 @@ export class Core {
   #backends = new Map<string, Backend>();
   #cluster: { name: string; id: string } | undefined;
   #sweeper: NodeJS.Timeout | undefined;
-  readonly #system: SystemBackend;
-  readonly #tokenBackend: TokenBackend;
   /** Serialises init/unseal/seal so concurrent calls cannot interleave state changes. */
   #lock: Promise<unknown> = Promise.resolve();
   readonly #mountLock = new KeyedLock();
@@ -101,9 +97,9 @@ export class Core {
       defaultLeaseTtl: options.defaultLeaseTtl,
       maxLeaseTtl: this.tokens.maxTtl,
       tokenOwner: (entry) => this.tokens.hash(entry.accessor),
+      system: this,
+      tokenStore: this,
     };
-    this.#system = new SystemBackend(this);
-    this.#tokenBackend = new TokenBackend(this);
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -369,9 +365,6 @@ export class Core {
 
   /** Finds the engine for a path: [backend, mount path, relative path]. */
   #route(path: string): [Backend, string, string] | undefined {
-    if (path.startsWith('sys/') || path === 'sys') return [this.#system, 'sys/', path.slice(4)];
-    if (path.startsWith('auth/token/') || path === 'auth/token')
-      return [this.#tokenBackend, 'auth/token/', path.slice('auth/token/'.length)];
     let best: string | undefined;
     const withSlash = path.endsWith('/') ? path : `${path}/`;
     for (const key of this.#backends.keys()) {
@@ -461,8 +454,7 @@ export class Core {
       const m = [...this.#mounts, ...this.#auths].find((e) =>
         e.table === 'auth' ? `auth/${e.path}` === req.mountPath : e.path === req.mountPath,
       );
-      res.mountType =
-        m?.type ?? (req.mountPath === 'auth/token/' ? 'token' : req.mountPath === 'sys/' ? 'system' : '');
+      res.mountType = m?.type ?? '';
     }
     return res;
   }
