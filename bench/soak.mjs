@@ -18,6 +18,13 @@ import { startChain } from './lib/chain.mjs';
 import { buildReport, reportText, rssAll, SoakStats } from './lib/soak-report.mjs';
 import { SoakWorkload } from './lib/soak-workload.mjs';
 
+/** minio's KES request deadline (apps/minio/README.md: KES deadlines), in seconds. */
+const KES_DEADLINE_S = 20;
+/** A request slower than this fails the run: the KES deadline plus room for a loaded machine. */
+const SLOW_S = KES_DEADLINE_S + 5;
+/** How long after KES resumes a KMS error is still put down to the stall. */
+const RESUME_GRACE_MS = 2_000;
+
 const USAGE = `usage: npm run soak [-- options]          (each option also as an environment variable)
 
   --workers N        concurrent workers (SOAK_WORKERS, 64)
@@ -31,6 +38,13 @@ const USAGE = `usage: npm run soak [-- options]          (each option also as an
                      (SOAK_NO_RACE=1)
   --idle S           seconds to wait idle before the last memory reading (SOAK_IDLE, 10)
   --json FILE        where the JSON report goes (SOAK_JSON; default bench/results/soak-<time>.json)
+  --drill kes-stall  stop KES (SIGSTOP) 5 s into the run for --stall-seconds (SOAK_DRILL), needs its
+                     pid (the chain started here, or --pids kes=PID); KMS errors of requests that
+                     overlap the stall are expected, any request longer than the KES deadline
+                     (${KES_DEADLINE_S} s) or failing after it is not
+  --stall-seconds S  length of the stall (SOAK_STALL_SECONDS, 20)
+
+Any S3 request that takes longer than ${SLOW_S} s fails the run ("slow request").
 `;
 
 function options(argv) {
@@ -46,6 +60,8 @@ function options(argv) {
       'no-race': { type: 'boolean' },
       idle: { type: 'string' },
       json: { type: 'string' },
+      drill: { type: 'string' },
+      'stall-seconds': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -69,6 +85,8 @@ function options(argv) {
     noRace: values['no-race'] ?? env.SOAK_NO_RACE === '1',
     idle: num(values.idle ?? env.SOAK_IDLE, 'idle', 10),
     json: values.json ?? env.SOAK_JSON,
+    drill: values.drill ?? env.SOAK_DRILL,
+    stallSeconds: num(values['stall-seconds'] ?? env.SOAK_STALL_SECONDS, 'stall-seconds', 20),
   };
 }
 
@@ -109,6 +127,51 @@ async function ensureBuckets(s3, buckets) {
   );
 }
 
+/**
+ * The KES stall drill: SIGSTOP of KES `atMs` into the run for `seconds`, then SIGCONT. `classify`
+ * tells a failed request's fate: a KMS error of a request that overlapped the stall is expected.
+ */
+function kesStall(pid, atMs, seconds) {
+  const drill = { kind: 'kes-stall', stallSeconds: seconds, kmsErrors: 0, maxMsDuringStall: 0, okAfter: 0 };
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.POSITIVE_INFINITY;
+  const timers = [
+    setTimeout(() => {
+      start = performance.now();
+      process.kill(pid, 'SIGSTOP');
+    }, atMs),
+    setTimeout(
+      () => {
+        end = performance.now();
+        process.kill(pid, 'SIGCONT');
+      },
+      atMs + seconds * 1000,
+    ),
+  ];
+  return {
+    drill,
+    /** 'expected', 'failure' or 'ok' for a request over [t0, t1] that failed with `failure`. */
+    classify(t0, t1, failure) {
+      const overlaps = t1 > start && t0 < end + RESUME_GRACE_MS;
+      if (overlaps) drill.maxMsDuringStall = Math.max(drill.maxMsDuringStall, Math.round(t1 - t0));
+      if (failure === undefined) {
+        if (t0 > end) drill.okAfter++;
+        return 'ok';
+      }
+      if (overlaps && /^5xx 5\d\d kms:/.test(failure)) {
+        drill.kmsErrors++;
+        return 'expected';
+      }
+      return 'failure';
+    },
+    /** Resumes KES if the run ends first. */
+    stop() {
+      for (const t of timers) clearTimeout(t);
+      if (Number.isFinite(start) && !Number.isFinite(end)) process.kill(pid, 'SIGCONT');
+    },
+  };
+}
+
 async function main() {
   const opts = options(process.argv.slice(2));
   let chain;
@@ -139,6 +202,12 @@ async function main() {
     const buckets = { plain: 'soak-plain', default: 'soak-default' };
     await ensureBuckets(s3, buckets);
     const stats = new SoakStats();
+    let stall;
+    if (opts.drill !== undefined) {
+      if (opts.drill !== 'kes-stall') throw new Error(`soak: unknown drill ${opts.drill} (kes-stall)`);
+      if (!pids.kes) throw new Error('soak: the kes-stall drill needs the pid of KES (--pids kes=PID)');
+      if (opts.seconds < opts.stallSeconds + 10) throw new Error('soak: the run must last the stall + 10 s');
+    }
     const workload = new SoakWorkload({
       s3,
       runId: `soak-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
@@ -146,13 +215,26 @@ async function main() {
       buckets,
       noRace: opts.noRace,
       kmsKeyId: opts.kmsKeyId,
-      record: (op, ms, failure) => stats.record(op, ms, failure),
+      record(op, ms, failure, example) {
+        const now = performance.now();
+        const fate = stall
+          ? stall.classify(now - ms, now, failure)
+          : failure === undefined
+            ? 'ok'
+            : 'failure';
+        if (fate === 'expected') return stats.recordExpected(op, ms, `${failure} (KES stopped)`);
+        if (failure === undefined && ms > SLOW_S * 1000)
+          return stats.record(op, ms, `slow request (> ${SLOW_S} s)`);
+        stats.record(op, ms, failure, example);
+      },
     });
     const before = await rssAll(pids);
     process.stderr.write(`soak: ${opts.workers} workers × ${opts.seconds} s against ${endpoint}…\n`);
+    if (opts.drill) stall = kesStall(Number(pids.kes), 5_000, opts.stallSeconds);
     const t0 = performance.now();
     const deadline = t0 + opts.seconds * 1000;
     await Promise.all(Array.from({ length: opts.workers }, (_, w) => workload.run(w, deadline)));
+    stall?.stop();
     const seconds = (performance.now() - t0) / 1000;
     const after = await rssAll(pids);
     const readBack = await workload.readBack();
@@ -162,13 +244,20 @@ async function main() {
       idle = await rssAll(pids);
     }
     const report = buildReport({
-      config: { workers: opts.workers, seconds: opts.seconds, endpoint, noRace: opts.noRace },
+      config: {
+        workers: opts.workers,
+        seconds: opts.seconds,
+        endpoint,
+        noRace: opts.noRace,
+        drill: opts.drill,
+      },
       stats,
       mismatches: workload.mismatches,
       mismatchCount: workload.mismatchCount ?? 0,
       seconds,
       rss: { before, after, idle, idleSeconds: idle ? opts.idle : undefined },
       readBack,
+      drill: stall?.drill,
     });
     const jsonPath = resolve(
       opts.json ??

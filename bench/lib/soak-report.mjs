@@ -7,6 +7,16 @@ export class SoakStats {
   constructor() {
     this.ops = new Map();
     this.failures = new Map();
+    /** Failures a drill explains (KMS errors while KES is stopped): counted, not failures. */
+    this.expected = new Map();
+    /** The slowest requests (over 5 s), with what they touched. */
+    this.slow = [];
+  }
+
+  /** Counts an operation whose failure the drill under way explains. */
+  recordExpected(op, ms, cls) {
+    this.record(op, ms);
+    this.expected.set(cls, (this.expected.get(cls) ?? 0) + 1);
   }
 
   record(op, ms, failure, example) {
@@ -17,6 +27,10 @@ export class SoakStats {
     }
     row.n++;
     row.ms.push(ms);
+    if (ms > 5_000 && example) {
+      this.slow.push({ op, failure, at: Math.round(performance.now() - ms), ...example });
+      this.slow.sort((a, b) => b.ms - a.ms).splice(20);
+    }
     if (failure === undefined) return;
     row.failed++;
     let f = this.failures.get(failure);
@@ -56,7 +70,7 @@ export async function rssAll(pids) {
 }
 
 /** The JSON report. `ok` is false on any failure or mismatch, and `failures` says why. */
-export function buildReport({ config, stats, mismatches, mismatchCount, seconds, rss, readBack }) {
+export function buildReport({ config, stats, mismatches, mismatchCount, seconds, rss, readBack, drill }) {
   const ops = {};
   let total = 0;
   for (const [op, row] of [...stats.ops].sort()) {
@@ -66,6 +80,7 @@ export function buildReport({ config, stats, mismatches, mismatchCount, seconds,
       failed: row.failed,
       p50ms: round(percentile(sorted, 50)),
       p99ms: round(percentile(sorted, 99)),
+      maxMs: round(sorted[sorted.length - 1]),
     };
     total += row.n;
   }
@@ -85,6 +100,9 @@ export function buildReport({ config, stats, mismatches, mismatchCount, seconds,
     },
     ops,
     errors,
+    expected: Object.fromEntries(stats.expected),
+    slowest: stats.slow,
+    drill,
     mismatches,
     rss,
     ok: failures.length === 0,
@@ -116,8 +134,8 @@ export function reportText(r) {
   );
   parts.push(
     table(
-      ['op', 'n', 'failed', 'p50 ms', 'p99 ms'],
-      Object.entries(r.ops).map(([op, o]) => [op, o.n, o.failed, o.p50ms, o.p99ms]),
+      ['op', 'n', 'failed', 'p50 ms', 'p99 ms', 'max ms'],
+      Object.entries(r.ops).map(([op, o]) => [op, o.n, o.failed, o.p50ms, o.p99ms, o.maxMs]),
     ),
   );
   if (Object.keys(r.errors).length > 0) {
@@ -128,6 +146,8 @@ export function reportText(r) {
       ),
     );
   }
+  for (const [cls, n] of Object.entries(r.expected)) parts.push(`expected during the drill: ${n} × ${cls}`);
+  if (r.drill) parts.push(`drill: ${JSON.stringify(r.drill)}`);
   for (const m of r.mismatches.slice(0, 10)) parts.push(`mismatch: ${JSON.stringify(m)}`);
   const names = Object.keys(r.rss.before ?? {});
   if (names.length > 0) {

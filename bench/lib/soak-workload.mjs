@@ -58,7 +58,7 @@ function pickSize() {
 
 /**
  * The soak's keys and workers over `s3` (an S3Client). `runId` prefixes every key, so runs against a
- * long-lived endpoint never meet. `record(op, ms, failure?)` counts each operation.
+ * long-lived endpoint never meet. `record(op, ms, failure?, example?)` counts each operation.
  */
 export class SoakWorkload {
   constructor({ s3, runId, workers, buckets, noRace = false, kmsKeyId, defaultSse = 'AES256', record }) {
@@ -164,13 +164,17 @@ export class SoakWorkload {
       await send();
       const t1 = performance.now();
       key.history.end(entry, t1, { ok: true, states: typeof states === 'function' ? states() : states });
-      this.record(op, t1 - t0);
+      this.record(op, t1 - t0, undefined, exampleOf(key, undefined, t1 - t0));
       return true;
     } catch (err) {
       const t1 = performance.now();
       const f = failureOf(err);
       key.history.end(entry, t1, { ok: false, definite: f.status !== undefined && f.status < 500 });
-      this.record(op, t1 - t0, f.cls);
+      const first = Array.isArray(states) ? states[0] : undefined;
+      this.record(op, t1 - t0, f.cls, {
+        ...exampleOf(key, err, t1 - t0),
+        bytes: first && first !== ABSENT ? versionSize(first) : undefined,
+      });
       return false;
     }
   }
@@ -210,17 +214,21 @@ export class SoakWorkload {
     const versions = states.filter((s) => s !== ABSENT);
     if (failure) {
       if (failure.status === 404 && failure.code !== 'NoSuchBucket') {
-        if (states.includes(ABSENT)) return this.record(op, t1 - t0);
-        return this.record(op, t1 - t0, raced ? '404 during overwrite' : '404 of an existing key');
+        if (states.includes(ABSENT))
+          return this.record(op, t1 - t0, undefined, exampleOf(key, undefined, t1 - t0));
+        return this.record(op, t1 - t0, raced ? '404 during overwrite' : '404 of an existing key', {
+          ...exampleOf(key, failure.err, t1 - t0),
+          raced,
+        });
       }
       if (failure.status === 416 && versions.some((v) => versionSize(v) <= rangeStart)) {
         return this.record(op, t1 - t0);
       }
-      return this.record(op, t1 - t0, failure.cls);
+      return this.record(op, t1 - t0, failure.cls, exampleOf(key, failure.err, t1 - t0));
     }
     const problem = check(res, versions) ?? this.#sseProblem(key, res);
     if (problem) this.#mismatch(op, key, { problem, raced, candidates: versions.length });
-    this.record(op, t1 - t0);
+    this.record(op, t1 - t0, undefined, exampleOf(key, undefined, t1 - t0));
   }
 
   async get(w) {
@@ -309,7 +317,7 @@ export class SoakWorkload {
       const t1 = performance.now();
       const states = src.history.acceptable(t0, t1).states.filter((s) => s !== ABSENT);
       dest.history.end(entry, t1, { ok: true, states });
-      this.record('copy', t1 - t0);
+      this.record('copy', t1 - t0, undefined, exampleOf(dest, undefined, t1 - t0));
     } catch (err) {
       const t1 = performance.now();
       const f = failureOf(err);
@@ -317,9 +325,12 @@ export class SoakWorkload {
       if (f.status === 404 && f.code === 'NoSuchKey') {
         const { states, raced } = src.history.acceptable(t0, t1);
         if (states.includes(ABSENT)) return this.record('copy', t1 - t0);
-        return this.record('copy', t1 - t0, raced ? '404 during overwrite' : '404 of an existing key');
+        return this.record('copy', t1 - t0, raced ? '404 during overwrite' : '404 of an existing key', {
+          ...exampleOf(src, err, t1 - t0),
+          raced,
+        });
       }
-      this.record('copy', t1 - t0, f.cls);
+      this.record('copy', t1 - t0, f.cls, exampleOf(dest, err, t1 - t0));
     }
   }
 
@@ -353,7 +364,7 @@ export class SoakWorkload {
       }
       this.record('upload-part', performance.now() - t0);
     } catch (err) {
-      this.record('upload-part', performance.now() - t0, failureOf(err).cls);
+      this.record('upload-part', performance.now() - t0, failureOf(err).cls, exampleOf(key, err, 0));
       if (uploadId) {
         await this.s3
           .send(new AbortMultipartUploadCommand({ Bucket: key.bucket, Key: key.name, UploadId: uploadId }))
@@ -383,7 +394,10 @@ export class SoakWorkload {
     try {
       res = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${this.runId}/w${w}/` }));
     } catch (err) {
-      return this.record('list', performance.now() - t0, failureOf(err).cls);
+      return this.record('list', performance.now() - t0, failureOf(err).cls, {
+        bucket,
+        message: messageOf(err),
+      });
     }
     this.record('list', performance.now() - t0);
     const listed = new Map((res.Contents ?? []).map((o) => [o.Key, o.Size]));
@@ -420,6 +434,16 @@ export class SoakWorkload {
   }
 }
 
+function messageOf(err) {
+  return String(err?.message ?? err).slice(0, 160);
+}
+
+/** What a failure report shows of one failed request. */
+function exampleOf(key, err, ms) {
+  const example = { key: `${key.bucket}/${key.name}`, mode: key.mode, ms: Math.round(ms) };
+  return err === undefined ? example : { ...example, message: messageOf(err) };
+}
+
 /**
  * The class of a failed request: `5xx <status> <code>`, `4xx <status> <code>` (unexplained unless the
  * caller explains it), `connection reset`, or `network <code>`.
@@ -427,9 +451,10 @@ export class SoakWorkload {
 export function failureOf(err) {
   const status = err?.$metadata?.httpStatusCode;
   const code = err?.Code ?? err?.name;
-  if (status !== undefined && status >= 500) return { status, code, cls: `5xx ${status} ${code}` };
-  if (status !== undefined && status >= 400) return { status, code, cls: `4xx ${status} ${code}` };
+  if (status !== undefined && status >= 500) return { err, status, code, cls: `5xx ${status} ${code}` };
+  if (status !== undefined && status >= 400) return { err, status, code, cls: `4xx ${status} ${code}` };
   const net = err?.code ?? err?.cause?.code ?? code;
-  if (net === 'ECONNRESET' || /socket hang up/i.test(err?.message ?? '')) return { cls: 'connection reset' };
-  return { cls: `network ${net}: ${String(err?.message ?? err).slice(0, 80)}` };
+  if (net === 'ECONNRESET' || /socket hang up/i.test(err?.message ?? ''))
+    return { err, cls: 'connection reset' };
+  return { err, cls: `network ${net}` };
 }

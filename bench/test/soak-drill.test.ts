@@ -1,0 +1,61 @@
+// The KES stall drill of `npm run soak`: KES is stopped (SIGSTOP) for 30 s in the middle of a short
+// run. Requests that need KES must fail with a KMS error within minio's KES deadline (20 s) instead
+// of waiting for the whole stall, nothing else may fail, and once KES runs again requests succeed
+// without restarting anything.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const soak = join(import.meta.dirname, '..', 'soak.mjs');
+
+describe('npm run soak -- --drill kes-stall, against its own chain', () => {
+  let dir: string;
+  let code: number;
+  let out: string;
+  let report: {
+    ok: boolean;
+    failures: string[];
+    ops: Record<string, { n: number; maxMs: number }>;
+    expected: Record<string, number>;
+    drill: { stallSeconds: number; kmsErrors: number; maxMsDuringStall: number; okAfter: number };
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'soak-drill-'));
+    const json = join(dir, 'report.json');
+    const args = [soak, '--workers', '8', '--seconds', '42', '--idle', '0', '--json', json];
+    args.push('--drill', 'kes-stall', '--stall-seconds', '30');
+    try {
+      ({ stdout: out } = await run(process.execPath, args, { timeout: 240_000 }));
+      code = 0;
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      code = e.code ?? -1;
+      out = `${e.stdout ?? ''}\n${e.stderr ?? ''}`;
+    }
+    report = JSON.parse(await readFile(json, 'utf8').catch(() => 'null'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails KMS-backed requests during the stall with kms:* 500s, none waiting for the whole stall', () => {
+    expect({ code, failures: report?.failures }, out).toEqual({ code: 0, failures: [] });
+    expect(report.drill.kmsErrors).toBeGreaterThan(0);
+    for (const cls of Object.keys(report.expected))
+      expect(cls).toMatch(/^5xx 500 kms:(KeyGeneration|Decryption)Failed/);
+    // The deadline is 20 s; the stall lasts 30 s. Well under the stall, with room for a loaded machine.
+    expect(report.drill.maxMsDuringStall).toBeLessThan(26_000);
+    for (const [op, o] of Object.entries(report.ops)) expect(o.maxMs, op).toBeLessThan(26_000);
+  });
+
+  it('serves again once KES runs, without a restart', () => {
+    expect(report.drill.okAfter).toBeGreaterThan(0);
+    expect(report.ok).toBe(true);
+  });
+});
