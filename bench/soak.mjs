@@ -37,6 +37,7 @@ const USAGE = `usage: npm run soak [-- options]          (each option also as an
   --no-race          workers read only keys they write themselves: no read overlaps an overwrite
                      (SOAK_NO_RACE=1)
   --idle S           seconds to wait idle before the last memory reading (SOAK_IDLE, 10)
+  --rounds N         soak rounds back to back against the same servers (SOAK_ROUNDS, 1)
   --json FILE        where the JSON report goes (SOAK_JSON; default bench/results/soak-<time>.json)
   --drill kes-stall  stop KES (SIGSTOP) 5 s into the run for --stall-seconds (SOAK_DRILL), needs its
                      pid (the chain started here, or --pids kes=PID); KMS errors of requests that
@@ -59,6 +60,7 @@ function options(argv) {
       'kms-key-id': { type: 'string' },
       'no-race': { type: 'boolean' },
       idle: { type: 'string' },
+      rounds: { type: 'string' },
       json: { type: 'string' },
       drill: { type: 'string' },
       'stall-seconds': { type: 'string' },
@@ -84,6 +86,7 @@ function options(argv) {
     kmsKeyId: values['kms-key-id'] ?? env.SOAK_KMS_KEY_ID,
     noRace: values['no-race'] ?? env.SOAK_NO_RACE === '1',
     idle: num(values.idle ?? env.SOAK_IDLE, 'idle', 10),
+    rounds: Math.max(1, Math.floor(num(values.rounds ?? env.SOAK_ROUNDS, 'rounds', 1))),
     json: values.json ?? env.SOAK_JSON,
     drill: values.drill ?? env.SOAK_DRILL,
     stallSeconds: num(values['stall-seconds'] ?? env.SOAK_STALL_SECONDS, 'stall-seconds', 20),
@@ -197,81 +200,98 @@ async function main() {
     creds = chain.creds;
     pids = Object.fromEntries(Object.entries(chain.procs).map(([name, child]) => [name, child.pid]));
   }
+  if (opts.drill !== undefined) {
+    if (opts.drill !== 'kes-stall') throw new Error(`soak: unknown drill ${opts.drill} (kes-stall)`);
+    if (!pids.kes) throw new Error('soak: the kes-stall drill needs the pid of KES (--pids kes=PID)');
+    if (opts.seconds < opts.stallSeconds + 10) throw new Error('soak: the run must last the stall + 10 s');
+  }
   const s3 = client(endpoint, ca, creds, opts.workers);
   try {
     const buckets = { plain: 'soak-plain', default: 'soak-default' };
     await ensureBuckets(s3, buckets);
-    const stats = new SoakStats();
-    let stall;
-    if (opts.drill !== undefined) {
-      if (opts.drill !== 'kes-stall') throw new Error(`soak: unknown drill ${opts.drill} (kes-stall)`);
-      if (!pids.kes) throw new Error('soak: the kes-stall drill needs the pid of KES (--pids kes=PID)');
-      if (opts.seconds < opts.stallSeconds + 10) throw new Error('soak: the run must last the stall + 10 s');
+    const reports = [];
+    for (let round = 1; round <= opts.rounds; round++) {
+      const report = await soakRound({ s3, opts, pids, buckets, endpoint });
+      if (opts.rounds > 1) report.round = round;
+      process.stdout.write(
+        `${opts.rounds > 1 ? `round ${round} of ${opts.rounds}\n` : ''}${reportText(report)}\n\n`,
+      );
+      reports.push(report);
     }
-    const workload = new SoakWorkload({
-      s3,
-      runId: `soak-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
-      workers: opts.workers,
-      buckets,
-      noRace: opts.noRace,
-      kmsKeyId: opts.kmsKeyId,
-      record(op, ms, failure, example) {
-        const now = performance.now();
-        const fate = stall
-          ? stall.classify(now - ms, now, failure)
-          : failure === undefined
-            ? 'ok'
-            : 'failure';
-        if (fate === 'expected') return stats.recordExpected(op, ms, `${failure} (KES stopped)`);
-        if (failure === undefined && ms > SLOW_S * 1000)
-          return stats.record(op, ms, `slow request (> ${SLOW_S} s)`);
-        stats.record(op, ms, failure, example);
-      },
-    });
-    const before = await rssAll(pids);
-    process.stderr.write(`soak: ${opts.workers} workers × ${opts.seconds} s against ${endpoint}…\n`);
-    if (opts.drill) stall = kesStall(Number(pids.kes), 5_000, opts.stallSeconds);
-    const t0 = performance.now();
-    const deadline = t0 + opts.seconds * 1000;
-    await Promise.all(Array.from({ length: opts.workers }, (_, w) => workload.run(w, deadline)));
-    stall?.stop();
-    const seconds = (performance.now() - t0) / 1000;
-    const after = await rssAll(pids);
-    const readBack = await workload.readBack();
-    let idle;
-    if (opts.idle > 0 && Object.keys(pids).length > 0) {
-      await new Promise((r) => setTimeout(r, opts.idle * 1000));
-      idle = await rssAll(pids);
-    }
-    const report = buildReport({
-      config: {
-        workers: opts.workers,
-        seconds: opts.seconds,
-        endpoint,
-        noRace: opts.noRace,
-        drill: opts.drill,
-      },
-      stats,
-      mismatches: workload.mismatches,
-      mismatchCount: workload.mismatchCount ?? 0,
-      seconds,
-      rss: { before, after, idle, idleSeconds: idle ? opts.idle : undefined },
-      readBack,
-      drill: stall?.drill,
-    });
+    const out =
+      reports.length === 1
+        ? reports[0]
+        : { rounds: reports, ok: reports.every((r) => r.ok), failures: reports.flatMap((r) => r.failures) };
     const jsonPath = resolve(
       opts.json ??
         join(import.meta.dirname, 'results', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
     );
     await mkdir(dirname(jsonPath), { recursive: true });
-    await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`${reportText(report)}\n\nJSON: ${jsonPath}\n`);
-    return report.ok ? 0 : 1;
+    await writeFile(jsonPath, `${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(`JSON: ${jsonPath}\n`);
+    return out.ok ? 0 : 1;
   } finally {
     s3.destroy();
     if (chain) await chain.stop();
     if (work) await rm(work, { recursive: true, force: true });
   }
+}
+
+/** One round: the workers for `opts.seconds` (with the drill, if any), the read-back, the memory. */
+async function soakRound({ s3, opts, pids, buckets, endpoint }) {
+  const stats = new SoakStats();
+  let stall;
+  const workload = new SoakWorkload({
+    s3,
+    runId: `soak-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    workers: opts.workers,
+    buckets,
+    noRace: opts.noRace,
+    kmsKeyId: opts.kmsKeyId,
+    record(op, ms, failure, example) {
+      const now = performance.now();
+      const fate = stall ? stall.classify(now - ms, now, failure) : failure === undefined ? 'ok' : 'failure';
+      if (fate === 'expected') return stats.recordExpected(op, ms, `${failure} (KES stopped)`);
+      if (failure === undefined && ms > SLOW_S * 1000) {
+        return stats.record(op, ms, `slow request (> ${SLOW_S} s)`, example);
+      }
+      stats.record(op, ms, failure, example);
+    },
+  });
+  const before = await rssAll(pids);
+  process.stderr.write(`soak: ${opts.workers} workers × ${opts.seconds} s against ${endpoint}…\n`);
+  if (opts.drill) stall = kesStall(Number(pids.kes), 5_000, opts.stallSeconds);
+  const t0 = performance.now();
+  const deadline = t0 + opts.seconds * 1000;
+  try {
+    await Promise.all(Array.from({ length: opts.workers }, (_, w) => workload.run(w, deadline)));
+  } finally {
+    stall?.stop();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const after = await rssAll(pids);
+  const readBack = await workload.readBack();
+  let idle;
+  if (opts.idle > 0 && Object.keys(pids).length > 0) {
+    await new Promise((r) => setTimeout(r, opts.idle * 1000));
+    idle = await rssAll(pids);
+  }
+  return buildReport({
+    config: {
+      workers: opts.workers,
+      seconds: opts.seconds,
+      endpoint,
+      noRace: opts.noRace,
+      drill: opts.drill,
+    },
+    stats,
+    mismatches: workload.mismatches,
+    mismatchCount: workload.mismatchCount ?? 0,
+    seconds,
+    rss: { before, after, idle, idleSeconds: idle ? opts.idle : undefined },
+    readBack,
+    drill: stall?.drill,
+  });
 }
 
 main().then(
