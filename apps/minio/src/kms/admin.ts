@@ -1,4 +1,4 @@
-// The admin KMS API (spec/minio-sse.md §7.1): SigV4-signed like every admin call, JSON answers.
+// The admin KMS API (docs/minio-sse.md#admin-kms-api): SigV4-signed like every admin call, JSON answers.
 //   POST /minio/admin/v3/kms/status              {"name","default-key-id","endpoints":{...}}
 //   POST /minio/admin/v3/kms/key/create?key-id=X  200 empty; KMS errors → 500 InternalError (message appended)
 //   GET  /minio/admin/v3/kms/key/status[?key-id=X] {"key-id"[,"encryption-error"][,"decryption-error"]}, always 200

@@ -1,6 +1,6 @@
-// The KMS part of the environment (spec/minio-sse.md §6, §7.2; spec/kes.md §7.1). Exactly one KMS may
-// be configured: KES (MINIO_KMS_KES_*) or a static key (MINIO_KMS_SECRET_KEY[_FILE], or the guide's
-// legacy MINIO_KMS_MASTER_KEY[_FILE] = name:hex). Errors name the variables at fault.
+// The KMS part of the environment (docs/minio-sse.md#static-key, #kes-client-environment). Exactly
+// one KMS may be configured: KES (MINIO_KMS_KES_*) or a static key (MINIO_KMS_SECRET_KEY[_FILE], or
+// the guide's legacy MINIO_KMS_MASTER_KEY[_FILE] = name:hex). Errors name the variables at fault.
 //   MINIO_KMS_AUTO_ENCRYPTION=on|off        encrypt objects without SSE headers (SSE-KMS, default key)
 //   MINIO_API_SSEC_ALLOW_INSECURE=on|off    accept SSE-C over plain HTTP (behind a TLS-terminating proxy)
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';

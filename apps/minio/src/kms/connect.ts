@@ -1,5 +1,5 @@
-// Turns the KMS configuration into a running Kms and performs MinIO's startup check (spec/minio-sse.md
-// §7.3): GenerateKey(default key, context {}); on "key does not exist" CreateKey, tolerating "already
+// Turns the KMS configuration into a running Kms and performs MinIO's startup check
+// (docs/minio-sse.md#startup): GenerateKey(default key, context {}); on "key does not exist" CreateKey, tolerating "already
 // exists" and "not authorised"; anything else refuses the start with "Failed to connect to KMS".
 import { zeroize } from '@kms-chain/crypto';
 import { apiKeyCertificate, clientTlsOptions } from '@kms-chain/tls-identity';

@@ -1,6 +1,6 @@
 // The KMS contract the object store encrypts with: one interface, two implementations (a KES client
 // and MinIO's single static key). Errors are KmsError values whose `kind` the S3 layer maps to the
-// `kms:*` error codes of spec/minio-sse.md §4.3 and the admin layer to 500 InternalError (§7.1).
+// `kms:*` error codes (docs/minio-sse.md#kms-errors) and the admin layer to 500 InternalError.
 
 /**
  * What went wrong in a KMS call. `key-not-found`: no such master key; `key-exists`: create of an
@@ -40,7 +40,7 @@ export interface DataKey {
   ciphertext: Buffer;
 }
 
-/** The KMS status as the admin API reports it (spec/minio-sse.md §7.1). */
+/** The KMS status as the admin API reports it (docs/minio-sse.md#admin-kms-api). */
 export interface KmsStatus {
   name: 'MinIO KES' | 'MinIO builtin';
   defaultKeyId: string;

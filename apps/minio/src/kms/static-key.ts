@@ -1,4 +1,4 @@
-// MinIO's builtin KMS: one static 32-byte master key (spec/minio-sse.md §6). Data keys use KES's
+// MinIO's builtin KMS: one static 32-byte master key (docs/minio-sse.md#static-key). Data keys use KES's
 // format (76-byte raw ciphertext, HMAC-SHA256(masterKey, iv) → AES-256-GCM, context as AAD), so a key
 // imported into KES under the same name opens every data key sealed here, and the reverse.
 import { CryptoError, openDataKey, sealDataKey, secureRandomBytes, zeroize } from '@kms-chain/crypto';
