@@ -6,7 +6,8 @@
  * What went wrong in a KMS call. `key-not-found`: no such master key; `key-exists`: create of an
  * existing key; `not-authorized`: the KMS refused this identity; `not-authentic`: ciphertext or context
  * do not verify; `not-supported`: the KMS cannot do this (static key: create another key);
- * `unavailable`: no endpoint answered (network errors, 5xx); `failed`: any other KMS answer.
+ * `unavailable`: no endpoint answered in time (network errors, 5xx, the deadline passed, too many
+ * requests already waiting); `failed`: any other KMS answer.
  */
 export type KmsErrorKind =
   | 'key-not-found'
