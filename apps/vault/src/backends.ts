@@ -27,14 +27,18 @@ export interface BackendDeps {
 /** `view` is the mount's own storage (`logical/<uuid>/` or `auth/<uuid>/`). */
 export type BackendFactory = (view: BarrierView, mount: MountEntry, deps: BackendDeps) => Backend;
 
-export const BACKEND_FACTORIES: Readonly<Record<string, BackendFactory>> = {
+/** A Map, not an object literal: a mount type is never looked up on Object.prototype. */
+export const BACKEND_FACTORIES: ReadonlyMap<string, BackendFactory> = new Map<string, BackendFactory>([
   // The default lease is read at each request: tuning the mount changes it.
-  kv: (view, m, deps) =>
-    m.options?.['version'] === '2'
-      ? new KvV2Backend(view)
-      : new KvV1Backend(view, () => m.config.default_lease_ttl || deps.defaultLeaseTtl),
-  approle: (view, m, deps) => new AppRoleBackend(view, deps.maxLeaseTtl, m.path),
-  system: (_view, _m, deps) => new SystemBackend(deps.system),
-  token: (_view, _m, deps) => new TokenBackend(deps.tokenStore),
-  cubbyhole: (view, _m, deps) => new CubbyholeBackend(view, (entry) => deps.tokenOwner(entry)),
-};
+  [
+    'kv',
+    (view, m, deps) =>
+      m.options?.['version'] === '2'
+        ? new KvV2Backend(view)
+        : new KvV1Backend(view, () => m.config.default_lease_ttl || deps.defaultLeaseTtl),
+  ],
+  ['approle', (view, m, deps) => new AppRoleBackend(view, deps.maxLeaseTtl, m.path)],
+  ['system', (_view, _m, deps) => new SystemBackend(deps.system)],
+  ['token', (_view, _m, deps) => new TokenBackend(deps.tokenStore)],
+  ['cubbyhole', (view, _m, deps) => new CubbyholeBackend(view, (entry) => deps.tokenOwner(entry))],
+]);

@@ -270,7 +270,7 @@ export class Core {
   }
 
   #mountBackend(m: MountEntry): void {
-    const factory = BACKEND_FACTORIES[m.type];
+    const factory = BACKEND_FACTORIES.get(m.type);
     if (!factory) return;
     const view = new BarrierView(this.barrier, m.table === 'auth' ? `auth/${m.uuid}/` : `logical/${m.uuid}/`);
     this.#backends.set(m.table === 'auth' ? `auth/${m.path}` : m.path, factory(view, m, this.#backendDeps));
