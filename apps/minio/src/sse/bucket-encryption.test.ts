@@ -75,7 +75,9 @@ describe('BucketEncryptionStore', () => {
     const enc = new BucketEncryptionStore(store);
     const changes = [];
     for (let i = 0; i < 20; i++) {
-      changes.push(i % 3 === 2 ? enc.delete('bkt') : enc.put('bkt', { algorithm: 'aws:kms', kmsKeyId: `k${i}` }));
+      changes.push(
+        i % 3 === 2 ? enc.delete('bkt') : enc.put('bkt', { algorithm: 'aws:kms', kmsKeyId: `k${i}` }),
+      );
     }
     await Promise.all(changes);
     expect(await enc.get('bkt')).toEqual({ algorithm: 'aws:kms', kmsKeyId: 'k19' });
