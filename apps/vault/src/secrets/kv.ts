@@ -39,7 +39,8 @@ export class KvV1Backend implements Backend {
   existence = (req: BackendRequest) => this.#router.existence(req);
 
   async #read(key: string): Promise<LogicalResponse> {
-    if (key === '') throw notFound();
+    // A folder (`a/`) is no secret: 404 as in Vault, not a storage-key error.
+    if (key === '' || key.endsWith('/')) throw notFound();
     const raw = await this.#view.getJson<Record<string, unknown>>(key);
     if (!raw) throw notFound();
     let lease = this.#defaultTtl();
@@ -128,8 +129,16 @@ export class KvV2Backend implements Backend {
     );
   }
 
-  #meta(key: string) {
+  // A key ending in `/` names a folder of keys, never a secret: it has no metadata (reads 404,
+  // deletes are no-ops) and nothing can be written under it (400), rather than a storage-key error.
+  async #meta(key: string): Promise<KeyMetadata | undefined> {
+    if (key.endsWith('/')) return undefined;
     return this.#view.getJson<KeyMetadata>(`metadata/${key}`);
+  }
+
+  #putMeta(key: string, m: KeyMetadata): Promise<void> {
+    if (key.endsWith('/')) throw badRequest('missing key');
+    return this.#view.putJson(`metadata/${key}`, m);
   }
 
   /** The stored metadata of key, or fresh metadata stamped `now` for a key written for the first time. */
@@ -267,6 +276,7 @@ export class KvV2Backend implements Backend {
     const body = req.data['data'];
     if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body))
       throw badRequest('no data provided');
+    if (key.endsWith('/')) throw badRequest('missing key');
     const cfg = await this.#config();
     const now = nowIso();
     const m = await this.#metaOrNew(key, now);
@@ -296,7 +306,7 @@ export class KvV2Backend implements Backend {
       }
       m.oldest_version = upTo + 1;
     }
-    await this.#view.putJson(`metadata/${key}`, m);
+    await this.#putMeta(key, m);
     return { data: this.#versionMeta(m, version) };
   }
 
@@ -307,7 +317,7 @@ export class KvV2Backend implements Backend {
     const vm = m.versions[String(m.current_version)];
     if (vm && vm.deletion_time === '') {
       vm.deletion_time = nowIso();
-      await this.#view.putJson(`metadata/${key}`, m);
+      await this.#putMeta(key, m);
     }
     return null;
   }
@@ -354,7 +364,7 @@ export class KvV2Backend implements Backend {
       m.custom_metadata = Object.fromEntries(Object.entries(cm as object).map(([k, v]) => [k, String(v)]));
     }
     m.updated_time = now;
-    await this.#view.putJson(`metadata/${key}`, m);
+    await this.#putMeta(key, m);
     return null;
   }
 
@@ -384,7 +394,7 @@ export class KvV2Backend implements Backend {
         await this.#view.delete(versionKey(key, Number(v)));
       }
     }
-    await this.#view.putJson(`metadata/${key}`, m);
+    await this.#putMeta(key, m);
     return null;
   }
 }
