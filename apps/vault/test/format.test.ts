@@ -29,6 +29,11 @@ describe('durations', () => {
     ['', 0],
     ['soon', undefined],
     ['5m garbage', undefined],
+    // Vault's days are a whole-number suffix alone, as parseutil reads them
+    ['1d12h', undefined],
+    ['1.5d', undefined],
+    ['-5m', undefined],
+    ['.5s', 0],
     [-1, undefined],
   ])('parseDurationSeconds(%j) = %j', (text, s) => {
     expect(parseDurationSeconds(text)).toBe(s);

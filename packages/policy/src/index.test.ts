@@ -16,7 +16,6 @@ describe('@kms-chain/policy public surface', () => {
       'parseHclDocument',
       'hclBlocks',
       'hclLabeledBlocks',
-      'parseVaultDuration',
       'goPathMatch',
     ]) {
       expect(policy, name).toHaveProperty(name);

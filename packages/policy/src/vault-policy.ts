@@ -1,6 +1,6 @@
 // Vault ACL policies: parsing HCL/JSON policy text into path rules, with Vault's error texts.
 
-import { parseVaultDuration } from './duration.js';
+import { parseDurationSecond, Second } from '@kms-chain/duration';
 import { HclError, PolicyError } from './errors.js';
 import {
   type HclItem,
@@ -323,7 +323,7 @@ function parseStanza({ key, body }: Stanza): VaultPathRule {
     const n = fields.get(name);
     if (n === undefined) return 0;
     try {
-      return parseVaultDuration(hclNodeToValue(n) as HclValue);
+      return Number(parseDurationSecond(hclNodeToValue(n) as HclValue) / Second);
     } catch (e) {
       throw new PolicyError(`error parsing ${name}: ${(e as Error).message}`, { cause: e });
     }

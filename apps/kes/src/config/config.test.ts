@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, parseGoDuration } from './index.js';
+import { ConfigError, formatGoDuration, parseConfig, parseGoDuration } from './index.js';
 
 const testdata = join(import.meta.dirname, '..', '..', 'testdata');
 const read = (f: string): string => readFileSync(join(testdata, f), 'utf8');
@@ -24,9 +24,22 @@ describe('parseGoDuration', () => {
     ['-1s', -1000],
   ])('%s → %d ms', (text, ms) => expect(parseGoDuration(text)).toBe(ms));
 
-  it.each(['', '5', 'm', '5 m', '5x', '1h-3m'])('rejects %j', (text) =>
-    expect(parseGoDuration(text)).toBeUndefined(),
+  it.each(['', '5', 'm', '5 m', '5x', '1h-3m', '1d12h', ' 5m', '9223372036854775808ns'])(
+    'rejects %j',
+    (text) => expect(parseGoDuration(text)).toBeUndefined(),
   );
+});
+
+describe('formatGoDuration', () => {
+  it.each([
+    [0, '0s'],
+    [1.5, '1.5ms'],
+    [0.001, '1µs'],
+    [1500, '1.5s'],
+    [90_000, '1m30s'],
+    [2_764_800_000, '768h0m0s'],
+    [-300_000, '-5m0s'],
+  ])('%d ms → %s', (ms, text) => expect(formatGoDuration(ms)).toBe(text));
 });
 
 describe('E1 TOML (the guide)', () => {
