@@ -44,6 +44,11 @@ const USAGE = `usage: npm run soak [-- options]          (each option also as an
                      overlap the stall are expected, any request longer than the KES deadline
                      (${KES_DEADLINE_S} s) or failing after it is not
   --stall-seconds S  length of the stall (SOAK_STALL_SECONDS, 20)
+  --drill kill-minio kill -9 of minio at a random moment every --kill-every seconds (±50 %), then the
+                     same minio restarted on its data (only with the chain started here); requests
+                     overlapping a kill may fail with network errors or 503, nothing else may, and
+                     every acknowledged write must read back whole at the end
+  --kill-every S     (SOAK_KILL_EVERY, 15)
 
 Any S3 request that takes longer than ${SLOW_S} s fails the run ("slow request").
 `;
@@ -64,6 +69,7 @@ function options(argv) {
       json: { type: 'string' },
       drill: { type: 'string' },
       'stall-seconds': { type: 'string' },
+      'kill-every': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -90,6 +96,7 @@ function options(argv) {
     json: values.json ?? env.SOAK_JSON,
     drill: values.drill ?? env.SOAK_DRILL,
     stallSeconds: num(values['stall-seconds'] ?? env.SOAK_STALL_SECONDS, 'stall-seconds', 20),
+    killEvery: num(values['kill-every'] ?? env.SOAK_KILL_EVERY, 'kill-every', 15),
   };
 }
 
@@ -136,6 +143,7 @@ async function ensureBuckets(s3, buckets) {
  */
 function kesStall(pid, atMs, seconds) {
   const drill = { kind: 'kes-stall', stallSeconds: seconds, kmsErrors: 0, maxMsDuringStall: 0, okAfter: 0 };
+  const label = 'KES stopped';
   let start = Number.POSITIVE_INFINITY;
   let end = Number.POSITIVE_INFINITY;
   const timers = [
@@ -153,6 +161,7 @@ function kesStall(pid, atMs, seconds) {
   ];
   return {
     drill,
+    label,
     /** 'expected', 'failure' or 'ok' for a request over [t0, t1] that failed with `failure`. */
     classify(t0, t1, failure) {
       const overlaps = t1 > start && t0 < end + RESUME_GRACE_MS;
@@ -168,9 +177,63 @@ function kesStall(pid, atMs, seconds) {
       return 'failure';
     },
     /** Resumes KES if the run ends first. */
-    stop() {
+    async stop() {
       for (const t of timers) clearTimeout(t);
       if (Number.isFinite(start) && !Number.isFinite(end)) process.kill(pid, 'SIGCONT');
+    },
+  };
+}
+
+/**
+ * The kill-minio drill: `kill -9` of minio at a random moment every `everyMs` (±50 %), then the same
+ * minio restarted on its data. Requests that overlap a kill and its restart may fail with a network
+ * error, a reset or a 503; the writes among them may or may not have landed (the model allows both).
+ * Everything else — an acknowledged write lost, a partial object, a failure once minio is back — fails.
+ */
+function minioKills(chain, pids, everyMs) {
+  const drill = { kind: 'kill-minio', kills: 0, expectedErrors: 0, okAfter: 0, restartMs: [] };
+  const windows = [];
+  let stopped = false;
+  let timer;
+  let restarting = Promise.resolve();
+  const schedule = () => {
+    timer = setTimeout(
+      () => {
+        const w = [performance.now(), Number.POSITIVE_INFINITY];
+        windows.push(w);
+        restarting = chain.killAndRestartMinio().then((child) => {
+          pids.minio = child.pid;
+          w[1] = performance.now();
+          drill.kills++;
+          drill.restartMs.push(Math.round(w[1] - w[0]));
+          if (!stopped) schedule();
+        });
+        restarting.catch(() => {});
+      },
+      everyMs * (0.5 + Math.random()),
+    );
+  };
+  schedule();
+  return {
+    drill,
+    label: 'minio killed',
+    classify(t0, t1, failure) {
+      const overlaps = windows.some(([a, b]) => t1 > a && t0 < b + RESUME_GRACE_MS);
+      if (failure === undefined) {
+        if (windows.length > 0 && t0 > windows[windows.length - 1][1]) drill.okAfter++;
+        return 'ok';
+      }
+      if (overlaps && /^(network|connection reset|5xx 503)/.test(failure)) {
+        drill.expectedErrors++;
+        return 'expected';
+      }
+      return 'failure';
+    },
+    /** Waits for a restart under way; rejects when minio did not come back. */
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await restarting;
     },
   };
 }
@@ -200,10 +263,14 @@ async function main() {
     creds = chain.creds;
     pids = Object.fromEntries(Object.entries(chain.procs).map(([name, child]) => [name, child.pid]));
   }
-  if (opts.drill !== undefined) {
-    if (opts.drill !== 'kes-stall') throw new Error(`soak: unknown drill ${opts.drill} (kes-stall)`);
+  if (opts.drill === 'kes-stall') {
     if (!pids.kes) throw new Error('soak: the kes-stall drill needs the pid of KES (--pids kes=PID)');
     if (opts.seconds < opts.stallSeconds + 10) throw new Error('soak: the run must last the stall + 10 s');
+  } else if (opts.drill === 'kill-minio') {
+    if (!chain)
+      throw new Error('soak: the kill-minio drill restarts minio, so it needs the chain started here');
+  } else if (opts.drill !== undefined) {
+    throw new Error(`soak: unknown drill ${opts.drill} (kes-stall, kill-minio)`);
   }
   const s3 = client(endpoint, ca, creds, opts.workers);
   try {
@@ -211,7 +278,7 @@ async function main() {
     await ensureBuckets(s3, buckets);
     const reports = [];
     for (let round = 1; round <= opts.rounds; round++) {
-      const report = await soakRound({ s3, opts, pids, buckets, endpoint });
+      const report = await soakRound({ s3, opts, pids, buckets, endpoint, chain });
       if (opts.rounds > 1) report.round = round;
       process.stdout.write(
         `${opts.rounds > 1 ? `round ${round} of ${opts.rounds}\n` : ''}${reportText(report)}\n\n`,
@@ -238,7 +305,7 @@ async function main() {
 }
 
 /** One round: the workers for `opts.seconds` (with the drill, if any), the read-back, the memory. */
-async function soakRound({ s3, opts, pids, buckets, endpoint }) {
+async function soakRound({ s3, opts, pids, buckets, endpoint, chain }) {
   const stats = new SoakStats();
   let stall;
   const workload = new SoakWorkload({
@@ -251,7 +318,7 @@ async function soakRound({ s3, opts, pids, buckets, endpoint }) {
     record(op, ms, failure, example) {
       const now = performance.now();
       const fate = stall ? stall.classify(now - ms, now, failure) : failure === undefined ? 'ok' : 'failure';
-      if (fate === 'expected') return stats.recordExpected(op, ms, `${failure} (KES stopped)`);
+      if (fate === 'expected') return stats.recordExpected(op, ms, `${failure} (${stall.label})`);
       if (failure === undefined && ms > SLOW_S * 1000) {
         return stats.record(op, ms, `slow request (> ${SLOW_S} s)`, example);
       }
@@ -260,13 +327,14 @@ async function soakRound({ s3, opts, pids, buckets, endpoint }) {
   });
   const before = await rssAll(pids);
   process.stderr.write(`soak: ${opts.workers} workers × ${opts.seconds} s against ${endpoint}…\n`);
-  if (opts.drill) stall = kesStall(Number(pids.kes), 5_000, opts.stallSeconds);
+  if (opts.drill === 'kes-stall') stall = kesStall(Number(pids.kes), 5_000, opts.stallSeconds);
+  if (opts.drill === 'kill-minio') stall = minioKills(chain, pids, opts.killEvery * 1000);
   const t0 = performance.now();
   const deadline = t0 + opts.seconds * 1000;
   try {
     await Promise.all(Array.from({ length: opts.workers }, (_, w) => workload.run(w, deadline)));
   } finally {
-    stall?.stop();
+    await stall?.stop();
   }
   const seconds = (performance.now() - t0) / 1000;
   const after = await rssAll(pids);

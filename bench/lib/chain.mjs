@@ -111,18 +111,25 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
     mark('kes key created');
     const minioArgs = await prepareChainMinio(pki, dir, await address('minio'));
     chain.creds = ['bench-access', 'bench-secret-key'];
-    await launch(
-      'minio',
-      minioArgs,
-      chainMinioEnv(pki, {
-        kesUrl: urls.kes,
-        accessKey: chain.creds[0],
-        secretKey: chain.creds[1],
-        autoEncryption: false,
-      }),
-      `${urls.minio}/minio/health/live`,
-      { ca },
-    );
+    const minioEnv = chainMinioEnv(pki, {
+      kesUrl: urls.kes,
+      accessKey: chain.creds[0],
+      secretKey: chain.creds[1],
+      autoEncryption: false,
+    });
+    const minioHealth = `${urls.minio}/minio/health/live`;
+    await launch('minio', minioArgs, minioEnv, minioHealth, { ca });
+    /** kill -9 of minio, then the same minio again on the same port and data; resolves once it answers. */
+    chain.killAndRestartMinio = async () => {
+      const old = procs.minio;
+      if (isRunning(old)) {
+        const exited = new Promise((resolve) => old.once('exit', resolve));
+        old.kill('SIGKILL');
+        await exited;
+      }
+      await launch('minio', minioArgs, minioEnv, minioHealth, { ca });
+      return procs.minio;
+    };
     return chain;
   } catch (err) {
     await stopChain(procs);
