@@ -8,9 +8,10 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import { isS3Error, S3Error } from './errors.js';
 import { registerKmsAdminRoutes } from './kms/admin.js';
 import type { Kms } from './kms/kms.js';
-import { isS3Error, renderError, S3Error, storageToS3Error } from './s3/errors.js';
+import { renderError, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
 import { BucketEncryptionStore } from './sse/bucket-encryption.js';
 import { SseService } from './sse/service.js';

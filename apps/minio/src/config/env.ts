@@ -5,7 +5,12 @@
 //   MINIO_DOMAIN                            comma-separated domains for virtual-host-style requests
 // Without credentials the server uses MinIO's documented default minioadmin:minioadmin.
 import { z } from 'zod';
-import type { Credentials } from '../s3/sigv4.js';
+
+/** The one set of root credentials this server accepts. */
+export interface Credentials {
+  accessKey: string;
+  secretKey: string;
+}
 
 /** Settings taken from the environment. */
 export interface EnvConfig {

@@ -2,8 +2,9 @@
 // FULL_CONTROL; Put*Acl succeeds only for what changes nothing — the canned `private` ACL, or an
 // AccessControlPolicy body whose first grant is FULL_CONTROL — and answers NotImplemented otherwise.
 // No bucket policies exist, so GetBucketPolicy answers NoSuchBucketPolicy.
+
+import { S3Error } from '../errors.js';
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
-import { S3Error } from './errors.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
 const MAX_ACL_BODY = 64 * 1024;

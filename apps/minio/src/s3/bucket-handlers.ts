@@ -1,11 +1,11 @@
 // Bucket operations and listings: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
 // GetBucketVersioning, ListObjects (v1) and ListObjectsV2.
 
+import { S3Error } from '../errors.js';
 import { resolveListingEtags } from '../sse/hooks.js';
 import type { ListPage } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
-import { S3Error } from './errors.js';
 import { quoteEtag } from './http-rules.js';
 import { childText, parseRequestXml, S3_NAMESPACE, xmlDocument, xmlElement, xmlRoot } from './xml.js';
 

@@ -2,8 +2,8 @@
 // travel as base64 of the big-endian digest. CRC32 uses zlib's native crc32 where Node has it (20.15+).
 import { createHash, type Hash } from 'node:crypto';
 import * as zlib from 'node:zlib';
+import { S3Error } from '../errors.js';
 import type { ChecksumAlgorithm } from '../storage/types.js';
-import { S3Error } from './errors.js';
 
 /** Algorithm names as S3 spells them in x-amz-checksum-algorithm / x-amz-sdk-checksum-algorithm. */
 export type { ChecksumAlgorithm };

@@ -1,9 +1,9 @@
 // The per-request view every S3 handler gets: addressing (bucket, key), query, headers, the verified
 // identity, a lazily opened payload, and reply helpers.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { S3Error } from '../errors.js';
 import type { SseService } from '../sse/service.js';
 import type { FsStore } from '../storage/fs-store.js';
-import { S3Error } from './errors.js';
 import { Payload } from './payload.js';
 import type { AuthResult } from './sigv4.js';
 
@@ -42,6 +42,16 @@ export class S3Context {
   ) {
     this.query = new Map();
     for (const [k, v] of queryPairs) if (!this.query.has(k)) this.query.set(k, v);
+  }
+
+  /** True when the request came over TLS. */
+  get isSecure(): boolean {
+    return this.req.protocol === 'https';
+  }
+
+  /** The server's SSE service (buildServer always sets one). */
+  get sse(): SseService | undefined {
+    return this.config.sse;
   }
 
   get method(): string {

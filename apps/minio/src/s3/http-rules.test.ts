@@ -1,7 +1,7 @@
 // Range resolution and conditional-request precedence.
 import { describe, expect, it } from 'vitest';
+import { S3Error } from '../errors.js';
 import type { ObjectMeta } from '../storage/types.js';
-import { S3Error } from './errors.js';
 import {
   checkConditions,
   propertiesFromHeaders,

@@ -1,8 +1,9 @@
 // HTTP rules of object requests: which request headers become object properties, which headers a
 // response carries, conditional requests (RFC 7232 as S3 applies it) and single byte ranges.
+
+import { S3Error } from '../errors.js';
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
 import { checksumHeader } from './checksum.js';
-import { S3Error } from './errors.js';
 import { parseTaggingHeader } from './tagging.js';
 
 /** Content headers stored with an object and returned on GET/HEAD. */

@@ -1,6 +1,7 @@
 // Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, ListParts, ListMultipartUploads,
 // CompleteMultipartUpload, AbortMultipartUpload.
 import { createHash } from 'node:crypto';
+import { S3Error } from '../errors.js';
 import {
   checksumToStore,
   keyForComplete,
@@ -18,7 +19,6 @@ import { checkObjectKey, compareKeys } from '../storage/keys.js';
 import type { UploadedPart } from '../storage/types.js';
 import { type ChecksumAlgorithm, createChecksummer, parseChecksumAlgorithm } from './checksum.js';
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
-import { S3Error } from './errors.js';
 import {
   MAX_PART_NUMBER,
   parsePartNumber,

@@ -2,6 +2,7 @@
 // CopyObject, DeleteObjects.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { S3Error } from '../errors.js';
 import {
   checksumOf,
   checksumToStore,
@@ -27,7 +28,7 @@ import type { ObjectReader } from '../storage/open-object.js';
 import type { ObjectMeta, ObjectProperties } from '../storage/types.js';
 import { checksumHeader } from './checksum.js';
 import type { S3Context } from './context.js';
-import { S3Error, storageToS3Error } from './errors.js';
+import { storageToS3Error } from './errors.js';
 import {
   checkConditions,
   checkCopyConditions,

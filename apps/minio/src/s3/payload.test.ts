@@ -1,7 +1,7 @@
 // Payload verification: aws-chunked with trailers, length checks, Content-MD5 and checksum headers.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors.js';
 import { Payload, parseContentMd5 } from './payload.js';
 import { type AuthResult, ChunkSigner } from './sigv4.js';
 

@@ -3,6 +3,7 @@
 // payload hash was signed, and the flexible checksum named by a header or trailer. Nothing is buffered
 // beyond one socket read; verification errors surface from finish(), before anything is committed.
 import { createHash, type Hash } from 'node:crypto';
+import { S3Error } from '../errors.js';
 import type { ChecksumValue } from '../storage/types.js';
 import {
   CHECKSUM_ALGORITHMS,
@@ -13,7 +14,6 @@ import {
   isValidChecksumValue,
   parseChecksumAlgorithm,
 } from './checksum.js';
-import { S3Error } from './errors.js';
 import type { AuthResult, ChunkSigner } from './sigv4.js';
 
 export type { ChecksumValue };

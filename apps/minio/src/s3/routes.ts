@@ -3,15 +3,16 @@
 // pick the handler → run it. Unknown sub-resources answer NotImplemented rather than acting as plain
 // GET/PUT on the object, so a client never gets a silent wrong answer.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  deleteBucketEncryption,
-  getBucketEncryption,
-  putBucketEncryption,
-} from '../sse/bucket-encryption.js';
+import { S3Error } from '../errors.js';
 import { rejectInsecureSseC } from '../sse/hooks.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
 import { getBucketAcl, getBucketPolicy, getObjectAcl, putBucketAcl, putObjectAcl } from './acl-handlers.js';
+import {
+  deleteBucketEncryption,
+  getBucketEncryption,
+  putBucketEncryption,
+} from './bucket-encryption-handlers.js';
 import {
   createBucket,
   deleteBucket,
@@ -23,7 +24,7 @@ import {
   listObjectsV2,
 } from './bucket-handlers.js';
 import { type HandlerConfig, headerValue, S3Context } from './context.js';
-import { S3Error, storageToS3Error } from './errors.js';
+import { storageToS3Error } from './errors.js';
 import {
   abortMultipartUpload,
   completeMultipartUpload,

@@ -1,7 +1,7 @@
 // SigV4 against the worked examples of the AWS S3 documentation ("Signature Calculations for the
 // Authorization Header", "Query String Authentication", "Transferring Payload in Multiple Chunks").
 import { describe, expect, it } from 'vitest';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors.js';
 import { decodeAwsChunked } from './payload.js';
 import { authenticate, type SignedRequest, uriEncode } from './sigv4.js';
 

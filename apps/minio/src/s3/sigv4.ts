@@ -3,13 +3,10 @@
 // sign, signing key chain); S3 signs the payload hash given in x-amz-content-sha256 and does not
 // double-encode the path.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { S3Error } from './errors.js';
+import type { Credentials } from '../config/env.js';
+import { S3Error } from '../errors.js';
 
-/** The one set of root credentials this server accepts. */
-export interface Credentials {
-  accessKey: string;
-  secretKey: string;
-}
+export type { Credentials };
 
 /** What a request's payload hash claims, deciding how the body is verified. */
 export type PayloadMode =

@@ -1,6 +1,6 @@
 // The x-amz-tagging header and tag-set rules.
 import { describe, expect, it } from 'vitest';
-import type { S3Error } from './errors.js';
+import type { S3Error } from '../errors.js';
 import { checkTags, parseTaggingHeader } from './tagging.js';
 
 describe('parseTaggingHeader', () => {

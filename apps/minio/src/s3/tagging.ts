@@ -3,10 +3,11 @@
 // DeleteObjectTagging. The limits and error codes are those of S3 and MinIO: at most 10 tags per object
 // (BadRequest "Object tags cannot be greater than 10"), keys of 1–128 and values of 0–256 characters and
 // no key twice (InvalidTag).
+
+import { S3Error } from '../errors.js';
 import { checkObjectKey } from '../storage/keys.js';
 import type { ObjectTag } from '../storage/types.js';
 import type { S3Context } from './context.js';
-import { S3Error } from './errors.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
 /** S3's limit on the tags of one object. */

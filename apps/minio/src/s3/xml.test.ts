@@ -1,6 +1,6 @@
 // Request XML parsing and response escaping.
 import { describe, expect, it } from 'vitest';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors.js';
 import { childList, childText, escapeXml, parseRequestXml } from './xml.js';
 
 describe('parseRequestXml', () => {

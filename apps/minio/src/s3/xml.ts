@@ -1,7 +1,7 @@
 // Response XML is built by hand (it is small and fixed-shape) with strict escaping; request XML is
 // parsed with fast-xml-parser after a well-formedness check.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors.js';
 
 /** The S3 XML namespace every response root carries. */
 export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';

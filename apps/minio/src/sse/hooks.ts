@@ -1,11 +1,10 @@
-// The calls the S3 handlers make into server-side encryption, phrased in terms of an S3Context so
-// that each handler needs only a line or two.
+// The calls the S3 handlers make into server-side encryption, phrased in terms of a request context
+// so that each handler needs only a line or two. The context is the interface below, which sse
+// declares and the S3 layer's context satisfies: sse never imports the layer above it.
 import { dareEncryptedSize, sealObjectKey, zeroize } from '@kms-chain/crypto';
-import type { S3Context } from '../s3/context.js';
-import { S3Error } from '../s3/errors.js';
-import type { ChecksumValue } from '../s3/payload.js';
-import type { ListPage } from '../storage/fs-store.js';
-import type { ObjectMeta, UploadedPart, UploadMeta } from '../storage/types.js';
+import { S3Error } from '../errors.js';
+import type { FsStore, ListPage } from '../storage/fs-store.js';
+import type { ChecksumValue, ObjectMeta, UploadedPart, UploadMeta } from '../storage/types.js';
 import {
   hasSealedChecksum,
   openChecksum,
@@ -20,15 +19,26 @@ import { type ObjectKeyMaterial, SseService, sseResponseHeaders, visibleEtag } f
 
 const LISTING_CONCURRENCY = 16;
 
-function service(ctx: S3Context): SseService | undefined {
-  return ctx.config.sse;
+/** What the SSE calls need of a request (the S3 layer's S3Context is one). */
+export interface SseContext {
+  /** A request header by lower-case name. */
+  header(name: string): string | undefined;
+  /** True when the request came over TLS (SSE-C needs it). */
+  readonly isSecure: boolean;
+  /** The server's SSE service; undefined when the server runs without one. */
+  readonly sse: SseService | undefined;
+  readonly store: FsStore;
 }
 
-function isSecure(ctx: S3Context): boolean {
-  return ctx.req.protocol === 'https';
+function service(ctx: SseContext): SseService | undefined {
+  return ctx.sse;
 }
 
-const getter = (ctx: S3Context) => (name: string) => ctx.header(name);
+function isSecure(ctx: SseContext): boolean {
+  return ctx.isSecure;
+}
+
+const getter = (ctx: SseContext) => (name: string) => ctx.header(name);
 
 /**
  * MinIO's request-validity middleware (`sseTLSHandler`): any SSE-C or SSE-C copy header on a request
@@ -46,7 +56,7 @@ export function rejectInsecureSseC(
 
 /** The encryption of a new object or upload (headers > bucket default > auto), key created and sealed. */
 export async function keyForWrite(
-  ctx: S3Context,
+  ctx: SseContext,
   bucket: string,
   key: string,
   multipart = false,
@@ -62,7 +72,7 @@ export async function keyForWrite(
  * sources, and HEAD of single-part SSE-S3 objects whose ETag is sealed).
  */
 export async function keyForRead(
-  ctx: S3Context,
+  ctx: SseContext,
   bucket: string,
   meta: ObjectMeta,
   opts: { copy?: boolean; isHead?: boolean } = {},
@@ -85,7 +95,7 @@ export async function keyForRead(
 
 /** The upload's object key for UploadPart / UploadPartCopy, or undefined for a plaintext upload. */
 export async function keyForUpload(
-  ctx: S3Context,
+  ctx: SseContext,
   bucket: string,
   upload: UploadMeta,
   needKey = true,
@@ -99,7 +109,7 @@ export async function keyForUpload(
   });
 }
 
-function isChecksumMode(ctx: S3Context): boolean {
+function isChecksumMode(ctx: SseContext): boolean {
   return ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
 }
 
@@ -170,7 +180,7 @@ export function partsToStore<
  * checksum algorithm"); a wrong key is 403 AccessDenied.
  */
 export async function keyForComplete(
-  ctx: S3Context,
+  ctx: SseContext,
   bucket: string,
   upload: UploadMeta,
 ): Promise<ObjectKeyMaterial | undefined> {
@@ -205,7 +215,7 @@ function isSealedEtag(etag: string): boolean {
  * Replaces the sealed ETags of a listing page by the ones clients see: SSE-KMS/SSE-C from the sealed
  * value alone, SSE-S3 single-part objects by unsealing their keys (one KMS call each, concurrently).
  */
-export async function resolveListingEtags(ctx: S3Context, bucket: string, page: ListPage): Promise<void> {
+export async function resolveListingEtags(ctx: SseContext, bucket: string, page: ListPage): Promise<void> {
   const sse = service(ctx);
   if (!sse) return;
   const todo = page.objects.filter((o) => isSealedEtag(o.summary.etag));
@@ -255,7 +265,7 @@ export interface UploadPartViewer {
  * in the clear. `km`, when given, is the upload's key already opened (and stays the caller's to dispose).
  */
 export async function uploadPartViewer(
-  ctx: S3Context,
+  ctx: SseContext,
   bucket: string,
   upload: UploadMeta,
   opts: { checksums?: boolean; km?: ObjectKeyMaterial | undefined } = {},
@@ -300,12 +310,12 @@ export function uploadSseHeaders(upload: UploadMeta): Record<string, string> {
 }
 
 /**
- * SSE-C key rotation (§3): a same-object CopyObject with the old key as copy source and a new SSE-C
+ * SSE-C key rotation (docs/minio-sse.md#sse-c): a same-object CopyObject with the old key as copy source and a new SSE-C
  * key re-seals the object key under the new key with the same IV; the data is not rewritten.
  * `srcKm` is the object key unsealed with the old key. Returns the updated metadata.
  */
 export async function rotateSseCKey(
-  ctx: S3Context,
+  ctx: SseContext,
   bucket: string,
   meta: ObjectMeta,
   srcKm: ObjectKeyMaterial,
@@ -330,7 +340,7 @@ export async function rotateSseCKey(
 }
 
 /** True when a CopyObject is an SSE-C key rotation of `meta` (same object, SSE-C in and out). */
-export function isSseCRotation(ctx: S3Context, sameObject: boolean, meta: ObjectMeta): boolean {
+export function isSseCRotation(ctx: SseContext, sameObject: boolean, meta: ObjectMeta): boolean {
   return (
     sameObject &&
     readSealedMetadata(meta.internal)?.kind === 'SSE-C' &&
@@ -343,7 +353,7 @@ export function isSseCRotation(ctx: S3Context, sameObject: boolean, meta: Object
  * The error of a rotation whose old key does not open the object: 400 when old and new key are the same
  * (MinIO: the parameters do not match the original ones), else the 403 as given.
  */
-export function rotationKeyError(ctx: S3Context, err: unknown): unknown {
+export function rotationKeyError(ctx: SseContext, err: unknown): unknown {
   const get = getter(ctx);
   if (
     err instanceof S3Error &&

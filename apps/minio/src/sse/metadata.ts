@@ -1,6 +1,6 @@
-// The internal metadata of an encrypted object (spec/minio-sse.md §1.4): names, writing and parsing.
+// The internal metadata of an encrypted object (docs/minio-sse.md#stored-metadata): names, writing and parsing.
 import type { SealedObjectKey, SseDomain } from '@kms-chain/crypto';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors.js';
 
 const P = 'X-Minio-Internal-Server-Side-Encryption-';
 /** Metadata keys, exactly as MinIO names them. */

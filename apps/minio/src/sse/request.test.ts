@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../s3/errors.js';
-import { parseBucketEncryption, renderBucketEncryption } from './bucket-encryption.js';
+import { S3Error } from '../errors.js';
 import { META, readSealedMetadata, writeSealedMetadata } from './metadata.js';
 import { normalizeKeyId, parseSseRequest } from './request.js';
 
@@ -97,31 +96,6 @@ describe('parseSseRequest', () => {
   it('strips the ARN prefix', () => {
     expect(normalizeKeyId('arn:aws:kms:abc')).toBe('abc');
     expect(normalizeKeyId('abc')).toBe('abc');
-  });
-});
-
-describe('bucket encryption XML', () => {
-  const xml = (inner: string) =>
-    Buffer.from(
-      `<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>${inner}</ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`,
-    );
-  it('round-trips', () => {
-    const c = parseBucketEncryption(
-      xml('<SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>arn:aws:kms:k</KMSMasterKeyID>'),
-    );
-    expect(c).toEqual({ algorithm: 'aws:kms', kmsKeyId: 'arn:aws:kms:k' });
-    expect(renderBucketEncryption(c)).toContain('<KMSMasterKeyID>arn:aws:kms:k</KMSMasterKeyID>');
-    expect(parseBucketEncryption(xml('<SSEAlgorithm>AES256</SSEAlgorithm>'))).toEqual({
-      algorithm: 'AES256',
-    });
-  });
-  it.each([
-    '<SSEAlgorithm>DES</SSEAlgorithm>',
-    '<SSEAlgorithm>AES256</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID>',
-    '<SSEAlgorithm>aws:kms</SSEAlgorithm>',
-    '<SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID> k</KMSMasterKeyID>',
-  ])('refuses %s with MalformedXML', (inner) => {
-    expect(code(() => parseBucketEncryption(xml(inner)))).toEqual(['MalformedXML', 400]);
   });
 });
 

@@ -1,7 +1,7 @@
-// SSE request headers, parsed and validated in MinIO's order (spec/minio-sse.md §3, §4.1, §4.2).
+// SSE request headers, parsed and validated in MinIO's order (docs/minio-sse.md#sse-c, #sse-s3, #sse-kms).
 import { createHash } from 'node:crypto';
 import { constantTimeEqual } from '@kms-chain/crypto';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors.js';
 
 /** Header names. */
 export const SSE_HEADER = 'x-amz-server-side-encryption';
@@ -48,7 +48,7 @@ export function hasAnySseHeader(get: HeaderGetter): boolean {
 
 /**
  * The SSE-C key of the request (`copy`: of the copy source) or undefined when no such header is sent.
- * Checks 2–6 of §3: algorithm, key present, MD5 present, key = base64 of 32 bytes (else 403
+ * Checks 2–6 of docs/minio-sse.md#sse-c: algorithm, key present, MD5 present, key = base64 of 32 bytes (else 403
  * AccessDenied), MD5 matches.
  */
 export function parseSseC(get: HeaderGetter, copy = false): { key: Buffer; keyMd5: string } | undefined {

@@ -1,8 +1,7 @@
 // Server-side encryption for the S3 handlers: which encryption a write gets (headers > bucket default >
-// auto-encryption), the key hierarchy per object (spec/minio-sse.md §1), ETag rules (§2.6), response
-// headers (§1.5), the encrypting write stream and the ranged decrypting read stream (§2.4), and the
-// mapping of KMS failures to S3 errors (§4.3). Exactly one KMS call per write and per read.
-import { createHash } from 'node:crypto';
+// auto-encryption), the key hierarchy per object (docs/minio-sse.md#key-hierarchy), ETag rules (#etags), response
+// headers (#response-headers), the encrypting write stream and the ranged decrypting read stream (#ranged-reads), and the
+// mapping of KMS failures to S3 errors (#kms-errors). Exactly one KMS call per write and per read.
 import { pipeline, type Readable } from 'node:stream';
 import {
   CryptoError,
@@ -26,11 +25,10 @@ import {
   unsealObjectKey,
   zeroize,
 } from '@kms-chain/crypto';
+import { S3Error } from '../errors.js';
 import { isKmsError, type Kms } from '../kms/kms.js';
-import { S3Error } from '../s3/errors.js';
 import type { ObjectReader } from '../storage/open-object.js';
-import type { ObjectMeta } from '../storage/types.js';
-import { type BucketEncryptionStore, defaultKeyIdOf } from './bucket-encryption.js';
+import { type BucketEncryption, type BucketEncryptionStore, defaultKeyIdOf } from './bucket-encryption.js';
 import { META, readSealedMetadata, type SealedMetadata, writeSealedMetadata } from './metadata.js';
 import {
   type HeaderGetter,
@@ -104,7 +102,7 @@ function material(
   return { kind, oek, internal, headers, dispose: () => zeroize(oek) };
 }
 
-/** Response headers of an encrypted object (§1.5). */
+/** Response headers of an encrypted object (docs/minio-sse.md#response-headers). */
 export function sseResponseHeaders(meta: SealedMetadata, ssecKeyMd5?: string): Record<string, string> {
   if (meta.kind === 'SSE-S3') return { [SSE_HEADER]: 'AES256' };
   if (meta.kind === 'SSE-KMS') {
@@ -134,6 +132,27 @@ export class SseService {
     this.autoEncryption = opts.autoEncryption ?? false;
     this.allowInsecureSseC = opts.allowInsecureSseC ?? false;
     this.buckets = opts.buckets;
+  }
+
+  /**
+   * Stores a bucket's default encryption. An aws:kms default is tried first: MinIO test-generates a data
+   * key so that an unusable key is refused now (kms:* error), not at the next PUT. 501 NotImplemented
+   * without a KMS; NoSuchBucket when the bucket does not exist.
+   */
+  async setBucketDefault(bucket: string, config: BucketEncryption): Promise<void> {
+    const kms = this.requireKms();
+    if (config.algorithm === 'aws:kms') {
+      try {
+        const dk = await kms.generateKey(
+          defaultKeyIdOf(config),
+          canonicalContextJson({ 'MinIO admin API': 'ServerInfoHandler' }),
+        );
+        zeroize(dk.plaintext);
+      } catch (err) {
+        throw kmsToS3Error(err, 'generate');
+      }
+    }
+    await this.buckets.put(bucket, config);
   }
 
   /** The KMS, or 501 NotImplemented when none is configured. */
@@ -204,7 +223,7 @@ export class SseService {
   }
 
   /**
-   * Checks the SSE headers of a read (GET, HEAD, copy source with `copy`) against the object (§3) and
+   * Checks the SSE headers of a read (GET, HEAD, copy source with `copy`) against the object (docs/minio-sse.md#sse-c) and
    * unseals its object key: one KMS Decrypt for SSE-S3/SSE-KMS, none for SSE-C. Undefined for a
    * plaintext object. With `needKey: false` an SSE-S3/SSE-KMS key is not unsealed (no KMS call; `oek`
    * is then empty); SSE-C keys are always verified. `upload`: the object is a multipart upload and the
@@ -321,7 +340,7 @@ export function storedEtag(kind: SseDomain, oek: Buffer, md5: Buffer, clientSent
 }
 
 /**
- * The ETag clients see (§2.6): multipart and plain ETags as stored; a sealed ETag of an SSE-S3 object
+ * The ETag clients see (docs/minio-sse.md#etags): multipart and plain ETags as stored; a sealed ETag of an SSE-S3 object
  * decrypted (needs `oek`); of SSE-KMS/SSE-C the last 32 hex characters.
  */
 export function visibleEtag(stored: string, kind: SseDomain | undefined, oek?: Buffer): string {
@@ -337,14 +356,9 @@ export function visibleEtag(stored: string, kind: SseDomain | undefined, oek?: B
   }
 }
 
-/** True when showing this object's ETag needs its object key (single-part SSE-S3). */
-export function etagNeedsKey(meta: Pick<ObjectMeta, 'etag' | 'internal'>): boolean {
-  return meta.internal?.[META.s3SealedKey] !== undefined && !meta.etag.includes('-') && meta.etag.length > 32;
-}
-
 /**
  * Encrypts a plaintext chunk stream as one DARE 2.0 stream. Multipart parts pass their part key and the
- * deterministic nonce (§2.5); single-part objects use the object key and a random nonce. A body that
+ * deterministic nonce (docs/minio-sse.md#multipart-encryption); single-part objects use the object key and a random nonce. A body that
  * ends within one 64 KiB package is sealed here in one call (small PUTs are dominated by per-request
  * costs); a longer one is sealed on a worker thread, beside this thread's TLS, MD5 and file writes.
  */
@@ -428,9 +442,4 @@ export async function readDecrypted(
   return pipeline(source, dec, () => {
     for (const k of keys.values()) zeroize(k);
   });
-}
-
-/** MD5 of a buffer (hex) — for tests and tools. */
-export function md5Hex(data: Buffer): string {
-  return createHash('md5').update(data).digest('hex');
 }
