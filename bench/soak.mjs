@@ -43,11 +43,13 @@ const USAGE = `usage: npm run soak [-- options]          (each option also as an
                      pid (the chain started here, or --pids kes=PID); KMS errors of requests that
                      overlap the stall are expected, any request longer than the KES deadline
                      (${KES_DEADLINE_S} s) or failing after it is not
+  --drill vault-stall  the same with Vault stopped (KES serves keys it has cached)
   --stall-seconds S  length of the stall (SOAK_STALL_SECONDS, 20)
   --drill kill-minio kill -9 of minio at a random moment every --kill-every seconds (±50 %), then the
                      same minio restarted on its data (only with the chain started here); requests
                      overlapping a kill may fail with network errors or 503, nothing else may, and
                      every acknowledged write must read back whole at the end
+  --drill kill-kes   the same with KES (requests overlapping a kill may fail with KMS errors)
   --kill-every S     (SOAK_KILL_EVERY, 15)
 
 Any S3 request that takes longer than ${SLOW_S} s fails the run ("slow request").
@@ -138,12 +140,24 @@ async function ensureBuckets(s3, buckets) {
 }
 
 /**
- * The KES stall drill: SIGSTOP of KES `atMs` into the run for `seconds`, then SIGCONT. `classify`
- * tells a failed request's fate: a KMS error of a request that overlapped the stall is expected.
+ * A KMS error as the soak classes it: minio's 500 kms:KeyGenerationFailed and the like, or a 500 of a
+ * HEAD, which has no body to name its code.
  */
-function kesStall(pid, atMs, seconds) {
-  const drill = { kind: 'kes-stall', stallSeconds: seconds, kmsErrors: 0, maxMsDuringStall: 0, okAfter: 0 };
-  const label = 'KES stopped';
+const KMS_ERROR = /^5xx 500 (kms:\S+|Unknown)$/;
+
+/**
+ * A stall drill: SIGSTOP of `name` (kes or vault) `atMs` into the run for `seconds`, then SIGCONT.
+ * `classify` tells a request's fate: a KMS error of a request that overlapped the stall is expected.
+ */
+function stallDrill(name, pid, atMs, seconds) {
+  const drill = {
+    kind: `${name}-stall`,
+    stallSeconds: seconds,
+    kmsErrors: 0,
+    maxMsDuringStall: 0,
+    okAfter: 0,
+  };
+  const label = `${name} stopped`;
   let start = Number.POSITIVE_INFINITY;
   let end = Number.POSITIVE_INFINITY;
   const timers = [
@@ -170,7 +184,7 @@ function kesStall(pid, atMs, seconds) {
         if (t0 > end) drill.okAfter++;
         return 'ok';
       }
-      if (overlaps && /^5xx 5\d\d kms:/.test(failure)) {
+      if (overlaps && KMS_ERROR.test(failure)) {
         drill.kmsErrors++;
         return 'expected';
       }
@@ -185,13 +199,15 @@ function kesStall(pid, atMs, seconds) {
 }
 
 /**
- * The kill-minio drill: `kill -9` of minio at a random moment every `everyMs` (±50 %), then the same
- * minio restarted on its data. Requests that overlap a kill and its restart may fail with a network
- * error, a reset or a 503; the writes among them may or may not have landed (the model allows both).
- * Everything else — an acknowledged write lost, a partial object, a failure once minio is back — fails.
+ * A kill drill: `kill -9` of `name` (minio or kes) at a random moment every `everyMs` (±50 %), then
+ * the same server restarted. Requests that overlap a kill and its restart may fail — minio killed: a
+ * network error, a reset or a 503; KES killed: a KMS error — and the writes among them may or may not
+ * have landed (the model allows both). Everything else — an acknowledged write lost, a partial object,
+ * a failure once the server is back — fails the run.
  */
-function minioKills(chain, pids, everyMs) {
-  const drill = { kind: 'kill-minio', kills: 0, expectedErrors: 0, okAfter: 0, restartMs: [] };
+function killDrill(chain, name, pids, everyMs) {
+  const expectedFailure = name === 'minio' ? /^(network|connection reset|5xx 503)/ : KMS_ERROR;
+  const drill = { kind: `kill-${name}`, kills: 0, expectedErrors: 0, okAfter: 0, restartMs: [] };
   const windows = [];
   let stopped = false;
   let timer;
@@ -201,8 +217,8 @@ function minioKills(chain, pids, everyMs) {
       () => {
         const w = [performance.now(), Number.POSITIVE_INFINITY];
         windows.push(w);
-        restarting = chain.killAndRestartMinio().then((child) => {
-          pids.minio = child.pid;
+        restarting = chain.killAndRestart(name).then((child) => {
+          pids[name] = child.pid;
           w[1] = performance.now();
           drill.kills++;
           drill.restartMs.push(Math.round(w[1] - w[0]));
@@ -216,14 +232,14 @@ function minioKills(chain, pids, everyMs) {
   schedule();
   return {
     drill,
-    label: 'minio killed',
+    label: `${name} killed`,
     classify(t0, t1, failure) {
       const overlaps = windows.some(([a, b]) => t1 > a && t0 < b + RESUME_GRACE_MS);
       if (failure === undefined) {
         if (windows.length > 0 && t0 > windows[windows.length - 1][1]) drill.okAfter++;
         return 'ok';
       }
-      if (overlaps && /^(network|connection reset|5xx 503)/.test(failure)) {
+      if (overlaps && expectedFailure.test(failure)) {
         drill.expectedErrors++;
         return 'expected';
       }
@@ -263,14 +279,11 @@ async function main() {
     creds = chain.creds;
     pids = Object.fromEntries(Object.entries(chain.procs).map(([name, child]) => [name, child.pid]));
   }
-  if (opts.drill === 'kes-stall') {
-    if (!pids.kes) throw new Error('soak: the kes-stall drill needs the pid of KES (--pids kes=PID)');
+  if (opts.drill?.endsWith('-stall')) {
+    const server = opts.drill.slice(0, -6);
+    if (!pids[server])
+      throw new Error(`soak: ${opts.drill} needs the pid of ${server} (--pids ${server}=PID)`);
     if (opts.seconds < opts.stallSeconds + 10) throw new Error('soak: the run must last the stall + 10 s');
-  } else if (opts.drill === 'kill-minio') {
-    if (!chain)
-      throw new Error('soak: the kill-minio drill restarts minio, so it needs the chain started here');
-  } else if (opts.drill !== undefined) {
-    throw new Error(`soak: unknown drill ${opts.drill} (kes-stall, kill-minio)`);
   }
   const s3 = client(endpoint, ca, creds, opts.workers);
   try {
@@ -327,8 +340,12 @@ async function soakRound({ s3, opts, pids, buckets, endpoint, chain }) {
   });
   const before = await rssAll(pids);
   process.stderr.write(`soak: ${opts.workers} workers × ${opts.seconds} s against ${endpoint}…\n`);
-  if (opts.drill === 'kes-stall') stall = kesStall(Number(pids.kes), 5_000, opts.stallSeconds);
-  if (opts.drill === 'kill-minio') stall = minioKills(chain, pids, opts.killEvery * 1000);
+  if (opts.drill?.endsWith('-stall')) {
+    const server = opts.drill.slice(0, -6);
+    stall = stallDrill(server, Number(pids[server]), 5_000, opts.stallSeconds);
+  } else if (opts.drill?.startsWith('kill-')) {
+    stall = killDrill(chain, opts.drill.slice(5), pids, opts.killEvery * 1000);
+  }
   const t0 = performance.now();
   const deadline = t0 + opts.seconds * 1000;
   try {

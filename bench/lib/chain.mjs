@@ -50,7 +50,9 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
   };
   const procs = {};
   const chain = { dir, pki, ca, minioTls, urls, procs, stop: () => stopChain(procs) };
+  const specs = {};
   const launch = async (name, args, env, health, tls) => {
+    specs[name] = [args, env, health, tls];
     const log = join(dir, 'logs', `${name}.log`);
     const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
     const { child } = await startNode(name, [...flags, bin(name), ...args], { env, log });
@@ -111,24 +113,32 @@ export async function startChain(dir, mark = () => {}, { profileDir } = {}) {
     mark('kes key created');
     const minioArgs = await prepareChainMinio(pki, dir, await address('minio'));
     chain.creds = ['bench-access', 'bench-secret-key'];
-    const minioEnv = chainMinioEnv(pki, {
-      kesUrl: urls.kes,
-      accessKey: chain.creds[0],
-      secretKey: chain.creds[1],
-      autoEncryption: false,
-    });
-    const minioHealth = `${urls.minio}/minio/health/live`;
-    await launch('minio', minioArgs, minioEnv, minioHealth, { ca });
-    /** kill -9 of minio, then the same minio again on the same port and data; resolves once it answers. */
-    chain.killAndRestartMinio = async () => {
-      const old = procs.minio;
+    await launch(
+      'minio',
+      minioArgs,
+      chainMinioEnv(pki, {
+        kesUrl: urls.kes,
+        accessKey: chain.creds[0],
+        secretKey: chain.creds[1],
+        autoEncryption: false,
+      }),
+      `${urls.minio}/minio/health/live`,
+      { ca },
+    );
+    /**
+     * kill -9 of `name` (minio or kes), then the same server again on the same port, config and data;
+     * resolves with the new process once it answers. (Vault would need unsealing: not offered.)
+     */
+    chain.killAndRestart = async (name) => {
+      if (name !== 'minio' && name !== 'kes') throw new Error(`cannot restart ${name}`);
+      const old = procs[name];
       if (isRunning(old)) {
         const exited = new Promise((resolve) => old.once('exit', resolve));
         old.kill('SIGKILL');
         await exited;
       }
-      await launch('minio', minioArgs, minioEnv, minioHealth, { ca });
-      return procs.minio;
+      await launch(name, ...specs[name]);
+      return procs[name];
     };
     return chain;
   } catch (err) {
