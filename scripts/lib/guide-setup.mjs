@@ -1,7 +1,7 @@
 // The MinIO KMS guide's set-up (sections 3 and 4) done over the HTTP APIs of our vault and kes, for
 // `npm start` and the compose init service. Every step is idempotent, so an interrupted first run
 // is finished by the next one.
-import { chmod, copyFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { httpsJson, httpsOk } from './https-json.mjs';
 
@@ -29,12 +29,14 @@ const DEV_ONLY_WARNING =
   '`npm start` can unseal on its own. Anyone who can read it owns all keys in this Vault. Real ' +
   'deployments hand the shares to separate people and never store them together.';
 
-/** Writes `data` as JSON with mode 0600 through a temp file and a rename. */
+/**
+ * Writes `data` as JSON with mode 0600, atomically and durably (@kms-chain/durable-fs: temp file,
+ * fdatasync, rename, directory fsync): the share file must not be lost once Vault is initialised.
+ * Imported when called, from the built package, as the scripts import @kms-chain/tls-identity.
+ */
 export async function writePrivateJson(path, data) {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  const { writeFileAtomic } = await import('@kms-chain/durable-fs');
+  await writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Reads the dev-only share file, or undefined when there is none. */

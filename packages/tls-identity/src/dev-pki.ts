@@ -1,8 +1,8 @@
 // A development PKI on disk for tests and `npm start`: one CA, one server certificate for the
 // loopback names, and named client certificates, all reused on later runs while still valid.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '@kms-chain/durable-fs';
 import { type CreatedCertificate, createCertificate, type KeyType } from './create.js';
 import { TlsIdentityError } from './errors.js';
 import { identityOf, isCaCertificate } from './identity.js';
@@ -73,15 +73,14 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-/** Writes a file with mode 0600 through a temporary name and a rename, so readers never see half. */
+/**
+ * Writes a file with mode 0600 atomically and durably (temp file, fdatasync, rename, directory
+ * fsync), so readers never see half and a PKI that was reported made survives a power loss.
+ */
 async function writePrivate(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
-    await chmod(tmp, 0o600);
-    await rename(tmp, path);
+    await writeFileAtomic(path, data, { mode: 0o600 });
   } catch (err) {
-    await rm(tmp, { force: true });
     throw ioError(`cannot write ${path}`, err);
   }
 }
@@ -148,7 +147,7 @@ async function loadExisting(
  * valid for at least `renewWithinDays` more days and (for leaves) was issued by the current CA and
  * carries the requested SANs; anything else is made anew (a new CA re-issues every leaf). The
  * directory is created with mode 0700 (and set to 0700 if it existed); every file is written 0600
- * through a temp file and rename. Concurrent calls on the same directory, from any process, are
+ * atomically and durably (temp file, fdatasync, rename, directory fsync). Concurrent calls on the same directory, from any process, are
  * serialised with a lock directory `dir/.lock` (stale after 30 s). Client files not named in
  * `clients` are left alone.
  *

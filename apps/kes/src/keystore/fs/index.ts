@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TEMP_PREFIX, writeFileAtomic } from '@kms-chain/durable-fs';
 import {
   KeyExistsError,
   KeyNotFoundError,
@@ -14,10 +14,11 @@ const isErrno = (err: unknown, code: string): boolean =>
 
 /**
  * One file per key under `dir`, mode 0600, named by the key name (the API's name rule keeps names
- * free of `/` and `.`-only names, so there is no path traversal). Creation is atomic and exclusive:
- * the value is written and fsynced to a temporary file that is then hard-linked to its final name
- * (EEXIST ⇒ key exists), so readers never see a partial file and two KES processes sharing the
- * directory cannot both create one name.
+ * free of `/` and `.`-only names, so there is no path traversal). Creation is atomic, exclusive and
+ * durable: the value is written and fdatasynced to a temporary file that is then hard-linked to its
+ * final name (EEXIST ⇒ key exists) and the directory fsynced, so readers never see a partial
+ * file, two KES processes sharing the directory cannot both create one name, and a key whose
+ * create resolved survives a power loss (data sealed under it stays readable).
  */
 export class FsKeystore implements Keystore {
   readonly #dir: string;
@@ -43,19 +44,7 @@ export class FsKeystore implements Keystore {
     const final = this.#path(name);
     try {
       await this.#ensureDir();
-      const tmp = join(this.#dir, `.tmp-${randomBytes(8).toString('hex')}`);
-      const fh = await open(tmp, 'wx', 0o600);
-      try {
-        await fh.writeFile(value);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      try {
-        await link(tmp, final);
-      } finally {
-        await unlink(tmp).catch(() => undefined);
-      }
+      await writeFileAtomic(final, value, { exclusive: true });
     } catch (err) {
       if (isErrno(err, 'EEXIST')) throw new KeyExistsError(name);
       throw new KeystoreUnavailableError(`fs: cannot create key: ${(err as Error).message}`, err);
@@ -84,7 +73,7 @@ export class FsKeystore implements Keystore {
     try {
       await this.#ensureDir();
       const names = await readdir(this.#dir);
-      return names.filter((n) => !n.startsWith('.tmp-') && n.startsWith(prefix)).sort();
+      return names.filter((n) => !n.startsWith(TEMP_PREFIX) && n.startsWith(prefix)).sort();
     } catch (err) {
       throw new KeystoreUnavailableError(`fs: cannot list keys: ${(err as Error).message}`, err);
     }

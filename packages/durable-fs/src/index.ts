@@ -1,0 +1,2 @@
+// Public surface of @kms-chain/durable-fs. Each module documents its contract.
+export * from './atomic-write.js';
