@@ -18,6 +18,8 @@
  * | `mtls/ca-client-certificate` | the TLS peer's leaf certificate is a CA (basicConstraints CA:TRUE) |
  * | `options/invalid` | an option has a bad value (message names the option) |
  * | `pki/io` | the dev PKI directory could not be read, written or locked |
+ * | `ca/io` | a CA file or folder (readCaBundle) could not be read |
+ * | `ca/empty` | a CA folder holds no certificate file |
  */
 export type TlsIdentityErrorCode =
   | 'pem/empty'
@@ -34,7 +36,9 @@ export type TlsIdentityErrorCode =
   | 'mtls/no-client-certificate'
   | 'mtls/ca-client-certificate'
   | 'options/invalid'
-  | 'pki/io';
+  | 'pki/io'
+  | 'ca/io'
+  | 'ca/empty';
 
 /**
  * The one error type this package throws for bad input. `code` is stable and meant for mapping to

@@ -5,6 +5,7 @@
 // - mtls.ts      server mTLS options, client secure context / agent, loopback-tolerant name check
 // - dev-pki.ts   a CA + server + client certificates on disk for tests and `npm start`
 // - api-key.ts   KES API keys (`kes:v1:…`): parsing, identity, the self-signed client certificate
+// - ca-bundle.ts CA certificates from a file or a folder, as server configs name them
 
 export {
   API_KEY_CERT_VALIDITY_DAYS,
@@ -15,6 +16,7 @@ export {
   newApiKey,
   parseApiKey,
 } from './api-key.js';
+export { readCaBundle } from './ca-bundle.js';
 export {
   type CreateCertificateOptions,
   type CreatedCertificate,

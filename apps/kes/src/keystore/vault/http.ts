@@ -1,15 +1,14 @@
 // A minimal JSON-over-HTTP(S) client for Vault's API. Keep-alive is off, as in KES HEAD: one
 // fresh connection per request, so a restarted or failed-over Vault is picked up at once.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { join } from 'node:path';
-import { checkServerIdentity } from '@kms-chain/tls-identity';
+import { checkServerIdentity, readCaBundle } from '@kms-chain/tls-identity';
 
 export interface VaultTls {
   key?: string;
   cert?: string;
-  /** CA file or directory of PEM files. */
+  /** CA file or folder of PEM files (see readCaBundle for which files a folder contributes). */
   ca?: string;
 }
 
@@ -26,15 +25,6 @@ export class VaultNetworkError extends Error {
   }
 }
 
-function readCa(path: string): string[] {
-  if (statSync(path).isDirectory()) {
-    return readdirSync(path)
-      .filter((f) => /\.(pem|crt|cert)$/i.test(f))
-      .map((f) => readFileSync(join(path, f), 'utf8'));
-  }
-  return [readFileSync(path, 'utf8')];
-}
-
 export class VaultHttp {
   readonly #base: URL;
   readonly #tlsOpts: https.RequestOptions;
@@ -45,7 +35,7 @@ export class VaultHttp {
     // https://127.0.0.1:8200; the chain's loopback-tolerant name check accepts that
     // (docs/guide.md#facts-that-bite).
     const opts: https.RequestOptions = { checkServerIdentity };
-    if (t.ca) opts.ca = readCa(t.ca);
+    if (t.ca) opts.ca = readCaBundle(t.ca);
     if (t.cert) opts.cert = readFileSync(t.cert);
     if (t.key) opts.key = readFileSync(t.key);
     this.#tlsOpts = opts;
