@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { clientTlsOptions, createDevPki } from '@kms-chain/tls-identity';
 import { KesClient, type KesClientOptions } from '../src/kms/kes-client.js';
 
@@ -21,6 +22,8 @@ export interface StandInKes {
 
 export interface StandIns {
   kes: StandInKes[];
+  /** The client TLS settings the stand-ins accept. */
+  tls: ConnectionOptions;
   /** A client of the given stand-ins (by index) with test deadlines. */
   client(indexes: number[], opts?: Partial<KesClientOptions>): KesClient;
   close(): Promise<void>;
@@ -86,6 +89,7 @@ export async function startStandIns(n: number): Promise<StandIns> {
   const clients: KesClient[] = [];
   return {
     kes,
+    tls,
     client(indexes, opts = {}) {
       const c = new KesClient({
         endpoints: indexes.map((i) => kes[i]!.url),

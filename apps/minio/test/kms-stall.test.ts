@@ -2,8 +2,10 @@
 // deadline (short ones here), a stalled endpoint is left for the next, the number of requests waiting
 // on KES is bounded, and once KES answers again requests succeed without a restart. Timings are
 // asserted loosely ("well under the 30 s stall"): the machine running the tests may be loaded.
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KesClient } from '../src/kms/kes-client.js';
 import { isKmsError, type KmsError } from '../src/kms/kms.js';
 import { collect, startServer, type TestServer } from './helpers.js';
 import { type StandIns, startStandIns } from './kes-stand-in.js';
@@ -45,6 +47,32 @@ describe('KesClient deadlines against a stalled KES', () => {
     expect((r.error as KmsError).message).toMatch(/did not answer/);
     expect(r.ms).toBeLessThan(WELL_UNDER_STALL_MS);
     expect(si.kes[0]!.seen).toHaveLength(1);
+  });
+
+  it('gives up on an endpoint that accepts the TCP connection and never answers the TLS handshake', async () => {
+    const sockets: Socket[] = [];
+    const mute = createServer((socket) => {
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (mute.address() as AddressInfo).port;
+      const muted = new KesClient({
+        endpoints: [`https://127.0.0.1:${port}`],
+        defaultKeyId: 'k',
+        tls: si.tls,
+        timeoutMs: 2_000,
+        retryDelayMs: 1,
+      });
+      const r = await timed(muted.generateKey('k', Buffer.from('{}')));
+      muted.close();
+      expect((r.error as KmsError).kind).toBe('unavailable');
+      expect(r.ms).toBeLessThan(WELL_UNDER_STALL_MS);
+      expect(sockets).toHaveLength(1);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => mute.close(resolve));
+    }
   });
 
   it('counts a body that stalls after the status line against the deadline', async () => {

@@ -5,10 +5,11 @@
 // retried twice on the same endpoint after 200 ms plus jitter. If every endpoint is timed out and none
 // was tried, one more pass ignores the timeouts.
 // Deadlines (stricter than MinIO, whose KES calls wait as long as the S3 request lives): each attempt
-// has its own, covering connect, headers and the whole body, and the request as a whole has one across
-// endpoints and retries; and at most MAX_PENDING requests wait on KES at once — beyond that a request
-// fails at once instead of queueing behind a stalled KES. All three fail as `unavailable`, which the S3
-// layer answers with kms:KeyGenerationFailed / kms:DecryptionFailed (500).
+// has its own, covering connect (at most CONNECT_MS of it), headers and the whole body, and a timed-out
+// attempt is not retried on its endpoint; the request as a whole has one across endpoints and retries;
+// and at most MAX_PENDING requests wait on KES at once — beyond that a request fails at once instead
+// of queueing behind a stalled KES. All three fail as `unavailable`, which the S3 layer answers with
+// kms:KeyGenerationFailed / kms:DecryptionFailed (500).
 // Requests go through undici (the HTTP client behind Node's fetch): per request it costs about a
 // third less CPU than node:https, and every SSE PUT and GET makes one.
 import type { ConnectionOptions } from 'node:tls';
@@ -87,8 +88,15 @@ function readReply(body: Dispatcher.ResponseData['body']): Promise<string> {
   });
 }
 
-function dispatcher(tls: ConnectionOptions): Agent {
-  return new Agent({ connect: tls, keepAliveTimeout: IDLE_MS, keepAliveMaxTimeout: IDLE_MS });
+/** Longest TCP connect + TLS handshake, as kms-go's 10 s TLS handshake timeout (never above an attempt's). */
+const CONNECT_MS = 10_000;
+
+function dispatcher(tls: ConnectionOptions, connectMs: number): Agent {
+  return new Agent({
+    connect: { ...tls, timeout: connectMs },
+    keepAliveTimeout: IDLE_MS,
+    keepAliveMaxTimeout: IDLE_MS,
+  });
 }
 
 /** Error texts of KES, current and legacy (docs/kes-protocol.md#errors); compared exactly, as MinIO does. */
@@ -150,9 +158,9 @@ export class KesClient implements Kms {
     this.#origins = new Map(this.endpoints.map((e) => [e, new URL(e).origin]));
     this.#preferFirst = local.length > 0;
     this.defaultKeyId = opts.defaultKeyId;
-    this.#dispatcher = dispatcher(opts.tls);
-    this.#onClose = opts.onClose;
     this.#timeoutMs = opts.timeoutMs ?? ATTEMPT_MS;
+    this.#dispatcher = dispatcher(opts.tls, Math.min(CONNECT_MS, this.#timeoutMs));
+    this.#onClose = opts.onClose;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_MS;
     this.#maxPending = opts.maxPending ?? MAX_PENDING;
     this.#endpointTimeoutMs = opts.endpointTimeoutMs ?? 30_000;
@@ -196,6 +204,9 @@ export class KesClient implements Kms {
       return { status: res.statusCode, body: await readReply(res.body) };
     } catch (err) {
       if (abort.signal.aborted) throw new AttemptTimeout(`no answer within ${deadlineMs} ms`);
+      // A connection or TLS handshake that hangs is a stalled endpoint too: not retried.
+      if ((err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT')
+        throw new AttemptTimeout('connect timed out');
       throw new NetworkError((err as Error).message);
     } finally {
       clearTimeout(timer);
@@ -335,7 +346,7 @@ export class KesClient implements Kms {
    */
   replaceTls(tls: ConnectionOptions): void {
     const old = this.#dispatcher;
-    this.#dispatcher = dispatcher(tls);
+    this.#dispatcher = dispatcher(tls, Math.min(CONNECT_MS, this.#timeoutMs));
     old.close().catch(() => {});
   }
 
