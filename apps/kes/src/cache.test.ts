@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KeyCache } from './cache.js';
 import { encodeKey, newKey } from './key.js';
 import {
+  KeyExistsError,
   KeyNotFoundError,
   type Keystore,
   type KeystoreState,
@@ -45,7 +46,7 @@ describe('KeyCache', () => {
     expect(b).toBe(a);
     expect(s.gets).toBe(1);
     expect(a.createdBy).toBe('me');
-    c.close();
+    await c.close();
   });
 
   it('a read in flight across a delete does not bring the deleted key back', async () => {
@@ -64,9 +65,7 @@ describe('KeyCache', () => {
     const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });
     const before = c.get('k');
     await vi.waitFor(() => expect(s.pending.length).toBe(1));
-    // The API's delete: keystore first, then this node's entry.
-    await s.delete('k');
-    c.evict('k');
+    await c.delete('k'); // the store first, then this node's entry
     const fresh = newKey('again');
     await s.create('k', encodeKey(fresh));
     s.hold = false;
@@ -76,7 +75,7 @@ describe('KeyCache', () => {
     const now = await c.get('k');
     expect(now.createdBy).toBe('again');
     expect(s.gets).toBe(2);
-    c.close();
+    await c.close();
   });
 
   it('coalesces concurrent misses into one keystore call', async () => {
@@ -89,7 +88,7 @@ describe('KeyCache', () => {
     const keys = await all;
     expect(s.gets).toBe(1);
     expect(new Set(keys).size).toBe(1);
-    c.close();
+    await c.close();
   });
 
   it('does not cache misses or failures', async () => {
@@ -98,7 +97,7 @@ describe('KeyCache', () => {
     await expect(c.get('nope')).rejects.toBeInstanceOf(KeyNotFoundError);
     await expect(c.get('nope')).rejects.toBeInstanceOf(KeyNotFoundError);
     expect(s.gets).toBe(2);
-    c.close();
+    await c.close();
   });
 
   it('drops everything every `any` interval', async () => {
@@ -110,7 +109,7 @@ describe('KeyCache', () => {
     expect(c.size).toBe(1);
     vi.advanceTimersByTime(1000);
     expect(c.size).toBe(0);
-    c.close();
+    await c.close();
   });
 
   it('drops entries unused between two sweeps (unused/2 apart)', async () => {
@@ -126,7 +125,7 @@ describe('KeyCache', () => {
     expect(c.size).toBe(1);
     await c.get('hot');
     expect(s.gets).toBe(2);
-    c.close();
+    await c.close();
   });
 
   it('keeps serving while the keystore is offline and wipes only on the offline interval', async () => {
@@ -147,7 +146,7 @@ describe('KeyCache', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(c.isOffline).toBe(false);
     await c.get('k');
-    c.close();
+    await c.close();
   });
 
   it('without offline mode, keys expire normally during an outage', async () => {
@@ -158,7 +157,7 @@ describe('KeyCache', () => {
     s.down = true;
     await vi.advanceTimersByTimeAsync(30_000);
     await expect(c.get('k')).rejects.toBeInstanceOf(KeystoreUnavailableError);
-    c.close();
+    await c.close();
   });
 
   it('a failed status check does not suspend expiry when offline mode is off', async () => {
@@ -166,20 +165,57 @@ describe('KeyCache', () => {
     const s = await storeWith('k');
     const c = new KeyCache(s, { anyMs: 30_000, unusedMs: 0, offlineMs: 0 });
     await c.get('k');
-    c.noteState({ latencyMs: 0, reachable: false });
+    s.down = true;
+    expect((await c.status()).reachable).toBe(false);
     expect(c.isOffline).toBe(false);
     await vi.advanceTimersByTimeAsync(30_000);
     expect(c.size).toBe(0);
-    c.close();
+    await c.close();
   });
 
-  it('evicts one name after a delete', async () => {
+  it('delete removes the key from the store and from this node', async () => {
     const s = await storeWith('k');
     const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });
     await c.get('k');
-    c.evict('k');
-    await s.delete('k');
+    await c.delete('k');
+    expect(c.size).toBe(0);
+    await expect(s.get('k')).rejects.toBeInstanceOf(KeyNotFoundError);
     await expect(c.get('k')).rejects.toBeInstanceOf(KeyNotFoundError);
-    c.close();
+    await c.close();
+  });
+
+  it("is a keystore of keys: create stores the encoded key, list and status are the store's", async () => {
+    const s = await storeWith('a');
+    const c = new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 });
+    const key = newKey('creator');
+    await c.create('b', key);
+    expect(await s.get('b')).toBe(encodeKey(key));
+    expect(c.size).toBe(0); // cached on first use, not on create
+    await expect(c.create('b', newKey('x'))).rejects.toBeInstanceOf(KeyExistsError);
+    expect(await c.list('')).toEqual(['a', 'b']);
+    expect((await c.get('b')).createdBy).toBe('creator');
+    expect(await c.status()).toEqual({ latencyMs: 1, reachable: true });
+  });
+
+  it('status feeds the offline detector between probes', async () => {
+    const s = await storeWith('k');
+    const c = new KeyCache(s, { anyMs: 30_000, unusedMs: 0, offlineMs: 120_000, probeMs: 60_000 });
+    s.down = true;
+    await c.status();
+    expect(c.isOffline).toBe(true);
+    s.down = false;
+    await c.status();
+    expect(c.isOffline).toBe(false);
+    await c.close();
+  });
+
+  it('close closes the store it wraps', async () => {
+    const s = await storeWith();
+    let closed = false;
+    s.close = async () => {
+      closed = true;
+    };
+    await new KeyCache(s, { anyMs: 0, unusedMs: 0, offlineMs: 0 }).close();
+    expect(closed).toBe(true);
   });
 });

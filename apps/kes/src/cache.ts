@@ -1,5 +1,6 @@
-// The key cache in front of a keystore (docs/kes-protocol.md#key-cache).
-import { decodeKey, type KesKey } from './key.js';
+// The keystore the server talks to: a cache wrapped around any Keystore, as KES wraps its backends
+// (docs/kes-protocol.md#key-cache). Handlers call this one object for every key operation.
+import { decodeKey, encodeKey, type KesKey } from './key.js';
 import type { Keystore, KeystoreState } from './keystore/keystore.js';
 
 export interface CacheOptions {
@@ -22,9 +23,16 @@ interface Entry {
 }
 
 /**
- * Caches decoded master keys by name. Only successful `get`s populate it; concurrent misses for one
- * name share a single keystore call; `delete` drops only this node's entry (other nodes keep using
- * a deleted key until their entry expires, as in KES). Timers are unref'd; call `close`.
+ * Master keys by name, decoded, in front of a Keystore. The Keystore contract, in keys:
+ * - `create(name, key)`: encodes and stores a new key; KeyExistsError, KeystoreUnavailableError.
+ *   The key is cached on its first use, not here.
+ * - `get(name)`: from memory or the store; KeyNotFoundError, KeystoreUnavailableError,
+ *   KeyFormatError. Only successful gets fill the cache; concurrent misses for one name share one
+ *   store call, each caller racing it against its own `signal`. `peek` is the synchronous hit.
+ * - `delete(name)`: deletes in the store, then drops this node's entry (other nodes keep using a
+ *   deleted key until their entry expires, as in KES); KeystoreUnavailableError.
+ * - `list(prefix)`, `status()`: the store's, uncached; `status` also feeds the offline detector.
+ * - `close()`: stops the timers (they are unref'd), drops every entry and closes the store.
  */
 export class KeyCache {
   readonly #store: Keystore;
@@ -87,6 +95,29 @@ export class KeyCache {
     return e.key;
   }
 
+  /** Stores a new key (see the class comment); `signal` aborts the store call. */
+  create(name: string, key: KesKey, signal?: AbortSignal): Promise<void> {
+    return this.#store.create(name, encodeKey(key), signal);
+  }
+
+  /** Deletes `name` in the store, then here (see `#evict`). */
+  async delete(name: string, signal?: AbortSignal): Promise<void> {
+    await this.#store.delete(name, signal);
+    this.#evict(name);
+  }
+
+  /** Names starting with `prefix`, sorted: always the store's answer. */
+  list(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    return this.#store.list(prefix, signal);
+  }
+
+  /** The store's reachability; a probe the offline detector learns from too. */
+  async status(signal?: AbortSignal): Promise<KeystoreState> {
+    const state = await this.#store.status(signal);
+    if (this.#offlineMode) this.#offline = !state.reachable;
+    return state;
+  }
+
   /** The key from the cache or the keystore; errors of `Keystore.get` and KeyFormatError pass through. */
   get(name: string, signal?: AbortSignal): Promise<KesKey> {
     const e = this.#entries.get(name);
@@ -122,7 +153,7 @@ export class KeyCache {
    * Drops one entry (after a delete on this node), and detaches a read of it still in flight: that
    * read no longer fills the cache, and later gets start a fresh one.
    */
-  evict(name: string): void {
+  #evict(name: string): void {
     this.#entries.delete(name);
     this.#inflight.delete(name);
   }
@@ -138,19 +169,16 @@ export class KeyCache {
   #sweepUnused(): void {
     for (const [name, e] of this.#entries) {
       if (e.used) e.used = false;
-      else this.evict(name);
+      else this.#evict(name);
     }
   }
 
-  /** Marks the keystore reachable or not after a synchronous status check; no-op without offline mode. */
-  noteState(state: KeystoreState): void {
-    if (this.#offlineMode) this.#offline = !state.reachable;
-  }
-
-  close(): void {
+  /** Stops the timers, drops every entry and closes the store. */
+  async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
     this.clear();
+    await this.#store.close();
   }
 }
 

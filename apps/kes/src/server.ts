@@ -10,7 +10,7 @@ import type { ServerState } from './api/types.js';
 import { KeyCache } from './cache.js';
 import type { ServerConfig } from './config/types.js';
 import { errBodyTooLarge, errInvalidBody, errNotFoundRoute, KesError } from './errors.js';
-import { encodeKey, newKey } from './key.js';
+import { newKey } from './key.js';
 import { openKeystore } from './keystore/index.js';
 import { KeyExistsError, type Keystore } from './keystore/keystore.js';
 import { Logs } from './log.js';
@@ -93,7 +93,7 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
     ca: config.tls.ca ? readPem(config.tls.ca, 'CA certificate') : undefined,
   };
   const keystore = opts.keystore ?? (await openKeystore(config.keystore, (m) => logs.error(m)));
-  const cache = new KeyCache(keystore, {
+  const keys = new KeyCache(keystore, {
     anyMs: config.cache.anyMs,
     unusedMs: config.cache.unusedMs,
     offlineMs: config.cache.offlineMs,
@@ -105,8 +105,7 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
   const routes = routeTable(config.timeouts);
   const state: ServerState = {
     config,
-    keystore,
-    cache,
+    keys,
     logs,
     metrics,
     policyOf,
@@ -170,7 +169,7 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
   app.addHook('onReady', async () => {
     for (const name of config.keys) {
       try {
-        await keystore.create(name, encodeKey(newKey(config.admin ?? '')));
+        await keys.create(name, newKey(config.admin ?? ''));
       } catch (err) {
         if (!(err instanceof KeyExistsError))
           logs.error(`kes: failed to create key '${name}': ${(err as Error).message}`);
@@ -182,8 +181,7 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
     for (const end of [...state.streams]) end();
   });
   app.addHook('onClose', async () => {
-    cache.close();
-    await keystore.close();
+    await keys.close();
     if (!opts.logs) await logs.close();
   });
   return app;

@@ -2,7 +2,6 @@ import type { KesPolicy } from '@kms-chain/policy';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyCache } from '../cache.js';
 import type { ServerConfig } from '../config/types.js';
-import type { Keystore } from '../keystore/keystore.js';
 import type { Logs } from '../log.js';
 import type { Metrics } from '../metrics.js';
 
@@ -51,8 +50,8 @@ export interface Route {
 /** Everything the handlers share; built once by buildServer. */
 export interface ServerState {
   config: ServerConfig;
-  keystore: Keystore;
-  cache: KeyCache;
+  /** Every key operation goes through this cache-wrapped keystore. */
+  keys: KeyCache;
   logs: Logs;
   metrics: Metrics;
   /** identity → its policy. */

@@ -15,7 +15,6 @@ import {
 } from '../../errors.js';
 import {
   decryptWith,
-  encodeKey,
   encryptWith,
   hmacWith,
   type KesKey,
@@ -36,10 +35,10 @@ function keystoreFailure(ctx: RequestContext, op: keyof typeof errKeystore, err:
 
 /** Loads a key through the cache; 404 when absent, 502 when the keystore fails. */
 export async function loadKey(ctx: RequestContext, name: string): Promise<KesKey> {
-  const cached = ctx.state.cache.peek(name);
+  const cached = ctx.state.keys.peek(name);
   if (cached) return cached;
   try {
-    return await ctx.state.cache.get(name, ctx.signal);
+    return await ctx.state.keys.get(name, ctx.signal);
   } catch (err) {
     if (err instanceof KeyNotFoundError) throw errNotFound();
     throw keystoreFailure(ctx, 'get', err);
@@ -47,9 +46,8 @@ export async function loadKey(ctx: RequestContext, name: string): Promise<KesKey
 }
 
 async function storeKey(ctx: RequestContext, name: string, key: KesKey): Promise<void> {
-  const value = encodeKey(key);
   try {
-    await ctx.state.keystore.create(name, value, ctx.signal);
+    await ctx.state.keys.create(name, key, ctx.signal);
   } catch (err) {
     if (err instanceof KeyExistsError) throw errExists(ctx.state.config.errors);
     throw keystoreFailure(ctx, 'create', err);
@@ -98,11 +96,10 @@ export async function describeKey(ctx: RequestContext): Promise<HandlerResult> {
 export async function deleteKey(ctx: RequestContext): Promise<HandlerResult> {
   const name = checkName('key', ctx.resource);
   try {
-    await ctx.state.keystore.delete(name, ctx.signal);
+    await ctx.state.keys.delete(name, ctx.signal);
   } catch (err) {
     throw keystoreFailure(ctx, 'delete', err);
   }
-  ctx.state.cache.evict(name);
   return undefined;
 }
 
@@ -110,7 +107,7 @@ export async function listKeys(ctx: RequestContext): Promise<HandlerResult> {
   const prefix = checkPrefix('key', ctx.resource);
   let names: string[];
   try {
-    names = await ctx.state.keystore.list(prefix, ctx.signal);
+    names = await ctx.state.keys.list(prefix, ctx.signal);
   } catch (err) {
     throw keystoreFailure(ctx, 'list', err);
   }

@@ -8,8 +8,7 @@ export function getVersion(ctx: RequestContext): HandlerResult {
 }
 
 export async function getReady(ctx: RequestContext): Promise<HandlerResult> {
-  const s = await ctx.state.keystore.status(ctx.signal);
-  ctx.state.cache.noteState(s);
+  const s = await ctx.state.keys.status(ctx.signal);
   if (s.reachable) return undefined;
   throw s.unavailable ? errReadyUnavailable() : errReadyUnreachable();
 }
@@ -18,8 +17,7 @@ const goos: Record<string, string> = { win32: 'windows' };
 const goarch: Record<string, string> = { x64: 'amd64', ia32: '386' };
 
 export async function getStatus(ctx: RequestContext): Promise<HandlerResult> {
-  const s = await ctx.state.keystore.status(ctx.signal);
-  ctx.state.cache.noteState(s);
+  const s = await ctx.state.keys.status(ctx.signal);
   const mem = process.memoryUsage();
   const json: Record<string, unknown> = {
     version: ctx.state.version.version,
