@@ -337,15 +337,19 @@ export class SoakWorkload {
   async multipart(w) {
     const key = this.#own(w);
     const v = this.#newVersion([5 * MiB, randomInt(1, 512 * KiB)]);
-    const t0 = performance.now();
     let uploadId;
     const parts = [];
+    let step = 'create-multipart';
+    let t0 = performance.now();
     try {
       const created = await this.s3.send(
         new CreateMultipartUploadCommand({ Bucket: key.bucket, Key: key.name, ...this.#writeParams(key) }),
       );
       uploadId = created.UploadId;
+      this.record(step, performance.now() - t0, undefined, exampleOf(key, undefined, performance.now() - t0));
+      step = 'upload-part';
       for (let i = 0; i < v.parts.length; i++) {
+        t0 = performance.now();
         const res = await this.s3.send(
           new UploadPartCommand({
             Bucket: key.bucket,
@@ -356,15 +360,21 @@ export class SoakWorkload {
             ...this.#readParams(key),
           }),
         );
+        this.record(
+          step,
+          performance.now() - t0,
+          undefined,
+          exampleOf(key, undefined, performance.now() - t0),
+        );
         parts.push({
           PartNumber: i + 1,
           ETag: res.ETag,
           ...(res.ChecksumCRC32 ? { ChecksumCRC32: res.ChecksumCRC32 } : {}),
         });
       }
-      this.record('upload-part', performance.now() - t0);
     } catch (err) {
-      this.record('upload-part', performance.now() - t0, failureOf(err).cls, exampleOf(key, err, 0));
+      const ms = performance.now() - t0;
+      this.record(step, ms, failureOf(err).cls, exampleOf(key, err, ms));
       if (uploadId) {
         await this.s3
           .send(new AbortMultipartUploadCommand({ Bucket: key.bucket, Key: key.name, UploadId: uploadId }))
