@@ -6,6 +6,7 @@
 // any endpoint given. Prints tables, writes JSON; exits 1 on any mismatch, 5xx, unexplained 4xx,
 // connection reset or other network error.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -254,6 +255,25 @@ function killDrill(chain, name, pids, everyMs) {
   };
 }
 
+const DRILLS = ['kes-stall', 'vault-stall', 'kill-minio', 'kill-kes'];
+
+/** Refuses a drill that cannot run, before anything is started. */
+function checkDrill(opts, pids) {
+  if (opts.drill === undefined) return;
+  if (!DRILLS.includes(opts.drill))
+    throw new Error(`soak: unknown drill ${opts.drill} (${DRILLS.join(', ')})`);
+  if (opts.drill.startsWith('kill-') && opts.endpoint) {
+    throw new Error(`soak: ${opts.drill} restarts a server, so it needs the chain started here`);
+  }
+  if (opts.drill.endsWith('-stall')) {
+    const server = opts.drill.slice(0, -6);
+    if (opts.endpoint && !pids[server]) {
+      throw new Error(`soak: ${opts.drill} needs the pid of ${server} (--pids ${server}=PID)`);
+    }
+    if (opts.seconds < opts.stallSeconds + 10) throw new Error('soak: the run must last the stall + 10 s');
+  }
+}
+
 async function main() {
   const opts = options(process.argv.slice(2));
   let chain;
@@ -270,23 +290,27 @@ async function main() {
       .filter(Boolean)
       .map((p) => p.split('=')),
   );
-  if (!endpoint) {
-    work = await mkdtemp(join(tmpdir(), 'soak-'));
-    process.stderr.write('soak: starting the chain (vault, kes, minio) from the built bins…\n');
-    chain = await startChain(work);
-    endpoint = chain.urls.minio;
-    ca = chain.ca;
-    creds = chain.creds;
-    pids = Object.fromEntries(Object.entries(chain.procs).map(([name, child]) => [name, child.pid]));
+  checkDrill(opts, pids);
+  // Interrupted (Ctrl-C, a test runner's timeout): the chain started here goes too, even a stopped KES.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      for (const child of Object.values(chain?.procs ?? {})) child.kill('SIGKILL');
+      if (work) rmSync(work, { recursive: true, force: true });
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
   }
-  if (opts.drill?.endsWith('-stall')) {
-    const server = opts.drill.slice(0, -6);
-    if (!pids[server])
-      throw new Error(`soak: ${opts.drill} needs the pid of ${server} (--pids ${server}=PID)`);
-    if (opts.seconds < opts.stallSeconds + 10) throw new Error('soak: the run must last the stall + 10 s');
-  }
-  const s3 = client(endpoint, ca, creds, opts.workers);
+  let s3;
   try {
+    if (!endpoint) {
+      work = await mkdtemp(join(tmpdir(), 'soak-'));
+      process.stderr.write('soak: starting the chain (vault, kes, minio) from the built bins…\n');
+      chain = await startChain(work);
+      endpoint = chain.urls.minio;
+      ca = chain.ca;
+      creds = chain.creds;
+      pids = Object.fromEntries(Object.entries(chain.procs).map(([name, child]) => [name, child.pid]));
+    }
+    s3 = client(endpoint, ca, creds, opts.workers);
     const buckets = { plain: 'soak-plain', default: 'soak-default' };
     await ensureBuckets(s3, buckets);
     const reports = [];
@@ -311,7 +335,7 @@ async function main() {
     process.stdout.write(`JSON: ${jsonPath}\n`);
     return out.ok ? 0 : 1;
   } finally {
-    s3.destroy();
+    s3?.destroy();
     if (chain) await chain.stop();
     if (work) await rm(work, { recursive: true, force: true });
   }
@@ -382,7 +406,8 @@ async function soakRound({ s3, opts, pids, buckets, endpoint, chain }) {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`soak: ${err?.stack ?? err}\n`);
+    const usage = String(err?.message).startsWith('soak:');
+    process.stderr.write(`${usage ? err.message : `soak: ${err?.stack ?? err}`}\n`);
     process.exit(2);
   },
 );
