@@ -2,19 +2,7 @@
 // CompleteMultipartUpload, AbortMultipartUpload.
 import { createHash } from 'node:crypto';
 import { S3Error } from '../errors.js';
-import {
-  checksumToStore,
-  keyForComplete,
-  keyForRead,
-  keyForUpload,
-  keyForWrite,
-  partChecksumToStore,
-  partsToStore,
-  storedSizeOf,
-  uploadPartViewer,
-  uploadSseHeaders,
-} from '../sse/hooks.js';
-import { encryptChunks, partEncryption, releaseEncrypted } from '../sse/service.js';
+import { planComplete, planObjectWrite, planPartWrite, planRead, uploadPartViewer } from '../sse/hooks.js';
 import { checkObjectKey, compareKeys } from '../storage/keys.js';
 import type { UploadedPart } from '../storage/types.js';
 import { type ChecksumAlgorithm, createChecksummer, parseChecksumAlgorithm } from './checksum.js';
@@ -27,7 +15,6 @@ import {
   resolveCopyRange,
 } from './http-rules.js';
 import {
-  etagToStore,
   loadCopySource,
   MAX_SINGLE_PUT,
   md5Tap,
@@ -60,11 +47,11 @@ export async function createMultipartUpload(ctx: S3Context): Promise<void> {
   const algorithm = algorithmHeader !== undefined ? parseChecksumAlgorithm(algorithmHeader) : undefined;
   await ctx.store.assertBucket(bucket);
   // The object key is made and sealed once per upload; parts derive their keys from it.
-  const km = await keyForWrite(ctx, bucket, key, true);
-  km?.dispose();
-  if (km) props.internal = { ...props.internal, ...km.internal };
-  const upload = await ctx.store.createUpload(bucket, key, props, algorithm);
-  const headers: Record<string, string> = { ...km?.headers };
+  const sse = await planObjectWrite(ctx, bucket, key, true);
+  sse.dispose();
+  const { internal } = sse.seal(props.internal, undefined);
+  const upload = await ctx.store.createUpload(bucket, key, { ...props, internal }, algorithm);
+  const headers: Record<string, string> = { ...sse.headers };
   if (algorithm) headers['x-amz-checksum-algorithm'] = algorithm;
   ctx.sendXml(
     xmlRoot('InitiateMultipartUploadResult', [
@@ -83,30 +70,25 @@ export async function uploadPart(ctx: S3Context): Promise<void> {
   const key = ctx.objectKey;
   const number = partNumber(ctx);
   const upload = await ctx.store.getUpload(bucket, key, ctx.query.get('uploadId')!);
-  const km = await keyForUpload(ctx, bucket, upload);
-  const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
+  const sse = await planPartWrite(ctx, bucket, upload, number);
   const payload = ctx.payload(MAX_SINGLE_PUT);
-  const staged = await ctx.store
-    .stage(pe ? encryptChunks(payload.chunks(), pe.key, pe.nonce) : payload.chunks(), releaseEncrypted)
-    .catch((err) => {
-      km?.dispose();
-      pe?.key.fill(0);
-      throw err;
-    });
+  const staged = await ctx.store.stage(sse.encrypt(payload.chunks()), sse.release).catch((err) => {
+    sse.dispose();
+    throw err;
+  });
   try {
     const result = payload.finish();
-    const etag = etagToStore(result.md5, km, ctx.header('content-md5') !== undefined);
+    const etag = sse.etag(result.md5, ctx.header('content-md5') !== undefined);
     await ctx.store.commitPart(bucket, upload, staged, {
       number,
       size: result.size,
       storedSize: staged.size,
       etag,
-      ...partChecksumToStore(km, number, result.checksum),
+      ...sse.seal(result.checksum),
     });
-    sendWriteResult(ctx, etag, km, result.checksum, result.md5);
+    sendWriteResult(ctx, sse, etag, result.checksum, result.md5);
   } finally {
-    km?.dispose();
-    pe?.key.fill(0);
+    sse.dispose();
     await ctx.store.discard(staged);
   }
 }
@@ -124,36 +106,32 @@ export async function uploadPartCopy(ctx: S3Context): Promise<void> {
   };
   const length = range.end - range.start + 1;
   if (length > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge');
-  const srcKm = await keyForRead(ctx, source.bucket, source.meta, { copy: true });
-  const km = await keyForUpload(ctx, bucket, upload).catch((err) => {
-    srcKm?.dispose();
+  const srcSse = await planRead(ctx, source.bucket, source.meta, { copy: true });
+  const sse = await planPartWrite(ctx, bucket, upload, number).catch((err) => {
+    srcSse.dispose();
     throw err;
   });
-  const pe = km ? partEncryption(km.oek, upload.uploadId, number) : undefined;
   try {
-    const tap = md5Tap(await readCopySource(source, range.start, range.end, srcKm?.oek));
-    const staged = await ctx.store.stage(
-      pe ? encryptChunks(tap.chunks, pe.key, pe.nonce) : tap.chunks,
-      releaseEncrypted,
-    );
+    const tap = md5Tap(await readCopySource(source, range.start, range.end, srcSse));
+    const staged = await ctx.store.stage(sse.encrypt(tap.chunks), sse.release);
     try {
-      if (staged.size !== storedSizeOf(length, km))
+      if (staged.size !== sse.storedSize(length))
         throw new S3Error('InternalError', 'The copy source changed size while copying.');
-      const etag = etagToStore(Buffer.from(tap.digest(), 'hex'), km);
+      const md5 = Buffer.from(tap.digest(), 'hex');
+      const etag = sse.etag(md5);
       const part = await ctx.store.commitPart(bucket, upload, staged, {
         number,
         size: length,
         storedSize: staged.size,
         etag,
       });
-      sendCopyResult(ctx, 'CopyPartResult', part.lastModified, etag, km);
+      sendCopyResult(ctx, 'CopyPartResult', part.lastModified, sse, etag, md5);
     } finally {
       await ctx.store.discard(staged);
     }
   } finally {
-    srcKm?.dispose();
-    km?.dispose();
-    pe?.key.fill(0);
+    srcSse.dispose();
+    sse.dispose();
   }
 }
 
@@ -319,24 +297,19 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   }
   const uploaded = new Map((await ctx.store.listParts(bucket, upload)).map((p) => [p.number, p]));
   // The object key seals the object's checksum and opens the parts' sealed ones.
-  const km = await keyForComplete(ctx, bucket, upload);
+  const sse = await planComplete(ctx, bucket, upload);
   let etag: string;
   let checksum: ChecksumValue | undefined;
   const chosen: UploadedPart[] = [];
   try {
     // Encrypted parts store sealed ETags; clients list the ones they were shown.
-    const viewer = await uploadPartViewer(ctx, bucket, upload, { km });
     const shown: string[] = [];
-    try {
-      for (const r of requested) {
-        const part = uploaded.get(r.number);
-        const visible = part ? viewer.etag(part.etag) : undefined;
-        if (!part || visible !== r.etag) throw new S3Error('InvalidPart', undefined, { bucket, key });
-        chosen.push({ ...part, checksum: viewer.checksum(part) });
-        shown.push(visible);
-      }
-    } finally {
-      viewer.dispose();
+    for (const r of requested) {
+      const part = uploaded.get(r.number);
+      const visible = part ? sse.etag(part) : undefined;
+      if (!part || visible !== r.etag) throw new S3Error('InvalidPart', undefined, { bucket, key });
+      chosen.push({ ...part, checksum: sse.checksum(part) });
+      shown.push(visible);
     }
     for (let i = 0; i < chosen.length - 1; i++) {
       if (chosen[i]!.size < MIN_PART_SIZE) {
@@ -349,17 +322,16 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     checksum = upload.checksumAlgorithm
       ? compositeChecksum(upload.checksumAlgorithm as ChecksumAlgorithm, chosen)
       : undefined;
-    const props = { internal: upload.internal };
-    const plain = checksumToStore(props, km, checksum);
+    const sealed = sse.seal(upload.internal, checksum);
     await ctx.store.completeUpload(
       bucket,
-      { ...upload, internal: props.internal },
-      partsToStore(upload, chosen),
+      { ...upload, internal: sealed.internal },
+      sse.parts(chosen),
       etag,
-      plain,
+      sealed.checksum,
     );
   } finally {
-    km?.dispose();
+    sse.dispose();
   }
   const scheme = ctx.req.protocol;
   const host = ctx.header('host') ?? 'localhost';
@@ -375,7 +347,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
       checksumElement(checksum),
     ]),
     200,
-    uploadSseHeaders(upload),
+    sse.headers,
   );
 }
 

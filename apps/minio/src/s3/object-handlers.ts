@@ -4,24 +4,14 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import {
-  checksumOf,
-  checksumToStore,
-  clientView,
   isSseCRotation,
-  keyForRead,
-  keyForWrite,
+  namesEncryption,
+  planObjectWrite,
+  planRead,
   rotateSseCKey,
   rotationKeyError,
-  storedSizeOf,
 } from '../sse/hooks.js';
-import { hasAnySseHeader, hasSseC } from '../sse/request.js';
-import {
-  encryptChunks,
-  type ObjectKeyMaterial,
-  releaseEncrypted,
-  storedEtag,
-  visibleEtag,
-} from '../sse/service.js';
+import type { ReadPlan, WritePlan } from '../sse/plans.js';
 import { type FsStore, INLINE_MAX, type PartSource } from '../storage/fs-store.js';
 import { checkObjectKey } from '../storage/keys.js';
 import type { ObjectReader } from '../storage/open-object.js';
@@ -39,7 +29,6 @@ import {
   resolvePartRange,
   resolveRange,
 } from './http-rules.js';
-import { readContent } from './object-reader.js';
 import type { ChecksumValue } from './payload.js';
 import { safeDecode } from './sigv4.js';
 import { copyTags } from './tagging.js';
@@ -60,11 +49,13 @@ export interface ReceivedBody {
 /**
  * Receives a body of `expectedSize` bytes (undefined when unknown): bodies that are known to be small are
  * kept in memory for inline storage (bounded by INLINE_MAX), all others stream to the staging area.
+ * `release` gets each chunk back once it is written (or copied).
  */
 export async function receiveBody(
   store: FsStore,
   chunks: AsyncIterable<Buffer>,
   expectedSize: number | undefined,
+  release: (chunk: Buffer) => void,
 ): Promise<ReceivedBody> {
   if (expectedSize !== undefined && expectedSize <= INLINE_MAX) {
     const parts: Buffer[] = [];
@@ -75,10 +66,10 @@ export async function receiveBody(
       parts.push(chunk);
     }
     const data = Buffer.concat(parts, size);
-    for (const part of parts) releaseEncrypted(part);
+    for (const part of parts) release(part);
     return { source: { data }, size, discard: async () => {} };
   }
-  const staged = await store.stage(chunks, releaseEncrypted);
+  const staged = await store.stage(chunks, release);
   return {
     source: { source: staged.path, move: true },
     size: staged.size,
@@ -93,25 +84,25 @@ export async function putObject(ctx: S3Context): Promise<void> {
   checkObjectKey(key);
   const props = propertiesFromHeaders(ctx.objectHeaders());
   await ctx.store.assertBucket(bucket);
-  const km = await keyForWrite(ctx, bucket, key);
-  if (km) props.internal = { ...props.internal, ...km.internal };
+  const sse = await planObjectWrite(ctx, bucket, key);
   const payload = ctx.payload(MAX_SINGLE_PUT);
   const body = await receiveBody(
     ctx.store,
-    km ? encryptChunks(payload.chunks(), km.oek) : payload.chunks(),
-    storedSizeOf(payload.declaredLength, km),
+    sse.encrypt(payload.chunks()),
+    sse.storedSize(payload.declaredLength),
+    sse.release,
   ).catch((err) => {
-    km?.dispose();
+    sse.dispose();
     throw err;
   });
   try {
     const result = payload.finish();
-    const etag = etagToStore(result.md5, km, ctx.header('content-md5') !== undefined);
-    const checksum = checksumToStore(props, km, result.checksum);
+    const etag = sse.etag(result.md5, ctx.header('content-md5') !== undefined);
+    const { internal, checksum } = sse.seal(props.internal, result.checksum);
     await ctx.store.commitObject(
       bucket,
       key,
-      props,
+      { ...props, internal },
       [
         {
           number: 1,
@@ -125,9 +116,9 @@ export async function putObject(ctx: S3Context): Promise<void> {
       etag,
       checksum,
     );
-    sendWriteResult(ctx, etag, km, result.checksum, result.md5);
+    sendWriteResult(ctx, sse, etag, result.checksum, result.md5);
   } finally {
-    km?.dispose();
+    sse.dispose();
     await body.discard();
   }
 }
@@ -140,11 +131,11 @@ export async function getObject(ctx: S3Context, isHead: boolean): Promise<void> 
   const object = isHead ? undefined : await ctx.store.openObject(bucket, key);
   try {
     const stored = object?.meta ?? (await ctx.store.getMeta(bucket, key));
-    const km = await keyForRead(ctx, bucket, stored, { isHead });
+    const sse = await planRead(ctx, bucket, stored, { isHead });
     try {
-      await sendObject(ctx, stored, km, isHead, object);
+      await sendObject(ctx, stored, sse, isHead, object);
     } finally {
-      km?.dispose();
+      sse.dispose();
     }
   } finally {
     object?.close();
@@ -154,11 +145,11 @@ export async function getObject(ctx: S3Context, isHead: boolean): Promise<void> 
 async function sendObject(
   ctx: S3Context,
   stored: ObjectMeta,
-  km: Awaited<ReturnType<typeof keyForRead>>,
+  sse: ReadPlan,
   isHead: boolean,
   object: ObjectReader | undefined,
 ): Promise<void> {
-  const meta = clientView(stored, km);
+  const meta = sse.view(stored);
   const partNumber = ctx.query.get('partNumber');
   if (partNumber !== undefined && ctx.header('range') !== undefined) {
     throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
@@ -179,7 +170,7 @@ async function sendObject(
         ? partRange
         : undefined;
   const checksumMode = ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-  const headers = { ...objectResponseHeaders(meta, checksumMode && range === undefined), ...km?.headers };
+  const headers = { ...objectResponseHeaders(meta, checksumMode && range === undefined), ...sse.headers };
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
     const v = ctx.query.get(param);
     if (v !== undefined) headers[header] = v;
@@ -199,7 +190,7 @@ async function sendObject(
     ctx.reply.raw.end();
     return;
   }
-  const inline = km === undefined ? inlineContent(stored, start, end) : undefined;
+  const inline = sse.inline(stored, start, end);
   if (inline !== undefined) {
     // A small object's bytes are in its metadata: one write carries headers and body, no stream.
     ctx.reply.hijack();
@@ -207,15 +198,9 @@ async function sendObject(
     ctx.reply.raw.end(inline);
     return;
   }
-  const body = await readContent(object!, start, end, km?.oek);
+  // A GET holds the version open (getObject), so the content read is from the metadata just checked.
+  const body = await sse.read(object!, start, end);
   sendStream(ctx, status, headers, body);
-}
-
-/** Content bytes start..end of a plaintext object stored inline in its metadata; undefined otherwise. */
-function inlineContent(meta: ObjectMeta, start: number, end: number): Buffer | undefined {
-  const part = meta.parts.length === 1 ? meta.parts[0] : undefined;
-  if (part?.inline === undefined) return undefined;
-  return Buffer.from(part.inline, 'base64').subarray(start, end + 1);
 }
 
 function sendStream(ctx: S3Context, status: number, headers: Record<string, string>, body: Readable): void {
@@ -334,12 +319,10 @@ export async function copyObject(ctx: S3Context): Promise<void> {
   }
   props.tags = copyTags(ctx, src.tags);
   const sameObject = source.bucket === bucket && source.key === key;
-  const get = (n: string) => ctx.header(n);
   if (
     sameObject &&
     directive === 'COPY' &&
-    !hasAnySseHeader(get) &&
-    !hasSseC(get, true) &&
+    !namesEncryption(ctx) &&
     (requestedClass === undefined || requestedClass === src.storageClass)
   ) {
     throw new S3Error(
@@ -350,104 +333,89 @@ export async function copyObject(ctx: S3Context): Promise<void> {
   // Copies decrypt the source and re-encrypt with a new object key: keys are bound to bucket/object.
   const rotation =
     isSseCRotation(ctx, sameObject, src) && (requestedClass ?? src.storageClass) === src.storageClass;
-  const srcKm = await keyForRead(ctx, source.bucket, src, { copy: true }).catch((err) => {
+  const srcSse = await planRead(ctx, source.bucket, src, { copy: true }).catch((err) => {
     throw rotation ? rotationKeyError(ctx, err) : err;
   });
-  if (rotation && srcKm) {
+  if (rotation) {
     try {
-      const rotated = await rotateSseCKey(ctx, bucket, src, srcKm);
+      const rotated = await rotateSseCKey(ctx, bucket, src, srcSse);
       ctx.sendXml(
         xmlRoot('CopyObjectResult', [
           xmlElement('LastModified', rotated.meta.lastModified),
-          xmlElement('ETag', quoteEtag(visibleEtag(rotated.meta.etag, 'SSE-C'))),
+          xmlElement('ETag', quoteEtag(rotated.etag)),
         ]),
         200,
         rotated.headers,
       );
       return;
     } finally {
-      srcKm.dispose();
+      srcSse.dispose();
     }
   }
-  const destKm = await keyForWrite(ctx, bucket, key).catch((err) => {
-    srcKm?.dispose();
+  const sse = await planObjectWrite(ctx, bucket, key).catch((err) => {
+    srcSse.dispose();
     throw err;
   });
   try {
-    if (destKm) props.internal = { ...props.internal, ...destKm.internal };
-    const tap = md5Tap(await readCopySource(source, 0, src.size - 1, srcKm?.oek));
+    const tap = md5Tap(await readCopySource(source, 0, src.size - 1, srcSse));
     const received = await receiveBody(
       ctx.store,
-      destKm ? encryptChunks(tap.chunks, destKm.oek) : tap.chunks,
-      storedSizeOf(src.size, destKm),
+      sse.encrypt(tap.chunks),
+      sse.storedSize(src.size),
+      sse.release,
     );
     try {
-      if (received.size !== storedSizeOf(src.size, destKm))
+      if (received.size !== sse.storedSize(src.size))
         throw new S3Error('InternalError', 'The copy source changed size while copying.');
-      const etag = etagToStore(Buffer.from(tap.digest(), 'hex'), destKm);
-      const checksum = checksumToStore(
-        props,
-        destKm,
-        src.parts.length === 1 ? checksumOf(src, srcKm) : undefined,
+      const md5 = Buffer.from(tap.digest(), 'hex');
+      const etag = sse.etag(md5);
+      const { internal, checksum } = sse.seal(
+        props.internal,
+        src.parts.length === 1 ? srcSse.checksum(src) : undefined,
       );
       const meta = await ctx.store.commitObject(
         bucket,
         key,
-        props,
+        { ...props, internal },
         [{ number: 1, size: src.size, storedSize: received.size, etag, checksum, ...received.source }],
         etag,
         checksum,
       );
-      sendCopyResult(ctx, 'CopyObjectResult', meta.lastModified, etag, destKm);
+      sendCopyResult(ctx, 'CopyObjectResult', meta.lastModified, sse, etag, md5);
     } finally {
       await received.discard();
     }
   } finally {
-    srcKm?.dispose();
-    destKm?.dispose();
+    srcSse.dispose();
+    sse.dispose();
   }
 }
 
 async function* emptyChunks(): AsyncGenerator<Buffer> {}
 
-/** The copy source's plaintext bytes start..end (inclusive), decrypted with `oek`; none when end < start. */
+/** The copy source's plaintext bytes start..end (inclusive), read through `sse`; none when end < start. */
 export async function readCopySource(
   source: { object: ObjectReader },
   start: number,
   end: number,
-  oek: Buffer | undefined,
+  sse: ReadPlan,
 ): Promise<AsyncIterable<Buffer>> {
   if (end < start) return emptyChunks();
-  return (await readContent(source.object, start, end, oek)) as AsyncIterable<Buffer>;
+  return (await sse.read(source.object, start, end)) as AsyncIterable<Buffer>;
 }
 
 /**
- * The ETag to store for written plaintext whose MD5 is `md5`: sealed when `km` encrypts it (random
- * for SSE-KMS/SSE-C unless the client sent Content-MD5, see storedEtag).
- */
-export function etagToStore(md5: Buffer, km: ObjectKeyMaterial | undefined, clientSentMd5 = false): string {
-  return km ? storedEtag(km.kind, km.oek, md5, clientSentMd5) : md5.toString('hex');
-}
-
-/** The quoted ETag a client sees for a stored one. */
-function clientEtag(etag: string, km: ObjectKeyMaterial | undefined): string {
-  return quoteEtag(km ? visibleEtag(etag, km.kind, km.oek) : etag);
-}
-
-/**
- * The reply to PutObject / UploadPart: the ETag, the SSE headers and the checksum the client sent.
- * `md5` is the content MD5 just computed: an SSE-S3 ETag is that MD5 sealed, so it is shown as is
- * rather than unsealed again.
+ * The reply to PutObject / UploadPart: the ETag shown for the stored `etag` of content whose MD5 is
+ * `md5`, the SSE headers and the checksum the client sent.
  */
 export function sendWriteResult(
   ctx: S3Context,
+  sse: WritePlan,
   etag: string,
-  km: ObjectKeyMaterial | undefined,
   checksum: ChecksumValue | undefined,
   md5: Buffer,
 ): void {
-  const shown = km?.kind === 'SSE-S3' ? quoteEtag(md5.toString('hex')) : clientEtag(etag, km);
-  const headers: Record<string, string> = { etag: shown, ...km?.headers };
+  const headers: Record<string, string> = { etag: quoteEtag(sse.shownEtag(etag, md5)), ...sse.headers };
   if (checksum) headers[checksumHeader(checksum.algorithm)] = checksum.value;
   ctx.sendEmpty(200, headers);
 }
@@ -457,13 +425,17 @@ export function sendCopyResult(
   ctx: S3Context,
   root: 'CopyObjectResult' | 'CopyPartResult',
   lastModified: string,
+  sse: WritePlan,
   etag: string,
-  km: ObjectKeyMaterial | undefined,
+  md5: Buffer,
 ): void {
   ctx.sendXml(
-    xmlRoot(root, [xmlElement('LastModified', lastModified), xmlElement('ETag', clientEtag(etag, km))]),
+    xmlRoot(root, [
+      xmlElement('LastModified', lastModified),
+      xmlElement('ETag', quoteEtag(sse.shownEtag(etag, md5))),
+    ]),
     200,
-    km?.headers ?? {},
+    { ...sse.headers },
   );
 }
 

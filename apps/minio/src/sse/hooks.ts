@@ -1,20 +1,32 @@
 // The calls the S3 handlers make into server-side encryption, phrased in terms of a request context
 // so that each handler needs only a line or two. The context is the interface below, which sse
 // declares and the S3 layer's context satisfies: sse never imports the layer above it.
-import { dareEncryptedSize, sealObjectKey, zeroize } from '@kms-chain/crypto';
+import { sealObjectKey, zeroize } from '@kms-chain/crypto';
 import { S3Error } from '../errors.js';
 import type { FsStore, ListPage } from '../storage/fs-store.js';
 import type { ChecksumValue, ObjectMeta, UploadedPart, UploadMeta } from '../storage/types.js';
-import {
-  hasSealedChecksum,
-  openChecksum,
-  openPartChecksum,
-  SEALED_CHECKSUM,
-  sealChecksum,
-  sealPartChecksum,
-} from './checksum-seal.js';
+import { hasSealedChecksum, openPartChecksum } from './checksum-seal.js';
 import { readSealedMetadata, writeSealedMetadata } from './metadata.js';
-import { hasSseC, insecureSseC, parseSseC, SSEC_COPY_PREFIX, SSEC_PREFIX } from './request.js';
+import {
+  keyOfReadPlan,
+  type ObjectWritePlan,
+  objectWritePlan,
+  type PartWritePlan,
+  PLAINTEXT_OBJECT_WRITE,
+  PLAINTEXT_PART_WRITE,
+  PLAINTEXT_READ,
+  partWritePlan,
+  type ReadPlan,
+  readPlan,
+} from './plans.js';
+import {
+  hasAnySseHeader,
+  hasSseC,
+  insecureSseC,
+  parseSseC,
+  SSEC_COPY_PREFIX,
+  SSEC_PREFIX,
+} from './request.js';
 import { type ObjectKeyMaterial, SseService, sseResponseHeaders, visibleEtag } from './service.js';
 
 const LISTING_CONCURRENCY = 16;
@@ -55,7 +67,7 @@ export function rejectInsecureSseC(
 }
 
 /** The encryption of a new object or upload (headers > bucket default > auto), key created and sealed. */
-export async function keyForWrite(
+async function keyForWrite(
   ctx: SseContext,
   bucket: string,
   key: string,
@@ -71,7 +83,7 @@ export async function keyForWrite(
  * Checks a read's SSE headers against the object and unseals its key when one is needed (GET, copy
  * sources, and HEAD of single-part SSE-S3 objects whose ETag is sealed).
  */
-export async function keyForRead(
+async function keyForRead(
   ctx: SseContext,
   bucket: string,
   meta: ObjectMeta,
@@ -94,7 +106,7 @@ export async function keyForRead(
 }
 
 /** The upload's object key for UploadPart / UploadPartCopy, or undefined for a plaintext upload. */
-export async function keyForUpload(
+async function keyForUpload(
   ctx: SseContext,
   bucket: string,
   upload: UploadMeta,
@@ -113,58 +125,8 @@ function isChecksumMode(ctx: SseContext): boolean {
   return ctx.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
 }
 
-/**
- * A view of the object with the ETag clients see (for conditionals and response headers) and, when the
- * object key is at hand, its sealed checksum (opened when read; S3Error XMinioObjectTampered then if
- * it does not open).
- */
-export function clientView(meta: ObjectMeta, km: ObjectKeyMaterial | undefined): ObjectMeta {
-  if (!km) return meta;
-  const oek = km.oek.length === 32 ? km.oek : undefined;
-  const view = { ...meta, etag: visibleEtag(meta.etag, km.kind, oek) };
-  const sealed = meta.internal?.[SEALED_CHECKSUM];
-  if (sealed !== undefined && oek) {
-    // Opened on first read, as MinIO decrypts checksums only for x-amz-checksum-mode: ENABLED: a GET
-    // without it must not fail on (or pay for) the checksum. Read it before `km` is disposed.
-    let opened: ChecksumValue | undefined;
-    Object.defineProperty(view, 'checksum', {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        opened ??= openChecksum(oek, sealed);
-        return opened;
-      },
-    });
-  }
-  return view;
-}
-
-/**
- * The checksum of `meta` in the clear: its plain slot (plaintext objects, encrypted objects written
- * before checksums were sealed) or its sealed one opened with `km` (which must hold the object key).
- */
-export function checksumOf(meta: ObjectMeta, km: ObjectKeyMaterial | undefined): ChecksumValue | undefined {
-  const sealed = meta.internal?.[SEALED_CHECKSUM];
-  if (sealed === undefined || !km) return meta.checksum;
-  return openChecksum(km.oek, sealed);
-}
-
-/**
- * What goes in the plain checksum slots of an object being written: `checksum` for plaintext, nothing
- * when `km` encrypts it — the checksum is then sealed under the object key into `props.internal`.
- */
-export function checksumToStore(
-  props: { internal: Record<string, string> },
-  km: ObjectKeyMaterial | undefined,
-  checksum: ChecksumValue | undefined,
-): ChecksumValue | undefined {
-  if (!km || !checksum) return checksum;
-  props.internal = { ...props.internal, [SEALED_CHECKSUM]: sealChecksum(km.oek, checksum) };
-  return undefined;
-}
-
 /** The parts of a completed upload as stored: an encrypted object's parts keep no checksum at all. */
-export function partsToStore<
+function partsToStore<
   P extends { checksum?: ChecksumValue | undefined; sealedChecksum?: string | undefined },
 >(upload: UploadMeta, parts: P[]): P[] {
   return readSealedMetadata(upload.internal)
@@ -179,7 +141,7 @@ export function partsToStore<
  * when absent → 400 InvalidArgument) and AWS ("required only when the object was created using a
  * checksum algorithm"); a wrong key is 403 AccessDenied.
  */
-export async function keyForComplete(
+async function keyForComplete(
   ctx: SseContext,
   bucket: string,
   upload: UploadMeta,
@@ -197,14 +159,6 @@ export async function keyForComplete(
     isSecure: isSecure(ctx),
     upload: true,
   });
-}
-
-/** Size of the stored bytes of a body of `size` plaintext bytes. */
-export function storedSizeOf(
-  size: number | undefined,
-  km: ObjectKeyMaterial | undefined,
-): number | undefined {
-  return km && size !== undefined ? dareEncryptedSize(size) : size;
 }
 
 function isSealedEtag(etag: string): boolean {
@@ -293,18 +247,8 @@ export async function uploadPartViewer(
   };
 }
 
-/** What a part record keeps of its checksum: in the clear for plaintext, sealed when `km` encrypts. */
-export function partChecksumToStore(
-  km: ObjectKeyMaterial | undefined,
-  part: number,
-  checksum: ChecksumValue | undefined,
-): Pick<UploadedPart, 'checksum' | 'sealedChecksum'> {
-  if (!km || !checksum) return { checksum };
-  return { sealedChecksum: sealPartChecksum(km.oek, part, checksum) };
-}
-
 /** The SSE response headers of an upload (CompleteMultipartUpload); none for SSE-C or plaintext. */
-export function uploadSseHeaders(upload: UploadMeta): Record<string, string> {
+function uploadSseHeaders(upload: UploadMeta): Record<string, string> {
   const sealed = readSealedMetadata(upload.internal);
   return sealed && sealed.kind !== 'SSE-C' ? sseResponseHeaders(sealed) : {};
 }
@@ -312,17 +256,18 @@ export function uploadSseHeaders(upload: UploadMeta): Record<string, string> {
 /**
  * SSE-C key rotation (docs/minio-sse.md#sse-c): a same-object CopyObject with the old key as copy source and a new SSE-C
  * key re-seals the object key under the new key with the same IV; the data is not rewritten.
- * `srcKm` is the object key unsealed with the old key. Returns the updated metadata.
+ * `source` is the read of the object with the old key. Returns the updated metadata and the ETag shown.
  */
 export async function rotateSseCKey(
   ctx: SseContext,
   bucket: string,
   meta: ObjectMeta,
-  srcKm: ObjectKeyMaterial,
-): Promise<{ meta: ObjectMeta; headers: Record<string, string> }> {
+  source: ReadPlan,
+): Promise<{ meta: ObjectMeta; etag: string; headers: Record<string, string> }> {
   const sealed = readSealedMetadata(meta.internal);
+  const srcKm = keyOfReadPlan(source);
   const next = parseSseC(getter(ctx));
-  if (sealed?.kind !== 'SSE-C' || !next) throw new Error('not an SSE-C rotation');
+  if (sealed?.kind !== 'SSE-C' || !srcKm || !next) throw new Error('not an SSE-C rotation');
   try {
     const resealed = sealObjectKey(srcKm.oek, next.key, {
       domain: 'SSE-C',
@@ -333,7 +278,11 @@ export async function rotateSseCKey(
     const record = { kind: 'SSE-C' as const, sealed: resealed, multipart: sealed.multipart };
     const internal = { ...meta.internal, ...writeSealedMetadata(record) };
     const updated = await ctx.store.replaceInternal(bucket, meta.key, meta, internal);
-    return { meta: updated, headers: sseResponseHeaders(record, next.keyMd5) };
+    return {
+      meta: updated,
+      etag: visibleEtag(updated.etag, 'SSE-C'),
+      headers: sseResponseHeaders(record, next.keyMd5),
+    };
   } finally {
     zeroize(next.key);
   }
@@ -367,4 +316,97 @@ export function rotationKeyError(ctx: SseContext, err: unknown): unknown {
     );
   }
   return err;
+}
+
+/** The plan of a new object's write (PutObject, CopyObject destination, CreateMultipartUpload). */
+export async function planObjectWrite(
+  ctx: SseContext,
+  bucket: string,
+  key: string,
+  multipart = false,
+): Promise<ObjectWritePlan> {
+  const km = await keyForWrite(ctx, bucket, key, multipart);
+  return km ? objectWritePlan(km) : PLAINTEXT_OBJECT_WRITE;
+}
+
+/** The plan of part `number` of an upload (UploadPart, UploadPartCopy): the upload's key, its part key. */
+export async function planPartWrite(
+  ctx: SseContext,
+  bucket: string,
+  upload: UploadMeta,
+  number: number,
+): Promise<PartWritePlan> {
+  const km = await keyForUpload(ctx, bucket, upload);
+  return km ? partWritePlan(km, upload.uploadId, number) : PLAINTEXT_PART_WRITE;
+}
+
+/**
+ * The plan of a read (GET, HEAD, copy source with `copy`): the request's SSE headers checked against
+ * the object and its key unsealed when one is needed (see keyForRead).
+ */
+export async function planRead(
+  ctx: SseContext,
+  bucket: string,
+  meta: ObjectMeta,
+  opts: { copy?: boolean; isHead?: boolean } = {},
+): Promise<ReadPlan> {
+  const km = await keyForRead(ctx, bucket, meta, opts);
+  return km ? readPlan(km) : PLAINTEXT_READ;
+}
+
+/** The steps of CompleteMultipartUpload that depend on the upload's encryption. Call `dispose` when done. */
+export interface CompletePlan {
+  /** The ETag clients were shown for a part (and list in the request). */
+  etag(part: UploadedPart): string;
+  /** A part's checksum in the clear (undefined when sealed and no key is at hand). */
+  checksum(part: UploadedPart): ChecksumValue | undefined;
+  /** The seal step of the object's record: its internal metadata and its plain checksum slot. */
+  seal(
+    internal: Record<string, string>,
+    checksum: ChecksumValue | undefined,
+  ): { internal: Record<string, string>; checksum: ChecksumValue | undefined };
+  /** The parts as the object stores them: an encrypted object's parts keep no checksum at all. */
+  parts<P extends { checksum?: ChecksumValue | undefined; sealedChecksum?: string | undefined }>(
+    parts: P[],
+  ): P[];
+  /** x-amz-server-side-encryption* reply headers; none for SSE-C or plaintext. */
+  readonly headers: Record<string, string>;
+  dispose(): void;
+}
+
+/**
+ * The plan of CompleteMultipartUpload: the upload's key when the object's checksum must be sealed (see
+ * keyForComplete), and the view of its parts' sealed ETags and checksums.
+ */
+export async function planComplete(
+  ctx: SseContext,
+  bucket: string,
+  upload: UploadMeta,
+): Promise<CompletePlan> {
+  const km = await keyForComplete(ctx, bucket, upload);
+  let viewer: UploadPartViewer;
+  try {
+    viewer = await uploadPartViewer(ctx, bucket, upload, { km });
+  } catch (err) {
+    km?.dispose();
+    throw err;
+  }
+  const object = km ? objectWritePlan(km) : PLAINTEXT_OBJECT_WRITE;
+  return {
+    etag: (part) => viewer.etag(part.etag),
+    checksum: (part) => viewer.checksum(part),
+    seal: (internal, checksum) => object.seal(internal, checksum),
+    parts: (parts) => partsToStore(upload, parts),
+    headers: uploadSseHeaders(upload),
+    dispose: () => {
+      viewer.dispose();
+      object.dispose();
+    },
+  };
+}
+
+/** True when a request names any encryption (SSE headers, or SSE-C copy-source headers). */
+export function namesEncryption(ctx: SseContext): boolean {
+  const get = getter(ctx);
+  return hasAnySseHeader(get) || hasSseC(get, true);
 }
