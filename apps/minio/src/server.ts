@@ -8,10 +8,10 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import { kmsAdmin } from './admin/kms-admin.js';
 import { isS3Error, S3Error } from './errors.js';
-import { registerKmsAdminRoutes } from './kms/admin.js';
 import type { Kms } from './kms/kms.js';
-import { renderError, storageToS3Error } from './s3/errors.js';
+import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
 import { BucketEncryptionStore } from './sse/bucket-encryption.js';
 import { SseService } from './sse/service.js';
@@ -112,7 +112,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     exposeHeadRoute: false,
     handler: async (_req, reply) => reply.code(200).send(),
   });
-  registerKmsAdminRoutes(app, routerConfig);
+  app.register(kmsAdmin, { credentials: config.credentials, sse });
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
     url: '/*',
@@ -143,6 +143,9 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     // A refused upload's unread body would otherwise be read and discarded to keep the connection.
     if (!req.raw.complete) reply.header('connection', 'close');
     if (err.status === 304) return reply.send();
+    if (isJsonErrorRoute(req.routeOptions.config)) {
+      return reply.header('content-type', 'application/json').send(renderErrorJson(err, req.id));
+    }
     return reply.header('content-type', 'application/xml').send(renderError(err, req.id));
   });
 

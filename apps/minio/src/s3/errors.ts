@@ -1,5 +1,6 @@
-// The S3 side of errors: storage refusals mapped to S3 codes, and the one renderer of the S3 error
-// body. The codes themselves live in ../errors.ts, below every layer that throws them.
+// The S3 side of errors: storage refusals mapped to S3 codes, and the one renderer of the error body
+// (S3 XML, or JSON on the admin routes that ask for it). The codes themselves live in ../errors.ts,
+// below every layer that throws them.
 import { isS3Error, S3Error, type S3ErrorCode } from '../errors.js';
 import { isStorageError, type StorageErrorKind } from '../storage/errors.js';
 import { xmlDocument, xmlElement } from './xml.js';
@@ -44,4 +45,23 @@ export function renderError(err: S3Error, requestId: string): string {
       xmlElement('HostId', requestId),
     ]),
   );
+}
+
+/** Route config of the routes whose errors are JSON (the admin API, as MinIO's) rather than S3 XML. */
+export const ERROR_FORMAT_JSON = { errorFormat: 'json' } as const;
+
+/** True when a route's config (fastify `routeOptions.config`) asks for JSON errors. */
+export function isJsonErrorRoute(config: unknown): boolean {
+  return (config as { errorFormat?: unknown } | undefined)?.errorFormat === ERROR_FORMAT_JSON.errorFormat;
+}
+
+/** Renders the admin API's JSON error body: {"Code","Message","Resource","RequestId","HostId"}. */
+export function renderErrorJson(err: S3Error, requestId: string): string {
+  return JSON.stringify({
+    Code: err.code,
+    Message: err.message,
+    Resource: err.context.resource ?? '/',
+    RequestId: requestId,
+    HostId: '',
+  });
 }
