@@ -1,6 +1,7 @@
 // buildServer(config): the fastify app of the object store, not yet listening. Bodies are never parsed
 // by fastify: one catch-all content-type parser hands the raw request stream to the S3 handlers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -10,6 +11,7 @@ import Fastify, {
 } from 'fastify';
 import { kmsAdmin } from './admin/kms-admin.js';
 import { isS3Error, S3Error } from './errors.js';
+import { parseTlsThroughStream } from './http/tls-pause.js';
 import type { Kms } from './kms/kms.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
@@ -79,6 +81,8 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     app.server.emit('request', req, res);
   });
+  // Over TLS a request arriving while the previous answer still drains must wait, not reset the connection.
+  if (config.tls) parseTlsThroughStream(app.server as unknown as TlsServer);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
