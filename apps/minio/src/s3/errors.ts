@@ -1,12 +1,9 @@
 // The S3 side of errors: storage refusals mapped to S3 codes, and the one renderer of the error body
 // (S3 XML, or JSON on the admin routes that ask for it). The codes themselves live in ../errors.ts,
 // below every layer that throws them.
-import { isS3Error, S3Error, type S3ErrorCode } from '../errors.js';
+import { S3Error, type S3ErrorCode } from '../errors.js';
 import { isStorageError, type StorageErrorKind } from '../storage/errors.js';
 import { xmlDocument, xmlElement } from './xml.js';
-
-// kms/admin.ts still takes these from here until the admin API moves to admin/.
-export { isS3Error, S3Error };
 
 /** The S3 error of each storage refusal (storage/errors.ts): the one place the two meet. */
 const STORAGE_CODES = {
