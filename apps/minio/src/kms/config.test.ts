@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCertificate, loadCertificates } from '@kms-chain/tls-identity';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/env.js';
 import { expandEllipsis, loadKmsEnv } from './config.js';
@@ -106,13 +107,26 @@ describe('loadKmsEnv', () => {
     });
   });
 
-  it('reads a CA directory', async () => {
+  it('reads a CA directory through the shared reader: certificate files in name order', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kms-ca-'));
-    await writeFile(join(dir, 'a.crt'), 'CERT-A');
-    await writeFile(join(dir, 'b.pem'), 'CERT-B');
+    const [a, b] = await Promise.all(
+      ['A', 'B'].map((cn) => createCertificate({ subject: { commonName: cn }, isCa: true })),
+    );
+    await writeFile(join(dir, 'b.cer'), b!.certPem);
+    await writeFile(join(dir, 'a.crt'), a!.certPem);
     await writeFile(join(dir, 'notes.txt'), 'ignored');
     const c = loadKmsEnv({ ...kes, MINIO_KMS_KES_CAPATH: dir });
-    expect(c.kms).toMatchObject({ caPem: 'CERT-A\nCERT-B' });
+    const caPem = c.kms?.kind === 'kes' ? c.kms.caPem : undefined;
+    expect(loadCertificates(caPem ?? '').map((x) => x.subject)).toEqual(['CN=A', 'CN=B']);
+  });
+
+  it('refuses a CA path that holds no certificate, naming the variable and the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kms-ca-'));
+    await writeFile(join(dir, 'ca.pem'), 'not a certificate');
+    expect(() => loadKmsEnv({ ...kes, MINIO_KMS_KES_CAPATH: join(dir, 'ca.pem') })).toThrow(
+      new RegExp(`^MINIO_KMS_KES_CAPATH: CA file '${join(dir, 'ca.pem')}'`),
+    );
+    expect(() => loadKmsEnv({ ...kes, MINIO_KMS_KES_CAPATH: join(dir, 'missing') })).toThrow(ConfigError);
   });
 });
 

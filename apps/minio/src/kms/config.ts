@@ -3,9 +3,9 @@
 // the guide's legacy MINIO_KMS_MASTER_KEY[_FILE] = name:hex). Errors name the variables at fault.
 //   MINIO_KMS_AUTO_ENCRYPTION=on|off        encrypt objects without SSE headers (SSE-KMS, default key)
 //   MINIO_API_SSEC_ALLOW_INSECURE=on|off    accept SSE-C over plain HTTP (behind a TLS-terminating proxy)
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseApiKey, TlsIdentityError } from '@kms-chain/tls-identity';
+import { parseApiKey, readCaBundle, TlsIdentityError } from '@kms-chain/tls-identity';
 import { ConfigError } from '../config/env.js';
 
 /**
@@ -68,18 +68,12 @@ export function expandEllipsis(pattern: string): string[] {
   return out;
 }
 
+// MINIO_KMS_KES_CAPATH: a PEM file or a folder of them, read by the one CA-bundle reader.
 function readCaPath(path: string): string {
   try {
-    if (statSync(path).isDirectory()) {
-      return readdirSync(path)
-        .filter((f) => /\.(crt|pem|cer)$/i.test(f))
-        .sort()
-        .map((f) => readFileSync(join(path, f), 'utf8'))
-        .join('\n');
-    }
-    return readFileSync(path, 'utf8');
+    return readCaBundle(path).join('');
   } catch (err) {
-    throw new ConfigError(`MINIO_KMS_KES_CAPATH: cannot read "${path}": ${(err as Error).message}`);
+    throw new ConfigError(`MINIO_KMS_KES_CAPATH: ${(err as Error).message}`);
   }
 }
 
