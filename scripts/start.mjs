@@ -5,7 +5,7 @@
 // Ctrl-C / SIGTERM stops minio, kes and vault in that order.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
@@ -54,8 +54,9 @@ function fail(message) {
 
 /** Builds the workspaces when a dist the chain runs from is missing (a clone without `npm install`). */
 function buildIfNeeded() {
+  // Every package (the apps and these scripts import them built), then the three apps.
   const needed = [
-    'packages/tls-identity/dist/index.js',
+    ...readdirSync(join(root, 'packages')).map((name) => join('packages', name, 'dist', 'index.js')),
     'apps/vault/dist/cli.js',
     'apps/kes/dist/cli.js',
     'apps/minio/dist/cli.js',
