@@ -1,8 +1,9 @@
 // buildServer(config) → a fastify app over mTLS, not yet listening (the CLI calls listen).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { Server as TlsServer } from 'node:tls';
 import { KesPolicy } from '@kms-chain/policy';
-import { mtlsServerOptions } from '@kms-chain/tls-identity';
+import { mtlsServerOptions, parseTlsThroughStream } from '@kms-chain/tls-identity';
 import fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { pipeline, sendError } from './api/pipeline.js';
 import { routeTable } from './api/routes.js';
@@ -138,6 +139,9 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
   // KES reads request headers within 5 s; idle keep-alive connections live 90 s
   // (docs/kes-protocol.md#transport-and-common-rules).
   app.server.headersTimeout = 5_000;
+  // A request that arrives while a response still drains waits for it instead of resetting the
+  // connection (Node's parser over TLS; see @kms-chain/tls-identity tls-backpressure.ts).
+  parseTlsThroughStream(app.server as unknown as TlsServer);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -2,6 +2,7 @@
 // by fastify: one catch-all content-type parser hands the raw request stream to the S3 handlers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
+import { parseTlsThroughStream } from '@kms-chain/tls-identity';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -11,7 +12,6 @@ import Fastify, {
 } from 'fastify';
 import { kmsAdmin } from './admin/kms-admin.js';
 import { isS3Error, S3Error } from './errors.js';
-import { parseTlsThroughStream } from './http/tls-pause.js';
 import type { Kms } from './kms/kms.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';

@@ -6,7 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { describe, expect, it } from 'vitest';
+import { createDevPki } from '@kms-chain/tls-identity';
+import { describe, expect, it, vi } from 'vitest';
 import { parseListRequest } from '../src/http/listen.js';
 import { closeAfterEach, type Harness, harness, initAndUnseal, serveOnLoopback } from './helpers.js';
 
@@ -137,5 +138,52 @@ describe('listeners', () => {
       s.on('error', () => resolve('refused'));
     });
     expect(old).toBe('refused');
+  });
+
+  it('TLS listener: a request that arrives while a large answer still drains is answered, not reset', async () => {
+    h = await harness({ inmem: true });
+    const pki = await createDevPki(join(h.dir, 'pki'), { clients: [] });
+    const { root } = await initAndUnseal(h, 1, 1);
+    const pem = { cert: Buffer.from(pki.server.certPem), key: Buffer.from(pki.server.keyPem) };
+    const listener = await serveOnLoopback({ core: h.core, tls: true }, pem);
+    const big = JSON.stringify({ v: 'x'.repeat(8 << 20) });
+    const put = (path: string, body: string) =>
+      `PUT ${path} HTTP/1.1\r\nhost: localhost\r\nx-vault-token: ${root}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: listener.address.port,
+      ca: pki.ca.certPem,
+      servername: 'localhost',
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    let text = '';
+    let error: string | undefined;
+    socket.on('error', (err) => {
+      error = err.message;
+    });
+    socket.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+    });
+    socket.write(put('/v1/cubbyhole/big', big));
+    await vi.waitFor(() => expect(text).toMatch(/^HTTP\/1\.1 204/), { timeout: 15_000 });
+    // The 8 MiB answer fills the server's write buffer while this client does not read; the next
+    // request arrives whole, many TLS records at once.
+    socket.pause();
+    socket.write(`GET /v1/cubbyhole/big HTTP/1.1\r\nhost: localhost\r\nx-vault-token: ${root}\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 300));
+    socket.write(put('/v1/cubbyhole/small', JSON.stringify({ v: 'y'.repeat(1 << 20) })));
+    await new Promise((r) => setTimeout(r, 300));
+    socket.resume();
+    await vi.waitFor(() => expect([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].length).toBe(3), {
+      timeout: 15_000,
+    });
+    socket.destroy();
+    expect({ error, statuses: [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]) }).toEqual({
+      error: undefined,
+      statuses: ['204', '200', '204'],
+    });
   });
 });

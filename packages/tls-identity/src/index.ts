@@ -6,6 +6,7 @@
 // - dev-pki.ts   a CA + server + client certificates on disk for tests and `npm start`
 // - api-key.ts   KES API keys (`kes:v1:…`): parsing, identity, the self-signed client certificate
 // - ca-bundle.ts CA certificates from a file or a folder, as server configs name them
+// - tls-backpressure.ts  HTTP over TLS that waits out a full write buffer instead of resetting
 
 export {
   API_KEY_CERT_VALIDITY_DAYS,
@@ -51,3 +52,4 @@ export {
   mtlsServerOptions,
   type TlsMinVersion,
 } from './mtls.js';
+export { parseThroughStream, parseTlsThroughStream } from './tls-backpressure.js';

@@ -9,6 +9,7 @@
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
+import { parseThroughStream } from '@kms-chain/tls-identity';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, toErrorResponse } from '../errors.js';
 import { checkKey } from '../view.js';
@@ -148,6 +149,9 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
     // Request/response traffic: Nagle plus delayed ACKs would add ~40 ms per keep-alive request.
     socket.setNoDelay(true);
     app.server.emit('connection', socket);
+    // Over TLS, a request that arrives while a response still drains must wait for it, not reset
+    // the connection (see @kms-chain/tls-identity tls-backpressure.ts).
+    if (opts.tls) parseThroughStream(socket as tls.TLSSocket);
   };
   const server: net.Server = opts.tls
     ? tls.createServer(

@@ -1,4 +1,4 @@
-// The HTTP/1.1 server over TLS, made to honour its own backpressure pause.
+// HTTP/1.1 servers over TLS, made to honour their own backpressure pause (minio, kes and vault use it).
 //
 // When a request arrives on a keep-alive connection while the previous response still fills the
 // socket's write buffer, Node's HTTP server pauses the socket and its parser until the buffer drains.
@@ -14,12 +14,21 @@
 // is one chunk, and a pause stops the next read.
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 
-/** Makes every TLS connection of `server` feed its HTTP parser through the socket's stream. */
+/**
+ * Makes every TLS connection of `server` (an https server, or a TLS server whose sockets an HTTP
+ * server parses) feed its HTTP parser through the socket's stream. Register it after the HTTP
+ * server's own 'secureConnection' listener, which attaches the parser.
+ */
 export function parseTlsThroughStream(server: TlsServer): void {
-  // Runs after the HTTP server's own 'secureConnection' listener, which attached the parser.
-  server.on('secureConnection', (socket: TLSSocket) => {
-    socket.on('data', ignore);
-  });
+  server.on('secureConnection', parseThroughStream);
+}
+
+/**
+ * The same for one socket an HTTP server already parses (a server that hands TLS sockets to an
+ * HTTP server through its 'connection' event). Safe on any socket; a no-op cost on plain TCP.
+ */
+export function parseThroughStream(socket: TLSSocket): void {
+  socket.on('data', ignore);
 }
 
 function ignore(): void {}
