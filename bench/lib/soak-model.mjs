@@ -92,7 +92,18 @@ export class KeyHistory {
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i];
       if (entry.start < e && replacedAt > s) {
-        states.push(...(typeof entry.states === 'function' ? entry.states() : entry.states));
+        if (typeof entry.states !== 'function') states.push(...entry.states);
+        else if (!entry.evaluating) {
+          // Two copies in flight between the same keys (A→B, B→A) ask each other: entering this
+          // entry again adds nothing the outer call does not already collect (the least fixpoint,
+          // both keys' other states), so the second visit contributes none.
+          entry.evaluating = true;
+          try {
+            states.push(...entry.states());
+          } finally {
+            entry.evaluating = false;
+          }
+        }
         if (entry.end === undefined || entry.end > s) raced = true;
       }
       if (entry.ok === true) replacedAt = Math.min(replacedAt, entry.end);

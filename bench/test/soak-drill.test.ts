@@ -2,18 +2,11 @@
 // run. Requests that need KES must fail with a KMS error within minio's KES deadline (20 s) instead
 // of waiting for the whole stall, nothing else may fail, and once KES runs again requests succeed
 // without restarting anything.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const soak = join(import.meta.dirname, '..', 'soak.mjs');
+import { runSoak } from './soak-run.js';
 
 describe('npm run soak -- --drill kes-stall, against its own chain', () => {
-  let dir: string;
+  let dispose: (() => Promise<void>) | undefined;
   let code: number;
   let out: string;
   let report: {
@@ -25,24 +18,21 @@ describe('npm run soak -- --drill kes-stall, against its own chain', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'soak-drill-'));
-    const json = join(dir, 'report.json');
-    const args = [soak, '--workers', '8', '--seconds', '42', '--idle', '0', '--json', json];
-    args.push('--drill', 'kes-stall', '--stall-seconds', '30');
-    try {
-      ({ stdout: out } = await run(process.execPath, args, { timeout: 240_000 }));
-      code = 0;
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      code = e.code ?? -1;
-      out = `${e.stdout ?? ''}\n${e.stderr ?? ''}`;
-    }
-    report = JSON.parse(await readFile(json, 'utf8').catch(() => 'null'));
+    ({ code, out, report, dispose } = await runSoak<typeof report>('soak-drill-', [
+      '--workers',
+      '8',
+      '--seconds',
+      '42',
+      '--idle',
+      '0',
+      '--drill',
+      'kes-stall',
+      '--stall-seconds',
+      '30',
+    ]));
   }, 300_000);
 
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => dispose?.());
 
   it('fails KMS-backed requests during the stall with kms:* 500s, none waiting for the whole stall', () => {
     expect({ code, failures: report?.failures }, out).toEqual({ code: 0, failures: [] });

@@ -2,18 +2,11 @@
 // run and restarted on its data. Only requests overlapping a kill may fail (network errors, resets,
 // 503), and at the end every key reads back whole as its last acknowledged write (or as a write that
 // got no answer) — no acknowledged write lost, nothing partial.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const soak = join(import.meta.dirname, '..', 'soak.mjs');
+import { runSoak } from './soak-run.js';
 
 describe('npm run soak -- --drill kill-minio, against its own chain', () => {
-  let dir: string;
+  let dispose: (() => Promise<void>) | undefined;
   let code: number;
   let out: string;
   let report: {
@@ -25,24 +18,21 @@ describe('npm run soak -- --drill kill-minio, against its own chain', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'soak-kill-'));
-    const json = join(dir, 'report.json');
-    const args = [soak, '--workers', '8', '--seconds', '20', '--idle', '0', '--json', json];
-    args.push('--drill', 'kill-minio', '--kill-every', '6');
-    try {
-      ({ stdout: out } = await run(process.execPath, args, { timeout: 240_000 }));
-      code = 0;
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      code = e.code ?? -1;
-      out = `${e.stdout ?? ''}\n${e.stderr ?? ''}`;
-    }
-    report = JSON.parse(await readFile(json, 'utf8').catch(() => 'null'));
+    ({ code, out, report, dispose } = await runSoak<typeof report>('soak-kill-', [
+      '--workers',
+      '8',
+      '--seconds',
+      '20',
+      '--idle',
+      '0',
+      '--drill',
+      'kill-minio',
+      '--kill-every',
+      '6',
+    ]));
   }, 300_000);
 
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => dispose?.());
 
   it('kills minio at least once; only requests overlapping a kill fail, and only at the network', () => {
     expect({ code, failures: report?.failures }, out).toEqual({ code: 0, failures: [] });

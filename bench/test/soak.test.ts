@@ -1,17 +1,10 @@
 // The soak: its model of acknowledged writes (what a read over a time window may see), its failure
 // classes, and a short run (16 workers × 10 s) against a chain of the built bins that must end with
 // exit code 0, every operation kind exercised, no failure, no mismatch and the servers' memory read.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ABSENT, KeyHistory, versionBytes, versionSize } from '../lib/soak-model.mjs';
 import { failureOf } from '../lib/soak-workload.mjs';
-
-const run = promisify(execFile);
-const soak = join(import.meta.dirname, '..', 'soak.mjs');
+import { runSoak } from './soak-run.js';
 
 const v = (seed: string, size = 10) => ({ parts: [{ seed, size }] });
 
@@ -24,6 +17,20 @@ describe('the soak model', () => {
     h.end(e, 20, { ok: true });
     expect(h.acceptable(30, 40)).toEqual({ states: [a], raced: false });
     expect(h.exact).toBe(a);
+  });
+
+  it('copies in flight between two keys in both directions see both keys, without asking forever', () => {
+    const x = new KeyHistory();
+    const y = new KeyHistory();
+    const a = v('a');
+    const b = v('b');
+    x.end(x.begin(10, [a]), 20, { ok: true });
+    y.end(y.begin(10, [b]), 20, { ok: true });
+    // y ← x and x ← y, both still running at 40.
+    y.begin(30, () => x.acceptable(30, 40).states);
+    x.begin(30, () => y.acceptable(30, 40).states);
+    expect(new Set(x.acceptable(35, 40).states)).toEqual(new Set([a, b]));
+    expect(new Set(y.acceptable(35, 40).states)).toEqual(new Set([a, b]));
   });
 
   it('a read overlapping an overwrite may see the old or the new version, and knows it raced', () => {
@@ -93,7 +100,7 @@ describe('the soak model', () => {
 });
 
 describe('npm run soak, short, against its own chain', () => {
-  let dir: string;
+  let dispose: (() => Promise<void>) | undefined;
   let code: number;
   let stdout: string;
   let report: {
@@ -105,23 +112,15 @@ describe('npm run soak, short, against its own chain', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'soak-test-'));
-    const json = join(dir, 'report.json');
-    const args = [soak, '--workers', '16', '--seconds', '10', '--idle', '0', '--json', json];
-    try {
-      ({ stdout } = await run(process.execPath, args, { timeout: 240_000 }));
-      code = 0;
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      code = e.code ?? -1;
-      stdout = `${e.stdout ?? ''}\n${e.stderr ?? ''}`;
-    }
-    report = JSON.parse(await readFile(json, 'utf8').catch(() => 'null'));
+    ({
+      code,
+      out: stdout,
+      report,
+      dispose,
+    } = await runSoak<typeof report>('soak-test-', ['--workers', '16', '--seconds', '10', '--idle', '0']));
   }, 300_000);
 
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => dispose?.());
 
   it('exits 0 with no failure and no mismatch, having read every acknowledged write back', () => {
     expect({ code, failures: report?.failures }, stdout).toEqual({ code: 0, failures: [] });
