@@ -7,6 +7,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ServerConfig } from '../src/server.js';
 
+export { collect } from './units.js';
+
 export const ACCESS_KEY = 'minio';
 export const SECRET_KEY = 'minio123';
 
@@ -63,13 +65,6 @@ export function sdkClient(endpoint: string, secretKey = SECRET_KEY): S3Client {
 /** Files left in the staging area (must be none once requests have ended). */
 export async function stagingFiles(dir: string): Promise<string[]> {
   return readdir(join(dir, '.minio.sys', 'tmp'));
-}
-
-/** Collects a response body stream. */
-export async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  if (body) for await (const c of body) parts.push(Buffer.from(c));
-  return Buffer.concat(parts);
 }
 
 /** An object's folder in the store: <data>/<bucket>/<h[0:2]>/<h> with h = SHA-256 of the key. */

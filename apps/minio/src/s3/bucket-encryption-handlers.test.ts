@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../errors.js';
+import { s3ErrorOf as code } from '../../test/units.js';
 import { parseBucketEncryption, renderBucketEncryption } from './bucket-encryption-handlers.js';
-
-function code(fn: () => unknown): [string, number] | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof S3Error) return [err.code, err.status];
-    throw err;
-  }
-  return undefined;
-}
 
 describe('bucket encryption XML', () => {
   const xml = (inner: string) =>

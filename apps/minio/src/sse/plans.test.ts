@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { dareOpen, partKey } from '@kms-chain/crypto';
 import { describe, expect, it } from 'vitest';
+import { chunked, collect } from '../../test/units.js';
 import type { ObjectReader } from '../storage/open-object.js';
 import type { ChecksumValue, ObjectMeta } from '../storage/types.js';
 import { openChecksum, openPartChecksum, SEALED_CHECKSUM } from './checksum-seal.js';
@@ -14,16 +15,6 @@ import {
   readPlan,
 } from './plans.js';
 import type { ObjectKeyMaterial } from './service.js';
-
-async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
-  const out: Buffer[] = [];
-  for await (const c of it) out.push(c);
-  return Buffer.concat(out);
-}
-
-async function* chunked(data: Buffer, size: number): AsyncGenerator<Buffer> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
-}
 
 function material(kind: ObjectKeyMaterial['kind']): ObjectKeyMaterial {
   const oek = randomBytes(32);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../errors.js';
+import { s3ErrorOf as code } from '../../test/units.js';
 import { META, readSealedMetadata, writeSealedMetadata } from './metadata.js';
 import { normalizeKeyId, parseSseRequest } from './request.js';
 
@@ -11,16 +11,6 @@ const C = 'x-amz-server-side-encryption-customer-';
 
 function parse(headers: Record<string, string>, secure = true) {
   return parseSseRequest((n) => headers[n], secure);
-}
-
-function code(fn: () => unknown): [string, number] | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof S3Error) return [err.code, err.status];
-    throw err;
-  }
-  return undefined;
 }
 
 describe('parseSseRequest', () => {

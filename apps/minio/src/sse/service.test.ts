@@ -2,20 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { dareEncryptedSize, dareOpen, sealETag } from '@kms-chain/crypto';
 import { describe, expect, it } from 'vitest';
+import { chunked, collect } from '../../test/units.js';
 import type { ObjectReader } from '../storage/open-object.js';
 import type { ObjectMeta } from '../storage/types.js';
 import { META } from './metadata.js';
 import { encryptChunks, partEncryption, readDecrypted, visibleEtag } from './service.js';
-
-async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
-  const out: Buffer[] = [];
-  for await (const c of it) out.push(c);
-  return Buffer.concat(out);
-}
-
-async function* chunked(data: Buffer, size: number): AsyncGenerator<Buffer> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
-}
 
 describe('encryptChunks', () => {
   it.each([
