@@ -231,13 +231,18 @@ export class TokenStore {
   }
 
   /**
-   * Whether a non-orphan token's parent still lives. A parent that expired unseen has not
-   * revoked its children yet; they die with it all the same.
+   * Whether every ancestor of a non-orphan token still lives. An ancestor that expired unseen has
+   * not revoked its descendants yet; they die with it all the same, however deep. (Parents are
+   * created before their children, so the walk ends; reads hit the barrier's cache.)
    */
-  async #parentLives(entry: TokenEntry): Promise<boolean> {
-    if (entry.orphan || !entry.parent) return true;
-    const parent = await this.#read(this.hash(entry.parent));
-    return parent !== undefined && parent.id === entry.parent && isLive(parent);
+  async #ancestorsLive(entry: TokenEntry): Promise<boolean> {
+    let current = entry;
+    while (!current.orphan && current.parent) {
+      const parent = await this.#read(this.hash(current.parent));
+      if (!parent || parent.id !== current.parent || !isLive(parent)) return false;
+      current = parent;
+    }
+    return true;
   }
 
   /** The live entry for a token id, or undefined when unknown, expired or used up. */
@@ -245,7 +250,7 @@ export class TokenStore {
     if (!id || id.length > 512) return undefined;
     const entry = await this.#read(this.hash(id));
     if (!entry || entry.id !== id || entry.numUses < 0) return undefined;
-    if (!isLive(entry) || !(await this.#parentLives(entry))) {
+    if (!isLive(entry) || !(await this.#ancestorsLive(entry))) {
       await this.revoke(entry);
       return undefined;
     }

@@ -407,6 +407,21 @@ describe('beyond the list', () => {
       vi.useRealTimers();
     }
   });
+
+  it('a grandchild dies with its grandparent at the grandparent expiry, too', async () => {
+    const root = await setup();
+    const grand = (await h.call('POST', 'auth/token/create', { ttl: '1m' }, root)).body.auth.client_token;
+    const parent = (await h.call('POST', 'auth/token/create', { ttl: '1h' }, grand)).body.auth.client_token;
+    const child = (await h.call('POST', 'auth/token/create', { ttl: '1h' }, parent)).body.auth.client_token;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date(Date.now() + 61_000));
+      expect((await h.call('GET', 'auth/token/lookup-self', undefined, child)).status).toBe(403);
+      expect((await h.call('GET', 'auth/token/lookup-self', undefined, parent)).status).toBe(403);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 /** One request over a fresh socket with the target exactly as written; returns status and body. */
