@@ -1,6 +1,7 @@
 // A read that overlaps an overwrite of the same key returns the old or the new object, whole: never
 // 404, never a mix. Writers overwrite one key while readers GET it whole, GET ranges of it and copy
-// it, for every SSE type and size class. The KMS answers after a few milliseconds, as a KES over the
+// it, for every SSE type (a bucket's default encryption included) and size class: 20 cases of 1.6 s,
+// 32 s of racing in all. The KMS answers after a few milliseconds, as a KES over the
 // network does: that is the time between a read resolving the metadata and opening the data files.
 import { randomBytes } from 'node:crypto';
 import {
@@ -9,6 +10,8 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketEncryptionCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -21,7 +24,7 @@ import { CountingKms } from './sse-helpers.js';
 const KMS_DELAY_MS = 15;
 const WRITERS = 2;
 const READERS = 6;
-const RUN_MS = 1_000;
+const RUN_MS = 1_600;
 
 /** The static key behind a network-like delay, standing in for KES. */
 class SlowKms extends CountingKms {
@@ -36,18 +39,36 @@ class SlowKms extends CountingKms {
 }
 
 const ssecKey = 'r'.repeat(32);
+/** Each SSE type: the bucket written to, the encryption a HEAD reports, and the headers of a write, a read and a copy's source. */
 const SSE = {
-  plaintext: { write: {}, read: {}, copySource: {} },
-  'SSE-S3': { write: { ServerSideEncryption: 'AES256' }, read: {}, copySource: {} },
+  plaintext: { bucket: 'race', stored: 'none', write: {}, read: {}, copySource: {} },
+  'SSE-S3': {
+    bucket: 'race',
+    stored: 'AES256',
+    write: { ServerSideEncryption: 'AES256' },
+    read: {},
+    copySource: {},
+  },
   'SSE-KMS': {
+    bucket: 'race',
+    stored: 'aws:kms',
     write: { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'minio-static' },
     read: {},
     copySource: {},
   },
   'SSE-C': {
+    bucket: 'race',
+    stored: 'AES256',
     write: { SSECustomerAlgorithm: 'AES256', SSECustomerKey: ssecKey },
     read: { SSECustomerAlgorithm: 'AES256', SSECustomerKey: ssecKey },
     copySource: { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: ssecKey },
+  },
+  'bucket default SSE-KMS': {
+    bucket: 'race-default',
+    stored: 'aws:kms',
+    write: {},
+    read: {},
+    copySource: {},
   },
 } as const;
 
@@ -67,6 +88,19 @@ beforeAll(async () => {
     allowInsecureSseC: true,
   });
   await server.s3.send(new CreateBucketCommand({ Bucket: 'race' }));
+  await server.s3.send(new CreateBucketCommand({ Bucket: 'race-default' }));
+  await server.s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: 'race-default',
+      ServerSideEncryptionConfiguration: {
+        Rules: [
+          {
+            ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'minio-static' },
+          },
+        ],
+      },
+    }),
+  );
 });
 
 afterAll(() => server?.close());
@@ -84,7 +118,7 @@ const cases = Object.keys(SSE).flatMap((sse) =>
 
 describe('reads racing overwrites of the same key', () => {
   it.each(cases)('%s, %s: every read answers one written version, whole', async (sse, size) => {
-    const { write, read, copySource } = SSE[sse];
+    const { bucket, write, read, copySource, stored } = SSE[sse];
     const { parts } = SIZES[size];
     const key = `obj-${sse}-${size}`;
     // Three versions whose bytes differ everywhere, so a mix of two is seen at any offset.
@@ -95,17 +129,17 @@ describe('reads racing overwrites of the same key', () => {
     const put = async (v: number): Promise<void> => {
       const body = versions[v]!;
       if (body.length === 1) {
-        await server.s3.send(new PutObjectCommand({ Bucket: 'race', Key: key, Body: body[0], ...write }));
+        await server.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body[0], ...write }));
         return;
       }
       const up = await server.s3.send(
-        new CreateMultipartUploadCommand({ Bucket: 'race', Key: key, ...write }),
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...write }),
       );
       const done = await Promise.all(
         body.map((b, i) =>
           server.s3.send(
             new UploadPartCommand({
-              Bucket: 'race',
+              Bucket: bucket,
               Key: key,
               UploadId: up.UploadId,
               PartNumber: i + 1,
@@ -117,7 +151,7 @@ describe('reads racing overwrites of the same key', () => {
       );
       await server.s3.send(
         new CompleteMultipartUploadCommand({
-          Bucket: 'race',
+          Bucket: bucket,
           Key: key,
           UploadId: up.UploadId,
           MultipartUpload: { Parts: done.map((p, i) => ({ PartNumber: i + 1, ETag: p.ETag })) },
@@ -125,6 +159,8 @@ describe('reads racing overwrites of the same key', () => {
       );
     };
     await put(0);
+    const head = await server.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...read }));
+    expect(head.ServerSideEncryption ?? head.SSECustomerAlgorithm ?? 'none').toBe(stored);
 
     const tally: Tally = { reads: 0, ranged: 0, copies: 0, failures: [] };
     const matches = (got: Buffer, start: number): boolean =>
@@ -147,7 +183,7 @@ describe('reads racing overwrites of the same key', () => {
         const kind = (r + i) % 3;
         try {
           if (kind === 0) {
-            const out = await server.s3.send(new GetObjectCommand({ Bucket: 'race', Key: key, ...read }));
+            const out = await server.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...read }));
             const got = await collect(out.Body as AsyncIterable<Uint8Array>);
             tally.reads++;
             if (got.length !== total || !matches(got, 0)) tally.failures.push('GET: mixed or short body');
@@ -155,7 +191,7 @@ describe('reads racing overwrites of the same key', () => {
             const start = Math.floor(Math.random() * total);
             const end = Math.min(total - 1, start + Math.floor(Math.random() * 200_000));
             const out = await server.s3.send(
-              new GetObjectCommand({ Bucket: 'race', Key: key, Range: `bytes=${start}-${end}`, ...read }),
+              new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, ...read }),
             );
             const got = await collect(out.Body as AsyncIterable<Uint8Array>);
             tally.ranged++;
@@ -165,13 +201,13 @@ describe('reads racing overwrites of the same key', () => {
             const dest = `copy-${key}-${r}`;
             await server.s3.send(
               new CopyObjectCommand({
-                Bucket: 'race',
+                Bucket: bucket,
                 Key: dest,
-                CopySource: `race/${encodeURIComponent(key)}`,
+                CopySource: `${bucket}/${encodeURIComponent(key)}`,
                 ...copySource,
               }),
             );
-            const out = await server.s3.send(new GetObjectCommand({ Bucket: 'race', Key: dest }));
+            const out = await server.s3.send(new GetObjectCommand({ Bucket: bucket, Key: dest }));
             const got = await collect(out.Body as AsyncIterable<Uint8Array>);
             tally.copies++;
             if (got.length !== total || !matches(got, 0))
