@@ -7,13 +7,17 @@
 //      EEXIST if the name exists, then the temp name removed: the commit point, where a reader
 //      sees the old file or the new one, never a part;
 //   4. fsync of the target's directory (and any parent directories the caller names): without it
-//      the rename may be lost on power failure even though the write had resolved.
+//      the rename may be lost on power failure even though the write had resolved. Concurrent
+//      commits into one directory share these fsyncs (group commit, see dir-sync.ts).
 // A crash before step 3 leaves only a temp file (named `.tmp-<uuid>`), which the caller's sweep or
 // listing ignores; after step 3 the new content is in place.
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DirSyncGroup } from './dir-sync.js';
+
+/** The process's directory fsyncs, group-committed across every commitFile. */
+const dirSyncs = new DirSyncGroup();
 
 /** Prefix of every temp file name, so that listings can skip leftovers of a crash. */
 export const TEMP_PREFIX = '.tmp-';
@@ -85,18 +89,5 @@ export async function commitFile(
   }
   // The temp name's removal needs no durability: a leftover is only a temp file.
   if (options.exclusive) await unlink(tmp).catch(() => {});
-  await Promise.all([dirname(path), ...(options.syncDirs ?? [])].map(fsyncDir));
-}
-
-/**
- * fsync of a directory: makes its new, renamed and removed entries durable.
- * @throws the Node system error (ENOENT when the directory is gone).
- */
-export async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, constants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await Promise.all([dirname(path), ...(options.syncDirs ?? [])].map((d) => dirSyncs.sync(d)));
 }

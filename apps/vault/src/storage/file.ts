@@ -6,13 +6,14 @@
 // Cost model, measured on this ext4: creating an inode is the dearest step of a put (≈ 0.2–0.3 ms
 // of kernel time), then the fsyncs. So the path does nothing else it can avoid: directories known
 // to exist are not re-created per write, every step is one libuv request (no FileHandle wrapper),
-// and directory fsyncs are group-committed: one fsync of a directory covers every rename into it
-// that finished before that fsync started, so N concurrent puts into one directory share a few
-// directory fsyncs instead of making N.
+// and directory fsyncs are group-committed (@kms-chain/durable-fs DirSyncGroup): one fsync of a
+// directory covers every rename into it that finished before that fsync started, so N concurrent
+// puts into one directory share a few directory fsyncs instead of making N.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { DirSyncGroup } from '@kms-chain/durable-fs';
 import { assertValidKey, type Storage } from './storage.js';
 
 /** The file-system calls FileStorage makes; tests wrap them to observe ordering and counts. */
@@ -53,75 +54,13 @@ function isCode(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === code;
 }
 
-/**
- * Directory fsyncs of one directory in flight at once. Two keep the disk busy while a batch
- * gathers (measured here: about a sixth more puts per second than strictly one at a time, and no
- * gain from four).
- */
-const DIR_SYNCS_IN_FLIGHT = 2;
-
-/**
- * Group commit of one directory's fsyncs. `sync()` resolves after an fsync of the directory that
- * started after the call: a new one starts at once while fewer than DIR_SYNCS_IN_FLIGHT run;
- * otherwise every caller that arrives joins the single queued one, which starts when one ends.
- */
-class DirSync {
-  #inFlight = 0;
-  #queued: Promise<void> | undefined;
-  #startQueued: (() => void) | undefined;
-
-  constructor(
-    readonly dir: string,
-    private readonly ops: FileOps,
-    private readonly onIdle: () => void,
-  ) {}
-
-  get isIdle(): boolean {
-    return this.#inFlight === 0 && this.#queued === undefined;
-  }
-
-  sync(): Promise<void> {
-    if (this.#queued) return this.#queued;
-    if (this.#inFlight < DIR_SYNCS_IN_FLIGHT) return this.#start();
-    const queued = new Promise<void>((resolve) => {
-      this.#startQueued = resolve;
-    }).then(() => {
-      this.#queued = undefined;
-      return this.#start();
-    });
-    this.#queued = queued;
-    return queued;
-  }
-
-  #start(): Promise<void> {
-    this.#inFlight++;
-    return this.#fsyncDir().finally(() => {
-      this.#inFlight--;
-      const startNext = this.#startQueued;
-      this.#startQueued = undefined;
-      if (startNext) startNext();
-      else if (this.isIdle) this.onIdle();
-    });
-  }
-
-  async #fsyncDir(): Promise<void> {
-    const fd = await this.ops.open(this.dir, 'r');
-    try {
-      await this.ops.fsync(fd);
-    } finally {
-      // Waiters are released once the fsync is done; the close finishes on its own.
-      void this.ops.close(fd).catch(() => undefined);
-    }
-  }
-}
-
 export class FileStorage implements Storage {
   readonly type = 'file';
   readonly #root: string;
   readonly #ops: FileOps;
   readonly #knownDirs = new Set<string>();
   readonly #creatingDirs = new Map<string, Promise<void>>();
-  readonly #dirSyncs = new Map<string, DirSync>();
+  readonly #dirSyncs: DirSyncGroup;
   /** Temp names are `<target>.<process tag><sequence>.temp`: unique without a random draw per write. */
   readonly #tempTag = randomBytes(4).toString('hex');
   #tempSeq = 0;
@@ -129,6 +68,7 @@ export class FileStorage implements Storage {
   constructor(root: string, ops: FileOps = nodeFileOps) {
     this.#root = root;
     this.#ops = ops;
+    this.#dirSyncs = new DirSyncGroup((dir) => this.#fsyncDir(dir));
   }
 
   #fileFor(key: string): string {
@@ -310,14 +250,16 @@ export class FileStorage implements Storage {
   }
 
   #syncDir(dir: string): Promise<void> {
-    let s = this.#dirSyncs.get(dir);
-    if (!s) {
-      const created = new DirSync(dir, this.#ops, () => {
-        if (this.#dirSyncs.get(dir) === created) this.#dirSyncs.delete(dir);
-      });
-      s = created;
-      this.#dirSyncs.set(dir, s);
+    return this.#dirSyncs.sync(dir);
+  }
+
+  async #fsyncDir(dir: string): Promise<void> {
+    const fd = await this.#ops.open(dir, 'r');
+    try {
+      await this.#ops.fsync(fd);
+    } finally {
+      // Waiters are released once the fsync is done; the close finishes on its own.
+      void this.#ops.close(fd).catch(() => undefined);
     }
-    return s.sync();
   }
 }
