@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { CliError, UsageError } from './errors.js';
+import { parseFlags } from './flags.js';
+import {
+  type CommandTable,
+  type Dialect,
+  formatCommands,
+  type Io,
+  type Program,
+  runProgram,
+} from './runner.js';
+
+interface Captured extends Io {
+  stdout: string;
+  stderr: string;
+  calls: string[];
+}
+
+/** A leaf that records `name` and the arguments it was given and exits `code`. */
+const records =
+  (name: string, code = 0) =>
+  async (args: string[], io: Captured): Promise<number> => {
+    io.calls.push([name, ...args].join(' '));
+    return code;
+  };
+
+function capture(): Captured {
+  const c: Captured = {
+    stdout: '',
+    stderr: '',
+    calls: [],
+    out: (t) => {
+      c.stdout += t;
+    },
+    err: (t) => {
+      c.stderr += t;
+    },
+  };
+  return c;
+}
+
+// A table like the bins': a group with a usage of its own, nested groups, aliases, a hidden
+// command, and leaves that echo their arguments or fail in each way.
+const commands: CommandTable<Captured> = {
+  echo: {
+    summary: 'Print the arguments',
+    run: async (args, io) => {
+      const { values, positionals } = parseFlags(args, { upper: { type: 'boolean' } });
+      io.calls.push(`echo ${positionals.join(',')}${values.upper ? ' upper' : ''}`);
+      return 0;
+    },
+  },
+  key: {
+    summary: 'Manage keys',
+    usage: 'KEY USAGE\n',
+    commands: {
+      create: {
+        summary: 'Create a key',
+        run: async (args, io) => {
+          if (args.length === 0) throw new UsageError('missing key name');
+          io.calls.push(`create ${args.join(',')}`);
+          return 0;
+        },
+      },
+      rm: { summary: 'Remove a key', aliases: ['delete'], run: records('rm') },
+      status: { summary: 'Key status', usage: 'STATUS USAGE\n', run: async () => 3 },
+    },
+  },
+  fail: { summary: 'Fail', run: async () => Promise.reject(new CliError('server said no')) },
+  crash: { summary: 'Crash', run: async () => Promise.reject(new TypeError('x is undefined')) },
+  version: {
+    hidden: true,
+    aliases: ['-v', '--version'],
+    run: async (_a, io) => {
+      io.out('v1\n');
+      return 0;
+    },
+  },
+};
+
+const dialects: Record<string, Dialect> = {
+  // Vault (hashicorp/cli): help to stderr with 0, a group without a known sub-command prints its
+  // help and exits 1, an unknown command 127; usage errors print the message alone and exit 1.
+  vault: {
+    help: { to: 'err', exitCode: 0 },
+    helpWord: false,
+    noCommandExitCode: 2,
+    unknownCommandExitCode: 127,
+    usageExitCode: 1,
+    unknownCommand: () => '',
+    usageError: (message) => `${message}\n`,
+  },
+  // KES: help and usage errors exit 2, on stderr.
+  kes: {
+    help: { to: 'err', exitCode: 2 },
+    helpWord: true,
+    noCommandExitCode: 2,
+    unknownCommandExitCode: 2,
+    usageExitCode: 2,
+    unknownCommand: (path) => `Error: unknown command '${path}'\n`,
+    usageError: (message) => `Error: ${message}\n`,
+  },
+  // MinIO (urfave/cli): help to stdout with 0; errors followed by the usage.
+  minio: {
+    help: { to: 'out', exitCode: 0 },
+    helpWord: true,
+    noCommandExitCode: 2,
+    unknownCommandExitCode: 2,
+    usageExitCode: 2,
+    unknownCommand: (path) => `Error: unknown command "${path}"\n\n`,
+    usageError: (message, usage) => `Error: ${message}\n\n${usage}`,
+  },
+};
+
+const program = (dialect: Dialect): Program<Captured> => ({ usage: 'TOP USAGE\n', commands, dialect });
+
+async function run(dialect: string, line: string) {
+  const io = capture();
+  const code = await runProgram(program(dialects[dialect]!), line === '' ? [] : line.split(' '), io, io);
+  return { code, stdout: io.stdout, stderr: io.stderr, calls: io.calls };
+}
+
+describe('runProgram', () => {
+  it.each([
+    // dialect, command line, exit code, stdout, stderr
+    ['vault', '', 2, '', 'TOP USAGE\n'],
+    ['vault', '-h', 0, '', 'TOP USAGE\n'],
+    ['vault', '--help', 0, '', 'TOP USAGE\n'],
+    ['vault', '-help', 0, '', 'TOP USAGE\n'],
+    ['vault', 'help', 127, '', 'TOP USAGE\n'],
+    ['vault', 'nosuch', 127, '', 'TOP USAGE\n'],
+    ['vault', 'key', 1, '', 'KEY USAGE\n'],
+    ['vault', 'key nosuch', 1, '', 'KEY USAGE\n'],
+    ['vault', 'key -h', 0, '', 'KEY USAGE\n'],
+    ['vault', 'key create -h', 0, '', 'KEY USAGE\n'],
+    ['vault', 'key status x --help', 0, '', 'STATUS USAGE\n'],
+    ['vault', 'key create', 1, '', 'missing key name\n'],
+    ['vault', 'echo -bogus', 1, '', 'flag provided but not defined: -bogus\n'],
+    ['vault', 'fail', 1, '', 'Error: server said no\n'],
+    ['vault', 'crash', 1, '', 'Error: x is undefined\n'],
+    ['vault', '-v', 0, 'v1\n', ''],
+    ['kes', '', 2, '', 'TOP USAGE\n'],
+    ['kes', 'help', 2, '', 'TOP USAGE\n'],
+    ['kes', '--help', 2, '', 'TOP USAGE\n'],
+    ['kes', 'frobnicate', 2, '', "Error: unknown command 'frobnicate'\nTOP USAGE\n"],
+    ['kes', 'key', 2, '', 'KEY USAGE\n'],
+    ['kes', 'key help', 2, '', 'KEY USAGE\n'],
+    ['kes', 'key bogus', 2, '', "Error: unknown command 'key bogus'\nKEY USAGE\n"],
+    ['kes', 'key create', 2, '', 'Error: missing key name\n'],
+    ['kes', 'echo --bogus', 2, '', 'Error: flag provided but not defined: -bogus\n'],
+    ['kes', 'fail', 1, '', 'Error: server said no\n'],
+    ['minio', '', 2, '', 'TOP USAGE\n'],
+    ['minio', 'help', 0, 'TOP USAGE\n', ''],
+    ['minio', '-h', 0, 'TOP USAGE\n', ''],
+    ['minio', 'frobnicate', 2, '', 'Error: unknown command "frobnicate"\n\nTOP USAGE\n'],
+    ['minio', 'key create --help', 0, 'KEY USAGE\n', ''],
+    ['minio', 'key create', 2, '', 'Error: missing key name\n\nKEY USAGE\n'],
+    ['minio', 'echo --bogus x', 2, '', 'Error: flag provided but not defined: -bogus\n\nTOP USAGE\n'],
+  ])('%s %j → %d', async (dialect, line, code, stdout, stderr) => {
+    const r = await run(dialect, line);
+    expect(r).toMatchObject({ code, stdout, stderr });
+    if (code !== 0 || stdout === '') expect(r.calls).toEqual([]);
+  });
+
+  it.each([
+    ['echo a -upper b', 0, ['echo a,b upper']],
+    ['echo -- -upper', 0, ['echo -upper']],
+    ['key create k1 k2', 0, ['create k1,k2']],
+    ['key delete', 0, ['rm']],
+    ['key rm', 0, ['rm']],
+    ['key status', 3, []],
+  ])('%j runs the command with the rest of the line', async (line, code, calls) => {
+    for (const dialect of Object.keys(dialects)) {
+      const r = await run(dialect, line);
+      expect(r).toMatchObject({ code, stdout: '', stderr: '', calls });
+    }
+  });
+
+  it('runs a group that has its own run when no sub-command is named', async () => {
+    const io = capture();
+    const table: CommandTable<Captured> = {
+      login: {
+        run: records('login'),
+        commands: { status: { run: records('status') } },
+      },
+    };
+    const p = { usage: 'U\n', commands: table, dialect: dialects.vault! };
+    expect(await runProgram(p, ['login'], io, io)).toBe(0);
+    expect(await runProgram(p, ['login', 'tok'], io, io)).toBe(0);
+    expect(await runProgram(p, ['login', 'status'], io, io)).toBe(0);
+    expect(io.calls).toEqual(['login', 'login tok', 'status']);
+  });
+});
+
+describe('formatCommands', () => {
+  it('lists names sorted and padded to the longest plus 4, hidden ones left out', () => {
+    expect(formatCommands(commands.key!.commands!)).toBe(
+      '    create    Create a key\n    rm        Remove a key\n    status    Key status\n',
+    );
+    expect(formatCommands(commands)).toBe(
+      '    crash    Crash\n    echo     Print the arguments\n    fail     Fail\n    key      Manage keys\n',
+    );
+  });
+
+  it('keeps a given order and width', () => {
+    expect(formatCommands(commands, { names: ['key', 'echo'], width: 12 })).toBe(
+      '    key         Manage keys\n    echo        Print the arguments\n',
+    );
+  });
+});
