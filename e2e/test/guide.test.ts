@@ -32,6 +32,7 @@ import {
   startProc,
   tempDir,
 } from './chain-support.js';
+import { guideVaultSetup, makeGuideCert, writeGuideVaultConfig } from './guide-text.js';
 
 // xxd (Appendix B's key generator) comes with vim on Debian, not with a minimal image.
 const hasXxd = spawnSync('xxd', ['-v'], { encoding: 'utf8' }).status === 0;
@@ -125,35 +126,13 @@ async function getBytes(client: S3Client, bucket: string, key: string): Promise<
 describe('KMS guide §2 → Appendix B with our bins', () => {
   it('2.1/2.2 generates the Vault and KES certificates with openssl', () => {
     for (const name of ['vault', 'kes']) {
-      ok(`openssl ecparam -genkey -name prime256v1 | openssl ec -out ${name}-tls.key`);
-      ok(
-        `openssl req -new -x509 -days 365 -key ${name}-tls.key -out ${name}-tls.crt -subj "/C=US/ST=state/L=location/O=organization/CN=localhost"`,
-      );
+      makeGuideCert(ok, name);
       expect(ok(`openssl x509 -in ${name}-tls.crt -noout -subject`)).toContain('CN = localhost');
     }
   });
 
   it('3 writes vault-config.json and starts `vault server -config vault-config.json`', async () => {
-    ok(`cat > vault-config.json <<EOF
-{
-  "api_addr": "https://127.0.0.1:${ports.vault}",
-  "backend": {
-    "file": {
-      "path": "vault/file"
-    }
-  },
-  "default_lease_ttl": "168h",
-  "max_lease_ttl": "720h",
-  "listener": {
-    "tcp": {
-      "address": "0.0.0.0:${ports.vault}",
-      "tls_cert_file": "vault-tls.crt",
-      "tls_key_file": "vault-tls.key",
-      "tls_min_version": "tls12"
-    }
-  }
-}
-EOF`);
+    writeGuideVaultConfig(ok, ports.vault);
     await startVault();
     expect(vault!.out()).toContain('Storage: file');
   });
@@ -177,22 +156,7 @@ EOF`);
   });
 
   it('3.2–3.5 kv, approle, the policy, the role, role-id and secret-id', () => {
-    expect(ok('vault secrets enable kv')).toBe('Success! Enabled the kv secrets engine at: kv/\n');
-    expect(ok('vault auth enable approle')).toBe('Success! Enabled approle auth method at: approle/\n');
-    ok(`cat > minio-kes-policy.hcl <<EOF
-path "kv/minio/*" {
-  capabilities = [ "create", "read", "delete" ]
-}
-EOF`);
-    expect(ok('vault policy write minio-key-policy ./minio-kes-policy.hcl')).toBe(
-      'Success! Uploaded policy: minio-key-policy\n',
-    );
-    expect(
-      ok('vault write auth/approle/role/kes-role token_num_uses=0  secret_id_num_uses=0  period=5m'),
-    ).toBe('Success! Data written to: auth/approle/role/kes-role\n');
-    expect(ok('vault write auth/approle/role/kes-role policies=minio-key-policy')).toBe(
-      'Success! Data written to: auth/approle/role/kes-role\n',
-    );
+    guideVaultSetup(ok);
     const roleId = /^role_id +(\S+)$/m.exec(ok('vault read auth/approle/role/kes-role/role-id '));
     expect(roleId?.[1]).toMatch(/^[0-9a-f-]{36}$/);
     const secretOut = ok('vault write -f auth/approle/role/kes-role/secret-id');

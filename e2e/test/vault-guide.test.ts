@@ -2,11 +2,11 @@
 // server, init, unseal ×3, kv, approle, policy, the two role writes, role-id, secret-id. Then what
 // KES will do with them: AppRole login, write+read under kv/minio/, 403 elsewhere, and a restart
 // that comes back sealed and serves the same data after unsealing.
-// Only the literals the guide copy lost are filled (docs/guide.md#gaps-in-the-guide-text), and the
-// port is a free one instead of 8200 so parallel test files cannot collide.
+// The guide's command lines come from guide-text.ts, shared with guide.test.ts.
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Proc, type Shell, shell, shOk, startVaultServer, tempDir } from './chain-support.js';
+import { guideVaultSetup, makeGuideCert, writeGuideVaultConfig } from './guide-text.js';
 
 let dir: string;
 let sh: Shell;
@@ -36,33 +36,11 @@ function ok(cmd: string, env: Record<string, string> = {}): string {
 
 describe('guide section 3 with our vault', { timeout: 120_000 }, () => {
   it('2.1 generates the Vault TLS certificate with openssl', () => {
-    ok('openssl ecparam -genkey -name prime256v1 | openssl ec -out vault-tls.key');
-    ok(
-      'openssl req -new -x509 -days 365 -key vault-tls.key -out vault-tls.crt -subj "/C=US/ST=state/L=location/O=organization/CN=localhost"',
-    );
+    makeGuideCert(ok, 'vault');
   });
 
   it('3 writes the config and starts the server (banner in Vault shape)', async () => {
-    ok(`cat > vault-config.json <<EOF
-{
-  "api_addr": "https://127.0.0.1:${port}",
-  "backend": {
-    "file": {
-      "path": "vault/file"
-    }
-  },
-  "default_lease_ttl": "168h",
-  "max_lease_ttl": "720h",
-  "listener": {
-    "tcp": {
-      "address": "0.0.0.0:${port}",
-      "tls_cert_file": "vault-tls.crt",
-      "tls_key_file": "vault-tls.key",
-      "tls_min_version": "tls12"
-    }
-  }
-}
-EOF`);
+    writeGuideVaultConfig(ok, port);
     server = await startVaultServer(dir, ['-config', 'vault-config.json']);
     const banner = server.out();
     expect(banner).toMatch(/^==> Vault server configuration:\n\n/);
@@ -103,20 +81,7 @@ EOF`);
   });
 
   it('3.2–3.5 enables kv and approle, uploads the policy, creates the role, reads its IDs', () => {
-    expect(ok('vault secrets enable kv')).toBe('Success! Enabled the kv secrets engine at: kv/\n');
-    expect(ok('vault auth enable approle')).toBe('Success! Enabled approle auth method at: approle/\n');
-    ok(`cat > minio-kes-policy.hcl <<EOF
-path "kv/minio/*" {
-  capabilities = [ "create", "read", "delete" ]
-}
-EOF`);
-    expect(ok('vault policy write minio-key-policy ./minio-kes-policy.hcl')).toBe(
-      'Success! Uploaded policy: minio-key-policy\n',
-    );
-    expect(
-      ok('vault write auth/approle/role/kes-role token_num_uses=0  secret_id_num_uses=0  period=5m'),
-    ).toBe('Success! Data written to: auth/approle/role/kes-role\n');
-    ok('vault write auth/approle/role/kes-role policies=minio-key-policy');
+    guideVaultSetup(ok);
     const roleOut = ok('vault read auth/approle/role/kes-role/role-id ');
     const rid = /^role_id {4}([0-9a-f-]{36})$/m.exec(roleOut);
     expect(roleOut.startsWith('Key        Value\n---        -----\n')).toBe(true);
