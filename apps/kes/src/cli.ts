@@ -1,12 +1,11 @@
-// The `kes` command: a table of subcommands, one file each under cli/.
-import { CliError, UsageError } from './cli/args.js';
-import { identityCommand, toolCommand } from './cli/identity.js';
+// The `kes` command: a table of subcommands, one file each under cli/, run by @kms-chain/cli.
+import { type CommandTable, type Dialect, runProgram } from '@kms-chain/cli';
+import { identityCommands, identityUsage, toolIdentityCommands } from './cli/identity.js';
 import { type Io, processIo } from './cli/io.js';
-import { keyCommand } from './cli/key.js';
-import { policyCommand } from './cli/policy.js';
-import { serverCommand } from './cli/server.js';
+import { keyCommands, keyUsage } from './cli/key.js';
+import { policyCommands, policyUsage } from './cli/policy.js';
+import { serverCommand, serverUsage } from './cli/server.js';
 import { logCommand, statusCommand } from './cli/status.js';
-import { ConfigError } from './config/load.js';
 
 const usage = `Usage:
     kes [options] <command>
@@ -27,39 +26,29 @@ Client commands read KES_SERVER and KES_CLIENT_KEY/KES_CLIENT_CERT
 (or KES_CLIENT_TLS_KEY_FILE/KES_CLIENT_TLS_CERT_FILE); -k skips server certificate checks.
 `;
 
-const commands: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  server: serverCommand,
-  key: keyCommand,
-  identity: (args, io) => identityCommand(args, io),
-  tool: toolCommand,
-  status: statusCommand,
-  policy: policyCommand,
-  log: logCommand,
+const commands: CommandTable<Io> = {
+  server: { usage: serverUsage, run: (args, io) => serverCommand(args, io) },
+  key: { usage: keyUsage, commands: keyCommands },
+  identity: { usage: identityUsage, commands: identityCommands },
+  policy: { usage: policyUsage, commands: policyCommands },
+  tool: { usage: identityUsage, commands: { identity: { commands: toolIdentityCommands } } },
+  status: { run: statusCommand },
+  log: { run: logCommand },
+};
+
+// As KES: help (`-h`, `--help`, `help`) and usage errors print to stderr and exit 2; any other
+// failure prints `Error: …` and exits 1.
+const dialect: Dialect = {
+  help: { to: 'err', exitCode: 2 },
+  helpWord: true,
+  noCommandExitCode: 2,
+  unknownCommandExitCode: 2,
+  usageExitCode: 2,
+  unknownCommand: (path) => `Error: unknown command '${path}'\n`,
+  usageError: (message) => `Error: ${message}\n`,
 };
 
 /** Runs the `kes` command line and resolves to the process exit code (0 ok, 1 failure, 2 usage). */
-export async function main(args: string[], io: Io = processIo): Promise<number> {
-  const [name, ...rest] = args;
-  const cmd = name === undefined ? undefined : commands[name];
-  if (!cmd) {
-    if (name !== undefined && name !== '-h' && name !== '--help' && name !== 'help') {
-      io.err(`Error: unknown command '${name}'\n`);
-    }
-    io.err(usage);
-    return 2;
-  }
-  try {
-    return await cmd(rest, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`Error: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof CliError || err instanceof ConfigError) {
-      io.err(`Error: ${err.message}\n`);
-      return 1;
-    }
-    io.err(`Error: ${(err as Error)?.message ?? String(err)}\n`);
-    return 1;
-  }
+export function main(args: string[], io: Io = processIo): Promise<number> {
+  return runProgram({ usage, commands, dialect }, args, io, io);
 }

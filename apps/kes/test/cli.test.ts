@@ -219,17 +219,31 @@ describe('usage', () => {
     [['key'], 2, 'Usage'],
     [['key', 'create'], 2, 'missing key name'],
     [['tool', 'identity', 'of'], 2, 'Usage'],
+    [['-h'], 2, 'kes [options] <command>'],
+    [['help'], 2, 'kes [options] <command>'],
+    [['key', 'bogus'], 2, "Error: unknown command 'key bogus'\nUsage:\n    kes key <command>"],
+    [['key', 'create', '--help'], 2, 'kes key <command>'],
+    [['key', 'ls', '-k=maybe'], 2, 'Error: invalid boolean value "maybe" for -k: parse error\n'],
+    [['status', '--bogus'], 2, 'Error: flag provided but not defined: -bogus\n'],
+    [['server', '-h'], 2, '--mtls-auth verify|ignore'],
+    [['server', '--config'], 2, 'Error: flag needs an argument: -config\n'],
+    [['policy', 'info'], 2, 'Error: missing policy name\n'],
+    [['policy', 'nope'], 2, "Error: unknown command 'policy nope'\nUsage:\n    kes policy ls"],
+    [['tool', 'identity', 'ls'], 2, "Error: unknown command 'tool identity ls'"],
   ])('%j → exit %d', async (args, code, text) => {
     const c = io();
     expect(await main(args as string[], c)).toBe(code);
     expect(c.stderr).toContain(text);
   });
 
-  it('server with a broken config names the file and field', async () => {
-    const file = join(dir, 'broken.toml');
-    await writeFile(file, '[cache.expiry]\nall = "soon"\n');
-    const c = io();
-    expect(await main(['server', `--config=${file}`], c)).toBe(1);
-    expect(c.stderr).toBe('Error: broken.toml: cache.expiry.all: expected a duration like "5m"\n');
-  });
+  it.each([['--config=FILE'], ['-config=FILE'], ['--config', 'FILE'], ['-config', 'FILE']])(
+    'server %j with a broken config names the file and field',
+    async (...form) => {
+      const file = join(dir, 'broken.toml');
+      await writeFile(file, '[cache.expiry]\nall = "soon"\n');
+      const c = io();
+      expect(await main(['server', ...form.map((a) => a.replace('FILE', file))], c)).toBe(1);
+      expect(c.stderr).toBe('Error: broken.toml: cache.expiry.all: expected a duration like "5m"\n');
+    },
+  );
 });

@@ -1,6 +1,7 @@
 // KES API keys for the CLI: the derivation lives in @kms-chain/tls-identity (shared with the object
 // store's MINIO_KMS_KES_API_KEY); here its errors become usage errors of the `kes` commands.
 import type { KeyObject } from 'node:crypto';
+import { CliError } from '@kms-chain/cli';
 import {
   apiKeyCertificate as certificateOf,
   identityOfPublicKey,
@@ -9,7 +10,6 @@ import {
   parseApiKey,
   TlsIdentityError,
 } from '@kms-chain/tls-identity';
-import { CliError } from './args.js';
 
 export { isApiKey, newApiKey };
 

@@ -2,9 +2,10 @@
 // of every KES era (docs/kes-protocol.md#client-environment), mTLS with the client's certificate.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import { CliError, type FlagValues, parseFlags } from '@kms-chain/cli';
 import { createClientAgent } from '@kms-chain/tls-identity';
 import { apiKeyCertificate } from './api-key.js';
-import { CliError } from './args.js';
+import type { Io } from './io.js';
 
 export interface ClientOptions {
   server?: string;
@@ -191,4 +192,27 @@ export function messageOf(status: number, body: Buffer): string {
 /** Throws `CliError(prefix: message)` unless the status is 200. */
 export function expectOk(r: KesResponse, prefix: string): void {
   if (r.status !== 200) throw new CliError(`${prefix}: ${messageOf(r.status, r.body)}`);
+}
+
+/** The flags every client command takes. */
+export const clientFlags = {
+  insecure: { type: 'boolean', aliases: ['k'] },
+  server: { type: 'string', aliases: ['s'] },
+  json: { type: 'boolean' },
+} as const;
+
+/**
+ * A client command's common start: its flags parsed (`flags` adds to clientFlags) and a client for
+ * the server they and the environment name. `json` says whether to print JSON: asked for, or stdout
+ * is not a terminal.
+ */
+export async function connect<T extends typeof clientFlags>(
+  args: string[],
+  io: Io,
+  flags: T = clientFlags as T,
+): Promise<{ client: KesClient; values: FlagValues<T>; positionals: string[]; json: boolean }> {
+  const { values, positionals } = parseFlags(args, flags);
+  const common = values as FlagValues<typeof clientFlags>;
+  const client = await KesClient.create({ server: common.server, insecure: common.insecure, env: io.env });
+  return { client, values, positionals, json: common.json === true || !io.isTTY };
 }

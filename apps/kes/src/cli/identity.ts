@@ -1,12 +1,12 @@
 // `kes tool identity new|of` (E1) and `kes identity new|of` (later spelling).
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { CliError, type CommandTable, parseFlags, UsageError } from '@kms-chain/cli';
 import { createCertificate, identityOf, isCaCertificate } from '@kms-chain/tls-identity';
 import { parseGoDuration } from '../config/duration.js';
 import { apiKeyIdentity, isApiKey, newApiKey } from './api-key.js';
-import { CliError, parse, UsageError } from './args.js';
 import type { Io } from './io.js';
-import { identityViewCommand } from './policy.js';
+import { identityViewCommands } from './policy.js';
 
 export const identityUsage = `Usage:
     kes tool identity new <name> [--key FILE] [--cert FILE] [--time 720h] [-f]
@@ -16,15 +16,14 @@ export const identityUsage = `Usage:
     kes identity ls [<prefix>*] | kes identity info [<identity>]
 `;
 
-const newOptions = {
+const newFlags = {
   key: { type: 'string' },
   cert: { type: 'string' },
-  time: { type: 'string', short: 't' },
+  time: { type: 'string', aliases: ['t'] },
   expiry: { type: 'string' },
-  force: { type: 'boolean', short: 'f' },
+  force: { type: 'boolean', aliases: ['f'] },
   ip: { type: 'string', multiple: true },
   dns: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 async function exists(path: string): Promise<boolean> {
@@ -44,11 +43,7 @@ function printIdentity(io: Io, id: string): void {
  * instead: TTY → labelled lines, piped → `{"api_key":"kes:v1:…","identity":"…"}`.
  */
 async function newIdentity(args: string[], io: Io, files: boolean): Promise<number> {
-  const { values, positionals } = parse(args, newOptions);
-  if (values.help) {
-    io.err(identityUsage);
-    return 2;
-  }
+  const { values, positionals } = parseFlags(args, newFlags);
   if (!files && values.key === undefined && values.cert === undefined) {
     const apiKey = newApiKey();
     const identity = apiKeyIdentity(apiKey);
@@ -94,11 +89,8 @@ async function newIdentity(args: string[], io: Io, files: boolean): Promise<numb
  * gets its identity printed and a warning on stderr: the server refuses it as a client certificate.
  */
 async function identityOfCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, {
-    hash: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  } as const);
-  if (values.help || positionals.length !== 1) {
+  const { values, positionals } = parseFlags(args, { hash: { type: 'string' } });
+  if (positionals.length !== 1) {
     io.err(identityUsage);
     return 2;
   }
@@ -138,28 +130,17 @@ async function identityOfCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export async function identityCommand(args: string[], io: Io, files = false): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'new':
-      return newIdentity(rest, io, files);
-    case 'of':
-      return identityOfCommand(rest, io);
-    case 'ls':
-    case 'list':
-    case 'info':
-      if (!files) return identityViewCommand(sub, rest, io);
-      io.err(identityUsage);
-      return 2;
-    default:
-      io.err(identityUsage);
-      return 2;
-  }
-}
+const ofCommand = { summary: 'Print the identity of a certificate or API key.', run: identityOfCommand };
 
-/** `kes tool …`: only `identity` exists here. */
-export async function toolCommand(args: string[], io: Io): Promise<number> {
-  if (args[0] === 'identity') return identityCommand(args.slice(1), io, true);
-  io.err(identityUsage);
-  return 2;
-}
+/** `kes identity …`: the HEAD spelling. */
+export const identityCommands: CommandTable<Io> = {
+  new: { summary: 'Create a new API key or identity.', run: (args, io) => newIdentity(args, io, false) },
+  of: ofCommand,
+  ...identityViewCommands,
+};
+
+/** `kes tool identity new|of` (E1): `new` always writes a key and a certificate file. */
+export const toolIdentityCommands: CommandTable<Io> = {
+  new: { summary: 'Create a new identity.', run: (args, io) => newIdentity(args, io, true) },
+  of: ofCommand,
+};

@@ -1,14 +1,13 @@
+import { type Io as CliIo, processIo as cliProcessIo } from '@kms-chain/cli';
+
 /** Where a command writes and what it knows of its terminal; injectable for tests. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
+export interface Io extends CliIo {
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
 }
 
 export const processIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
+  ...cliProcessIo,
   isTTY: process.stdout.isTTY === true,
   env: process.env,
 };

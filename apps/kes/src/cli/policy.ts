@@ -1,14 +1,7 @@
 // `kes policy ls|info|show` and `kes identity ls|info` (read-only views, as KES HEAD).
-import { parse, UsageError } from './args.js';
-import { expectOk, KesClient } from './client.js';
+import { type Command, type CommandTable, UsageError } from '@kms-chain/cli';
+import { connect, expectOk } from './client.js';
 import type { Io } from './io.js';
-
-const options = {
-  insecure: { type: 'boolean', short: 'k' },
-  server: { type: 'string', short: 's' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
 
 export const policyUsage = `Usage:
     kes policy ls [<prefix>*] [--json]
@@ -18,77 +11,76 @@ export const policyUsage = `Usage:
 
 const enc = encodeURIComponent;
 
-async function getJson(
-  io: Io,
-  args: string[],
+/**
+ * A read-only view: GETs the path made of the positional arguments and prints what `pick` takes
+ * of the reply as JSON (piped) or as the lines of a list (terminal); by default the whole reply,
+ * indented.
+ */
+function view(
   path: (pos: string[]) => string,
-  what: string,
-): Promise<unknown> {
-  const { values, positionals } = parse(args, options);
-  const client = await KesClient.create({ server: values.server, insecure: values.insecure, env: io.env });
-  const r = await client.request('GET', path(positionals));
-  expectOk(r, what);
-  return r.json();
+  failure: (pos: string[]) => string,
+  pick?: (reply: Record<string, unknown>) => string[],
+): Command<Io>['run'] {
+  return async (args, io) => {
+    const { client, positionals } = await connect(args, io);
+    const r = await client.request('GET', path(positionals));
+    expectOk(r, failure(positionals));
+    const reply = r.json<Record<string, unknown>>();
+    const value = pick ? pick(reply) : reply;
+    if (!io.isTTY) io.out(`${JSON.stringify(value)}\n`);
+    else
+      for (const l of pick ? (value as string[]) : JSON.stringify(reply, null, 2).split('\n'))
+        io.out(`${l}\n`);
+    return 0;
+  };
 }
 
-function print(io: Io, value: unknown, lines: () => string[]): void {
-  if (!io.isTTY) io.out(`${JSON.stringify(value)}\n`);
-  else for (const l of lines()) io.out(`${l}\n`);
+const field = (name: string) => (reply: Record<string, unknown>) =>
+  (reply[name] as string[] | undefined) ?? [];
+
+/** The name a command needs as its first argument. */
+function named(pos: string[], what: string): string {
+  if (!pos[0]) throw new UsageError(`missing ${what}`);
+  return pos[0];
 }
 
-export async function policyCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  const name = rest.find((a) => !a.startsWith('-')) ?? '';
-  switch (sub) {
-    case 'ls':
-    case 'list': {
-      const v = (await getJson(
-        io,
-        rest,
-        (p) => `/v1/policy/list/${enc(p[0] ?? '*')}`,
-        'failed to list policies',
-      )) as {
-        names?: string[];
-      };
-      print(io, v.names ?? [], () => v.names ?? []);
-      return 0;
-    }
-    case 'info':
-    case 'show': {
-      if (!name) throw new UsageError('missing policy name');
-      const path = sub === 'info' ? 'describe' : 'read';
-      const v = await getJson(
-        io,
-        rest,
-        () => `/v1/policy/${path}/${enc(name)}`,
-        `failed to ${sub === 'info' ? 'describe' : 'show'} policy "${name}"`,
-      );
-      print(io, v, () => JSON.stringify(v, null, 2).split('\n'));
-      return 0;
-    }
-    default:
-      io.err(policyUsage);
-      return 2;
-  }
-}
+export const policyCommands: CommandTable<Io> = {
+  ls: {
+    aliases: ['list'],
+    run: view(
+      (p) => `/v1/policy/list/${enc(p[0] ?? '*')}`,
+      () => 'failed to list policies',
+      field('names'),
+    ),
+  },
+  info: {
+    run: view(
+      (p) => `/v1/policy/describe/${enc(named(p, 'policy name'))}`,
+      (p) => `failed to describe policy "${p[0]}"`,
+    ),
+  },
+  show: {
+    run: view(
+      (p) => `/v1/policy/read/${enc(named(p, 'policy name'))}`,
+      (p) => `failed to show policy "${p[0]}"`,
+    ),
+  },
+};
 
 /** `kes identity ls|info`; `new` and `of` live in identity.ts. */
-export async function identityViewCommand(sub: string, rest: string[], io: Io): Promise<number> {
-  if (sub === 'ls' || sub === 'list') {
-    const v = (await getJson(
-      io,
-      rest,
+export const identityViewCommands: CommandTable<Io> = {
+  ls: {
+    aliases: ['list'],
+    run: view(
       (p) => `/v1/identity/list/${enc(p[0] ?? '*')}`,
-      'failed to list identities',
-    )) as {
-      identities?: string[];
-    };
-    print(io, v.identities ?? [], () => v.identities ?? []);
-    return 0;
-  }
-  const id = rest.find((a) => !a.startsWith('-'));
-  const path = id ? `/v1/identity/describe/${enc(id)}` : '/v1/identity/self/describe';
-  const v = await getJson(io, rest, () => path, `failed to describe identity${id ? ` "${id}"` : ''}`);
-  print(io, v, () => JSON.stringify(v, null, 2).split('\n'));
-  return 0;
-}
+      () => 'failed to list identities',
+      field('identities'),
+    ),
+  },
+  info: {
+    run: view(
+      (p) => (p[0] ? `/v1/identity/describe/${enc(p[0])}` : '/v1/identity/self/describe'),
+      (p) => `failed to describe identity${p[0] ? ` "${p[0]}"` : ''}`,
+    ),
+  },
+};

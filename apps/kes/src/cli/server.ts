@@ -2,6 +2,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CliError, parseFlags, UsageError } from '@kms-chain/cli';
 import { createCertificate } from '@kms-chain/tls-identity';
 import { formatGoDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
@@ -10,7 +11,6 @@ import type { ServerConfig } from '../config/types.js';
 import { MemKeystore } from '../keystore/mem/index.js';
 import { type BuildOptions, buildServer, reloadPolicies } from '../server.js';
 import { apiKeyCertificate, newApiKey } from './api-key.js';
-import { CliError, parse, UsageError } from './args.js';
 import type { Io } from './io.js';
 
 export const serverUsage = `Usage:
@@ -29,7 +29,7 @@ Options:
     -q, --quiet              No startup banner.
 `;
 
-const options = {
+const serverFlags = {
   config: { type: 'string' },
   addr: { type: 'string' },
   root: { type: 'string' },
@@ -41,8 +41,7 @@ const options = {
   'tls-cert': { type: 'string' },
   mlock: { type: 'boolean' },
   dev: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
+  quiet: { type: 'boolean', aliases: ['q'] },
 } as const;
 
 /**
@@ -106,11 +105,7 @@ async function devConfig(io: Io): Promise<{ config: ServerConfig; build: BuildOp
 
 /** Runs the server until SIGINT/SIGTERM; resolves to the exit code. */
 export async function serverCommand(args: string[], io: Io, signal?: AbortSignal): Promise<number> {
-  const { values } = parse(args, options);
-  if (values.help) {
-    io.err(serverUsage);
-    return 2;
-  }
+  const { values } = parseFlags(args, serverFlags);
   if (!values.config && !values.dev)
     throw new UsageError('no config file specified: use --config=FILE or --dev');
   let config: ServerConfig;

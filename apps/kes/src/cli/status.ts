@@ -1,22 +1,14 @@
 // `kes status` and `kes log`.
 import { formatGoDuration } from '../config/duration.js';
-import { parse } from './args.js';
-import { expectOk, KesClient } from './client.js';
+import { clientFlags, connect, expectOk } from './client.js';
 import type { Io } from './io.js';
 
-const common = {
-  insecure: { type: 'boolean', short: 'k' },
-  server: { type: 'string', short: 's' },
-  json: { type: 'boolean' },
-} as const;
-
 export async function statusCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, common);
-  const client = await KesClient.create({ server: values.server, insecure: values.insecure, env: io.env });
+  const { client, json } = await connect(args, io);
   const r = await client.request('GET', '/v1/status');
   expectOk(r, 'failed to read server status');
   const s = r.json<Record<string, unknown>>();
-  if (values.json || !io.isTTY) {
+  if (json) {
     io.out(`${JSON.stringify(s)}\n`);
     return 0;
   }
@@ -29,13 +21,10 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+const logFlags = { ...clientFlags, audit: { type: 'boolean' }, error: { type: 'boolean' } } as const;
+
 export async function logCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, {
-    ...common,
-    audit: { type: 'boolean' },
-    error: { type: 'boolean' },
-  } as const);
-  const client = await KesClient.create({ server: values.server, insecure: values.insecure, env: io.env });
+  const { client, values } = await connect(args, io, logFlags);
   const path = values.error ? '/v1/log/error' : '/v1/log/audit';
   const r = await client.request('GET', '/version');
   expectOk(r, 'failed to connect');
