@@ -1,6 +1,7 @@
-// The `minio` command: a usage text and a table of subcommands.
-import { runKms } from './cli/kms.js';
-import { runServer } from './cli/server.js';
+// The `minio` command: a usage text and a table of subcommands, run by @kms-chain/cli.
+import { type CommandTable, type Dialect, runProgram } from '@kms-chain/cli';
+import { kmsCommands, kmsUsage } from './cli/kms.js';
+import { runServer, serverUsage } from './cli/server.js';
 
 const usage = `NAME:
   minio - High Performance Object Storage
@@ -15,23 +16,24 @@ COMMANDS:
 Run "minio COMMAND --help" for a command's flags.
 `;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  server: runServer,
-  kms: runKms,
+const commands: CommandTable<void> = {
+  server: { usage: serverUsage, run: runServer },
+  kms: { usage: kmsUsage, commands: kmsCommands },
+};
+
+// Help asked for goes to stdout with exit 0, as MinIO's; a wrong command line prints the error and
+// the command's usage on stderr and exits 2; any other failure prints `Error: …` and exits 1.
+const dialect: Dialect = {
+  help: { to: 'out', exitCode: 0 },
+  helpWord: true,
+  noCommandExitCode: 2,
+  unknownCommandExitCode: 2,
+  usageExitCode: 2,
+  unknownCommand: (path) => `Error: unknown command "${path}"\n\n`,
+  usageError: (message, usage) => `Error: ${message}\n\n${usage}`,
 };
 
 /** Runs the `minio` command line and resolves to the process exit code. */
-export async function main(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
-  if (name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage);
-    return 0;
-  }
-  const command = name === undefined ? undefined : commands[name];
-  if (!command) {
-    if (name !== undefined) process.stderr.write(`Error: unknown command "${name}"\n\n`);
-    process.stderr.write(usage);
-    return 2;
-  }
-  return command(rest);
+export function main(args: string[]): Promise<number> {
+  return runProgram({ usage, commands, dialect }, args, undefined);
 }

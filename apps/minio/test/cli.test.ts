@@ -32,18 +32,32 @@ describe.skipIf(!built)('minio bin', () => {
     [[], 2, 'USAGE'],
     [['frobnicate'], 2, 'unknown command'],
     [['server'], 2, 'data directory'],
-    [['server', '--bogus', 'x'], 2, 'Unknown option'],
+    [['server', '--bogus', 'x'], 2, 'Error: flag provided but not defined: -bogus\n\nNAME:\n  minio server'],
+    [['server', 'x', '--address'], 2, 'Error: flag needs an argument: -address\n\n'],
+    [['server', 'x', 'y'], 2, 'Error: expected exactly one data directory\n\nNAME:\n  minio server'],
     [['server', '--address', 'nope', 'x'], 1, '--address'],
+    [['server', 'x', '-address=nope'], 1, '--address'],
+    [['kms'], 2, 'minio kms key create [FLAGS] KEY'],
+    [['kms', 'bogus'], 2, 'Error: unknown command "kms bogus"\n\nNAME:\n  minio kms'],
+    [['kms', 'key', 'create'], 2, 'Error: missing KEY\n\n'],
+    [['kms', 'status', 'extra'], 2, 'Error: too many arguments: extra\n\n'],
   ])('%j exits %i', (args, status, text) => {
     const r = run(args);
     expect(r.status).toBe(status);
     expect(r.stderr).toContain(text);
   });
 
-  it('prints help on --help with status 0', () => {
-    const r = run(['server', '--help']);
+  it.each([
+    [['server', '--help'], '--certs-dir value'],
+    [['server', 'x', '-h'], '--certs-dir value'],
+    [['kms', 'key', 'status', '--help'], 'minio kms key status [FLAGS] [KEY]'],
+    [['help'], 'minio COMMAND [FLAGS] [ARGS...]'],
+    [['--help'], 'minio COMMAND [FLAGS] [ARGS...]'],
+  ])('prints help for %j on stdout with status 0', (args, text) => {
+    const r = run(args);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('--certs-dir');
+    expect(r.stdout).toContain(text);
+    expect(r.stderr).toBe('');
   });
 
   it.each([

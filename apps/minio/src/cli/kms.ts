@@ -4,11 +4,10 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { parseArgs } from 'node:util';
-import { ConfigError, loadEnvConfig } from '../config/env.js';
-import { parseOrExit } from './args.js';
+import { type CommandTable, parseFlags, UsageError } from '@kms-chain/cli';
+import { loadEnvConfig } from '../config/env.js';
 
-const usage = `NAME:
+export const kmsUsage = `NAME:
   minio kms - show the KMS status and test keys of a running server
 
 USAGE:
@@ -113,85 +112,59 @@ function failure(reply: Reply): string {
   return m ? m[1]! : `HTTP ${reply.status}`;
 }
 
-/** Runs `minio kms …`; resolves to the exit code. */
-export async function runKms(args: string[]): Promise<number> {
-  const parsed = parseOrExit(() => parse(args), usage);
-  if (typeof parsed === 'number') return parsed;
-  const [group, action, arg, ...extra] = parsed.positionals;
-  const op =
-    group === 'status' && action === undefined
-      ? 'status'
-      : group === 'key' && action === 'status' && extra.length === 0
-        ? 'key-status'
-        : group === 'key' && action === 'create' && arg !== undefined && extra.length === 0
-          ? 'key-create'
-          : undefined;
-  if (!op) {
-    process.stderr.write(`Error: unknown or incomplete kms command\n\n${usage}`);
-    return 2;
-  }
-  let endpoint: URL;
-  let creds: { accessKey: string; secretKey: string };
-  let ca: string | undefined;
-  try {
-    endpoint = new URL(parsed.values.endpoint ?? 'http://127.0.0.1:9000');
-    creds = loadEnvConfig(process.env).credentials;
-    ca = parsed.values.ca !== undefined ? readFileSync(parsed.values.ca, 'utf8') : undefined;
-  } catch (err) {
-    process.stderr.write(
-      `Error: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`,
-    );
-    return 1;
-  }
-  const tls = { ca, insecure: parsed.values.insecure ?? false };
-  let reply: Reply;
-  try {
-    if (op === 'status')
-      reply = await adminRequest(endpoint, 'POST', '/minio/admin/v3/kms/status', {}, creds, tls);
-    else if (op === 'key-status') {
-      reply = await adminRequest(
-        endpoint,
-        'GET',
-        '/minio/admin/v3/kms/key/status',
-        arg !== undefined ? { 'key-id': arg } : {},
-        creds,
-        tls,
-      );
-    } else {
-      reply = await adminRequest(
-        endpoint,
-        'POST',
-        '/minio/admin/v3/kms/key/create',
-        { 'key-id': arg! },
-        creds,
-        tls,
-      );
-    }
-  } catch (err) {
-    process.stderr.write(`Error: cannot reach ${endpoint.origin}: ${(err as Error).message}\n`);
-    return 1;
-  }
-  if (reply.status !== 200) {
-    process.stderr.write(`Error: ${failure(reply)}\n`);
-    return 1;
-  }
-  if (op === 'status') {
-    const s = JSON.parse(reply.body) as {
-      name: string;
-      'default-key-id': string;
-      endpoints: Record<string, string>;
+const kmsFlags = {
+  endpoint: { type: 'string' },
+  ca: { type: 'string' },
+  insecure: { type: 'boolean' },
+} as const;
+
+/**
+ * A `minio kms` command: its flags and `argc` positional arguments (`optional` of them may be left
+ * out), then one admin request whose reply (status 200) `print` shows and turns into the exit code.
+ */
+function adminCommand(
+  argc: number,
+  optional: number,
+  request: (args: string[]) => { method: string; path: string; query: Record<string, string> },
+  print: (body: string, args: string[]) => number,
+) {
+  return async (argv: string[]): Promise<number> => {
+    const { values, positionals } = parseFlags(argv, kmsFlags);
+    if (positionals.length > argc) throw new UsageError(`too many arguments: ${positionals.join(' ')}`);
+    if (positionals.length < argc - optional) throw new UsageError('missing KEY');
+    const endpoint = new URL(values.endpoint ?? 'http://127.0.0.1:9000');
+    const creds = loadEnvConfig(process.env).credentials;
+    const tls = {
+      ca: values.ca !== undefined ? readFileSync(values.ca, 'utf8') : undefined,
+      insecure: values.insecure ?? false,
     };
-    const lines = [`KMS: ${s.name}`, `Default key: ${s['default-key-id']}`, 'Endpoints:'];
-    for (const [url, state] of Object.entries(s.endpoints))
-      lines.push(`  - ${url}  ${state === 'online' ? '✔' : '✗'} ${state}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
-    return Object.values(s.endpoints).every((v) => v === 'online') ? 0 : 1;
-  }
-  if (op === 'key-create') {
-    process.stdout.write(`Created master key ${arg}\n`);
-    return 0;
-  }
-  const k = JSON.parse(reply.body) as {
+    const { method, path, query } = request(positionals);
+    let reply: Reply;
+    try {
+      reply = await adminRequest(endpoint, method, path, query, creds, tls);
+    } catch (err) {
+      process.stderr.write(`Error: cannot reach ${endpoint.origin}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    if (reply.status !== 200) {
+      process.stderr.write(`Error: ${failure(reply)}\n`);
+      return 1;
+    }
+    return print(reply.body, positionals);
+  };
+}
+
+function printStatus(body: string): number {
+  const s = JSON.parse(body) as { name: string; 'default-key-id': string; endpoints: Record<string, string> };
+  const lines = [`KMS: ${s.name}`, `Default key: ${s['default-key-id']}`, 'Endpoints:'];
+  for (const [url, state] of Object.entries(s.endpoints))
+    lines.push(`  - ${url}  ${state === 'online' ? '✔' : '✗'} ${state}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return Object.values(s.endpoints).every((v) => v === 'online') ? 0 : 1;
+}
+
+function printKeyStatus(body: string): number {
+  const k = JSON.parse(body) as {
     'key-id': string;
     'encryption-error'?: string;
     'decryption-error'?: string;
@@ -204,16 +177,41 @@ export async function runKms(args: string[]): Promise<number> {
   return enc === undefined && dec === undefined ? 0 : 1;
 }
 
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      endpoint: { type: 'string' },
-      ca: { type: 'string' },
-      insecure: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+/** `minio kms …`: all three share the one usage text. */
+export const kmsCommands: CommandTable<void> = {
+  status: {
+    run: adminCommand(
+      0,
+      0,
+      () => ({ method: 'POST', path: '/minio/admin/v3/kms/status', query: {} }),
+      printStatus,
+    ),
+  },
+  key: {
+    commands: {
+      status: {
+        run: adminCommand(
+          1,
+          1,
+          ([key]) => ({
+            method: 'GET',
+            path: '/minio/admin/v3/kms/key/status',
+            query: key !== undefined ? { 'key-id': key } : ({} as Record<string, string>),
+          }),
+          printKeyStatus,
+        ),
+      },
+      create: {
+        run: adminCommand(
+          1,
+          0,
+          ([key]) => ({ method: 'POST', path: '/minio/admin/v3/kms/key/create', query: { 'key-id': key! } }),
+          (_body, [key]) => {
+            process.stdout.write(`Created master key ${key}\n`);
+            return 0;
+          },
+        ),
+      },
     },
-  });
-}
+  },
+};

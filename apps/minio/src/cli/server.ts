@@ -2,16 +2,15 @@
 // directory holds public.crt and private.key (as MinIO does), until SIGINT/SIGTERM.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { loadCertsDir, type TlsFiles } from '../config/certs.js';
-import { ConfigError, loadEnvConfig, parseAddress } from '../config/env.js';
+import { parseFlags, UsageError } from '@kms-chain/cli';
+import { loadCertsDir } from '../config/certs.js';
+import { loadEnvConfig, parseAddress } from '../config/env.js';
 import { loadKmsEnv } from '../kms/config.js';
 import { checkKms, createKms, keepKeyWarm } from '../kms/connect.js';
 import type { Kms } from '../kms/kms.js';
 import { buildServer } from '../server.js';
-import { parseOrExit } from './args.js';
 
-const usage = `NAME:
+export const serverUsage = `NAME:
   minio server - start object storage server
 
 USAGE:
@@ -34,33 +33,23 @@ ENVIRONMENT VARIABLES:
   MINIO_API_SSEC_ALLOW_INSECURE=on       accept SSE-C over plain HTTP (only behind a TLS-terminating proxy)
 `;
 
+const serverFlags = {
+  address: { type: 'string' },
+  'certs-dir': { type: 'string' },
+} as const;
+
 /** Runs the server subcommand; resolves to the exit code once the server has stopped. */
 export async function runServer(args: string[]): Promise<number> {
   // libuv's pool (every body write, fsync and rename) keeps its default of 4 threads: 16 threads halve
   // 4 KiB PUT throughput on ext4 (file creation contends in the kernel), and the variable could not be
   // set from here anyway — Node 20's ESM loader has started the pool before this code runs.
-  const parsed = parseOrExit(() => parse(args), usage);
-  if (typeof parsed === 'number') return parsed;
-  if (parsed.positionals.length !== 1) {
-    process.stderr.write(`Error: expected exactly one data directory\n\n${usage}`);
-    return 2;
-  }
-  let address: ReturnType<typeof parseAddress>;
-  let env: ReturnType<typeof loadEnvConfig>;
-  let tls: TlsFiles | undefined;
-  let kmsEnv: ReturnType<typeof loadKmsEnv>;
-  try {
-    address = parseAddress(parsed.values.address ?? ':9000');
-    env = loadEnvConfig(process.env);
-    kmsEnv = loadKmsEnv(process.env);
-    tls = loadCertsDir(parsed.values['certs-dir'] ?? join(homedir(), '.minio', 'certs'));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`Error: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const { values, positionals } = parseFlags(args, serverFlags);
+  if (positionals.length !== 1) throw new UsageError('expected exactly one data directory');
+  // Configuration errors (ConfigError) reach the runner, which prints them and exits 1.
+  const address = parseAddress(values.address ?? ':9000');
+  const env = loadEnvConfig(process.env);
+  const kmsEnv = loadKmsEnv(process.env);
+  const tls = loadCertsDir(values['certs-dir'] ?? join(homedir(), '.minio', 'certs'));
   let kms: Kms | undefined;
   if (kmsEnv.kms) {
     try {
@@ -80,7 +69,7 @@ export async function runServer(args: string[]): Promise<number> {
     }
   }
   const stopWarm = kms ? keepKeyWarm(kms) : () => {};
-  const dataDir = resolve(parsed.positionals[0]!);
+  const dataDir = resolve(positionals[0]!);
 
   const app = buildServer({
     ...env,
@@ -119,17 +108,4 @@ export async function runServer(args: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   return 0;
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      address: { type: 'string' },
-      'certs-dir': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
