@@ -27,6 +27,11 @@ interface KeyringJson {
 const CACHE_SIZE = 131072;
 
 /** An encrypting view over a Storage. Every method rejects with 503 `Vault is sealed` while sealed. */
+/** Where the barrier's operation timings go (the server's telemetry). */
+export interface Timer {
+  time<T>(key: readonly string[], fn: () => Promise<T>): Promise<T>;
+}
+
 export class Barrier {
   readonly #storage: Storage;
   #rootKey: Buffer | undefined;
@@ -37,8 +42,16 @@ export class Barrier {
   readonly #readers = new Map<string, Set<{ stale: boolean }>>();
   readonly #writes = new Map<string, Promise<unknown>>();
 
-  constructor(storage: Storage) {
+  /** Times each get/put/delete/list as Vault's `vault.barrier.*` samples. */
+  readonly #timer: Timer | undefined;
+
+  constructor(storage: Storage, timer?: Timer) {
     this.#storage = storage;
+    this.#timer = timer;
+  }
+
+  #timed<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    return this.#timer ? this.#timer.time(['barrier', op], fn) : fn();
   }
 
   get storage(): Storage {
@@ -119,7 +132,11 @@ export class Barrier {
 
   #keyFor = (term: number): Uint8Array | undefined => this.#terms.get(term)?.value;
 
-  async get(path: string): Promise<Buffer | undefined> {
+  get(path: string): Promise<Buffer | undefined> {
+    return this.#timed('get', () => this.#get(path));
+  }
+
+  async #get(path: string): Promise<Buffer | undefined> {
     if (this.isSealed()) throw sealedError();
     const cached = this.#cache.get(path);
     if (cached !== undefined) return cached === null ? undefined : Buffer.from(cached);
@@ -163,7 +180,11 @@ export class Barrier {
     return !this.#writes.has(path);
   }
 
-  async put(path: string, value: Uint8Array): Promise<void> {
+  put(path: string, value: Uint8Array): Promise<void> {
+    return this.#timed('put', () => this.#put(path, value));
+  }
+
+  async #put(path: string, value: Uint8Array): Promise<void> {
     if (this.isSealed()) throw sealedError();
     const active = this.#terms.get(this.#active)!;
     const blob = barrierEncrypt(active.value, active.term, path, value);
@@ -172,14 +193,20 @@ export class Barrier {
       this.#remember(path, Buffer.from(value));
   }
 
-  async delete(path: string): Promise<void> {
+  delete(path: string): Promise<void> {
+    return this.#timed('delete', () => this.#delete(path));
+  }
+
+  async #delete(path: string): Promise<void> {
     if (this.isSealed()) throw sealedError();
     if (await this.#writeInOrder(path, () => this.#storage.delete(path))) this.#remember(path, null);
   }
 
-  async list(prefix: string): Promise<string[]> {
-    if (this.isSealed()) throw sealedError();
-    return this.#storage.list(prefix);
+  list(prefix: string): Promise<string[]> {
+    return this.#timed('list', async () => {
+      if (this.isSealed()) throw sealedError();
+      return this.#storage.list(prefix);
+    });
   }
 
   async getJson<T>(path: string): Promise<T | undefined> {

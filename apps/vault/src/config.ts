@@ -17,7 +17,29 @@ export interface ListenerConfig {
   maxRequestSize: number;
   /** Seconds. */
   maxRequestDuration: number;
+  /** `telemetry { unauthenticated_metrics_access }`: sys/metrics answers without a token. */
+  unauthenticatedMetricsAccess: boolean;
 }
+
+/** The `telemetry` stanza, as far as it concerns the metrics this server keeps. */
+export interface TelemetryConfig {
+  /** Seconds; 0 = Prometheus format disabled (the default when there is no stanza). */
+  prometheusRetentionTime: number;
+  /** Gauge names are not prefixed with the host name. */
+  disableHostname: boolean;
+  /** Every metric carries a `host` label instead. */
+  enableHostnameLabel: boolean;
+  /** First name segment (default `vault`). */
+  metricsPrefix: string;
+}
+
+/** What a server without a `telemetry` stanza runs with. */
+export const NO_TELEMETRY_STANZA: TelemetryConfig = {
+  prometheusRetentionTime: 0,
+  disableHostname: false,
+  enableHostnameLabel: false,
+  metricsPrefix: 'vault',
+};
 
 export interface ServerConfig {
   storage: { type: string; options: Record<string, unknown> };
@@ -32,6 +54,8 @@ export interface ServerConfig {
   ui: boolean;
   clusterName: string;
   logLevel: string;
+  /** The `telemetry` stanza (NO_TELEMETRY_STANZA when absent). */
+  telemetry: TelemetryConfig;
   /** Top-level keys accepted but not implemented. */
   ignoredKeys: string[];
 }
@@ -93,6 +117,11 @@ const tcpListener = z
     tls_max_version: tlsVersion.optional().describe('highest TLS version'),
     max_request_size: size.default(33554432).describe('bytes; larger bodies get 413'),
     max_request_duration: duration.default(90).describe('per-request deadline'),
+    telemetry: z
+      .object({ unauthenticated_metrics_access: bool.default(false) })
+      .loose()
+      .default({ unauthenticated_metrics_access: false })
+      .describe('sys/metrics without a token'),
   })
   .loose()
   .superRefine((l, ctx) => {
@@ -121,6 +150,15 @@ const topLevel = z
     ui: bool.default(false),
     cluster_name: z.string().optional(),
     log_level: z.string().default('info'),
+    telemetry: z
+      .object({
+        prometheus_retention_time: duration.default(24 * 3600),
+        disable_hostname: bool.default(false),
+        enable_hostname_label: bool.default(false),
+        metrics_prefix: z.string().default('vault'),
+      })
+      .loose()
+      .optional(),
   })
   .loose();
 
@@ -136,6 +174,7 @@ const KNOWN = new Set([
   'ui',
   'cluster_name',
   'log_level',
+  'telemetry',
 ]);
 
 /** HCL decoders give blocks as objects or as lists of objects; fold both to one shape. */
@@ -170,6 +209,12 @@ function normalize(raw: unknown): Record<string, unknown> {
     }
   }
   obj['listener'] = listeners;
+  for (const l of listeners)
+    for (const body of Object.values(l)) {
+      const b = body as Record<string, unknown>;
+      if ('telemetry' in b) b['telemetry'] = asBlockList(b['telemetry'])[0] ?? {};
+    }
+  if ('telemetry' in obj) obj['telemetry'] = asBlockList(obj['telemetry'])[0] ?? {};
   if ('storage' in obj) obj['storage'] = mergeBlocks(obj['storage']);
   if ('backend' in obj) obj['backend'] = mergeBlocks(obj['backend']);
   return obj;
@@ -217,6 +262,7 @@ export function parseConfigObject(raw: unknown, source: string): ServerConfig {
       tlsMaxVersion: l.tcp.tls_max_version,
       maxRequestSize: l.tcp.max_request_size,
       maxRequestDuration: l.tcp.max_request_duration,
+      unauthenticatedMetricsAccess: l.tcp.telemetry.unauthenticated_metrics_access,
     });
   }
   return {
@@ -230,6 +276,14 @@ export function parseConfigObject(raw: unknown, source: string): ServerConfig {
     ui: c.ui,
     clusterName: c.cluster_name ?? '',
     logLevel: c.log_level,
+    telemetry: c.telemetry
+      ? {
+          prometheusRetentionTime: c.telemetry.prometheus_retention_time,
+          disableHostname: c.telemetry.disable_hostname,
+          enableHostnameLabel: c.telemetry.enable_hostname_label,
+          metricsPrefix: c.telemetry.metrics_prefix,
+        }
+      : NO_TELEMETRY_STANZA,
     ignoredKeys: Object.keys(obj).filter((k) => !KNOWN.has(k)),
   };
 }

@@ -29,6 +29,7 @@ import {
   writeSeal,
 } from './seal.js';
 import type { Storage } from './storage/storage.js';
+import { Telemetry } from './telemetry.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
 import {
   type Backend,
@@ -37,6 +38,7 @@ import {
   type LogicalRequest,
   type LogicalResponse,
   type LoginAuth,
+  type RawBody,
 } from './types.js';
 import { BUILD_DATE, VAULT_VERSION } from './version.js';
 import { BarrierView, checkKey } from './view.js';
@@ -50,6 +52,8 @@ export interface CoreOptions {
   clusterName?: string;
   /** Operational log lines (never secrets). */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Where timings and gauges go (sys/metrics); a fresh one without the Prometheus format by default. */
+  telemetry?: Telemetry;
 }
 
 /** Paths that additionally need `sudo` (docs/vault.md#operations-and-capabilities). */
@@ -72,6 +76,7 @@ export class Core {
   readonly tokens: TokenStore;
   readonly policies: PolicyStore;
   readonly options: CoreOptions;
+  readonly telemetry: Telemetry;
   readonly #progress = new UnsealProgress();
   #sealConfig: SealConfig | undefined;
   #mounts: MountEntry[] = [];
@@ -87,7 +92,8 @@ export class Core {
   constructor(options: CoreOptions) {
     this.options = options;
     this.storage = options.storage;
-    this.barrier = new Barrier(options.storage);
+    this.telemetry = options.telemetry ?? new Telemetry();
+    this.barrier = new Barrier(options.storage, this.telemetry);
     this.tokens = new TokenStore(this.barrier, {
       defaultTtl: options.defaultLeaseTtl,
       maxTtl: options.maxLeaseTtl,
@@ -100,6 +106,20 @@ export class Core {
       system: this,
       tokenStore: this,
     };
+    this.#registerGauges();
+  }
+
+  /** Vault's core gauges, read at each scrape (docs/vault.md#metrics). */
+  #registerGauges(): void {
+    const t = this.telemetry;
+    t.gauge(['core', 'unsealed'], 'Whether Vault is unsealed (1) or sealed (0).', () =>
+      this.isSealed() ? 0 : 1,
+    );
+    // Without HA every unsealed node is the active one.
+    t.gauge(['core', 'active'], 'Whether this node is the active one (1).', () => (this.isSealed() ? 0 : 1));
+    t.gauge(['token', 'count'], 'Service tokens in the token store.', async () =>
+      this.isSealed() ? 0 : this.tokens.count(),
+    );
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -397,12 +417,20 @@ export class Core {
     return acl.capabilities(path);
   }
 
+  /** sys/metrics (docs/vault.md#metrics). */
+  metrics(format: string): Promise<RawBody> {
+    return this.telemetry.respond(format);
+  }
+
   /** Every logical request: sealed check, routing, token (one use spent), ACL, engine. */
   async handle(req: LogicalRequest): Promise<LogicalResponse | null> {
-    const spent: { lastUseOf?: TokenEntry } = {};
+    const spent: { lastUseOf?: TokenEntry; login?: boolean } = {};
+    const start = performance.now();
     try {
       return await this.#handle(req, spent);
     } finally {
+      const key = spent.login ? 'handle_login_request' : 'handle_request';
+      this.telemetry.sample(['core', key], performance.now() - start);
       // The token's last use: the request has run, now the token goes (Vault, too, revokes after
       // the request). It is already dead to every other request; the sweep retries a failure.
       if (spent.lastUseOf) {
@@ -413,7 +441,10 @@ export class Core {
     }
   }
 
-  async #handle(req: LogicalRequest, spent: { lastUseOf?: TokenEntry }): Promise<LogicalResponse | null> {
+  async #handle(
+    req: LogicalRequest,
+    spent: { lastUseOf?: TokenEntry; login?: boolean },
+  ): Promise<LogicalResponse | null> {
     if (this.isSealed()) throw sealedError();
     checkKey(req.path);
     const route = this.#route(req.path);
@@ -426,7 +457,10 @@ export class Core {
       clientAddr: req.clientAddr,
       contentType: req.contentType,
     };
-    if (backend?.isUnauthenticated?.(rel)) return this.#dispatch(backend, breq);
+    if (backend?.isUnauthenticated?.(rel)) {
+      spent.login = true;
+      return this.#dispatch(backend, breq);
+    }
     // The use is spent before anything else runs, atomically, so parallel requests cannot share
     // one; a token with none left is 403. A denied request spends its use too, as in Vault.
     const { entry, last } = await this.tokens.use(req.token);

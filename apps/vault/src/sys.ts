@@ -15,7 +15,7 @@ import {
 } from './mounts.js';
 import { type PolicyStore, validatePolicyName } from './policies.js';
 import type { TokenEntry } from './tokens.js';
-import type { Backend, BackendRequest, LogicalResponse } from './types.js';
+import type { Backend, BackendRequest, LogicalResponse, RawBody } from './types.js';
 
 type Table = 'mounts' | 'auth';
 
@@ -42,6 +42,8 @@ export interface SystemCore {
   capabilities(entry: TokenEntry, path: string): Promise<string[]>;
   readonly barrier: Pick<Barrier, 'keyStatus' | 'rotate'>;
   seal(): Promise<void>;
+  /** sys/metrics in `format` ('' JSON summary, 'prometheus'). */
+  metrics(format: string): Promise<RawBody>;
 }
 
 /** A policy name is checked before the operation is looked up (400 whatever the verb). */
@@ -99,6 +101,12 @@ export class SystemBackend implements Backend {
       {
         pattern: /^internal\/ui\/mounts\/(?<path>[\s\S]*)$/,
         operations: { read: (_req, p) => this.#uiMount(p['path']!) },
+      },
+      {
+        pattern: 'metrics',
+        operations: {
+          read: async (req) => ({ raw: await this.#core.metrics(String(req.data['format'] ?? '')) }),
+        },
       },
       { pattern: 'key-status', operations: { read: () => ({ data: this.#core.barrier.keyStatus() }) } },
       {

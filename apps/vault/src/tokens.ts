@@ -99,6 +99,11 @@ export class TokenStore {
     this.#defaults = defaults;
   }
 
+  /** Token entries in storage (the `vault.token.count` gauge); expired ones count until swept. */
+  async count(): Promise<number> {
+    return (await this.#barrier.list(ID)).length;
+  }
+
   get maxTtl(): number {
     return this.#defaults.maxTtl;
   }

@@ -50,6 +50,13 @@ export interface LoginAuth {
   role?: string;
 }
 
+/** A response `sys/metrics` sends as it is: Vault answers this endpoint outside its JSON envelope. */
+export interface RawBody {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
 export interface LogicalResponse {
   status?: number;
   data?: Record<string, unknown> | null;
@@ -61,6 +68,8 @@ export interface LogicalResponse {
   /** sys/mounts*, sys/auth*, sys/policy*: copy `data` keys to the top level. */
   copyDataToTop?: boolean;
   mountType?: string;
+  /** Sent as it is, outside the envelope (sys/metrics). */
+  raw?: RawBody;
 }
 
 /** A mounted engine. `existence` decides create vs update for writes (absent ⇒ update). */

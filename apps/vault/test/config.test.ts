@@ -45,8 +45,11 @@ describe('config', () => {
         tlsMaxVersion: undefined,
         maxRequestSize: 33554432,
         maxRequestDuration: 90,
+        unauthenticatedMetricsAccess: false,
       },
     ]);
+    // No telemetry stanza: Prometheus-format metrics are off, as in Vault.
+    expect(c.telemetry.prometheusRetentionTime).toBe(0);
   });
 
   it('reads HCL with repeated listeners, tls_disable = 1, unknown keys collected', async () => {
@@ -67,6 +70,7 @@ listener "tcp" {
 disable_mlock = true
 ui = true
 telemetry { statsite_address = "x:1" }
+plugin_directory = "/plugins"
 `,
     );
     const c = await loadConfigFiles([join(dir, 'v.hcl')]);
@@ -76,7 +80,14 @@ telemetry { statsite_address = "x:1" }
     ]);
     expect(c.disableMlock).toBe(true);
     expect(c.defaultLeaseTtl).toBe(768 * 3600);
-    expect(c.ignoredKeys).toEqual(['telemetry']);
+    expect(c.ignoredKeys).toEqual(['plugin_directory']);
+    // A telemetry stanza (here for statsite, which we do not serve) turns Prometheus on at 24h.
+    expect(c.telemetry).toEqual({
+      prometheusRetentionTime: 24 * 3600,
+      disableHostname: false,
+      enableHostnameLabel: false,
+      metricsPrefix: 'vault',
+    });
   });
 
   it('merges a directory of files, listeners accumulating', async () => {

@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
+import type { TelemetryConfig } from '../src/config.js';
 import { Core } from '../src/core.js';
 import { type Listener, type ListenOptions, listen } from '../src/http/listen.js';
 import { buildServer, type HttpOptions } from '../src/http/server.js';
 import { FileStorage } from '../src/storage/file.js';
 import { InmemStorage } from '../src/storage/inmem.js';
 import type { Storage } from '../src/storage/storage.js';
+import { Telemetry } from '../src/telemetry.js';
 
 export interface Harness {
   app: FastifyInstance;
@@ -27,11 +29,18 @@ export interface Harness {
 }
 
 /** A core + app over file storage in a temp dir (or in memory). */
-export async function harness(opts: { inmem?: boolean; maxRequestSize?: number } = {}): Promise<Harness> {
+export async function harness(
+  opts: { inmem?: boolean; maxRequestSize?: number; telemetry?: TelemetryConfig } = {},
+): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'vault-test-'));
   const storage: Storage = opts.inmem ? new InmemStorage() : new FileStorage(join(dir, 'file'));
   const make = () => {
-    const core = new Core({ storage, defaultLeaseTtl: 604800, maxLeaseTtl: 2592000 });
+    const core = new Core({
+      storage,
+      defaultLeaseTtl: 604800,
+      maxLeaseTtl: 2592000,
+      ...(opts.telemetry ? { telemetry: new Telemetry(opts.telemetry) } : {}),
+    });
     const app = buildServer({
       core,
       ...(opts.maxRequestSize ? { maxRequestSize: opts.maxRequestSize } : {}),

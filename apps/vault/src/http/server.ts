@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Core } from '../core.js';
 import { badRequest, toErrorResponse, VaultError } from '../errors.js';
-import type { LogicalResponse, Operation } from '../types.js';
+import type { LogicalResponse, Operation, RawBody } from '../types.js';
 
 export interface HttpOptions {
   core: Core;
@@ -17,6 +17,8 @@ export interface HttpOptions {
   tls?: boolean;
   /** Log each request (off in tests). */
   logger?: boolean;
+  /** The listener's `telemetry { unauthenticated_metrics_access }`: sys/metrics needs no token. */
+  unauthenticatedMetricsAccess?: boolean;
 }
 
 const JSON_TYPE = 'application/json';
@@ -101,6 +103,15 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
       await handleSys(core, bare, method, query, req, reply);
       return;
     }
+    if (bare === 'sys/metrics') {
+      // The format may come from the Accept header, as Prometheus scrapers send it.
+      query['format'] ??= metricsFormatFromAccept(req.headers.accept);
+      if (opts.unauthenticatedMetricsAccess) {
+        if (method !== 'GET') send(reply, 405, { errors: [] });
+        else sendRaw(reply, await core.metrics(query['format']));
+        return;
+      }
+    }
     let operation: Operation;
     let data: Record<string, unknown>;
     if (method === 'GET' || method === 'LIST') {
@@ -108,6 +119,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
       const isList = method === 'LIST' || listParam === 'true' || listParam === '1';
       operation = isList ? 'list' : 'read';
       data = queryData(qIdx === -1 ? '' : req.url.slice(qIdx + 1), isList);
+      if (bare === 'sys/metrics') data['format'] ??= query['format'];
       if (isList && !path.endsWith('/')) path = `${path}/`;
     } else if (method === 'PUT' || method === 'POST') {
       operation = 'update';
@@ -132,6 +144,19 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     });
     respond(reply, res);
   }
+}
+
+/** A body Vault sends as it is (sys/metrics), with its own status and content type. */
+function sendRaw(reply: FastifyReply, raw: RawBody): FastifyReply {
+  return reply.code(raw.status).header('Content-Type', raw.contentType).send(Buffer.from(raw.body));
+}
+
+/** `prometheus` when the Accept header asks for OpenMetrics or Prometheus's schema, as Vault reads it. */
+function metricsFormatFromAccept(accept: string | undefined): string {
+  if (!accept) return '';
+  if (accept.startsWith('application/openmetrics-text') || accept.includes('prometheus/telemetry'))
+    return 'prometheus';
+  return '';
 }
 
 function tokenOf(req: FastifyRequest): string | undefined {
@@ -202,6 +227,7 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
 }
 
 function respond(reply: FastifyReply, res: LogicalResponse | null): FastifyReply {
+  if (res?.raw) return sendRaw(reply, res.raw);
   if (!res || (res.data == null && !res.auth && !res.warnings?.length)) {
     return reply.code(204).header('Content-Type', JSON_TYPE).send();
   }
