@@ -1,6 +1,6 @@
 // buildServer(config): the fastify app of the object store, not yet listening. Bodies are never parsed
 // by fastify: one catch-all content-type parser hands the raw request stream to the S3 handlers.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
 import { parseTlsThroughStream } from '@kms-chain/tls-identity';
 import Fastify, {
@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { kmsAdmin } from './admin/kms-admin.js';
 import { isS3Error, S3Error } from './errors.js';
+import { deferContinue } from './http/early-answers.js';
 import type { Kms } from './kms/kms.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
@@ -81,6 +82,8 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     app.server.emit('request', req, res);
   });
+  // 100 Continue only once a handler reads the body; unread bodies drained or the connection closed.
+  deferContinue(app.server as unknown as Server);
   // Over TLS a request arriving while the previous answer still drains must wait, not reset the connection.
   if (config.tls) parseTlsThroughStream(app.server as unknown as TlsServer);
 
@@ -144,8 +147,6 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     }
     if (!err.context.resource) err.context.resource = req.raw.url?.split('?')[0];
     reply.code(err.status).headers(err.headers);
-    // A refused upload's unread body would otherwise be read and discarded to keep the connection.
-    if (!req.raw.complete) reply.header('connection', 'close');
     if (err.status === 304) return reply.send();
     if (isJsonErrorRoute(req.routeOptions.config)) {
       return reply.header('content-type', 'application/json').send(renderErrorJson(err, req.id));
