@@ -4,22 +4,7 @@
 // UV_THREADPOOL_SIZE is set in the environment: assigning it here would be too late, as Node 20's ESM
 // loader starts the pool while it loads this file. 64 threads measured no faster on the development
 // disk (apps/vault/bench: logins 968–1293/s with 4, 942–1090/s with 64, two runs each).
+import { runBin } from '@kms-chain/cli';
 import { main } from '../dist/cli.js';
 
-// A server's log readers may go away (a closed pipe, `| head`): losing the log must not kill the
-// server, so EPIPE on stdout/stderr is ignored; any other stream error still surfaces.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runBin(main);

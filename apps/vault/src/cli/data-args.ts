@@ -1,7 +1,7 @@
 // `k=v` arguments as Vault's kvbuilder reads them: `k=@file`, `k=-` (stdin), a lone `-` (a JSON
 // object on stdin) or `@file.json`; a repeated key becomes a list.
 import { readFile } from 'node:fs/promises';
-import { UsageError } from './args.js';
+import { UsageError } from '@kms-chain/cli';
 import { readStdin } from './io.js';
 
 export async function parseDataArgs(args: readonly string[]): Promise<Record<string, unknown>> {

@@ -1,8 +1,9 @@
 // Vault's CLI output shapes: the Key/Value tables (columns joined by four spaces, first column
 // padded, empty cells `n/a`), Go `%v` rendering of JSON values, durations for TTL-like keys, and
 // `-format=json`.
+
+import { UsageError } from '@kms-chain/cli';
 import { humanDuration } from '../duration.js';
-import { UsageError } from './args.js';
 
 export type Format = 'table' | 'json';
 

@@ -1,6 +1,6 @@
 // vault kv get|put|delete|list — resolves the mount's KV version through
 // sys/internal/ui/mounts/<path> and adds `data/` or `metadata/` for v2 mounts.
-import { flagStr, parseFlags, UsageError } from './args.js';
+import { parseFlags, UsageError } from '@kms-chain/cli';
 import { ApiError, type ApiResponse, VaultClient } from './client.js';
 import { parseDataArgs } from './data-args.js';
 import { columns, goValue, kvTable, outputFormat, secretJson, secretTable } from './format.js';
@@ -40,20 +40,27 @@ function metadataBlock(path: string, meta: Record<string, unknown>): string {
   return `${header('Secret Path', path.length)}\n${path}\n\n${mapHeader('Metadata', meta)}\n${kvTable(rows)}`;
 }
 
-export async function kv(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+// The four commands take the same flags.
+const kvFlags = {
+  format: { type: 'string' },
+  field: { type: 'string' },
+  version: { type: 'string' },
+  cas: { type: 'string' },
+  mount: { type: 'string' },
+} as const;
+
+export const kvGet = (args: string[]) => kv('get', args);
+export const kvPut = (args: string[]) => kv('put', args);
+export const kvDelete = (args: string[]) => kv('delete', args);
+export const kvList = (args: string[]) => kv('list', args);
+
+async function kv(sub: 'get' | 'put' | 'delete' | 'list', args: string[]): Promise<number> {
   const client = new VaultClient();
-  const p = parseFlags(rest, { values: ['format', 'field', 'version', 'cas', 'mount'] });
-  const format = outputFormat(flagStr(p, 'format'));
-  const [rawPath, ...kvArgs] = p.args;
-  if (!sub || !['get', 'put', 'delete', 'list'].includes(sub)) {
-    err(
-      'Usage: vault kv <subcommand> [options] [args]\n\nSubcommands:\n    delete    Deletes versions in the KV store\n    get       Retrieves data from the KV store\n    list      List data or secrets\n    put       Sets or updates data in the KV store\n',
-    );
-    return 1;
-  }
+  const { values, positionals } = parseFlags(args, kvFlags);
+  const format = outputFormat(values.format);
+  const [rawPath, ...kvArgs] = positionals;
   if (!rawPath) throw new UsageError('Not enough arguments (expected 1, got 0)');
-  const path = `${flagStr(p, 'mount') ? `${flagStr(p, 'mount').replace(/\/+$/, '')}/` : ''}${rawPath.replace(/^\/+/, '')}`;
+  const path = `${values.mount ? `${values.mount.replace(/\/+$/, '')}/` : ''}${rawPath.replace(/^\/+/, '')}`;
   let info: MountInfo;
   try {
     info = await mountOf(client, path);
@@ -63,7 +70,7 @@ export async function kv(args: string[]): Promise<number> {
   try {
     switch (sub) {
       case 'get': {
-        const query: Record<string, string> = flagStr(p, 'version') ? { version: flagStr(p, 'version') } : {};
+        const query: Record<string, string> = values.version ? { version: values.version } : {};
         const apiPath = insert(info, path, 'data');
         let res: ApiResponse;
         try {
@@ -76,7 +83,7 @@ export async function kv(args: string[]): Promise<number> {
           throw e;
         }
         const secret = res.json ?? {};
-        const field = flagStr(p, 'field');
+        const field = values.field ?? '';
         if (info.version === 1) {
           if (field || format === 'json') {
             const { printSecret } = await import('./rw.js');
@@ -114,9 +121,7 @@ export async function kv(args: string[]): Promise<number> {
         if (Object.keys(data).length === 0) throw new UsageError('Must supply data');
         const apiPath = insert(info, path, 'data');
         const body =
-          info.version === 2
-            ? { data, options: flagStr(p, 'cas') ? { cas: Number(flagStr(p, 'cas')) } : {} }
-            : data;
+          info.version === 2 ? { data, options: values.cas ? { cas: Number(values.cas) } : {} } : data;
         const res = await client.request('PUT', apiPath, body);
         if (info.version === 1 || !res.json) {
           out(`Success! Data written to: ${apiPath}`);

@@ -1,6 +1,6 @@
 // vault login [TOKEN] | vault login -method=approle role_id=… secret_id=…  and vault token lookup
 import { writeFile } from 'node:fs/promises';
-import { flagBool, flagStr, parseFlags, UsageError } from './args.js';
+import { parseFlags, UsageError } from '@kms-chain/cli';
 import { type ApiResponse, tokenHelperPath, VaultClient } from './client.js';
 import { parseDataArgs } from './data-args.js';
 import { outputFormat, secretJson, secretTable, wrap } from './format.js';
@@ -8,20 +8,26 @@ import { err, failed, out } from './io.js';
 import { printSecret } from './rw.js';
 
 export async function login(args: string[]): Promise<number> {
-  const p = parseFlags(args, {
-    values: ['method', 'path', 'format', 'field'],
-    bools: ['no-store', 'token-only', 'no-print'],
+  const { values, positionals } = parseFlags(args, {
+    method: { type: 'string' },
+    path: { type: 'string' },
+    format: { type: 'string' },
+    field: { type: 'string' },
+    'no-store': { type: 'boolean' },
+    'token-only': { type: 'boolean' },
+    'no-print': { type: 'boolean' },
   });
-  const format = outputFormat(flagStr(p, 'format'));
-  const method = flagStr(p, 'method', 'token');
+  const format = outputFormat(values.format);
+  const method = values.method ?? 'token';
   const client = new VaultClient();
   let secret: Record<string, unknown>;
   if (method === 'token') {
-    if (p.args.length > 1) throw new UsageError(`Too many arguments (expected 0-1, got ${p.args.length})`);
+    if (positionals.length > 1)
+      throw new UsageError(`Too many arguments (expected 0-1, got ${positionals.length})`);
     const token =
-      p.args[0] === undefined || p.args[0] === '-'
+      positionals[0] === undefined || positionals[0] === '-'
         ? (await import('./io.js').then((m) => m.readStdin())).trim()
-        : p.args[0];
+        : positionals[0];
     if (!token) throw new UsageError('Missing token');
     client.token = token;
     let res: ApiResponse;
@@ -46,8 +52,8 @@ export async function login(args: string[]): Promise<number> {
       },
     };
   } else {
-    const mount = flagStr(p, 'path', method).replace(/^\/+|\/+$/g, '');
-    const data = await parseDataArgs(p.args);
+    const mount = (values.path ?? method).replace(/^\/+|\/+$/g, '');
+    const data = await parseDataArgs(positionals);
     let res: ApiResponse;
     try {
       client.token = undefined;
@@ -58,20 +64,19 @@ export async function login(args: string[]): Promise<number> {
     secret = res.json ?? {};
   }
   const auth = secret['auth'] as Record<string, unknown>;
-  if (!flagBool(p, 'no-store'))
-    await writeFile(tokenHelperPath(), String(auth['client_token']), { mode: 0o600 });
+  if (!values['no-store']) await writeFile(tokenHelperPath(), String(auth['client_token']), { mode: 0o600 });
   if (process.env['VAULT_TOKEN'])
     err(
       wrap(
         'WARNING! The VAULT_TOKEN environment variable is set! The value of this variable will take precedence; if this is unwanted please unset VAULT_TOKEN or update its value accordingly.',
       ) + '\n',
     );
-  if (flagBool(p, 'token-only')) {
+  if (values['token-only']) {
     process.stdout.write(String(auth['client_token']));
     return 0;
   }
-  if (flagBool(p, 'no-print')) return 0;
-  if (flagStr(p, 'field')) return printSecret(secret, format, flagStr(p, 'field'));
+  if (values['no-print']) return 0;
+  if (values.field) return printSecret(secret, format, values.field);
   if (format === 'json') {
     out(secretJson(secret));
     return 0;
@@ -86,81 +91,95 @@ export async function login(args: string[]): Promise<number> {
   return 0;
 }
 
-export async function token(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+export async function tokenLookup(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    format: { type: 'string' },
+    field: { type: 'string' },
+    accessor: { type: 'boolean' },
+  });
+  const format = outputFormat(values.format);
   const client = new VaultClient();
-  if (sub === 'lookup') {
-    const p = parseFlags(rest, { values: ['format', 'field'], bools: ['accessor'] });
-    const format = outputFormat(flagStr(p, 'format'));
-    let res: ApiResponse;
-    try {
-      if (p.args.length === 0) res = await client.request('GET', 'auth/token/lookup-self');
-      else if (flagBool(p, 'accessor'))
-        res = await client.request('PUT', 'auth/token/lookup-accessor', { accessor: p.args[0] });
-      else res = await client.request('PUT', 'auth/token/lookup', { token: p.args[0] });
-    } catch (e) {
-      return failed('Error looking up token', e);
-    }
-    return printSecret(res.json ?? {}, format, flagStr(p, 'field'));
+  let res: ApiResponse;
+  try {
+    if (positionals.length === 0) res = await client.request('GET', 'auth/token/lookup-self');
+    else if (values.accessor)
+      res = await client.request('PUT', 'auth/token/lookup-accessor', { accessor: positionals[0] });
+    else res = await client.request('PUT', 'auth/token/lookup', { token: positionals[0] });
+  } catch (e) {
+    return failed('Error looking up token', e);
   }
-  if (sub === 'renew') {
-    const p = parseFlags(rest, { values: ['format', 'increment'], aliases: { i: 'increment' } });
-    const format = outputFormat(flagStr(p, 'format'));
-    const inc = flagStr(p, 'increment');
-    let res: ApiResponse;
-    try {
-      res =
-        p.args.length === 0
-          ? await client.request('PUT', 'auth/token/renew-self', inc ? { increment: inc } : {})
-          : await client.request('PUT', 'auth/token/renew', {
-              token: p.args[0],
-              ...(inc ? { increment: inc } : {}),
-            });
-    } catch (e) {
-      return failed('Error renewing token', e);
-    }
-    return printSecret(res.json ?? {}, format, '');
+  return printSecret(res.json ?? {}, format, values.field ?? '');
+}
+
+export async function tokenRenew(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    format: { type: 'string' },
+    increment: { type: 'string', aliases: ['i'] },
+  });
+  const format = outputFormat(values.format);
+  const inc = values.increment;
+  const client = new VaultClient();
+  let res: ApiResponse;
+  try {
+    res =
+      positionals.length === 0
+        ? await client.request('PUT', 'auth/token/renew-self', inc ? { increment: inc } : {})
+        : await client.request('PUT', 'auth/token/renew', {
+            token: positionals[0],
+            ...(inc ? { increment: inc } : {}),
+          });
+  } catch (e) {
+    return failed('Error renewing token', e);
   }
-  if (sub === 'revoke') {
-    const p = parseFlags(rest, { bools: ['self'] });
-    try {
-      if (flagBool(p, 'self') || p.args.length === 0) await client.request('PUT', 'auth/token/revoke-self');
-      else await client.request('PUT', 'auth/token/revoke', { token: p.args[0] });
-    } catch (e) {
-      return failed('Error revoking token', e);
-    }
-    out('Success! Revoked token (if it existed)');
-    return 0;
+  return printSecret(res.json ?? {}, format, '');
+}
+
+export async function tokenRevoke(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { self: { type: 'boolean' } });
+  const client = new VaultClient();
+  try {
+    if (values.self || positionals.length === 0) await client.request('PUT', 'auth/token/revoke-self');
+    else await client.request('PUT', 'auth/token/revoke', { token: positionals[0] });
+  } catch (e) {
+    return failed('Error revoking token', e);
   }
-  if (sub === 'create') {
-    const p = parseFlags(rest, {
-      values: ['format', 'ttl', 'explicit-max-ttl', 'period', 'display-name', 'use-limit', 'field', 'id'],
-      multi: ['policy', 'metadata'],
-      bools: ['orphan', 'no-default-policy'],
-    });
-    const format = outputFormat(flagStr(p, 'format'));
-    const body: Record<string, unknown> = {
-      policies: p.multi.get('policy') ?? [],
-      ttl: flagStr(p, 'ttl'),
-      explicit_max_ttl: flagStr(p, 'explicit-max-ttl'),
-      period: flagStr(p, 'period'),
-      display_name: flagStr(p, 'display-name') || undefined,
-      num_uses: Number(flagStr(p, 'use-limit', '0')),
-      no_parent: flagBool(p, 'orphan'),
-      no_default_policy: flagBool(p, 'no-default-policy'),
-      ...(flagStr(p, 'id') ? { id: flagStr(p, 'id') } : {}),
-    };
-    if (!(p.multi.get('policy') ?? []).length) delete body['policies'];
-    let res: ApiResponse;
-    try {
-      res = await client.request('POST', 'auth/token/create', body);
-    } catch (e) {
-      return failed('Error creating token', e);
-    }
-    return printSecret(res.json ?? {}, format, flagStr(p, 'field'));
+  out('Success! Revoked token (if it existed)');
+  return 0;
+}
+
+export async function tokenCreate(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    format: { type: 'string' },
+    ttl: { type: 'string' },
+    'explicit-max-ttl': { type: 'string' },
+    period: { type: 'string' },
+    'display-name': { type: 'string' },
+    'use-limit': { type: 'string' },
+    field: { type: 'string' },
+    id: { type: 'string' },
+    policy: { type: 'string', multiple: true },
+    metadata: { type: 'string', multiple: true },
+    orphan: { type: 'boolean' },
+    'no-default-policy': { type: 'boolean' },
+  });
+  const format = outputFormat(values.format);
+  const body: Record<string, unknown> = {
+    policies: values.policy ?? [],
+    ttl: values.ttl ?? '',
+    explicit_max_ttl: values['explicit-max-ttl'] ?? '',
+    period: values.period ?? '',
+    display_name: values['display-name'] || undefined,
+    num_uses: Number(values['use-limit'] ?? '0'),
+    no_parent: values.orphan === true,
+    no_default_policy: values['no-default-policy'] === true,
+    ...(values.id ? { id: values.id } : {}),
+  };
+  if (!(values.policy ?? []).length) delete body['policies'];
+  let res: ApiResponse;
+  try {
+    res = await new VaultClient().request('POST', 'auth/token/create', body);
+  } catch (e) {
+    return failed('Error creating token', e);
   }
-  err(
-    'Usage: vault token <subcommand> [options] [args]\n\nSubcommands:\n    create    Create a new token\n    lookup    Display information about a token\n    renew     Renew a token lease\n    revoke    Revoke a token and its children\n',
-  );
-  return 1;
+  return printSecret(res.json ?? {}, format, values.field ?? '');
 }

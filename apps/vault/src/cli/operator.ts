@@ -1,50 +1,25 @@
 // vault operator init | unseal | seal
 import { createInterface } from 'node:readline';
-import { flagBool, flagInt, flagStr, parseFlags, UsageError } from './args.js';
+import { intFlag, parseFlags, UsageError } from '@kms-chain/cli';
 import { VaultClient } from './client.js';
 import { kvTable, outputFormat, wrap } from './format.js';
 import { err, failed, out } from './io.js';
 
-export const operatorUsage = `Usage: vault operator <subcommand> [options] [args]
+const formatFlag = { type: 'string' } as const;
 
-  This command groups subcommands for operators interacting with Vault.
-
-Subcommands:
-    init      Initializes a server
-    seal      Seals the Vault server
-    unseal    Unseals the Vault server
-`;
-
-export async function operator(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'init':
-      return init(rest);
-    case 'unseal':
-      return unseal(rest);
-    case 'seal':
-      return seal(rest);
-    default:
-      err(operatorUsage);
-      return 1;
-  }
-}
-
-async function init(args: string[]): Promise<number> {
-  const p = parseFlags(args, {
-    values: ['key-shares', 'key-threshold', 'format', 'root-token-pgp-key', 'pgp-keys'],
-    bools: ['status'],
-    aliases: {
-      n: 'key-shares',
-      t: 'key-threshold',
-      'secret-shares': 'key-shares',
-      'secret-threshold': 'key-threshold',
-    },
+export async function init(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    'key-shares': { type: 'string', aliases: ['n', 'secret-shares'] },
+    'key-threshold': { type: 'string', aliases: ['t', 'secret-threshold'] },
+    format: formatFlag,
+    'root-token-pgp-key': { type: 'string' },
+    'pgp-keys': { type: 'string' },
+    status: { type: 'boolean' },
   });
-  if (p.args.length) throw new UsageError(`Too many arguments (expected 0, got ${p.args.length})`);
-  const format = outputFormat(flagStr(p, 'format'));
+  if (positionals.length) throw new UsageError(`Too many arguments (expected 0, got ${positionals.length})`);
+  const format = outputFormat(values.format);
   const client = new VaultClient();
-  if (flagBool(p, 'status')) {
+  if (values.status) {
     try {
       const res = await client.request('GET', 'sys/init');
       if (res.json?.['initialized']) {
@@ -57,8 +32,8 @@ async function init(args: string[]): Promise<number> {
       return failed('Error checking init status', e);
     }
   }
-  const shares = flagInt(p, 'key-shares', 5);
-  const threshold = flagInt(p, 'key-threshold', 3);
+  const shares = intFlag(values['key-shares'], 'key-shares', 5);
+  const threshold = intFlag(values['key-threshold'], 'key-threshold', 3);
   let res: Record<string, unknown>;
   try {
     res = (
@@ -193,15 +168,20 @@ export async function leaderHa(client: VaultClient): Promise<boolean> {
   }
 }
 
-async function unseal(args: string[]): Promise<number> {
-  const p = parseFlags(args, { bools: ['reset', 'migrate'], values: ['format'] });
-  if (p.args.length > 1) throw new UsageError(`Too many arguments (expected 0-1, got ${p.args.length})`);
-  const format = outputFormat(flagStr(p, 'format'));
+export async function unseal(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    reset: { type: 'boolean' },
+    migrate: { type: 'boolean' },
+    format: formatFlag,
+  });
+  if (positionals.length > 1)
+    throw new UsageError(`Too many arguments (expected 0-1, got ${positionals.length})`);
+  const format = outputFormat(values.format);
   const client = new VaultClient();
   let body: Record<string, unknown>;
-  if (flagBool(p, 'reset')) body = { reset: true };
+  if (values.reset) body = { reset: true };
   else {
-    const key = p.args[0] ?? (await promptKey());
+    const key = positionals[0] ?? (await promptKey());
     if (!key) {
       err('Error unsealing: missing unseal key');
       return 1;
@@ -222,9 +202,9 @@ async function unseal(args: string[]): Promise<number> {
   return 0;
 }
 
-async function seal(args: string[]): Promise<number> {
-  const p = parseFlags(args, {});
-  if (p.args.length) throw new UsageError(`Too many arguments (expected 0, got ${p.args.length})`);
+export async function seal(args: string[]): Promise<number> {
+  const { positionals } = parseFlags(args, {});
+  if (positionals.length) throw new UsageError(`Too many arguments (expected 0, got ${positionals.length})`);
   try {
     await new VaultClient().request('PUT', 'sys/seal');
   } catch (e) {

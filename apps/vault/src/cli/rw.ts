@@ -1,11 +1,14 @@
 // vault read | write | list | delete — the generic logical commands.
-import { flagBool, flagStr, parseFlags, UsageError } from './args.js';
+import { parseFlags, UsageError } from '@kms-chain/cli';
 import { ApiError, type ApiResponse, VaultClient } from './client.js';
 import { parseDataArgs } from './data-args.js';
 import { columns, goValue, outputFormat, secretJson, secretTable, warningsBlock } from './format.js';
 import { err, failed, out } from './io.js';
 
 const clean = (path: string) => path.replace(/^\/+/, '');
+
+const readFlags = { format: { type: 'string' }, field: { type: 'string' } } as const;
+const writeFlags = { ...readFlags, force: { type: 'boolean', aliases: ['f'] } } as const;
 
 /** Prints a response as table/json or one field; returns the exit code. */
 export function printSecret(secret: Record<string, unknown>, format: string, field: string): number {
@@ -41,9 +44,9 @@ export function printSecret(secret: Record<string, unknown>, format: string, fie
 }
 
 export async function read(args: string[]): Promise<number> {
-  const p = parseFlags(args, { values: ['format', 'field'] });
-  const format = outputFormat(flagStr(p, 'format'));
-  const [path, ...kv] = p.args;
+  const { values, positionals } = parseFlags(args, readFlags);
+  const format = outputFormat(values.format);
+  const [path, ...kv] = positionals;
   if (!path) throw new UsageError('Not enough arguments (expected 1, got 0)');
   const query = Object.fromEntries(Object.entries(await parseDataArgs(kv)).map(([k, v]) => [k, String(v)]));
   const client = new VaultClient();
@@ -61,15 +64,15 @@ export async function read(args: string[]): Promise<number> {
     err(`No value found at ${clean(path)}`);
     return 2;
   }
-  return printSecret(res.json, format, flagStr(p, 'field'));
+  return printSecret(res.json, format, values.field ?? '');
 }
 
 export async function write(args: string[]): Promise<number> {
-  const p = parseFlags(args, { values: ['format', 'field'], bools: ['force'], aliases: { f: 'force' } });
-  const format = outputFormat(flagStr(p, 'format'));
-  const [path, ...kv] = p.args;
+  const { values, positionals } = parseFlags(args, writeFlags);
+  const format = outputFormat(values.format);
+  const [path, ...kv] = positionals;
   if (!path) throw new UsageError('Not enough arguments (expected 1, got 0)');
-  if (kv.length === 0 && !flagBool(p, 'force')) {
+  if (kv.length === 0 && !values.force) {
     err('Must supply data or use -force');
     return 1;
   }
@@ -84,15 +87,15 @@ export async function write(args: string[]): Promise<number> {
     out(`Success! Data written to: ${clean(path)}`);
     return 0;
   }
-  return printSecret(res.json, format, flagStr(p, 'field'));
+  return printSecret(res.json, format, values.field ?? '');
 }
 
 export async function list(args: string[]): Promise<number> {
-  const p = parseFlags(args, { values: ['format'] });
-  const format = outputFormat(flagStr(p, 'format'));
-  const [path] = p.args;
-  if (!path || p.args.length > 1)
-    throw new UsageError(`Wrong number of arguments (expected 1, got ${p.args.length})`);
+  const { values, positionals } = parseFlags(args, { format: readFlags.format });
+  const format = outputFormat(values.format);
+  const [path] = positionals;
+  if (!path || positionals.length > 1)
+    throw new UsageError(`Wrong number of arguments (expected 1, got ${positionals.length})`);
   let res: ApiResponse;
   try {
     res = await new VaultClient().request('GET', clean(path), undefined, { list: 'true' });
@@ -114,8 +117,7 @@ export async function list(args: string[]): Promise<number> {
 }
 
 export async function del(args: string[]): Promise<number> {
-  const p = parseFlags(args, {});
-  const [path, ...kv] = p.args;
+  const [path, ...kv] = parseFlags(args, {}).positionals;
   if (!path) throw new UsageError('Not enough arguments (expected 1, got 0)');
   const query = Object.fromEntries(Object.entries(await parseDataArgs(kv)).map(([k, v]) => [k, String(v)]));
   try {

@@ -2,7 +2,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type tls from 'node:tls';
-import { type ListenerConfig, loadConfigFiles, type ServerConfig } from '../config.js';
+import { parseFlags, UsageError } from '@kms-chain/cli';
+import { type ListenerConfig, loadConfigFiles, NO_TELEMETRY_STANZA, type ServerConfig } from '../config.js';
 import { Core } from '../core.js';
 import { goDurationString } from '../duration.js';
 import { type Listener, listen } from '../http/listen.js';
@@ -11,8 +12,8 @@ import { lockMemory, mlockFailureMessage } from '../mlock.js';
 import { FileStorage } from '../storage/file.js';
 import { InmemStorage } from '../storage/inmem.js';
 import type { Storage } from '../storage/storage.js';
+import { Telemetry } from '../telemetry.js';
 import { BUILD_DATE, VAULT_VERSION } from '../version.js';
-import { flagBool, flagStr, parseFlags, UsageError } from './args.js';
 import { tokenHelperPath } from './client.js';
 import { err, out } from './io.js';
 
@@ -86,14 +87,17 @@ async function tlsOptions(
 }
 
 export async function server(args: string[]): Promise<number> {
-  const p = parseFlags(args, {
-    multi: ['config'],
-    values: ['dev-root-token-id', 'dev-listen-address', 'log-level'],
-    bools: ['dev', 'dev-no-store-token'],
+  const { values, positionals } = parseFlags(args, {
+    config: { type: 'string', multiple: true },
+    'dev-root-token-id': { type: 'string' },
+    'dev-listen-address': { type: 'string' },
+    'log-level': { type: 'string' },
+    dev: { type: 'boolean' },
+    'dev-no-store-token': { type: 'boolean' },
   });
-  if (p.args.length) throw new UsageError(`Too many arguments (expected 0, got ${p.args.length})`);
-  const dev = flagBool(p, 'dev');
-  const configs = p.multi.get('config') ?? [];
+  if (positionals.length) throw new UsageError(`Too many arguments (expected 0, got ${positionals.length})`);
+  const dev = values.dev === true;
+  const configs = values.config ?? [];
   if (!dev && configs.length === 0) {
     err(
       'No configuration files found. Please provide configurations with the\n-config flag. If you are supplying the path to a directory, please\nensure the directory contains files with the .hcl or .json extension.',
@@ -106,15 +110,13 @@ export async function server(args: string[]): Promise<number> {
       storage: { type: 'inmem', options: {} },
       listeners: [
         {
-          address: flagStr(
-            p,
-            'dev-listen-address',
-            process.env['VAULT_DEV_LISTEN_ADDRESS'] || '127.0.0.1:8200',
-          ),
+          address:
+            values['dev-listen-address'] ?? (process.env['VAULT_DEV_LISTEN_ADDRESS'] || '127.0.0.1:8200'),
           tlsDisable: true,
           tlsMinVersion: 'TLSv1.2',
           maxRequestSize: 33554432,
           maxRequestDuration: 90,
+          unauthenticatedMetricsAccess: false,
         },
       ],
       apiAddr: '',
@@ -125,6 +127,8 @@ export async function server(args: string[]): Promise<number> {
       ui: true,
       clusterName: '',
       logLevel: 'info',
+      // As Vault's dev server: Prometheus-format metrics on, with the default retention.
+      telemetry: { ...NO_TELEMETRY_STANZA, prometheusRetentionTime: 24 * 3600 },
       ignoredKeys: [],
     };
   } else {
@@ -135,7 +139,7 @@ export async function server(args: string[]): Promise<number> {
       return 1;
     }
   }
-  if (flagStr(p, 'log-level')) config.logLevel = flagStr(p, 'log-level');
+  if (values['log-level']) config.logLevel = values['log-level'];
 
   // Vault locks memory unless told not to, and will not start when the kernel refuses. Here the
   // key material is what gets locked (mlock.ts explains why not the whole process).
@@ -160,6 +164,7 @@ export async function server(args: string[]): Promise<number> {
     maxLeaseTtl: config.maxLeaseTtl,
     clusterName: config.clusterName,
     log,
+    telemetry: new Telemetry(config.telemetry),
   });
 
   const listeners: Listener[] = [];
@@ -171,6 +176,7 @@ export async function server(args: string[]): Promise<number> {
         maxRequestSize: l.maxRequestSize,
         maxRequestDuration: l.maxRequestDuration,
         tls: !l.tlsDisable,
+        unauthenticatedMetricsAccess: l.unauthenticatedMetricsAccess,
       });
       apps.push(app);
       const { host, port } = splitAddress(l.address);
@@ -200,7 +206,7 @@ export async function server(args: string[]): Promise<number> {
     const { keys, rootToken } = await core.init(1, 1);
     await core.unseal(keys[0]!.toString('base64'), false);
     let token = rootToken;
-    const wanted = flagStr(p, 'dev-root-token-id', process.env['VAULT_DEV_ROOT_TOKEN_ID'] ?? '');
+    const wanted = values['dev-root-token-id'] ?? process.env['VAULT_DEV_ROOT_TOKEN_ID'] ?? '';
     if (wanted) {
       const entry = await core.tokens.lookup(rootToken);
       await core.tokens.create({
@@ -220,7 +226,7 @@ export async function server(args: string[]): Promise<number> {
       token,
       clientAddr: '127.0.0.1',
     });
-    if (!flagBool(p, 'dev-no-store-token')) await writeFile(tokenHelperPath(), token, { mode: 0o600 });
+    if (!values['dev-no-store-token']) await writeFile(tokenHelperPath(), token, { mode: 0o600 });
     const addr = config.listeners[0]!.address;
     out(`WARNING! dev mode is enabled! In this mode, Vault runs entirely in-memory
 and starts unsealed with a single unseal key. The root token is already

@@ -1,14 +1,14 @@
 // vault status: seal status table; exit 0 unsealed, 2 sealed, 1 on error.
-import { flagStr, parseFlags, UsageError } from './args.js';
+import { parseFlags, UsageError } from '@kms-chain/cli';
 import { VaultClient } from './client.js';
 import { outputFormat } from './format.js';
 import { failed, out } from './io.js';
 import { leaderHa, sealStatusTable } from './operator.js';
 
 export async function status(args: string[]): Promise<number> {
-  const p = parseFlags(args, { values: ['format'] });
-  if (p.args.length) throw new UsageError(`Too many arguments (expected 0, got ${p.args.length})`);
-  const format = outputFormat(flagStr(p, 'format'));
+  const { values, positionals } = parseFlags(args, { format: { type: 'string' } });
+  if (positionals.length) throw new UsageError(`Too many arguments (expected 0, got ${positionals.length})`);
+  const format = outputFormat(values.format);
   const client = new VaultClient();
   let s: Record<string, unknown>;
   try {
