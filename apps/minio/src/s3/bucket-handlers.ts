@@ -140,6 +140,11 @@ function contents(page: ListPage, p: ListParams, withOwner: boolean): string[] {
 
 /** One page of the bucket's listing after key `after`, with the ETags clients see. */
 async function listPage(ctx: S3Context, bucket: string, p: ListParams, after: string): Promise<ListPage> {
+  // max-keys=0 asks for nothing: an empty page that is not truncated, as MinIO answers (docs/s3.md#listing).
+  if (p.maxKeys === 0) {
+    await ctx.store.assertBucket(bucket);
+    return { objects: [], commonPrefixes: [], isTruncated: false, last: undefined };
+  }
   const page = await ctx.store.list(bucket, {
     prefix: p.prefix,
     delimiter: p.delimiter,

@@ -1,0 +1,59 @@
+// Places where this object store once answered differently from MinIO, each pinned by a test. Where AWS
+// and MinIO differ, MinIO is the reference and the test name says so (docs/s3.md).
+import {
+  CreateBucketCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from './helpers.js';
+
+let srv: TestServer;
+const bucket = 'conform';
+
+beforeAll(async () => {
+  srv = await startServer();
+  await srv.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  for (const key of ['a', 'b', 'dir/c'])
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+describe('max-keys=0', () => {
+  it('ListObjects (v1) answers an empty page that is not truncated, as MinIO does', async () => {
+    const out = await srv.s3.send(new ListObjectsCommand({ Bucket: bucket, MaxKeys: 0 }));
+    expect({
+      truncated: out.IsTruncated,
+      max: out.MaxKeys,
+      contents: out.Contents,
+      next: out.NextMarker,
+    }).toEqual({
+      truncated: false,
+      max: 0,
+      contents: undefined,
+      next: undefined,
+    });
+  });
+
+  it('ListObjectsV2 answers an empty page that is not truncated, as MinIO does', async () => {
+    const out = await srv.s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 0, Delimiter: '/' }));
+    expect({
+      truncated: out.IsTruncated,
+      max: out.MaxKeys,
+      count: out.KeyCount,
+      contents: out.Contents,
+      prefixes: out.CommonPrefixes,
+      token: out.NextContinuationToken,
+    }).toEqual({
+      truncated: false,
+      max: 0,
+      count: 0,
+      contents: undefined,
+      prefixes: undefined,
+      token: undefined,
+    });
+  });
+});
