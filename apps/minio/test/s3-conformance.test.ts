@@ -2,12 +2,14 @@
 // and MinIO differ, MinIO is the reference and the test name says so (docs/s3.md).
 import {
   CreateBucketCommand,
+  HeadObjectCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers.js';
+import { send } from './raw-http.js';
 
 let srv: TestServer;
 const bucket = 'conform';
@@ -56,4 +58,30 @@ describe('max-keys=0', () => {
       token: undefined,
     });
   });
+});
+
+describe('Content-Encoding with aws-chunked', () => {
+  it.each([
+    ['deflate, gzip', 'deflate, gzip'],
+    ['gzip , br', 'gzip , br'],
+    ['aws-chunked,gzip', 'gzip'],
+    ['gzip,aws-chunked', 'gzip'],
+    ['aws-chunked', undefined],
+    // Only the exact token is a transfer detail; MinIO keeps " aws-chunked" with its space.
+    ['gzip, aws-chunked', 'gzip, aws-chunked'],
+  ])(
+    '%j is stored as %j: only an exact aws-chunked token is dropped, as MinIO does',
+    async (sent, stored) => {
+      const key = `enc-${Buffer.from(sent).toString('hex')}`;
+      const put = await send(srv.port, {
+        method: 'PUT',
+        path: `/${bucket}/${key}`,
+        headers: { 'content-encoding': sent },
+        body: 'x',
+      });
+      expect(put.status).toBe(200);
+      const head = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect(head.ContentEncoding).toBe(stored);
+    },
+  );
 });

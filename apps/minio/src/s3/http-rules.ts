@@ -23,7 +23,8 @@ type HeaderGetter = (name: string) => string | undefined;
 
 /**
  * Object properties from PUT / CreateMultipartUpload / CopyObject(REPLACE) headers, tags from
- * x-amz-tagging. Throws MetadataTooLarge, InvalidStorageClass, and InvalidTag / BadRequest. aws-chunked is a transfer detail and is not stored.
+ * x-amz-tagging. Throws MetadataTooLarge, InvalidStorageClass, and InvalidTag / BadRequest. aws-chunked is a
+ * transfer detail and is not stored.
  */
 export function propertiesFromHeaders(
   headers: Record<string, string | string[] | undefined>,
@@ -44,14 +45,7 @@ export function propertiesFromHeaders(
   const out: Record<string, string> = {};
   for (const name of CONTENT_HEADERS) {
     let v = get(name);
-    if (name === 'content-encoding' && v !== undefined) {
-      v = v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '' && s !== 'aws-chunked')
-        .join(',');
-      if (v === '') v = undefined;
-    }
+    if (name === 'content-encoding' && v !== undefined) v = withoutAwsChunked(v);
     if (v !== undefined) out[name] = v;
   }
   const storageClass = get('x-amz-storage-class') ?? 'STANDARD';
@@ -64,6 +58,17 @@ export function propertiesFromHeaders(
     tags: parseTaggingHeader(get('x-amz-tagging')),
     internal: {},
   };
+}
+
+/**
+ * Content-Encoding without the `aws-chunked` transfer detail, as MinIO stores it: the value split on
+ * commas, elements exactly `aws-chunked` dropped, the rest joined back untouched (`deflate, gzip` stays
+ * byte-for-byte; ` aws-chunked` with its space is not the token). Undefined when nothing is left
+ * (docs/s3.md#content-encoding).
+ */
+export function withoutAwsChunked(value: string): string | undefined {
+  const kept = value.split(',').filter((s) => s !== 'aws-chunked');
+  return kept.length === 0 ? undefined : kept.join(',');
 }
 
 /** Last-Modified as HTTP date (second precision). */
