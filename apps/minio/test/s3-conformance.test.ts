@@ -2,14 +2,16 @@
 // and MinIO differ, MinIO is the reference and the test name says so (docs/s3.md).
 import {
   CreateBucketCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers.js';
-import { send } from './raw-http.js';
+import { errorCode, send } from './raw-http.js';
 
 let srv: TestServer;
 const bucket = 'conform';
@@ -84,4 +86,53 @@ describe('Content-Encoding with aws-chunked', () => {
       expect(head.ContentEncoding).toBe(stored);
     },
   );
+});
+
+describe('presigned X-Amz-Expires', () => {
+  async function fetchPresigned(
+    expiresIn: number,
+  ): Promise<{ status: number; code: string | undefined; message: string | undefined }> {
+    const url = await getSignedUrl(srv.s3, new GetObjectCommand({ Bucket: bucket, Key: 'a' }), { expiresIn });
+    const res = await fetch(url);
+    const body = await res.text();
+    return {
+      status: res.status,
+      code: errorCode(body),
+      message: /<Message>([^<]*)<\/Message>/.exec(body)?.[1],
+    };
+  }
+
+  it('0 is a valid value whose request has expired: 403 AccessDenied, as MinIO does', async () => {
+    expect(await fetchPresigned(0)).toEqual({
+      status: 403,
+      code: 'AccessDenied',
+      message: 'Request has expired',
+    });
+  });
+
+  it('a negative value answers 400 AuthorizationQueryParametersError "must be non-negative", as MinIO does', async () => {
+    expect(await fetchPresigned(-5)).toEqual({
+      status: 400,
+      code: 'AuthorizationQueryParametersError',
+      message: 'X-Amz-Expires must be non-negative',
+    });
+  });
+
+  it('a value that is no number answers 400 "should be a number"', async () => {
+    const url = new URL(
+      await getSignedUrl(srv.s3, new GetObjectCommand({ Bucket: bucket, Key: 'a' }), { expiresIn: 60 }),
+    );
+    url.searchParams.set('X-Amz-Expires', 'soon');
+    const res = await fetch(url);
+    const body = await res.text();
+    expect([res.status, errorCode(body), /<Message>([^<]*)<\/Message>/.exec(body)?.[1]]).toEqual([
+      400,
+      'AuthorizationQueryParametersError',
+      'X-Amz-Expires should be a number',
+    ]);
+  });
+
+  it('a signed URL within its lifetime still works', async () => {
+    expect(await fetchPresigned(60)).toEqual({ status: 200, code: undefined, message: undefined });
+  });
 });

@@ -397,6 +397,17 @@ function authenticateHeader(
   };
 }
 
+/**
+ * X-Amz-Expires in seconds, read as MinIO reads it (a Go duration of that many seconds): a decimal
+ * number with an optional sign and fraction, within Go's duration range; undefined when it is none.
+ * 0 is valid and already expired; a negative value is refused apart (docs/s3.md#presigned-urls).
+ */
+export function parseExpires(value: string): number | undefined {
+  if (!/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(value)) return undefined;
+  const seconds = Number(value);
+  return Math.abs(seconds) * 1e9 > 2 ** 63 ? undefined : seconds;
+}
+
 function authenticatePresigned(
   req: SignedRequest,
   query: Array<[string, string]>,
@@ -424,9 +435,9 @@ function authenticatePresigned(
   const date = parseAmzDate(amzDate);
   if (!date)
     throw new S3Error(code, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
-  if (!/^\d+$/.test(expires)) throw new S3Error(code, 'X-Amz-Expires should be a number');
-  const seconds = Number(expires);
-  if (seconds < 1) throw new S3Error(code, 'X-Amz-Expires must be non-negative');
+  const seconds = parseExpires(expires);
+  if (seconds === undefined) throw new S3Error(code, 'X-Amz-Expires should be a number');
+  if (seconds < 0) throw new S3Error(code, 'X-Amz-Expires must be non-negative');
   if (seconds > MAX_PRESIGN_SECONDS) {
     throw new S3Error(code, 'X-Amz-Expires must be less than a week (in seconds) that is 604800 seconds');
   }
