@@ -12,22 +12,25 @@ WORKDIR /src
 COPY package.json package-lock.json turbo.json tsconfig.base.json ./
 COPY packages/ packages/
 COPY apps/ apps/
+COPY tools/ tools/
 COPY e2e/package.json e2e/
 # --ignore-scripts: the root `prepare` would build every workspace; build only what the app needs.
 RUN test -n "${APP}" && test -d "apps/${APP}" \
  && npm ci --ignore-scripts --no-audit --no-fund \
- && npx turbo run build --filter=@kms-chain/${APP}...
+ && npx turbo run build --filter=@kms-chain/${APP}... --filter=@kms-chain/tools...
 
-# 2. Production dependencies of the app only (workspace links to the packages included).
+# 2. Production dependencies of the app only (workspace links to the packages included), and of
+# @kms-chain/tools, which the compose init steps (scripts/compose-init.mjs) run on.
 FROM node:24-bookworm-slim AS deps
 ARG APP
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/ packages/
 COPY apps/ apps/
+COPY tools/ tools/
 COPY e2e/package.json e2e/
-RUN npm ci --ignore-scripts --no-audit --no-fund --omit=dev -w @kms-chain/${APP} \
- && rm -rf packages/*/src apps/*/src apps/*/test apps/*/bench packages/*/testdata apps/*/testdata
+RUN npm ci --ignore-scripts --no-audit --no-fund --omit=dev -w @kms-chain/${APP} -w @kms-chain/tools \
+ && rm -rf packages/*/src apps/*/src apps/*/test apps/*/bench packages/*/testdata apps/*/testdata tools/src
 
 # 3. Runtime: node_modules, package manifests and compiled output.
 FROM node:24-bookworm-slim AS runtime
@@ -35,14 +38,15 @@ ARG APP
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/ /app/
+COPY --from=build /src/packages/cli/dist/ /app/packages/cli/dist/
 COPY --from=build /src/packages/concurrency/dist/ /app/packages/concurrency/dist/
 COPY --from=build /src/packages/crypto/dist/ /app/packages/crypto/dist/
 COPY --from=build /src/packages/durable-fs/dist/ /app/packages/durable-fs/dist/
-COPY --from=build /src/packages/cli/dist/ /app/packages/cli/dist/
 COPY --from=build /src/packages/duration/dist/ /app/packages/duration/dist/
 COPY --from=build /src/packages/policy/dist/ /app/packages/policy/dist/
 COPY --from=build /src/packages/tls-identity/dist/ /app/packages/tls-identity/dist/
 COPY --from=build /src/apps/${APP}/dist/ /app/apps/${APP}/dist/
+COPY --from=build /src/tools/dist/ /app/tools/dist/
 
 # 4. One stage per app. Mount points are owned by the runtime user, so named volumes start out
 # writable for it; the app runs as the unprivileged `node` user. `test -d` catches a target whose
@@ -62,7 +66,7 @@ ENTRYPOINT ["node", "/app/apps/kes/bin/kes.js"]
 CMD ["server", "--config=/kes-config/kes-config.toml", "--root=disabled", "--mtls-auth=verify"]
 
 # The compose init steps (scripts/compose-init.mjs: dev PKI, the guide's Vault set-up, the KES config)
-# run in the kes image because it already carries @kms-chain/tls-identity.
+# run in the kes image, on @kms-chain/tools and @kms-chain/tls-identity.
 FROM kes AS init
 COPY --chown=node:node scripts/ /app/scripts/
 ENTRYPOINT ["node", "/app/scripts/compose-init.mjs"]

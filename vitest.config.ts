@@ -13,7 +13,7 @@ function workspaces(): string[] {
   for (const group of ['packages', 'apps']) {
     for (const name of readdirSync(join(root, group))) dirs.push(join(group, name));
   }
-  dirs.push('e2e', 'bench');
+  dirs.push('e2e', 'bench', 'tools');
   return dirs.filter((dir) => existsSync(join(root, dir, 'package.json')));
 }
 

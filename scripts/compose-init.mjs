@@ -12,9 +12,9 @@ import {
   initAndUnseal,
   KEY_NAME,
   kesConfigToml,
+  waitForHttps,
   writePrivateJson,
-} from './lib/guide-setup.mjs';
-import { waitForHttps } from './lib/https-json.mjs';
+} from '@kms-chain/tools';
 
 const env = process.env;
 const pkiDir = env['PKI_DIR'] || '/pki';

@@ -3,28 +3,16 @@
 // $KMS_CHAIN_DATA_DIR): a dev PKI, Vault's file storage, the KES config, the object store.
 // Ports: $KMS_CHAIN_VAULT_PORT (8200), $KMS_CHAIN_KES_PORT (7373), $KMS_CHAIN_MINIO_PORT (9000).
 // Ctrl-C / SIGTERM stops minio, kes and vault in that order.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  chainKesConfigToml,
-  chainMinioEnv,
-  configureVaultForKes,
-  createKesKey,
-  initAndUnseal,
-  KEY_NAME,
-  prepareChainMinio,
-  writePrivateJson,
-} from './lib/guide-setup.mjs';
-import { waitForHttps } from './lib/https-json.mjs';
 
 const env = process.env;
 const root = resolve(import.meta.dirname, '..');
 const binDir = join(root, 'node_modules', '.bin');
 const data = resolve(env['KMS_CHAIN_DATA_DIR'] || join(root, '.data'));
-const host = '127.0.0.1';
 const port = (name, def) => {
   const v = process.env[name];
   if (v === undefined || v === '') return def;
@@ -36,11 +24,6 @@ const ports = {
   vault: port('KMS_CHAIN_VAULT_PORT', 8200),
   kes: port('KMS_CHAIN_KES_PORT', 7373),
   minio: port('KMS_CHAIN_MINIO_PORT', 9000),
-};
-const urls = {
-  vault: `https://${host}:${ports.vault}`,
-  kes: `https://${host}:${ports.kes}`,
-  minio: `https://${host}:${ports.minio}`,
 };
 
 function say(line) {
@@ -54,9 +37,10 @@ function fail(message) {
 
 /** Builds the workspaces when a dist the chain runs from is missing (a clone without `npm install`). */
 function buildIfNeeded() {
-  // Every package (the apps and these scripts import them built), then the three apps.
+  // Every package and tools/ (the apps and this script import them built), then the three apps.
   const needed = [
     ...readdirSync(join(root, 'packages')).map((name) => join('packages', name, 'dist', 'index.js')),
+    'tools/dist/index.js',
     'apps/vault/dist/cli.js',
     'apps/kes/dist/cli.js',
     'apps/minio/dist/cli.js',
@@ -67,84 +51,36 @@ function buildIfNeeded() {
   if (run.status !== 0) fail('the build failed; run `npm install` first');
 }
 
-/** @type {Map<string, { child: import('node:child_process').ChildProcess, log: string }>} */
-const procs = new Map();
+/** @type {import('@kms-chain/tools').Chain | undefined} */
+let chain;
 let stopping = false;
-
-function isRunning(child) {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-function tail(path, lines = 15) {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-function startProcess(name, args, env = {}) {
-  const log = join(data, 'logs', `${name}.log`);
-  const fd = openSync(log, 'a', 0o600);
-  const child = spawn(join(binDir, name), args, {
-    cwd: data,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  procs.set(name, { child, log });
-  child.on('exit', (code, signal) => {
-    if (stopping) return;
-    process.stderr.write(
-      `npm start: ${name} exited unexpectedly (${signal ?? `code ${code}`}); last lines of ${log}:\n${tail(log)}\n`,
-    );
-    void stopAll(1);
-  });
-  child.on('error', (err) => {
-    if (stopping) return;
-    process.stderr.write(`npm start: cannot run ${name}: ${err.message}\n`);
-    void stopAll(1);
-  });
-  return child;
-}
-
-async function stopOne(name) {
-  const p = procs.get(name);
-  if (!p || !isRunning(p.child)) return;
-  const exited = new Promise((r) => p.child.once('exit', r));
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    if (isRunning(p.child)) p.child.kill('SIGKILL');
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  for (const name of ['minio', 'kes', 'vault']) await stopOne(name);
+  await chain?.stop();
   say(code === 0 ? 'kms-chain: stopped minio, kes and vault.' : 'kms-chain: stopped.');
   process.exit(code);
 }
 
-async function waitUp(name, url, tls) {
-  const child = procs.get(name).child;
-  try {
-    await waitForHttps(url, { tls, timeoutMs: 60_000, isDead: () => !isRunning(child) });
-  } catch (err) {
-    if (stopping) return new Promise(() => {});
+/** After start-up, any server that exits takes the chain down, naming its log. */
+function watch(name, proc, log) {
+  void proc.exited.then((status) => {
+    if (stopping) return;
+    const tail = proc.out().trimEnd().split('\n').slice(-15).join('\n');
     process.stderr.write(
-      `npm start: ${name} did not come up: ${err.message}; see ${procs.get(name).log}:\n${tail(procs.get(name).log)}\n`,
+      `npm start: ${name} exited unexpectedly (${typeof status === 'string' ? status : `code ${status}`}); last lines of ${log}:\n${tail}\n`,
     );
-    await stopAll(1);
-  }
+    void stopAll(1);
+  });
 }
 
 /** MinIO credentials: the environment's, else a random secret made on the first run and kept 0600. */
 async function minioCredentials() {
   if (env['MINIO_ROOT_USER'] && env['MINIO_ROOT_PASSWORD'])
     return { accessKey: env['MINIO_ROOT_USER'], secretKey: env['MINIO_ROOT_PASSWORD'] };
+  const { writePrivateJson } = await import('@kms-chain/tools');
+  await mkdir(join(data, 'minio'), { recursive: true, mode: 0o700 });
   const file = join(data, 'minio', 'credentials.json');
   try {
     const c = JSON.parse(await readFile(file, 'utf8'));
@@ -165,78 +101,37 @@ function minioHasKes() {
 
 async function main() {
   buildIfNeeded();
-  const { createDevPki } = await import('@kms-chain/tls-identity');
-  for (const dir of ['', 'vault', 'kes', 'minio', 'minio/certs', 'minio/export', 'logs'])
-    await mkdir(join(data, dir), { recursive: true, mode: 0o700 });
-
-  const pki = await createDevPki(join(data, 'pki'), { clients: ['minio'] });
-  const ca = pki.ca.certPem;
-  const minioTls = { ca, cert: pki.clients.minio.certPem, key: pki.clients.minio.keyPem };
-
-  // Vault (guide §3): file storage, TLS listener on loopback.
-  const vaultConfig = join(data, 'vault', 'vault-config.json');
-  await writeFile(
-    vaultConfig,
-    `${JSON.stringify(
-      {
-        api_addr: urls.vault,
-        backend: { file: { path: join(data, 'vault', 'file') } },
-        default_lease_ttl: '168h',
-        max_lease_ttl: '720h',
-        // vault would refuse to start where it cannot lock its key arena (no CAP_IPC_LOCK, small
-        // RLIMIT_MEMLOCK); the dev chain runs on such machines too (apps/vault/README.md).
-        disable_mlock: true,
-        listener: {
-          tcp: {
-            address: `${host}:${ports.vault}`,
-            tls_cert_file: pki.server.certPath,
-            tls_key_file: pki.server.keyPath,
-            tls_min_version: 'tls12',
-          },
-        },
-      },
-      null,
-      2,
-    )}\n`,
-    { mode: 0o600 },
-  );
-  startProcess('vault', ['server', '-config', vaultConfig]);
-  await waitUp('vault', `${urls.vault}/v1/sys/health`, { ca });
-  const shareFile = join(data, 'DEV-ONLY-vault-unseal-keys.json');
-  const { rootToken, initializedNow } = await initAndUnseal(urls.vault, ca, shareFile);
-  if (initializedNow)
-    say(`vault: initialised (5 shares, threshold 3); shares kept in ${shareFile} (DEV ONLY)`);
-  else say(`vault: unsealed with the DEV-ONLY shares in ${shareFile}`);
-
-  // AppRole for KES (guide §3.2–3.5), once; the role and secret IDs are kept 0600.
-  const approleFile = join(data, 'kes', 'approle.json');
-  let approle;
-  try {
-    approle = JSON.parse(await readFile(approleFile, 'utf8'));
-  } catch (err) {
-    if (err.code !== 'ENOENT') throw err;
-    approle = await configureVaultForKes(urls.vault, ca, rootToken);
-    await writePrivateJson(approleFile, approle);
-    say('vault: kv and approle enabled, policy minio-key-policy and role kes-role written');
-  }
-
-  // KES (guide §4): the TOML config, verifying MinIO's client certificate against the dev CA.
-  const kesConfig = join(data, 'kes', 'kes-config.toml');
-  await writeFile(
-    kesConfig,
-    chainKesConfigToml(pki, { address: `${host}:${ports.kes}`, vaultAddr: urls.vault, approle }),
-    { mode: 0o600 },
-  );
-  startProcess('kes', ['server', `--config=${kesConfig}`, '--root=disabled', '--mtls-auth=verify']);
-  await waitUp('kes', `${urls.kes}/version`, minioTls);
-  if (await createKesKey(urls.kes, minioTls, KEY_NAME)) say(`kes: created master key ${KEY_NAME}`);
-
-  // MinIO (guide §5 and Appendix A).
-  const minioArgs = await prepareChainMinio(pki, data, `${host}:${ports.minio}`);
+  // Imported once built: the chain launcher and the guide set-up, shared with e2e and bench.
+  const { createChain, KEY_NAME } = await import('@kms-chain/tools');
   const creds = await minioCredentials();
+  const shareNote = (c) =>
+    c.setup.initializedNow
+      ? `vault: initialised (5 shares, threshold 3); shares kept in ${c.files.shareFile} (DEV ONLY)`
+      : `vault: unsealed with the DEV-ONLY shares in ${c.files.shareFile}`;
+  chain = await createChain({
+    dir: data,
+    credentials: creds,
+    ports,
+    autoEncryption: true,
+    // AppRole for KES (guide §3.2–3.5), once; the role and secret IDs are kept 0600.
+    approleFile: join(data, 'kes', 'approle.json'),
+    onPhase(phase, c) {
+      if (phase === 'vault up') watch('vault', c.vault, c.logOf('vault'));
+      else if (phase === 'kes up') watch('kes', c.kes[0], c.logOf('kes'));
+      else if (phase === 'minio up') watch('minio', c.minio, c.logOf('minio'));
+      else if (phase === 'kes key created' && c.setup.keyCreatedNow)
+        say(`kes: created master key ${KEY_NAME}`);
+      else if (phase === 'vault set up') {
+        say(shareNote(c));
+        if (c.setup.approleCreatedNow)
+          say('vault: kv and approle enabled, policy minio-key-policy and role kes-role written');
+      }
+    },
+  });
+  if (stopping) return;
+  await chain.start();
+  const { pki, urls } = chain;
   const hasKes = minioHasKes();
-  startProcess('minio', minioArgs, chainMinioEnv(pki, { kesUrl: urls.kes, ...creds, autoEncryption: true }));
-  await waitUp('minio', `${urls.minio}/minio/health/live`, { ca });
 
   say('');
   say('kms-chain is running (development set-up, loopback only):');
@@ -244,7 +139,7 @@ async function main() {
   say(`  Access key    ${creds.accessKey}`);
   say(`  Secret key    ${creds.secretKey}`);
   say(`  CA bundle     ${pki.ca.certPath}`);
-  say(`  KES           ${urls.kes}  (master key ${KEY_NAME}, client cert ${pki.clients.minio.certPath})`);
+  say(`  KES           ${urls.kes}  (master key ${KEY_NAME}, client cert ${pki.clients['minio'].certPath})`);
   say(`  Vault         ${urls.vault}  (root token in the DEV-ONLY share file)`);
   say(`  Logs          ${join(data, 'logs')}/{vault,kes,minio}.log`);
   if (hasKes) say('  Encryption    SSE via KES, auto-encryption on (MINIO_KMS_AUTO_ENCRYPTION=on)');
@@ -272,10 +167,12 @@ setInterval(() => {
   if (process.ppid !== parent) void stopAll(0);
 }, 1_000).unref();
 process.on('exit', () => {
-  for (const { child } of procs.values()) if (isRunning(child)) child.kill('SIGKILL');
+  for (const proc of [chain?.minio, ...(chain?.kes ?? []), chain?.vault])
+    if (proc?.isRunning()) proc.child.kill('SIGKILL');
 });
 
 main().catch((err) => {
+  if (stopping) return;
   process.stderr.write(`npm start: ${err.message}\n`);
   void stopAll(1);
 });

@@ -1,0 +1,346 @@
+// The chain — vault, kes and minio from their built bins (node_modules/.bin), all TLS on loopback —
+// set up as the MinIO KMS guide does (guide-setup: init + unseal, kv, approle, policy, role, KES
+// config, master key). One launcher for `npm start`, the e2e tests and the benchmark; each passes
+// what differs: fixed or free ports, credentials, auto-encryption, CPU profiling, several KES.
+//
+// Layout under `dir` (the one `npm start` keeps in .data/ across runs):
+//   pki/                               dev CA, server certificate, the `minio` client certificate
+//   DEV-ONLY-vault-unseal-keys.json    every unseal share and the root token (0600)
+//   vault/vault-config.json, vault/file/
+//   kes/kes-config.toml (kes-config-<i>.toml for the i-th extra KES)
+//   minio/certs/, minio/export/
+//   logs/<server>.log                  each server's stdout and stderr
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createDevPki, type DevPki } from '@kms-chain/tls-identity';
+import {
+  type AppRole,
+  chainKesConfigToml,
+  chainMinioEnv,
+  configureVaultForKes,
+  createKesKey,
+  initAndUnseal,
+  KEY_NAME,
+  type KesConfigOptions,
+  prepareChainMinio,
+  writePrivateJson,
+} from './guide-setup.js';
+import { waitForHttps } from './https-json.js';
+import { freePort } from './ports.js';
+import { type Proc, startProc } from './proc.js';
+
+export type ServerName = 'vault' | 'kes' | 'minio';
+
+/** The steps startChain reports, in order (`<server> up` again after each restart). */
+export type ChainPhase = 'vault up' | 'vault set up' | 'kes up' | 'kes key created' | 'minio up';
+
+export interface ChainOptions {
+  /** Created when missing; see the layout above. A directory from an earlier run is reused. */
+  dir: string;
+  /** minio's root credentials. */
+  credentials: { accessKey: string; secretKey: string };
+  /** Fixed ports; a server without one gets a free port picked just before its first start. */
+  ports?: { vault?: number; kes?: number; minio?: number };
+  /** How many KES servers minio lists in MINIO_KMS_KES_ENDPOINT (default 1); they share the AppRole. */
+  kesCount?: number;
+  /** KES's cache expiries and Vault status probe interval (the guide's defaults otherwise). */
+  cache?: KesConfigOptions['cache'];
+  ping?: string;
+  /** MINIO_KMS_AUTO_ENCRYPTION (default off, so plaintext objects can be written too). */
+  autoEncryption?: boolean;
+  /** Keep the AppRole's IDs here (0600) and reuse them on later runs instead of writing a new role. */
+  approleFile?: string;
+  /** Node flags per server (e.g. --cpu-prof): the bin then runs under `node <flags>`. */
+  nodeFlags?: (server: ServerName) => string[];
+  /** Called as each step completes, for timing and for messages. */
+  onPhase?: (phase: ChainPhase, chain: Chain) => void;
+  /** How long each server has to answer over HTTPS (default 60 s). */
+  timeoutMs?: number;
+  /** Where the bins are (default the repository's node_modules/.bin). */
+  binDir?: string;
+}
+
+/** What the set-up did on this run, as opposed to finding done by an earlier one. */
+export interface ChainSetup {
+  initializedNow: boolean;
+  approleCreatedNow: boolean;
+  keyCreatedNow: boolean;
+}
+
+export interface Chain {
+  dir: string;
+  pki: DevPki;
+  /** The dev CA (PEM) every server's certificate chains to. */
+  ca: string;
+  /** minio's mTLS client material for KES (PEM). */
+  minioTls: { ca: string; cert: string; key: string };
+  credentials: { accessKey: string; secretKey: string };
+  files: {
+    shareFile: string;
+    vaultConfig: string;
+    vaultData: string;
+    kesConfigs: string[];
+    minioData: string;
+  };
+  /** Each server's port; 0 until it was first started. */
+  ports: { vault: number; kes: number[]; minio: number };
+  /** https://127.0.0.1:<port> of each server; `kes` is the first KES. */
+  urls: { vault: string; kes: string; minio: string };
+  kesUrls: string[];
+  /** Set once Vault is initialised and unsealed. */
+  rootToken: string;
+  approle: AppRole;
+  setup: ChainSetup;
+  vault: Proc | undefined;
+  kes: Proc[];
+  minio: Proc | undefined;
+  /** The log file of a server (`i`: which KES). */
+  logOf(name: ServerName, i?: number): string;
+  /** The whole start-up: vault, its set-up, the KES servers and their key, minio. */
+  start(): Promise<void>;
+  /** Starts vault (again, after a stop) and resolves once it answers; it comes up sealed. */
+  startVault(): Promise<void>;
+  /** Initialises Vault when it is not and unseals it from the share file. */
+  unseal(): Promise<void>;
+  /** Starts the i-th KES (again) on its port and config, resolving once it answers. */
+  startKes(i?: number): Promise<void>;
+  /** Starts minio (again) on its port and data, resolving once it answers. */
+  startMinio(): Promise<void>;
+  /** kill -9 of minio or one KES, then the same server again; resolves with the new process. */
+  killAndRestart(name: 'kes' | 'minio', i?: number): Promise<Proc>;
+  /** Stops minio, the KES servers and vault in that order (SIGTERM, SIGKILL after 10 s). */
+  stop(): Promise<void>;
+}
+
+const host = '127.0.0.1';
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+/**
+ * Prepares a chain in `opts.dir` (directories and the dev PKI, reused when present) without
+ * starting anything: call `start()`, and `stop()` at any time, also while it starts.
+ */
+export async function createChain(opts: ChainOptions): Promise<Chain> {
+  const dir = resolve(opts.dir);
+  for (const sub of ['', 'vault', 'kes', 'minio', 'minio/certs', 'minio/export', 'logs'])
+    await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+  const pki = await createDevPki(join(dir, 'pki'), { clients: ['minio'] });
+  const minio = pki.clients['minio']!;
+  const binDir = opts.binDir ?? join(repoRoot, 'node_modules', '.bin');
+  const kesCount = opts.kesCount ?? 1;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const url = (port: number) => `https://${host}:${port}`;
+  const ca = pki.ca.certPem;
+  const minioTls = { ca, cert: minio.certPem, key: minio.keyPem };
+  const fixed = opts.ports ?? {};
+  let stopped = false;
+
+  const chain: Chain = {
+    dir,
+    pki,
+    ca,
+    minioTls,
+    credentials: opts.credentials,
+    files: {
+      shareFile: join(dir, 'DEV-ONLY-vault-unseal-keys.json'),
+      vaultConfig: join(dir, 'vault', 'vault-config.json'),
+      vaultData: join(dir, 'vault', 'file'),
+      kesConfigs: Array.from({ length: kesCount }, (_, i) =>
+        join(dir, 'kes', i === 0 ? 'kes-config.toml' : `kes-config-${i}.toml`),
+      ),
+      minioData: join(dir, 'minio', 'export'),
+    },
+    ports: { vault: 0, kes: Array.from({ length: kesCount }, () => 0), minio: 0 },
+    urls: { vault: '', kes: '', minio: '' },
+    kesUrls: [],
+    rootToken: '',
+    approle: { roleId: '', secretId: '' },
+    setup: { initializedNow: false, approleCreatedNow: false, keyCreatedNow: false },
+    vault: undefined,
+    kes: [],
+    minio: undefined,
+    logOf: (name, i = 0) => join(dir, 'logs', i === 0 ? `${name}.log` : `${name}-${i}.log`),
+
+    async start() {
+      await chain.startVault();
+      await chain.unseal();
+      chain.approle = await approle();
+      opts.onPhase?.('vault set up', chain);
+      for (let i = 0; i < kesCount; i++) {
+        await writeFile(
+          chain.files.kesConfigs[i]!,
+          chainKesConfigToml(pki, {
+            address: `${host}:${await portOf('kes', i)}`,
+            vaultAddr: chain.urls.vault,
+            approle: chain.approle,
+            ...(opts.cache ? { cache: opts.cache } : {}),
+            ...(opts.ping ? { ping: opts.ping } : {}),
+          }),
+          { mode: 0o600 },
+        );
+        await chain.startKes(i);
+      }
+      chain.setup.keyCreatedNow = await createKesKey(chain.urls.kes, minioTls, KEY_NAME);
+      opts.onPhase?.('kes key created', chain);
+      await chain.startMinio();
+    },
+
+    async startVault() {
+      const port = await portOf('vault');
+      await writeFile(
+        chain.files.vaultConfig,
+        `${JSON.stringify(
+          {
+            api_addr: chain.urls.vault,
+            backend: { file: { path: chain.files.vaultData } },
+            default_lease_ttl: '168h',
+            max_lease_ttl: '720h',
+            // vault would refuse to start where it cannot lock its key arena (no CAP_IPC_LOCK, small
+            // RLIMIT_MEMLOCK); the dev chain runs on such machines too (apps/vault/README.md).
+            disable_mlock: true,
+            listener: {
+              tcp: {
+                address: `${host}:${port}`,
+                tls_cert_file: pki.server.certPath,
+                tls_key_file: pki.server.keyPath,
+                tls_min_version: 'tls12',
+              },
+            },
+          },
+          null,
+          2,
+        )}\n`,
+        { mode: 0o600 },
+      );
+      chain.vault = await launch(
+        'vault',
+        0,
+        ['server', '-config', chain.files.vaultConfig],
+        {},
+        `${chain.urls.vault}/v1/sys/health`,
+        { ca },
+      );
+    },
+
+    async unseal() {
+      const { rootToken, initializedNow } = await initAndUnseal(chain.urls.vault, ca, chain.files.shareFile);
+      chain.rootToken = rootToken;
+      chain.setup.initializedNow ||= initializedNow;
+    },
+
+    async startKes(i = 0) {
+      await portOf('kes', i);
+      chain.kes[i] = await launch(
+        'kes',
+        i,
+        ['server', `--config=${chain.files.kesConfigs[i]}`, '--root=disabled', '--mtls-auth=verify'],
+        {},
+        `${chain.kesUrls[i]}/version`,
+        minioTls,
+      );
+    },
+
+    async startMinio() {
+      const args = await prepareChainMinio(pki, dir, `${host}:${await portOf('minio')}`);
+      const env = chainMinioEnv(pki, {
+        kesUrl: chain.kesUrls.join(','),
+        accessKey: opts.credentials.accessKey,
+        secretKey: opts.credentials.secretKey,
+        autoEncryption: opts.autoEncryption ?? false,
+      });
+      chain.minio = await launch('minio', 0, args, env, `${chain.urls.minio}/minio/health/live`, { ca });
+    },
+
+    async killAndRestart(name, i = 0) {
+      const old = name === 'kes' ? chain.kes[i] : chain.minio;
+      await old?.stop('SIGKILL');
+      if (name === 'kes') await chain.startKes(i);
+      else await chain.startMinio();
+      return (name === 'kes' ? chain.kes[i] : chain.minio)!;
+    },
+
+    async stop() {
+      stopped = true;
+      for (const p of [chain.minio, ...[...chain.kes].reverse(), chain.vault])
+        await p?.stop('SIGTERM', 10_000);
+    },
+  };
+
+  async function portOf(name: ServerName, i = 0): Promise<number> {
+    if (name === 'kes') {
+      if (!chain.ports.kes[i]) {
+        chain.ports.kes[i] = (i === 0 ? fixed.kes : undefined) ?? (await freePort());
+        chain.kesUrls[i] = url(chain.ports.kes[i]!);
+        chain.urls.kes = chain.kesUrls[0] ?? '';
+      }
+      return chain.ports.kes[i]!;
+    }
+    if (!chain.ports[name]) {
+      chain.ports[name] = fixed[name] ?? (await freePort());
+      chain.urls[name] = url(chain.ports[name]);
+    }
+    return chain.ports[name];
+  }
+
+  async function approle(): Promise<AppRole> {
+    if (opts.approleFile) {
+      try {
+        return JSON.parse(await readFile(opts.approleFile, 'utf8')) as AppRole;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    const made = await configureVaultForKes(chain.urls.vault, ca, chain.rootToken);
+    if (opts.approleFile) await writePrivateJson(opts.approleFile, made);
+    chain.setup.approleCreatedNow = true;
+    return made;
+  }
+
+  async function launch(
+    name: ServerName,
+    i: number,
+    args: string[],
+    env: Record<string, string>,
+    health: string,
+    tls: { ca: string; cert?: string; key?: string },
+  ): Promise<Proc> {
+    if (stopped) throw new Error(`${name}: the chain is stopping`);
+    const bin = join(binDir, name);
+    const log = chain.logOf(name, i);
+    const flags = opts.nodeFlags?.(name) ?? [];
+    const proc =
+      flags.length > 0
+        ? startProc(process.execPath, [...flags, bin, ...args], { cwd: dir, env, log })
+        : startProc(bin, args, { cwd: dir, env, log });
+    // Registered at once, so that stop() reaches a server that is still coming up.
+    if (name === 'vault') chain.vault = proc;
+    else if (name === 'kes') chain.kes[i] = proc;
+    else chain.minio = proc;
+    try {
+      await waitForHttps(health, { tls, timeoutMs, isDead: () => !proc.isRunning() });
+    } catch (err) {
+      throw new Error(
+        `${name} did not come up: ${(err as Error).message}; last lines of ${log}:\n${lastLines(proc.out(), 15)}`,
+      );
+    }
+    opts.onPhase?.(`${name} up`, chain);
+    return proc;
+  }
+
+  return chain;
+}
+
+/** createChain and start(); on failure stops what it started and rejects naming the server and its log. */
+export async function startChain(opts: ChainOptions): Promise<Chain> {
+  const chain = await createChain(opts);
+  try {
+    await chain.start();
+    return chain;
+  } catch (err) {
+    await chain.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,10 @@
+// Tooling shared by e2e, bench and scripts (never by the apps): see each module's header.
+export * from './chain.js';
+export * from './guide-setup.js';
+export * from './https-json.js';
+export * from './kes.js';
+export * from './ports.js';
+export * from './proc.js';
+export * from './raw-http.js';
+export * from './rss.js';
+export * from './sigv4.js';
