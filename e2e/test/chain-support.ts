@@ -1,13 +1,16 @@
-// Shared by the chain and vault-* tests: processes with captured output, free ports, a shell with
-// our bins first on PATH, a `vault server` child, and S3 clients that trust a given CA. Nothing here imports
-// app internals: the chain is driven through its bins and real clients only.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+// Shared by the chain and vault-* tests: processes with our bins first on PATH (the launcher,
+// freePort and the rest come from @kms-chain/tools), a shell like a user's, a `vault server` child,
+// and S3 clients that trust a given CA. Nothing here imports app internals: the chain is driven
+// through its bins and real clients only.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { freePort, startProc as launch, type Proc } from '@kms-chain/tools';
+
+export { freePort, isListening, killAll, type Proc } from '@kms-chain/tools';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 export const binDir = join(repoRoot, 'node_modules', '.bin');
@@ -16,118 +19,13 @@ export function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** A free loopback TCP port (fixed ports would collide between parallel test files). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-export function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
-
-export interface Proc {
-  child: ChildProcess;
-  /** Everything written to stdout and stderr so far. */
-  out(): string;
-  /** Resolves when the output matches `re`; rejects when the process exits first or after `timeoutMs`. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** Resolves with the exit code (or signal name) once the process has exited. */
-  exited: Promise<number | string>;
-  /** Sends `signal` (default SIGTERM) and waits for the exit. */
-  stop(signal?: NodeJS.Signals): Promise<number | string>;
-}
-
-const procs = new Set<Proc>();
-
-/** Spawns `cmd` with captured output. `env` is merged over the test process's environment. */
+/** Spawns `cmd` with captured output and our bins first on PATH; `env` is merged over the test's. */
 export function startProc(
   cmd: string,
   args: string[],
   opts: { cwd: string; env?: Record<string, string> },
 ): Proc {
-  const child = spawn(cmd, args, {
-    cwd: opts.cwd,
-    env: { ...process.env, PATH: `${binDir}:${process.env['PATH']}`, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const listeners = new Set<() => void>();
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const l of listeners) l();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
-      for (const l of listeners) l();
-      resolve(signal ?? code ?? -1);
-    });
-  });
-  const isDone = () => child.exitCode !== null || child.signalCode !== null;
-  const proc: Proc = {
-    child,
-    out: () => out,
-    exited,
-    waitFor(re, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = re.exec(out);
-          if (m) {
-            done();
-            resolve(m);
-          } else if (isDone()) {
-            done();
-            reject(new Error(`${cmd} ${args.join(' ')} exited before ${re}:\n${out}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${cmd} ${args.join(' ')}: no ${re} within ${timeoutMs} ms:\n${out}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
-    },
-    async stop(signal = 'SIGTERM') {
-      if (!isDone()) child.kill(signal);
-      const r = await exited;
-      procs.delete(proc);
-      return r;
-    },
-  };
-  procs.add(proc);
-  void exited.then(() => procs.delete(proc));
-  return proc;
-}
-
-/** SIGKILLs every process started through startProc that is still running (for afterAll). */
-export async function killAll(): Promise<void> {
-  await Promise.all(
-    [...procs].map((p) => {
-      p.child.kill('SIGKILL');
-      return p.exited;
-    }),
-  );
+  return launch(cmd, args, { cwd: opts.cwd, env: { PATH: `${binDir}:${process.env['PATH']}`, ...opts.env } });
 }
 
 export interface ShellResult {

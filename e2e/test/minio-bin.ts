@@ -1,10 +1,9 @@
 // The built `minio` bin on an ephemeral loopback port over a fresh data directory, for the tests that
 // drive it with real S3 clients (aws cli, boto3, rclone), started as the KMS guide does with
 // MINIO_ACCESS_KEY=minio / MINIO_SECRET_KEY=minio123.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-
-const bin = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'minio');
+import { startProc } from '@kms-chain/tools';
+import { binDir } from './chain-support.js';
 
 /** A running `minio server`. */
 export interface MinioBin {
@@ -22,26 +21,14 @@ export async function startMinioBin(
   args: string[] = [],
   env: Record<string, string> = {},
 ): Promise<MinioBin> {
-  const child: ChildProcess = spawn(bin, ['server', dataDir, '--address', '127.0.0.1:0', ...args], {
-    env: { ...process.env, MINIO_ACCESS_KEY: 'minio', MINIO_SECRET_KEY: 'minio123', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const proc = startProc(join(binDir, 'minio'), ['server', dataDir, '--address', '127.0.0.1:0', ...args], {
+    env: { MINIO_ACCESS_KEY: 'minio', MINIO_SECRET_KEY: 'minio123', ...env },
   });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /API: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`minio exited with ${code}: ${out}`)));
-  });
+  const [, endpoint] = await proc.waitFor(/API: (http:\/\/127\.0\.0\.1:\d+)/);
   return {
-    endpoint,
+    endpoint: endpoint!,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await proc.stop();
     },
   };
 }

@@ -8,9 +8,8 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { httpsJson, readShareFile } from '@kms-chain/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readShareFile } from '../../scripts/lib/guide-setup.mjs';
-import { httpsJson } from '../../scripts/lib/https-json.mjs';
 import { type Chain, startChain } from './chain.js';
 import { killAll } from './chain-support.js';
 
@@ -130,13 +129,13 @@ describe('the chain from outside', () => {
     ).rejects.toMatchObject({ name: 'AccessDenied' });
 
     // Vault: a KV secret through the root token, and a login with a wrong secret ID.
-    const shares = await readShareFile(join(chain.dir, 'DEV-ONLY-vault-unseal-keys.json'));
+    const shares = await readShareFile(chain.files.shareFile);
     const rootToken = shares!.root_token;
     const vault = `https://127.0.0.1:${chain.vaultPort}/v1`;
     const ca = chain.pki.ca.certPem;
     const kvSecret = `kv-${randomBytes(12).toString('hex')}`;
     const wrongSecretId = `sid-${randomBytes(12).toString('hex')}`;
-    const kesToml = await readFile(join(chain.dir, 'kes-0.toml'), 'utf8');
+    const kesToml = await readFile(chain.files.kesConfigs[0]!, 'utf8');
     const secretId = /secret\s*=\s*"([^"]+)"/.exec(kesToml)![1]!;
     const roleId = /id\s*=\s*"([^"]+)"/.exec(kesToml)![1]!;
     const write = await httpsJson(`${vault}/kv/app/db`, {
@@ -169,8 +168,8 @@ describe('the chain from outside', () => {
       { path: 'minio output', bytes: Buffer.from(chain.minio.out()) },
     ];
     const stored = [
-      ...(await filesUnder(join(chain.dir, 'vault-file'))),
-      ...(await filesUnder(join(chain.dir, 'export'))),
+      ...(await filesUnder(chain.files.vaultData)),
+      ...(await filesUnder(chain.files.minioData)),
     ];
     expect(stored.length).toBeGreaterThan(10);
     const found: string[] = [];

@@ -2,9 +2,8 @@
 // without KES) and SSE-C allowed over plain HTTP. Requests are signed here by a small independent SigV4
 // signer, so that they can carry what SDKs never send: headers outside the signature, skewed clocks,
 // tampered chunk signatures, traversal paths.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
@@ -14,6 +13,14 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import {
+  presignPath,
+  type RawResponse,
+  rawRequest,
+  sha256Hex,
+  signChunkedUpload,
+  signHeaders,
+} from '@kms-chain/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client, tempDir } from './chain-support.js';
 import { type MinioBin, startMinioBin } from './minio-bin.js';
@@ -51,74 +58,12 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-// ---- a minimal SigV4 signer and raw client ------------------------------------------------------------
+// ---- raw requests signed by the SigV4 test signer of @kms-chain/tools ------------------------------------
 
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
-const encode = (s: string) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const amzDate = (d: Date) =>
-  d
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+const creds = { accessKey: ACCESS, secretKey: SECRET };
 
-function signingKey(day: string, secret = SECRET): Buffer {
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, day), 'us-east-1'), 's3'), 'aws4_request');
-}
-
-function signature(
-  o: { method: string; path: string; query: string; headers: Record<string, string>; payload: string },
-  stamp: string,
-  secret?: string,
-): string {
-  const names = Object.keys(o.headers).sort();
-  const canonical = [
-    o.method,
-    o.path,
-    o.query,
-    names.map((n) => `${n}:${o.headers[n]!.trim()}\n`).join(''),
-    names.join(';'),
-    o.payload,
-  ].join('\n');
-  const scope = `${stamp.slice(0, 8)}/us-east-1/s3/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', stamp, scope, sha256(canonical)].join('\n');
-  return createHmac('sha256', signingKey(stamp.slice(0, 8), secret))
-    .update(toSign)
-    .digest('hex');
-}
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(
-  method: string,
-  pathAndQuery: string,
-  headers: Record<string, string>,
-  body?: Buffer | string,
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(body);
-    const all = { ...headers, ...(data ? { 'content-length': String(data.length) } : {}) };
-    const req = request({ host: '127.0.0.1', port, method, path: pathAndQuery, headers: all }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+const send = (method: string, path: string, headers: Record<string, string>, body?: Buffer | string) =>
+  rawRequest({ port, method, path, headers, ...(body === undefined ? {} : { body }) });
 
 interface Signed {
   /** Path as on the wire (already encoded); the signer signs it as is. */
@@ -134,85 +79,45 @@ interface Signed {
 }
 
 /** A request signed in the Authorization header (payload hash signed as the body's SHA-256). */
-function signed(method: string, o: Signed): Promise<Reply> {
-  const stamp = amzDate(o.date ?? new Date());
-  const payload = sha256(o.body ?? '');
-  const headers: Record<string, string> = {
+function signed(method: string, o: Signed): Promise<RawResponse> {
+  const headers = signHeaders(
     host,
-    'x-amz-date': stamp,
-    'x-amz-content-sha256': payload,
-    ...o.headers,
-  };
-  const query = (o.query ?? '')
-    .split('&')
-    .filter((p) => p !== '')
-    .map((p) => (p.includes('=') ? p : `${p}=`))
-    .sort()
-    .join('&');
-  const sig = signature({ method, path: o.path, query, headers, payload }, stamp, o.secret);
-  const scope = `${stamp.slice(0, 8)}/us-east-1/s3/aws4_request`;
-  const auth = `AWS4-HMAC-SHA256 Credential=${ACCESS}/${scope}, SignedHeaders=${Object.keys(headers).sort().join(';')}, Signature=${sig}`;
+    { ...creds, secretKey: o.secret ?? SECRET },
+    {
+      method,
+      path: o.path,
+      query: o.query ?? '',
+      headers: o.headers ?? {},
+      payloadHash: sha256Hex(o.body ?? ''),
+      ...(o.date ? { date: o.date } : {}),
+    },
+  );
   const target = o.query ? `${o.path}?${o.query}` : o.path;
-  return send(method, target, { ...headers, authorization: auth, ...o.unsigned }, o.body);
+  return send(method, target, { ...headers, ...o.unsigned }, o.body);
 }
 
 /** A presigned URL path+query for `method` on `path`, signing only the host header. */
-function presign(method: string, path: string, expires: number, date = new Date()): string {
-  const stamp = amzDate(date);
-  const params: Array<[string, string]> = [
-    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
-    ['X-Amz-Credential', `${ACCESS}/${stamp.slice(0, 8)}/us-east-1/s3/aws4_request`],
-    ['X-Amz-Date', stamp],
-    ['X-Amz-Expires', String(expires)],
-    ['X-Amz-SignedHeaders', 'host'],
-  ];
-  const query = params
-    .map(([k, v]) => `${encode(k)}=${encode(v)}`)
-    .sort()
-    .join('&');
-  const sig = signature({ method, path, query, headers: { host }, payload: 'UNSIGNED-PAYLOAD' }, stamp);
-  return `${path}?${query}&X-Amz-Signature=${sig}`;
-}
+const presign = (method: string, path: string, expires: number, date = new Date()) =>
+  presignPath(host, creds, { method, path, expires, date });
 
-/** STREAMING-AWS4-HMAC-SHA256-PAYLOAD upload; `tamper` flips one chunk signature, `trailer` appends one. */
+/** STREAMING-AWS4-HMAC-SHA256-PAYLOAD upload; `tamper` flips one chunk signature, `trailer` appends one unsigned. */
 function chunkedPut(
   path: string,
   data: Buffer,
   opts: { tamper?: number; trailer?: string; declared?: number } = {},
-): Promise<Reply> {
-  const stamp = amzDate(new Date());
-  const day = stamp.slice(0, 8);
-  const scope = `${day}/us-east-1/s3/aws4_request`;
-  const mode = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
-  const headers: Record<string, string> = {
-    host,
-    'x-amz-date': stamp,
-    'x-amz-content-sha256': mode,
-    'content-encoding': 'aws-chunked',
-    'x-amz-decoded-content-length': String(opts.declared ?? data.length),
-  };
-  let previous = signature({ method: 'PUT', path, query: '', headers, payload: mode }, stamp);
-  const auth = `AWS4-HMAC-SHA256 Credential=${ACCESS}/${scope}, SignedHeaders=${Object.keys(headers).sort().join(';')}, Signature=${previous}`;
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < data.length; i += 64 * 1024) chunks.push(data.subarray(i, i + 64 * 1024));
-  chunks.push(Buffer.alloc(0));
-  const pieces: Buffer[] = [];
-  chunks.forEach((chunk, i) => {
-    const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', stamp, scope, previous, sha256(''), sha256(chunk)].join('\n');
-    previous = createHmac('sha256', signingKey(day)).update(toSign).digest('hex');
-    const sig = opts.tamper === i ? previous.replace(/^./, (c) => (c === '0' ? '1' : '0')) : previous;
-    pieces.push(
-      Buffer.from(`${chunk.length.toString(16)};chunk-signature=${sig}\r\n`),
-      chunk,
-      Buffer.from('\r\n'),
-    );
+): Promise<RawResponse> {
+  const upload = signChunkedUpload(host, creds, {
+    path,
+    data,
+    chunkSize: 64 * 1024,
+    ...(opts.tamper === undefined ? {} : { tamperChunk: opts.tamper }),
+    ...(opts.trailer === undefined ? {} : { unsignedTrailer: opts.trailer }),
+    ...(opts.declared === undefined ? {} : { declaredLength: opts.declared }),
   });
-  // The trailer section replaces the empty line that ends a body without one.
-  if (opts.trailer) pieces.splice(-1, 1, Buffer.from(`${opts.trailer}\r\n\r\n`));
-  return send('PUT', path, { ...headers, authorization: auth }, Buffer.concat(pieces));
+  return send('PUT', path, upload.headers, upload.body);
 }
 
-const code = (r: Reply) => /<Code>([^<]*)<\/Code>/.exec(r.body)?.[1];
+const code = (r: RawResponse) => /<Code>([^<]*)<\/Code>/.exec(r.body)?.[1];
 const exists = async (key: string) => (await signed('HEAD', { path: `/${bucket}/${key}` })).status === 200;
 
 // ---- unsigned x-amz-* headers -------------------------------------------------------------------------
