@@ -1,5 +1,5 @@
 // The `kes` command: a table of subcommands, one file each under cli/, run by @kms-chain/cli.
-import { type CommandTable, type Dialect, runProgram } from '@kms-chain/cli';
+import { type CommandTable, kesDialect, runProgram } from '@kms-chain/cli';
 import { identityCommands, identityUsage, toolIdentityCommands } from './cli/identity.js';
 import { type Io, processIo } from './cli/io.js';
 import { keyCommands, keyUsage } from './cli/key.js';
@@ -36,19 +36,7 @@ const commands: CommandTable<Io> = {
   log: { run: logCommand },
 };
 
-// As KES: help (`-h`, `--help`, `help`) and usage errors print to stderr and exit 2; any other
-// failure prints `Error: …` and exits 1.
-const dialect: Dialect = {
-  help: { to: 'err', exitCode: 2 },
-  helpWord: true,
-  noCommandExitCode: 2,
-  unknownCommandExitCode: 2,
-  usageExitCode: 2,
-  unknownCommand: (path) => `Error: unknown command '${path}'\n`,
-  usageError: (message) => `Error: ${message}\n`,
-};
-
 /** Runs the `kes` command line and resolves to the process exit code (0 ok, 1 failure, 2 usage). */
 export function main(args: string[], io: Io = processIo): Promise<number> {
-  return runProgram({ usage, commands, dialect }, args, io, io);
+  return runProgram({ usage, commands, dialect: kesDialect }, args, io, io);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { kesDialect, minioDialect, vaultDialect } from './dialects.js';
 import { CliError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
 import {
@@ -78,39 +79,8 @@ const commands: CommandTable<Captured> = {
   },
 };
 
-const dialects: Record<string, Dialect> = {
-  // Vault (hashicorp/cli): help to stderr with 0, a group without a known sub-command prints its
-  // help and exits 1, an unknown command 127; usage errors print the message alone and exit 1.
-  vault: {
-    help: { to: 'err', exitCode: 0 },
-    helpWord: false,
-    noCommandExitCode: 2,
-    unknownCommandExitCode: 127,
-    usageExitCode: 1,
-    unknownCommand: () => '',
-    usageError: (message) => `${message}\n`,
-  },
-  // KES: help and usage errors exit 2, on stderr.
-  kes: {
-    help: { to: 'err', exitCode: 2 },
-    helpWord: true,
-    noCommandExitCode: 2,
-    unknownCommandExitCode: 2,
-    usageExitCode: 2,
-    unknownCommand: (path) => `Error: unknown command '${path}'\n`,
-    usageError: (message) => `Error: ${message}\n`,
-  },
-  // MinIO (urfave/cli): help to stdout with 0; errors followed by the usage.
-  minio: {
-    help: { to: 'out', exitCode: 0 },
-    helpWord: true,
-    noCommandExitCode: 2,
-    unknownCommandExitCode: 2,
-    usageExitCode: 2,
-    unknownCommand: (path) => `Error: unknown command "${path}"\n\n`,
-    usageError: (message, usage) => `Error: ${message}\n\n${usage}`,
-  },
-};
+// The three tools' dialects, each pinned by the table below.
+const dialects: Record<string, Dialect> = { vault: vaultDialect, kes: kesDialect, minio: minioDialect };
 
 const program = (dialect: Dialect): Program<Captured> => ({ usage: 'TOP USAGE\n', commands, dialect });
 

@@ -111,27 +111,32 @@ const dek = keyCommand(1, 'key name', async ({ client, pos, json, io }) => {
   return 0;
 });
 
-const encrypt = keyCommand(2, 'key name and plaintext', async ({ client, pos, json, io }) => {
-  const body: Record<string, string> = { plaintext: Buffer.from(pos[1]!, 'utf8').toString('base64') };
-  if (pos[2] !== undefined) body.context = pos[2];
-  const r = await client.request('POST', `/v1/key/encrypt/${enc(pos[0]!)}`, body);
-  expectOk(r, `failed to encrypt with "${pos[0]}"`);
-  const d = r.json<{ ciphertext: string }>();
-  if (json) io.out(`${JSON.stringify({ ciphertext: d.ciphertext })}\n`);
-  else io.out(`ciphertext: ${d.ciphertext}\n`);
-  return 0;
-});
+/**
+ * `encrypt <name> <plaintext> [<ctx>]` and `decrypt <name> <ciphertext> [<ctx>]`: one field in
+ * (`encode`d for the request), the other out.
+ */
+function cipherCommand(
+  op: 'encrypt' | 'decrypt',
+  input: 'plaintext' | 'ciphertext',
+  output: 'plaintext' | 'ciphertext',
+  encode: (text: string) => string,
+) {
+  return keyCommand(2, `key name and ${input}`, async ({ client, pos, json, io }) => {
+    const body: Record<string, string> = { [input]: encode(pos[1]!) };
+    if (pos[2] !== undefined) body.context = pos[2];
+    const r = await client.request('POST', `/v1/key/${op}/${enc(pos[0]!)}`, body);
+    expectOk(r, `failed to ${op} with "${pos[0]}"`);
+    const value = r.json<Record<string, string>>()[output];
+    if (json) io.out(`${JSON.stringify({ [output]: value })}\n`);
+    else io.out(`${output}: ${value}\n`);
+    return 0;
+  });
+}
 
-const decrypt = keyCommand(2, 'key name and ciphertext', async ({ client, pos, json, io }) => {
-  const body: Record<string, string> = { ciphertext: pos[1]! };
-  if (pos[2] !== undefined) body.context = pos[2];
-  const r = await client.request('POST', `/v1/key/decrypt/${enc(pos[0]!)}`, body);
-  expectOk(r, `failed to decrypt with "${pos[0]}"`);
-  const d = r.json<{ plaintext: string }>();
-  if (json) io.out(`${JSON.stringify({ plaintext: d.plaintext })}\n`);
-  else io.out(`plaintext: ${d.plaintext}\n`);
-  return 0;
-});
+const encrypt = cipherCommand('encrypt', 'plaintext', 'ciphertext', (text) =>
+  Buffer.from(text, 'utf8').toString('base64'),
+);
+const decrypt = cipherCommand('decrypt', 'ciphertext', 'plaintext', (text) => text);
 
 export const keyCommands: CommandTable<Io> = {
   create: { summary: 'Create new master keys.', run: create },

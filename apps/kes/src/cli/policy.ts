@@ -26,17 +26,22 @@ function view(
     const r = await client.request('GET', path(positionals));
     expectOk(r, failure(positionals));
     const reply = r.json<Record<string, unknown>>();
-    const value = pick ? pick(reply) : reply;
-    if (!io.isTTY) io.out(`${JSON.stringify(value)}\n`);
-    else
-      for (const l of pick ? (value as string[]) : JSON.stringify(reply, null, 2).split('\n'))
-        io.out(`${l}\n`);
+    const lines = pick ? pick(reply) : JSON.stringify(reply, null, 2).split('\n');
+    if (!io.isTTY) io.out(`${JSON.stringify(pick ? lines : reply)}\n`);
+    else for (const l of lines) io.out(`${l}\n`);
     return 0;
   };
 }
 
-const field = (name: string) => (reply: Record<string, unknown>) =>
-  (reply[name] as string[] | undefined) ?? [];
+/** `ls [<prefix>*]` (also `list`): the names in the reply's `field`. */
+const listView = (kind: string, plural: string, field: string): Command<Io> => ({
+  aliases: ['list'],
+  run: view(
+    (p) => `/v1/${kind}/list/${enc(p[0] ?? '*')}`,
+    () => `failed to list ${plural}`,
+    (reply) => (reply[field] as string[] | undefined) ?? [],
+  ),
+});
 
 /** The name a command needs as its first argument. */
 function named(pos: string[], what: string): string {
@@ -45,14 +50,7 @@ function named(pos: string[], what: string): string {
 }
 
 export const policyCommands: CommandTable<Io> = {
-  ls: {
-    aliases: ['list'],
-    run: view(
-      (p) => `/v1/policy/list/${enc(p[0] ?? '*')}`,
-      () => 'failed to list policies',
-      field('names'),
-    ),
-  },
+  ls: listView('policy', 'policies', 'names'),
   info: {
     run: view(
       (p) => `/v1/policy/describe/${enc(named(p, 'policy name'))}`,
@@ -69,14 +67,7 @@ export const policyCommands: CommandTable<Io> = {
 
 /** `kes identity ls|info`; `new` and `of` live in identity.ts. */
 export const identityViewCommands: CommandTable<Io> = {
-  ls: {
-    aliases: ['list'],
-    run: view(
-      (p) => `/v1/identity/list/${enc(p[0] ?? '*')}`,
-      () => 'failed to list identities',
-      field('identities'),
-    ),
-  },
+  ls: listView('identity', 'identities', 'identities'),
   info: {
     run: view(
       (p) => (p[0] ? `/v1/identity/describe/${enc(p[0])}` : '/v1/identity/self/describe'),
