@@ -11,10 +11,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHAIN_KEY_NAME, startChain } from './lib/chain.mjs';
+import { peakRssMiB, resetPeakRss } from '@kms-chain/tools';
+import { CHAIN_KEY_NAME, chainPids, startChain } from './lib/chain.mjs';
 import { opsPerSecond, since, timeBatch } from './lib/load.mjs';
 import { timeNpmStart } from './lib/npm-start.mjs';
-import { peakRssMiB, resetPeakRss, settleDisk, startNode, stopChild } from './lib/proc.mjs';
+import { settleDisk, startNode } from './lib/proc.mjs';
 import { hotFunctions } from './lib/profile.mjs';
 import { createProgress } from './lib/progress.mjs';
 import { aesGcmMiBps, fsyncLoopOps, md5MiBps, tcpMiBps } from './lib/references.mjs';
@@ -236,9 +237,9 @@ async function main(argv) {
   step('peers: s3rver, node:http floor, bare fastify TLS and mTLS, TCP sink', async () => {
     const peerDir = join(work, 'peers');
     await mkdir(peerDir, { recursive: true });
-    const minioBench = join(root, 'apps', 'minio', 'bench', 'peers');
+    const peerScripts = join(root, 'bench', 'peers');
     const ready = /READY (\d+)/;
-    const s3rver = await startNode('s3rver', [join(minioBench, 's3rver.mjs'), join(peerDir, 's3rver')], {
+    const s3rver = await startNode('s3rver', [join(peerScripts, 's3rver.mjs'), join(peerDir, 's3rver')], {
       ready,
       env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
     });
@@ -250,11 +251,11 @@ async function main(argv) {
         creds: ['S3RVER', 'S3RVER'],
       }),
     };
-    const floor = await startNode('floor', [join(minioBench, 'floor.mjs'), join(peerDir, 'floor')], {
+    const floor = await startNode('floor', [join(peerScripts, 'floor.mjs'), join(peerDir, 'floor')], {
       ready,
     });
     peers.floor = { ...floor, ep: s3Endpoint({ name: 'floor', url: `http://127.0.0.1:${floor.match[1]}` }) };
-    peers.tcp = await startNode('tcp-sink', [join(root, 'bench', 'peers', 'tcp-sink.mjs')], { ready });
+    peers.tcp = await startNode('tcp-sink', [join(peerScripts, 'tcp-sink.mjs')], { ready });
   });
 
   for (let r = 1; r <= opts.rounds; r++) {
@@ -383,7 +384,7 @@ async function main(argv) {
         get: m.getHeaders,
       })),
   ];
-  const pids = () => Object.entries(chain.procs).map(([name, child]) => [name, child.pid]);
+  const pids = () => Object.entries(chainPids(chain));
   const withPeakRss = async (t, group, fn) => {
     if (!t.mode || figures[`rss.${group}.${t.mode.id}.minio`]?.status !== 'ok') return fn();
     for (const [, pid] of pids())
@@ -612,7 +613,7 @@ async function main(argv) {
     for (const a of agents) a.destroy();
     for (const p of Object.values(peers)) p.ep?.agent.destroy();
     await chain?.stop();
-    for (const p of Object.values(peers)) await stopChild(p.child);
+    for (const p of Object.values(peers)) await p.proc.stop('SIGTERM', 10_000);
     clearInterval(loadTimer);
     await rm(work, { recursive: true, force: true });
   }

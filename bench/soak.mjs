@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startChain } from './lib/chain.mjs';
+import { chainPids, startChain } from './lib/chain.mjs';
 import { checkDrill, killDrill, stallDrill } from './lib/soak-drills.mjs';
 import { buildReport, reportText, rssAll, SoakStats } from './lib/soak-report.mjs';
 import { SoakWorkload } from './lib/soak-workload.mjs';
@@ -173,7 +173,7 @@ async function main() {
       endpoint = chain.urls.minio;
       ca = chain.ca;
       creds = chain.creds;
-      pids = Object.fromEntries(Object.entries(chain.procs).map(([name, child]) => [name, child.pid]));
+      pids = chainPids(chain);
     }
     s3 = client(endpoint, ca, creds, opts.workers);
     const buckets = { plain: 'soak-plain', default: 'soak-default' };

@@ -3,8 +3,9 @@
 // SSE-S3 PUT succeeds. The servers are its children; SIGTERM stops them in order.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { freePort } from '@kms-chain/tools';
 import { since } from './load.mjs';
-import { freePort, startNode, stopChild } from './proc.mjs';
+import { startNode } from './proc.mjs';
 import { ensureBucket, S3RequestError, s3Call, s3Endpoint } from './s3.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -24,7 +25,7 @@ export async function timeNpmStart(dataDir, log, body) {
     MINIO_ROOT_PASSWORD: 'bench-start-secret',
   };
   const t0 = performance.now();
-  const { child } = await startNode('npm start', [join(root, 'scripts', 'start.mjs')], {
+  const { proc } = await startNode('npm start', [join(root, 'scripts', 'start.mjs')], {
     ready: /kms-chain: ready/,
     env,
     log,
@@ -50,6 +51,6 @@ export async function timeNpmStart(dataDir, log, body) {
     throw err;
   } finally {
     ep.agent.destroy();
-    await stopChild(child, 30_000);
+    await proc.stop('SIGTERM', 30_000);
   }
 }

@@ -1,9 +1,9 @@
 // A lean S3 client for load: SigV4 over keep-alive HTTP(S) with an unsigned payload, bodies written
-// in 1 MiB slices with back-pressure, responses drained and counted. aws4 does the signing.
+// in 1 MiB slices with back-pressure, responses drained and counted. @kms-chain/tools signs.
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import aws4 from 'aws4';
+import { signHeaders } from '@kms-chain/tools';
 
 const MiB = 1024 * 1024;
 
@@ -52,10 +52,12 @@ export function s3Call(ep, method, path, { headers = {}, body, repeat = 1, keep 
   };
   if (body || method === 'PUT') opts.headers['content-length'] = String(length);
   if (ep.creds) {
-    opts.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-    opts.service = 's3';
-    opts.region = 'us-east-1';
-    aws4.sign(opts, { accessKeyId: ep.creds[0], secretAccessKey: ep.creds[1] });
+    const [wirePath, query = ''] = path.split('?', 2);
+    opts.headers = signHeaders(
+      opts.headers.host,
+      { accessKey: ep.creds[0], secretKey: ep.creds[1] },
+      { method, path: wirePath, query, headers: opts.headers },
+    );
   }
   const lib = ep.isTls ? https : http;
   return new Promise((resolve, reject) => {

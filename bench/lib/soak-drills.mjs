@@ -83,8 +83,8 @@ export function killDrill(chain, name, pids, everyMs) {
       () => {
         const w = [performance.now(), Number.POSITIVE_INFINITY];
         windows.push(w);
-        restarting = chain.killAndRestart(name).then((child) => {
-          pids[name] = child.pid;
+        restarting = chain.killAndRestart(name).then((proc) => {
+          pids[name] = proc.child.pid;
           w[1] = performance.now();
           drill.kills++;
           drill.restartMs.push(Math.round(w[1] - w[0]));

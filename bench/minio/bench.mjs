@@ -1,4 +1,4 @@
-// `npm run bench -w apps/minio`: PUT/GET MiB/s of 64 MiB objects (1 and 4 streams) and 4 KiB PUT/GET
+// `node bench/minio/bench.mjs`: minio's own micro-benchmark, PUT/GET MiB/s of 64 MiB objects (1 and 4 streams) and 4 KiB PUT/GET
 // ops/s with 32 clients, for the built `minio` bin, the npm s3rver, and floor references (a bare
 // node:http server that pipes bodies through MD5 into a file and fsyncs; and that server's plain file
 // streaming for GET). Every server runs in its own process; the client is this process. Machines here
@@ -7,14 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { MiB, pool, send, sign, start, timed } from './bench-util.mjs';
+import { timeBatch } from '../lib/load.mjs';
+import { startNode } from '../lib/proc.mjs';
+import { s3Call, s3Endpoint } from '../lib/s3.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..', '..');
+const repo = join(import.meta.dirname, '..', '..');
+const MiB = 1024 * 1024;
 const BIG = 64 * MiB;
 const SMALL = 4 * 1024;
 const BIG_OBJECTS = Number(process.env.BENCH_BIG_OBJECTS ?? 8);
@@ -26,9 +26,14 @@ const SECRET = 'benchsecret';
 const READY = /READY (\d+)|API: https?:\/\/[^:]+:(\d+)/;
 
 function call(peer, method, path, body) {
-  const host = `127.0.0.1:${peer.port}`;
-  const headers = peer.creds ? sign(method, host, path, peer.creds[0], peer.creds[1]) : { host };
-  return send({ port: peer.port, method, path, headers, body, agent: peer.agent, label: `${peer.name} ` });
+  return s3Call(peer.ep, method, path, body ? { body } : {});
+}
+
+/** Starts `node args…` and resolves with { name, proc, ep } once it prints the port it listens on. */
+async function start(name, args, env, creds) {
+  const { proc, match } = await startNode(name, args, { ready: READY, env });
+  const port = Number(match.slice(1).find((g) => g !== undefined));
+  return { name, proc, ep: s3Endpoint({ name, url: `http://127.0.0.1:${port}`, creds }) };
 }
 
 // Each figure is measured for every peer back to back, ROUNDS times, keeping each peer's best: on a
@@ -41,45 +46,51 @@ function figures(big) {
   const smallKey = (i) => `/bench/small-${i}`;
   const bigMiB = BIG_OBJECTS * (BIG / MiB);
   return [
-    ['put1', (p) => timed(() => pool(BIG_OBJECTS, 1, (i) => call(p, 'PUT', keyOf(i), big))), bigMiB],
-    ['put4', (p) => timed(() => pool(BIG_OBJECTS, 4, (i) => call(p, 'PUT', keyOf(i), big))), bigMiB],
-    ['get1', (p) => timed(() => pool(BIG_OBJECTS, 1, (i) => call(p, 'GET', keyOf(i)))), bigMiB],
-    ['get4', (p) => timed(() => pool(BIG_OBJECTS, 4, (i) => call(p, 'GET', keyOf(i)))), bigMiB],
-    [
-      'smallPut',
-      (p) => timed(() => pool(SMALL_OPS, CLIENTS, (i) => call(p, 'PUT', smallKey(i), small))),
-      SMALL_OPS,
-    ],
-    ['smallGet', (p) => timed(() => pool(SMALL_OPS, CLIENTS, (i) => call(p, 'GET', smallKey(i)))), SMALL_OPS],
+    ['put1', (p) => timeBatch(BIG_OBJECTS, 1, (i) => call(p, 'PUT', keyOf(i), big)), bigMiB],
+    ['put4', (p) => timeBatch(BIG_OBJECTS, 4, (i) => call(p, 'PUT', keyOf(i), big)), bigMiB],
+    ['get1', (p) => timeBatch(BIG_OBJECTS, 1, (i) => call(p, 'GET', keyOf(i))), bigMiB],
+    ['get4', (p) => timeBatch(BIG_OBJECTS, 4, (i) => call(p, 'GET', keyOf(i))), bigMiB],
+    ['smallPut', (p) => timeBatch(SMALL_OPS, CLIENTS, (i) => call(p, 'PUT', smallKey(i), small)), SMALL_OPS],
+    ['smallGet', (p) => timeBatch(SMALL_OPS, CLIENTS, (i) => call(p, 'GET', smallKey(i))), SMALL_OPS],
   ];
 }
 
 async function main() {
-  const bin = join(here, '..', 'bin', 'minio.js');
-  if (!existsSync(join(here, '..', 'dist', 'cli.js')))
+  const bin = join(repo, 'apps', 'minio', 'bin', 'minio.js');
+  if (!existsSync(join(repo, 'apps', 'minio', 'dist', 'cli.js')))
     throw new Error('build first: npm run build -w apps/minio');
   const work = await mkdtemp(join(tmpdir(), 'minio-bench-'));
   const big = randomBytes(BIG);
   const results = { minio: {}, s3rver: {}, floor: {} };
   const peers = [];
   try {
-    const ours = await start(
-      'minio',
-      [bin, 'server', join(work, 'minio'), '--address', '127.0.0.1:0', '--certs-dir', join(work, 'no-certs')],
-      { MINIO_ROOT_USER: ACCESS, MINIO_ROOT_PASSWORD: SECRET },
-      READY,
+    const peerDir = join(repo, 'bench', 'peers');
+    peers.push(
+      await start(
+        'minio',
+        [
+          bin,
+          'server',
+          join(work, 'minio'),
+          '--address',
+          '127.0.0.1:0',
+          '--certs-dir',
+          join(work, 'no-certs'),
+        ],
+        { MINIO_ROOT_USER: ACCESS, MINIO_ROOT_PASSWORD: SECRET },
+        [ACCESS, SECRET],
+      ),
     );
-    ours.creds = [ACCESS, SECRET];
-    const s3rverPeer = await start(
-      's3rver',
-      [join(here, 'peers', 's3rver.mjs'), join(work, 's3rver')],
-      { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
-      READY,
+    const ours = peers[0];
+    peers.push(
+      await start(
+        's3rver',
+        [join(peerDir, 's3rver.mjs'), join(work, 's3rver')],
+        { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim() },
+        ['S3RVER', 'S3RVER'],
+      ),
     );
-    s3rverPeer.creds = ['S3RVER', 'S3RVER'];
-    const floor = await start('floor', [join(here, 'peers', 'floor.mjs'), join(work, 'floor')], {}, READY);
-    peers.push(ours, s3rverPeer, floor);
-    for (const peer of peers) peer.agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    peers.push(await start('floor', [join(peerDir, 'floor.mjs'), join(work, 'floor')], {}));
     await call(ours, 'PUT', '/bench');
     for (const [name, run, amount] of figures(big)) {
       for (let round = 0; round < ROUNDS; round++) {
@@ -91,8 +102,8 @@ async function main() {
     }
   } finally {
     for (const peer of peers) {
-      peer.agent?.destroy();
-      peer.child.kill('SIGTERM');
+      peer.ep.agent.destroy();
+      await peer.proc.stop('SIGTERM', 10_000);
     }
     await rm(work, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-// `node apps/minio/bench/sse-bench.mjs`: SSE-S3 cost beside plaintext in ONE run of the built `minio`
+// `node bench/minio/sse-bench.mjs`: SSE-S3 cost beside plaintext in ONE run of the built `minio`
 // bin, with a real `kes server` process (fs keystore, mTLS) as its KMS, as in the KMS guide.
 // Figures: 64 MiB PUT and GET MiB/s (one stream), 4 KiB PUT ops/s (32 clients); plaintext and SSE-S3
 // requests alternate round by round against the same server; the verdict is the median of the
@@ -8,16 +8,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { summarize } from '@kms-chain/bench/report';
+import { join } from 'node:path';
 import { createDevPki } from '@kms-chain/tls-identity';
-import { MiB, pool, send, sign, start, timed } from './bench-util.mjs';
+import { startFsKes } from '@kms-chain/tools';
+import { timeBatch } from '../lib/load.mjs';
+import { startNode } from '../lib/proc.mjs';
+import { summarize } from '../lib/report.mjs';
+import { s3Call, s3Endpoint } from '../lib/s3.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..', '..');
+const repo = join(import.meta.dirname, '..', '..');
+const MiB = 1024 * 1024;
 const BIG = 64 * MiB;
 const BIG_OBJECTS = Number(process.env.BENCH_BIG_OBJECTS ?? 4);
 const SMALL_OPS = Number(process.env.BENCH_SMALL_OPS ?? 2000);
@@ -26,12 +27,17 @@ const CLIENTS = 32;
 const ACCESS = 'benchkey';
 const SECRET = 'benchsecret';
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+let ep;
 
-function call(port, method, path, body, sse) {
-  const extra = sse ? { 'x-amz-server-side-encryption': 'AES256' } : {};
-  const headers = sign(method, `127.0.0.1:${port}`, path, ACCESS, SECRET, extra);
-  return send({ port, method, path, headers, body, agent, label: '' });
+function call(method, path, body, sse) {
+  const headers = sse ? { 'x-amz-server-side-encryption': 'AES256' } : {};
+  return s3Call(ep, method, path, { headers, ...(body ? { body } : {}) });
+}
+
+/** Starts `node args…`; resolves with the process and the port its `ready` line names. */
+async function start(name, args, env, ready) {
+  const { proc, match } = await startNode(name, args, { ready, env });
+  return { proc, port: Number(match[1]) };
 }
 
 async function main() {
@@ -39,40 +45,17 @@ async function main() {
     if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run npm run build first`);
   }
   const work = await mkdtemp(join(tmpdir(), 'minio-sse-bench-'));
-  const children = [];
+  const procs = [];
   try {
     const pki = await createDevPki(join(work, 'pki'), { clients: ['minio'] });
     const client = pki.clients.minio;
-    const file = (n, text) => writeFile(join(work, n), text, { mode: 0o600 });
-    await file(
-      'kes.yaml',
-      `version: v1
-address: 127.0.0.1:0
-admin:
-  identity: disabled
-tls:
-  key: ${pki.server.keyPath}
-  cert: ${pki.server.certPath}
-cache:
-  expiry:
-    any: 5m
-    unused: 5m
-policy:
-  minio:
-    allow: [/v1/key/create/*, /v1/key/generate/*, /v1/key/decrypt/*, /v1/key/describe/*, /v1/status]
-    identities: [${client.identity}]
-keystore:
-  fs:
-    path: ${join(work, 'keys')}
-`,
-    );
-    const kes = await start(
-      'kes',
-      [join(repo, 'apps/kes/bin/kes.js'), 'server', `--config=${join(work, 'kes.yaml')}`],
-      {},
-      /Endpoint\s+https:\/\/127\.0\.0\.1:(\d+)/,
-    );
-    children.push(kes.child);
+    const kes = await startFsKes({
+      dir: work,
+      keystore: join(work, 'keys'),
+      tls: pki.server,
+      identities: [client.identity],
+    });
+    procs.push(kes.proc);
     await mkdir(join(work, 'data'));
     const minio = await start(
       'minio',
@@ -101,9 +84,9 @@ keystore:
       },
       /API: https?:\/\/[^:]+:(\d+)/,
     );
-    children.push(minio.child);
-    const port = minio.port;
-    await call(port, 'PUT', '/bench');
+    procs.push(minio.proc);
+    ep = s3Endpoint({ name: 'minio', url: `http://127.0.0.1:${minio.port}`, creds: [ACCESS, SECRET] });
+    await call('PUT', '/bench');
     const big = randomBytes(BIG);
     const small = randomBytes(4096);
     // Every round's figure per name; plaintext and SSE-S3 of one round ran back to back, so the
@@ -119,21 +102,16 @@ keystore:
         const mib = (BIG_OBJECTS * BIG) / MiB;
         keep(
           `${tag}Put`,
-          mib /
-            (await timed(() =>
-              pool(BIG_OBJECTS, 1, (i) => call(port, 'PUT', `/bench/${tag}-big-${i}`, big, sse)),
-            )),
+          mib / (await timeBatch(BIG_OBJECTS, 1, (i) => call('PUT', `/bench/${tag}-big-${i}`, big, sse))),
         );
         keep(
           `${tag}Get`,
-          mib / (await timed(() => pool(BIG_OBJECTS, 1, (i) => call(port, 'GET', `/bench/${tag}-big-${i}`)))),
+          mib / (await timeBatch(BIG_OBJECTS, 1, (i) => call('GET', `/bench/${tag}-big-${i}`))),
         );
         keep(
           `${tag}SmallPut`,
           SMALL_OPS /
-            (await timed(() =>
-              pool(SMALL_OPS, CLIENTS, (i) => call(port, 'PUT', `/bench/${tag}-small-${i}`, small, sse)),
-            )),
+            (await timeBatch(SMALL_OPS, CLIENTS, (i) => call('PUT', `/bench/${tag}-small-${i}`, small, sse))),
         );
       }
     }
@@ -176,8 +154,8 @@ keystore:
       ),
     );
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    agent.destroy();
+    for (const p of procs) await p.stop('SIGTERM', 10_000);
+    ep?.agent.destroy();
     await rm(work, { recursive: true, force: true });
   }
 }
