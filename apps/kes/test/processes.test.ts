@@ -1,9 +1,9 @@
 // Two real `kes server` processes sharing one keystore: a Vault-protocol server and a directory.
 // They run a private build of the CLI (helpers/build.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Proc, startProc } from '@kms-chain/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildKes, removeKesBuild } from './helpers/build.js';
 import { FakeVault } from './helpers/fake-vault.js';
@@ -13,7 +13,7 @@ import { makePki, type TestPki } from './helpers/pki.js';
 let bin: string;
 let pki: TestPki;
 let dir: string;
-const children: ChildProcess[] = [];
+const children: Proc[] = [];
 
 beforeAll(async () => {
   bin = (await buildKes()).launcher;
@@ -24,52 +24,30 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) await c.stop('SIGKILL');
   await removeKesBuild();
 });
 
-interface Proc {
-  child: ChildProcess;
+interface KesProc {
   client: KesTestClient;
-  stderr: () => string;
-  stop(): Promise<number | null>;
+  /** stdout and stderr so far. */
+  output: () => string;
+  stop(): Promise<number | string>;
 }
 
-async function startProcess(config: string, env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+async function startProcess(config: string, env: NodeJS.ProcessEnv = {}): Promise<KesProc> {
   const file = join(dir, `kes-${children.length}.yaml`);
   await writeFile(file, config);
-  const child = spawn(process.execPath, [bin, 'server', `--config=${file}`], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`kes exited ${child.exitCode}: ${err}`);
-      if (!/Endpoint\s+https:\/\/\S+/.test(out)) throw new Error('not up yet');
-    },
-    { timeout: 20_000, interval: 50 },
-  );
-  const endpoint = /Endpoint\s+https:\/\/(\S+)/.exec(out)![1]!;
+  const proc = startProc(process.execPath, [bin, 'server', `--config=${file}`], { env });
+  children.push(proc);
+  const [, endpoint] = await proc.waitFor(/Endpoint\s+https:\/\/(\S+)/, 20_000);
   const client = new KesTestClient(`https://${endpoint}`, pki.ca.certPem);
   return {
-    child,
     client,
-    stderr: () => err,
+    output: () => proc.out(),
     stop: async () => {
       client.close();
-      if (child.exitCode !== null) return child.exitCode;
-      const done = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      child.kill('SIGTERM');
-      return done;
+      return proc.stop();
     },
   };
 }
@@ -154,7 +132,7 @@ describe('two KES processes', () => {
       }, 10_000);
       expect(await a.stop()).toBe(0);
       expect(await b.stop()).toBe(0);
-      expect(a.stderr()).not.toContain('s3cr3t');
+      expect(a.output()).not.toContain('s3cr3t');
     } finally {
       await vault.stop();
     }

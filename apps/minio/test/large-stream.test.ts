@@ -1,13 +1,13 @@
 // A 1 GiB object streamed in and out of the built `minio` bin in its own process, whose peak RSS
 // (VmHWM) must stay far below the object size: no body is ever held whole in memory.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type Proc, peakRssMiB, startProc } from '@kms-chain/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, sdkClient } from './helpers.js';
 
@@ -28,43 +28,25 @@ function* blocks(count: number): Generator<Buffer> {
   }
 }
 
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
-  return kb / 1024;
-}
-
 describe.skipIf(!built)('1 GiB streamed through the bin', () => {
   let dir: string;
-  let child: ChildProcess;
+  let server: Proc;
   let s3: S3Client;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'minio-large-'));
-    child = spawn(
+    server = startProc(
       process.execPath,
       [bin, 'server', join(dir, 'data'), '--address', '127.0.0.1:0', '--certs-dir', dir],
-      {
-        env: { ...process.env, MINIO_ROOT_USER: ACCESS_KEY, MINIO_ROOT_PASSWORD: SECRET_KEY },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+      { env: { MINIO_ROOT_USER: ACCESS_KEY, MINIO_ROOT_PASSWORD: SECRET_KEY } },
     );
-    const endpoint = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /API: (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`minio exited with ${code}: ${out}`)));
-    });
-    s3 = sdkClient(endpoint);
+    const [, endpoint] = await server.waitFor(/API: (http:\/\/127\.0\.0\.1:\d+)/);
+    s3 = sdkClient(endpoint!);
     await s3.send(new CreateBucketCommand({ Bucket: 'large' }));
   });
   afterAll(async () => {
     s3?.destroy();
-    child?.kill('SIGTERM');
-    if (child && child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    await server?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -95,7 +77,8 @@ describe.skipIf(!built)('1 GiB streamed through the bin', () => {
     expect(size).toBe(GiB);
     expect(h.digest('hex')).toBe(md5);
 
-    const peak = await peakRssMiB(child.pid!);
+    const peak = await peakRssMiB(server.child.pid!);
+    if (peak === undefined) throw new Error('no VmHWM in /proc: this test needs Linux');
     process.stdout.write(`minio server peak RSS after 1 GiB PUT+GET: ${peak.toFixed(0)} MiB\n`);
     expect(peak).toBeLessThan(256);
   });

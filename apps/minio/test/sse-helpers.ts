@@ -1,11 +1,12 @@
 // Real KES processes (the apps/kes bin, fs keystore, mTLS) for the SSE tests, a PKI for them, and a
 // counting wrapper around the object store's KMS client.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificate } from '@kms-chain/tls-identity';
+import { startFsKes } from '@kms-chain/tools';
 import { checkKms, createKms } from '../src/kms/connect.js';
 import type { DataKey, Kms, KmsStatus } from '../src/kms/kms.js';
 
@@ -80,74 +81,15 @@ export async function startKes(
   port = 0,
   extraIdentities: string[] = [],
 ): Promise<KesProcess> {
-  await mkdir(keystore, { recursive: true });
-  const file = join(pki.dir, `kes-${Date.now()}-${Math.random().toString(16).slice(2)}.yaml`);
-  await writeFile(
-    file,
-    `version: v1
-address: 127.0.0.1:${port}
-admin:
-  identity: disabled
-tls:
-  key: ${pki.serverKey}
-  cert: ${pki.serverCert}
-cache:
-  expiry:
-    any: 5m
-    unused: 5m
-policy:
-  minio:
-    allow:
-      - /v1/key/create/*
-      - /v1/key/generate/*
-      - /v1/key/decrypt/*
-      - /v1/key/describe/*
-      - /v1/key/import/*
-      - /v1/status
-    identities:
-${[pki.clientIdentity, ...extraIdentities].map((id) => `      - ${id}`).join('\n')}
-keystore:
-  fs:
-    path: ${keystore}
-`,
-  );
-  const child = spawn(process.execPath, [kesBin, 'server', `--config=${file}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      const m = /Endpoint\s+https:\/\/(\S+)/.exec(out);
-      if (m) {
-        clearInterval(poll);
-        resolve(m[1]!);
-      } else if (child.exitCode !== null || Date.now() - started > 20_000) {
-        clearInterval(poll);
-        reject(new Error(`kes did not start (exit ${child.exitCode}): ${err}`));
-      }
-    }, 25);
-  });
-  const boundPort = Number(endpoint.split(':').pop());
-  return {
-    url: `https://127.0.0.1:${boundPort}`,
-    port: boundPort,
+  const kes = await startFsKes({
+    dir: pki.dir,
     keystore,
-    child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const done = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await done;
-    },
-  };
+    port,
+    tls: { certPath: pki.serverCert, keyPath: pki.serverKey },
+    identities: [pki.clientIdentity, ...extraIdentities],
+    bin: kesBin,
+  });
+  return { ...kes, child: kes.proc.child };
 }
 
 /** Counts calls per KMS operation around a real Kms. */
