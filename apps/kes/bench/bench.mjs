@@ -6,13 +6,13 @@
 // KES_BENCH_VAULT_CA) to use a real Vault (KV v1 at kv/, writable prefix kes-bench); otherwise a
 // minimal Vault-protocol server on loopback stands in. Requires a build (`npm run build`).
 // Env: KES_BENCH_SECONDS per run (default 3), KES_BENCH_ROUNDS (default 3), KES_BENCH_CONCURRENCY (64).
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevPki } from '@kms-chain/tls-identity';
+import { startProc } from '@kms-chain/tools';
 import { startMiniVault } from './mini-vault.mjs';
 
 const here = import.meta.dirname;
@@ -51,29 +51,22 @@ ${vaultBlock}`,
 );
 
 // Children never outlive the benchmark, whether it ends, fails or is interrupted.
-const children = new Set();
+const procs = new Set();
 process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const p of procs) if (p.isRunning()) p.child.kill('SIGKILL');
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
 // KES_BENCH_PROFILE=DIR writes a CPU profile of the KES process there (node --cpu-prof).
-function startProcess(args, profile = false) {
+async function startProcess(args, profile = false) {
   const flags =
     profile && process.env.KES_BENCH_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KES_BENCH_PROFILE}`]
       : [];
-  const child = spawn(process.execPath, [...flags, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-      const m = /Endpoint\s+(https:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
-  });
+  const proc = startProc(process.execPath, [...flags, ...args], { keep: 65_536 });
+  procs.add(proc);
+  const [, url] = await proc.waitFor(/Endpoint\s+(https:\/\/\S+)/);
+  return { proc, child: proc.child, url };
 }
 
 const kes = await startProcess(
@@ -237,13 +230,6 @@ console.log(
   }),
 );
 
-await Promise.all(
-  [kes, ref].map((p) => {
-    p.child.removeAllListeners('exit');
-    const exited = new Promise((r) => p.child.once('exit', r));
-    p.child.kill('SIGTERM');
-    return exited;
-  }),
-);
+await Promise.all([kes, ref].map((p) => p.proc.stop()));
 await vault?.close();
 await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 // change it; its 32 "writers" take turns on the main thread.
 // Targets (machines here are noisy, so ratios): reads ≥ 0.5× bare, writes ≥ 0.9× fsync loop,
 // logins ≥ 2000/s. Needs the build (`npm install` runs it); prints a table and writes JSON.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   fsyncSync,
@@ -20,7 +20,7 @@ import {
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startProc } from '@kms-chain/tools';
 
 const CONCURRENCY = 32;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -47,14 +47,13 @@ execFileSync(
   { stdio: 'ignore' },
 );
 
-function startChild(mode) {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'server.mjs'), mode, dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** Starts server.mjs in `mode`; it prints one JSON line (its port, …) once it listens. */
+async function startChild(mode) {
+  const proc = startProc(process.execPath, [join(import.meta.dirname, 'server.mjs'), mode, dir], {
+    keep: 65_536,
   });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve({ child, ...JSON.parse(line) }));
-    child.once('exit', (code) => reject(new Error(`${mode} server exited ${code}`)));
-  });
+  const [line] = await proc.waitFor(/^\{.*\}$/m);
+  return { proc, ...JSON.parse(line) };
 }
 
 const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY, rejectUnauthorized: false });
@@ -114,7 +113,7 @@ const results = {};
 const bare = await startChild('bare');
 await measure(() => request(bare.port, 'GET', '/v1/kv/bench/k', {}));
 results.bareReads = await measure(() => request(bare.port, 'GET', '/v1/kv/bench/k', {}));
-bare.child.kill();
+await bare.proc.stop();
 
 const vault = await startChild('vault');
 const auth = { 'x-vault-token': vault.token };
@@ -138,7 +137,7 @@ results.logins = await measure(() =>
     JSON.stringify({ role_id: vault.roleId, secret_id: vault.secretId }),
   ),
 );
-vault.child.kill();
+await vault.proc.stop();
 agent.destroy();
 rmSync(dir, { recursive: true, force: true });
 
