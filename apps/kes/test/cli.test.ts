@@ -236,6 +236,12 @@ describe('usage', () => {
     expect(c.stderr).toContain(text);
   });
 
+  it('a missing argument is a usage error before any credential is read', async () => {
+    const c = io({ KES_CLIENT_KEY: join(dir, 'nope.key'), KES_CLIENT_CERT: join(dir, 'nope.cert') });
+    expect(await main(['key', 'encrypt', 'minio-key-1', '-k'], c)).toBe(2);
+    expect(c.stderr).toBe('Error: missing key name and plaintext\n');
+  });
+
   it.each([['--config=FILE'], ['-config=FILE'], ['--config', 'FILE'], ['-config', 'FILE']])(
     'server %j with a broken config names the file and field',
     async (...form) => {

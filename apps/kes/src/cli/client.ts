@@ -202,16 +202,19 @@ export const clientFlags = {
 } as const;
 
 /**
- * A client command's common start: its flags parsed (`flags` adds to clientFlags) and a client for
- * the server they and the environment name. `json` says whether to print JSON: asked for, or stdout
- * is not a terminal.
+ * A client command's common start: its flags parsed (`flags` adds to clientFlags), its positional
+ * arguments passed to `check` (which throws UsageError when they are wrong) before any credential
+ * is read, and a client for the server the flags and the environment name. `json` says whether to
+ * print JSON: asked for, or stdout is not a terminal.
  */
 export async function connect<T extends typeof clientFlags>(
   args: string[],
   io: Io,
   flags: T = clientFlags as T,
+  check: (positionals: string[]) => void = () => {},
 ): Promise<{ client: KesClient; values: FlagValues<T>; positionals: string[]; json: boolean }> {
   const { values, positionals } = parseFlags(args, flags);
+  check(positionals);
   const common = values as FlagValues<typeof clientFlags>;
   const client = await KesClient.create({ server: common.server, insecure: common.insecure, env: io.env });
   return { client, values, positionals, json: common.json === true || !io.isTTY };

@@ -37,8 +37,13 @@ interface KeyCall {
 /** A `kes key` command needing `min` arguments (named by `what` when missing). */
 function keyCommand(min: number, what: string, run: (call: KeyCall) => Promise<number>) {
   return async (args: string[], io: Io): Promise<number> => {
-    const { client, positionals: pos, json } = await connect(args, io, keyFlags);
-    if (pos.length < min) throw new UsageError(`missing ${what}`);
+    const {
+      client,
+      positionals: pos,
+      json,
+    } = await connect(args, io, keyFlags, (pos) => {
+      if (pos.length < min) throw new UsageError(`missing ${what}`);
+    });
     return run({ client, pos, json, io });
   };
 }
