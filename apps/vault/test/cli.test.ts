@@ -47,14 +47,13 @@ Other commands:
     token       Interact with tokens
 `;
 
-const operatorUsage = `Usage: vault operator <subcommand> [options] [args]
-
-  This command groups subcommands for operators interacting with Vault.
+const kvUsage = `Usage: vault kv <subcommand> [options] [args]
 
 Subcommands:
-    init      Initializes a server
-    seal      Seals the Vault server
-    unseal    Unseals the Vault server
+    delete    Deletes versions in the KV store
+    get       Retrieves data from the KV store
+    list      List data or secrets
+    put       Sets or updates data in the KV store
 `;
 
 describe('vault usage', () => {
@@ -65,9 +64,9 @@ describe('vault usage', () => {
     ['--help', 0, topUsage],
     ['nosuch', 127, topUsage],
     ['help', 127, topUsage],
-    ['operator', 1, operatorUsage],
-    ['operator nosuch', 1, operatorUsage],
-    ['operator -h', 0, operatorUsage],
+    ['kv', 1, kvUsage],
+    ['kv nosuch', 1, kvUsage],
+    ['kv -h', 0, kvUsage],
     [
       'operator unseal -h',
       0,
@@ -103,6 +102,18 @@ describe('vault usage', () => {
     expect(await main(line === '' ? [] : line.split(' '))).toBe(code);
     expect(stderr).toBe(text);
     expect(stdout).toBe('');
+  });
+
+  // The operator group's help has a paragraph above its list (which grows with the commands).
+  it.each([
+    ['operator', 1],
+    ['operator nosuch', 1],
+    ['operator --help', 0],
+  ])('vault %s → exit %d with the operator help', async (line, code) => {
+    expect(await main(line.split(' '))).toBe(code);
+    expect(stderr).toMatch(
+      /^Usage: vault operator <subcommand> \[options\] \[args\]\n\n {2}This command groups subcommands for operators interacting with Vault\.\n\nSubcommands:\n(?: {4}\S+ +\S.*\n)*? {4}init +Initializes a server\n/,
+    );
   });
 
   it.each([['version'], ['-v'], ['-version'], ['--version']])('%s prints the version', async (arg) => {
