@@ -19,6 +19,7 @@ const LAYERS: Array<[layer: string, rank: number]> = [
   ['storage', 3],
   ['config', 2],
   ['errors', 2],
+  ['http', 2],
 ];
 
 function layerOf(file: string): [string, number] {

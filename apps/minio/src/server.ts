@@ -1,5 +1,5 @@
 // buildServer(config): the fastify app of the object store, not yet listening. Bodies are never parsed
-// by fastify: one catch-all content-type parser hands the raw request stream to the S3 handlers.
+// by fastify: the S3 handlers read the raw request stream.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
 import { parseTlsThroughStream } from '@kms-chain/tls-identity';
@@ -87,8 +87,11 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   // Over TLS a request arriving while the previous answer still drains must wait, not reset the connection.
   if (config.tls) parseTlsThroughStream(app.server as unknown as TlsServer);
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  // Bodies are the handlers' to stream and verify: fastify treats no method as carrying one, so it never
+  // parses a body, whatever its Content-Type (any value, even malformed, is S3's to store), and never
+  // reads one before a handler does (docs/s3.md#content-type).
+  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+    app.addHttpMethod(method, { hasBody: false, overrideExisting: true });
 
   app.addHook('onReady', async () => {
     await store.init();

@@ -1,5 +1,6 @@
 // Places where this object store once answered differently from MinIO, each pinned by a test. Where AWS
 // and MinIO differ, MinIO is the reference and the test name says so (docs/s3.md).
+import { createHash } from 'node:crypto';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -134,5 +135,89 @@ describe('presigned X-Amz-Expires', () => {
 
   it('a signed URL within its lifetime still works', async () => {
     expect(await fetchPresigned(60)).toEqual({ status: 200, code: undefined, message: undefined });
+  });
+});
+
+describe('any Content-Type value', () => {
+  it.each([
+    ['empty', ''],
+    ['a lone semicolon', ';'],
+    ['a parameter without a value', 'text/plain; charset'],
+    ['no subtype', 'text'],
+    ['an unknown type', 'x-odd/x-odder; q=1; q=2'],
+    ['latin-1 letters', 'tëxt/plàin'],
+  ])('%s (%j) is stored and echoed by GET and HEAD, never a 5xx', async (_what, type) => {
+    const key = `ct-${Buffer.from(type).toString('hex')}`;
+    const put = await send(srv.port, {
+      method: 'PUT',
+      path: `/${bucket}/${key}`,
+      headers: { 'content-type': type },
+      body: 'typed',
+    });
+    expect([put.status, errorCode(put.body)]).toEqual([200, undefined]);
+    const head = await send(srv.port, { method: 'HEAD', path: `/${bucket}/${key}` });
+    const get = await send(srv.port, { method: 'GET', path: `/${bucket}/${key}` });
+    expect([
+      head.status,
+      head.headers['content-type'],
+      get.status,
+      get.headers['content-type'],
+      get.body,
+    ]).toEqual([200, type, 200, type, 'typed']);
+  });
+
+  it('an object PUT without Content-Type reads back binary/octet-stream, as MinIO does', async () => {
+    const put = await send(srv.port, { method: 'PUT', path: `/${bucket}/untyped`, body: 'untyped' });
+    expect(put.status).toBe(200);
+    const head = await send(srv.port, { method: 'HEAD', path: `/${bucket}/untyped` });
+    expect(head.headers['content-type']).toBe('binary/octet-stream');
+  });
+
+  it.each([
+    ['CreateBucket', 'PUT', '/ct-bucket', '', ''],
+    [
+      'PutObjectTagging',
+      'PUT',
+      `/${bucket}/a`,
+      'tagging',
+      '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>',
+    ],
+    ['PutBucketAcl', 'PUT', `/${bucket}`, 'acl', ''],
+    [
+      'DeleteObjects',
+      'POST',
+      `/${bucket}`,
+      'delete',
+      '<Delete><Object><Key>never-was</Key></Object></Delete>',
+    ],
+    ['CreateMultipartUpload', 'POST', `/${bucket}/mp`, 'uploads', ''],
+    ['DeleteObject', 'DELETE', `/${bucket}/never-was`, '', ''],
+  ])(
+    '%s with a malformed Content-Type answers as without one, never a 5xx',
+    async (_op, method, path, query, body) => {
+      for (const type of ['', ';', 'text/plain; charset', '/']) {
+        const headers: Record<string, string> = { 'content-type': type };
+        if (query === 'acl') headers['x-amz-acl'] = 'private';
+        if (query === 'delete') headers['content-md5'] = createHash('md5').update(body).digest('base64');
+        const res = await send(srv.port, { method, path, query, headers, body });
+        expect({ type, status: res.status, code: errorCode(res.body) }).toEqual({
+          type,
+          status: method === 'DELETE' ? 204 : 200,
+          code: undefined,
+        });
+        if (path === '/ct-bucket') await send(srv.port, { method: 'DELETE', path });
+      }
+    },
+  );
+});
+
+describe('header values from the query string', () => {
+  it('a response-content-type no answer can carry is refused with 400 InvalidArgument, not left hanging', async () => {
+    const res = await send(srv.port, {
+      method: 'GET',
+      path: `/${bucket}/a`,
+      query: 'response-content-type=%00',
+    });
+    expect([res.status, errorCode(res.body)]).toEqual([400, 'InvalidArgument']);
   });
 });

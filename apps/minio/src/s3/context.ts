@@ -2,6 +2,7 @@
 // identity, a lazily opened payload, and reply helpers.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { S3Error } from '../errors.js';
+import { isHeaderValue } from '../http/header-value.js';
 import type { SseService } from '../sse/service.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { Payload } from './payload.js';
@@ -73,8 +74,11 @@ export class S3Context {
     const merged: Record<string, string | string[] | undefined> = { ...this.req.headers };
     for (const [param, value] of this.query) {
       const name = param.toLowerCase();
-      if ((name.startsWith('x-amz-meta-') || name === 'x-amz-tagging') && merged[name] === undefined)
+      if ((name.startsWith('x-amz-meta-') || name === 'x-amz-tagging') && merged[name] === undefined) {
+        // A header value stored here is sent back on every GET: it must be one an answer can carry.
+        if (!isHeaderValue(value)) throw new S3Error('InvalidArgument', `Invalid ${param} value.`);
         merged[name] = value;
+      }
     }
     return merged;
   }

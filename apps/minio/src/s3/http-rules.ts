@@ -51,7 +51,8 @@ export function propertiesFromHeaders(
   const storageClass = get('x-amz-storage-class') ?? 'STANDARD';
   if (!STORAGE_CLASSES.has(storageClass)) throw new S3Error('InvalidStorageClass');
   return {
-    contentType: get('content-type') ?? 'application/octet-stream',
+    // Absent, S3's default; present, stored as sent, whatever it says (docs/s3.md#content-type).
+    contentType: get('content-type') ?? 'binary/octet-stream',
     headers: out,
     userMetadata,
     storageClass,

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
+import { isHeaderValue } from '../http/header-value.js';
 import {
   isSseCRotation,
   namesEncryption,
@@ -173,6 +174,7 @@ async function sendObject(
   const headers = { ...objectResponseHeaders(meta, checksumMode && range === undefined), ...sse.headers };
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
     const v = ctx.query.get(param);
+    if (v !== undefined && !isHeaderValue(v)) throw new S3Error('InvalidArgument', `Invalid ${param} value.`);
     if (v !== undefined) headers[header] = v;
   }
   let status = 200;
