@@ -2,12 +2,15 @@
 // and MinIO differ, MinIO is the reference and the test name says so (docs/s3.md).
 import { createHash } from 'node:crypto';
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,5 +222,80 @@ describe('header values from the query string', () => {
       query: 'response-content-type=%00',
     });
     expect([res.status, errorCode(res.body)]).toEqual([400, 'InvalidArgument']);
+  });
+});
+
+describe('CompleteMultipartUpload part order', () => {
+  let uploadId: string;
+  const etags: string[] = [];
+
+  beforeAll(async () => {
+    uploadId = (await srv.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp-order' })))
+      .UploadId!;
+    for (const [n, body] of [
+      [1, Buffer.alloc(5 << 20, 1)],
+      [2, Buffer.from('second')],
+    ] as const) {
+      const out = await srv.s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: 'mp-order',
+          UploadId: uploadId,
+          PartNumber: n,
+          Body: body,
+        }),
+      );
+      etags[n] = out.ETag!;
+    }
+  });
+
+  async function complete(parts: Array<[number, string]>): Promise<string> {
+    try {
+      await srv.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'mp-order',
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map(([PartNumber, ETag]) => ({ PartNumber, ETag })) },
+        }),
+      );
+      return 'completed';
+    } catch (err) {
+      return (err as Error).name;
+    }
+  }
+
+  it('a part number listed twice is InvalidPart, not InvalidPartOrder, as MinIO does', async () => {
+    expect(
+      await complete([
+        [1, etags[1]!],
+        [1, '"0123456789abcdef0123456789abcdef"'],
+      ]),
+    ).toBe('InvalidPart');
+    expect(
+      await complete([
+        [1, etags[1]!],
+        [1, etags[1]!],
+        [2, etags[2]!],
+      ]),
+    ).toBe('InvalidPart');
+  });
+
+  it('a decreasing part number is InvalidPartOrder', async () => {
+    expect(
+      await complete([
+        [2, etags[2]!],
+        [1, etags[1]!],
+      ]),
+    ).toBe('InvalidPartOrder');
+  });
+
+  it('ascending part numbers complete the upload', async () => {
+    expect(
+      await complete([
+        [1, etags[1]!],
+        [2, etags[2]!],
+      ]),
+    ).toBe('completed');
   });
 });

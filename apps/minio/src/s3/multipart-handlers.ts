@@ -292,8 +292,10 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
     return { number: Number(num), etag: stripQuotes(etag) };
   });
   if (requested.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part.');
+  // Non-decreasing, as MinIO checks: a number listed twice is no order error but an invalid part below
+  // (docs/s3.md#completemultipartupload).
   for (let i = 1; i < requested.length; i++) {
-    if (requested[i]!.number <= requested[i - 1]!.number) throw new S3Error('InvalidPartOrder');
+    if (requested[i]!.number < requested[i - 1]!.number) throw new S3Error('InvalidPartOrder');
   }
   const uploaded = new Map((await ctx.store.listParts(bucket, upload)).map((p) => [p.number, p]));
   // The object key seals the object's checksum and opens the parts' sealed ones.
@@ -304,10 +306,14 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<void> {
   try {
     // Encrypted parts store sealed ETags; clients list the ones they were shown.
     const shown: string[] = [];
+    let previous = 0;
     for (const r of requested) {
       const part = uploaded.get(r.number);
       const visible = part ? sse.etag(part) : undefined;
-      if (!part || visible !== r.etag) throw new S3Error('InvalidPart', undefined, { bucket, key });
+      // A part goes into the object once: listed again, it is an invalid part even with its own ETag.
+      if (!part || visible !== r.etag || r.number === previous)
+        throw new S3Error('InvalidPart', undefined, { bucket, key });
+      previous = r.number;
       chosen.push({ ...part, checksum: sse.checksum(part) });
       shown.push(visible);
     }
