@@ -1,5 +1,6 @@
 // Tooling shared by e2e, bench and scripts (never by the apps): see each module's header.
 export * from './chain.js';
+export * from './etcd.js';
 export * from './guide-setup.js';
 export * from './https-json.js';
 export * from './kes.js';

@@ -71,6 +71,11 @@ const commands: CommandTable<void> = {
     'Perform operator-specific tasks',
     {
       init: ['[options]', 'Initializes a server', lazy(operator, 'init')],
+      migrate: [
+        '[options]',
+        'Migrates Vault data between storage backends',
+        lazy(() => import('./cli/migrate.js'), 'migrate'),
+      ],
       seal: ['[options]', 'Seals the Vault server', lazy(operator, 'seal')],
       unseal: ['[options] [KEY]', 'Unseals the Vault server', lazy(operator, 'unseal')],
     },

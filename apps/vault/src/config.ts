@@ -42,7 +42,7 @@ export const NO_TELEMETRY_STANZA: TelemetryConfig = {
 };
 
 export interface ServerConfig {
-  storage: { type: string; options: Record<string, unknown> };
+  storage: StorageBlock;
   listeners: ListenerConfig[];
   apiAddr: string;
   clusterAddr: string;
@@ -242,8 +242,10 @@ export function parseConfigObject(raw: unknown, source: string): ServerConfig {
   if (!storageBlock || Object.keys(storageBlock).length === 0)
     throw new ConfigError(`${source}: storage: a storage backend is required`);
   const [type, options] = Object.entries(storageBlock)[0]!;
-  if (type !== 'file' && type !== 'inmem')
-    throw new ConfigError(`${source}: storage.${type}: unsupported storage backend (supported: file, inmem)`);
+  if (type !== 'file' && type !== 'inmem' && type !== 'etcd')
+    throw new ConfigError(
+      `${source}: storage.${type}: unsupported storage backend (supported: file, inmem, etcd)`,
+    );
   if (type === 'file' && (typeof options['path'] !== 'string' || options['path'] === ''))
     throw new ConfigError(`${source}: storage.file.path: required`);
   if (c.default_lease_ttl > c.max_lease_ttl)
@@ -289,36 +291,8 @@ export function parseConfigObject(raw: unknown, source: string): ServerConfig {
 }
 
 /** Decodes config text; `.hcl` (or anything not starting with `{`) goes through the HCL parser. */
-export async function parseConfigText(text: string, source: string): Promise<ServerConfig> {
-  let raw: unknown;
-  const trimmed = text.trimStart();
-  if (source.endsWith('.json') || trimmed.startsWith('{')) {
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new ConfigError(`${source}: invalid JSON: ${(err as Error).message}`);
-    }
-  } else {
-    const { parseHcl } = await import('@kms-chain/policy');
-    try {
-      raw = parseHcl(text);
-    } catch (err) {
-      throw new ConfigError(`${source}: invalid HCL: ${(err as Error).message}`);
-    }
-  }
-  return parseConfigObject(raw, source);
-}
-
-async function decodeFile(file: string): Promise<unknown> {
-  const source = basename(file);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      `${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
-    );
-  }
+/** Decodes config text: JSON when the name ends in `.json` or the text starts with `{`, else HCL. */
+async function decodeText(text: string, source: string): Promise<unknown> {
   if (source.endsWith('.json') || text.trimStart().startsWith('{')) {
     try {
       return JSON.parse(text);
@@ -332,6 +306,50 @@ async function decodeFile(file: string): Promise<unknown> {
   } catch (err) {
     throw new ConfigError(`${source}: invalid HCL: ${(err as Error).message}`);
   }
+}
+
+/** Decodes and validates config text; `source` names it in errors. */
+export async function parseConfigText(text: string, source: string): Promise<ServerConfig> {
+  return parseConfigObject(await decodeText(text, source), source);
+}
+
+async function decodeFile(file: string): Promise<unknown> {
+  const source = basename(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+    );
+  }
+  return decodeText(text, source);
+}
+
+/** A storage block: its type and its options as written. */
+export interface StorageBlock {
+  type: string;
+  options: Record<string, unknown>;
+}
+
+/**
+ * `vault operator migrate -config FILE`: exactly one `storage_source` and one
+ * `storage_destination` block, each naming a storage type and its options.
+ */
+export async function loadMigrateConfig(
+  file: string,
+): Promise<{ source: StorageBlock; destination: StorageBlock }> {
+  const raw = await decodeFile(file);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError("error parsing: file doesn't contain a root object");
+  const obj = raw as Record<string, unknown>;
+  const block = (name: string): StorageBlock => {
+    const list = asBlockList(obj[name]).flatMap((b) => Object.entries(b));
+    if (list.length !== 1) throw new ConfigError(`exactly one ${JSON.stringify(name)} block is required`);
+    const [type, body] = list[0]!;
+    return { type, options: asBlockList(body)[0] ?? {} };
+  };
+  return { source: block('storage_source'), destination: block('storage_destination') };
 }
 
 /**

@@ -128,7 +128,7 @@ plugin_directory = "/plugins"
     [{ ...GUIDE_JSON, backend: undefined }, 'vault-config.json: storage: a storage backend is required'],
     [
       { ...GUIDE_JSON, backend: { consul: {} } },
-      'vault-config.json: storage.consul: unsupported storage backend (supported: file, inmem)',
+      'vault-config.json: storage.consul: unsupported storage backend (supported: file, inmem, etcd)',
     ],
     [{ ...GUIDE_JSON, backend: { file: {} } }, 'vault-config.json: storage.file.path: required'],
     [{ ...GUIDE_JSON, listener: [] }, 'vault-config.json: listener: at least one listener is required'],

@@ -9,9 +9,8 @@ import { goDurationString } from '../duration.js';
 import { type Listener, listen } from '../http/listen.js';
 import { buildServer } from '../http/server.js';
 import { lockMemory, mlockFailureMessage } from '../mlock.js';
-import { FileStorage } from '../storage/file.js';
-import { InmemStorage } from '../storage/inmem.js';
-import type { Storage } from '../storage/storage.js';
+import { migrationStatus } from '../storage/migrate.js';
+import { type OpenStorage, openStorage } from '../storage/open.js';
 import { Telemetry } from '../telemetry.js';
 import { BUILD_DATE, VAULT_VERSION } from '../version.js';
 import { tokenHelperPath } from './client.js';
@@ -154,12 +153,23 @@ export async function server(args: string[]): Promise<number> {
   }
   const mlock = { supported: locked.supported, enabled: locked.locked };
 
-  let storage: Storage;
-  if (config.storage.type === 'file')
-    storage = new FileStorage(resolve(String(config.storage.options['path'])));
-  else storage = new InmemStorage();
+  let opened: OpenStorage;
+  try {
+    opened = await openStorage(config.storage);
+  } catch (e) {
+    err(`Error initializing storage of type ${config.storage.type}: ${(e as Error).message}`);
+    return 1;
+  }
+  const migration = await migrationStatus(opened.storage).catch(() => undefined);
+  if (migration) {
+    opened.close();
+    err(
+      `ERROR! Storage migration in progress (started: ${migration.start}). Server startup is\nprevented until the migration completes. Use 'vault operator migrate -reset' to\nforce clear the migration lock.`,
+    );
+    return 1;
+  }
   const core = new Core({
-    storage,
+    storage: opened.storage,
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
     clusterName: config.clusterName,
@@ -186,6 +196,7 @@ export async function server(args: string[]): Promise<number> {
     }
   } catch (e) {
     for (const l of listeners) await l.close();
+    opened.close();
     const code = (e as NodeJS.ErrnoException).code;
     err(
       code === 'EADDRINUSE'
@@ -255,6 +266,7 @@ Development mode should NOT be used in production installations!
       for (const l of listeners) await l.close();
       for (const a of apps) await a.close();
       await core.seal();
+      opened.close();
       done(0);
     };
     process.on('SIGINT', stop);

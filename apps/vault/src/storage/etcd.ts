@@ -1,0 +1,243 @@
+// Vault's `etcd` storage (API v3) on a real etcd cluster (docs/vault.md#etcd-storage). Keys are
+// laid out as Vault lays them out: logical key `a/b` is the etcd key `<path>/a/b` (path default
+// `/vault/`), the value the barrier's bytes as they are (no wrapper, unlike the file backend). A
+// list is a prefix read of the keys alone, folded to immediate children.
+import { readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { Etcd3, type IOptions } from 'etcd3';
+import { z } from 'zod';
+import { parseDurationSeconds } from '../duration.js';
+import { assertValidKey, type Storage } from './storage.js';
+
+/** Go's strconv.ParseBool spellings, as Vault reads its string-valued storage options. */
+const goBool = (name: string) =>
+  z.union([z.boolean(), z.string()]).transform((v, ctx) => {
+    if (typeof v === 'boolean') return v;
+    if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+    if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+    ctx.addIssue({ code: 'custom', message: `value [${v}] of '${name}' could not be understood` });
+    return z.NEVER;
+  });
+
+/** Seconds, read as Vault reads these options (parseutil.ParseDurationSecond). */
+const seconds = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const s = parseDurationSeconds(v);
+  if (s === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "5s", got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return s;
+});
+
+/** The `storage "etcd"` block: Vault's option names, every value a string in HCL. */
+const etcdOptions = z
+  .object({
+    address: z.string().default('http://localhost:2379'),
+    etcd_api: z.string().optional(),
+    path: z.string().default('/vault/'),
+    ha_enabled: goBool('ha_enabled').default(false),
+    sync: goBool('sync').default(true),
+    request_timeout: seconds.default(5),
+    lock_timeout: seconds.default(15),
+    tls_ca_file: z.string().optional(),
+    tls_cert_file: z.string().optional(),
+    tls_key_file: z.string().optional(),
+    tls_server_name: z.string().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    max_receive_size: z.union([z.number(), z.string()]).optional(),
+  })
+  .loose();
+
+export interface EtcdStorageOptions {
+  endpoints: string[];
+  /** Key prefix, always starting with `/`. */
+  path: string;
+  haEnabled: boolean;
+  sync: boolean;
+  /** Seconds per etcd call. */
+  requestTimeout: number;
+  /** Seconds: the TTL of the HA lock's lease. */
+  lockTimeout: number;
+  tls?: { ca?: string; cert?: string; key?: string; serverName?: string };
+  auth?: { username: string; password: string };
+  maxReceiveSize?: number;
+}
+
+/**
+ * Validates a `storage "etcd"` block (ETCD_HA_ENABLED, ETCD_USERNAME and ETCD_PASSWORD override
+ * it, as in Vault).
+ * @throws Error naming the option that is wrong.
+ */
+export function parseEtcdOptions(raw: Record<string, unknown>, env = process.env): EtcdStorageOptions {
+  const withEnv = { ...raw };
+  if (env['ETCD_HA_ENABLED']) withEnv['ha_enabled'] = env['ETCD_HA_ENABLED'];
+  if (env['ETCD_USERNAME']) withEnv['username'] = env['ETCD_USERNAME'];
+  if (env['ETCD_PASSWORD']) withEnv['password'] = env['ETCD_PASSWORD'];
+  const parsed = etcdOptions.safeParse(withEnv);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`storage.etcd.${issue.path.join('.')}: ${issue.message}`);
+  }
+  const o = parsed.data;
+  if (o.etcd_api !== undefined && o.etcd_api !== 'v3' && o.etcd_api !== '3')
+    throw new Error(
+      `storage.etcd.etcd_api: only the v3 API is supported (got ${JSON.stringify(o.etcd_api)})`,
+    );
+  const endpoints = o.address
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  if (endpoints.length === 0) throw new Error('storage.etcd.address: at least one endpoint is required');
+  for (const e of endpoints)
+    if (!/^https?:\/\/[^/]+\/?$/.test(e))
+      throw new Error(`storage.etcd.address: ${JSON.stringify(e)} is not an http(s)://host:port URL`);
+  let maxReceiveSize: number | undefined;
+  if (o.max_receive_size !== undefined) {
+    maxReceiveSize = Number(o.max_receive_size);
+    if (!Number.isInteger(maxReceiveSize) || maxReceiveSize < 0 || maxReceiveSize > 0xffffffff)
+      throw new Error(`storage.etcd.max_receive_size: value (${o.max_receive_size}) could not be understood`);
+  }
+  const tls =
+    o.tls_ca_file || o.tls_cert_file || o.tls_key_file
+      ? {
+          ...(o.tls_ca_file ? { ca: o.tls_ca_file } : {}),
+          ...(o.tls_cert_file ? { cert: o.tls_cert_file } : {}),
+          ...(o.tls_key_file ? { key: o.tls_key_file } : {}),
+          ...(o.tls_server_name ? { serverName: o.tls_server_name } : {}),
+        }
+      : undefined;
+  return {
+    endpoints,
+    path: o.path.startsWith('/') ? o.path : `/${o.path}`,
+    haEnabled: o.ha_enabled,
+    sync: o.sync,
+    requestTimeout: o.request_timeout,
+    lockTimeout: o.lock_timeout,
+    ...(tls ? { tls } : {}),
+    ...(o.username && o.password ? { auth: { username: o.username, password: o.password } } : {}),
+    ...(maxReceiveSize !== undefined ? { maxReceiveSize } : {}),
+  };
+}
+
+/** A failed etcd call: the operation and the client's reason, never a key's value. */
+export class EtcdStorageError extends Error {
+  constructor(op: string, cause: unknown) {
+    super(`etcd ${op}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'EtcdStorageError';
+  }
+}
+
+export class EtcdStorage implements Storage {
+  readonly type = 'etcd';
+  readonly options: EtcdStorageOptions;
+  readonly #client: Etcd3;
+
+  private constructor(client: Etcd3, options: EtcdStorageOptions) {
+    this.#client = client;
+    this.options = options;
+  }
+
+  /**
+   * Connects to the cluster. With `sync` (the default) the member list is read once and every
+   * member's client URL becomes an endpoint, as Vault's client does.
+   * @throws EtcdStorageError when no endpoint answers within the request timeout.
+   */
+  static async open(options: EtcdStorageOptions): Promise<EtcdStorage> {
+    const base = await clientOptions(options);
+    let client = new Etcd3({ ...base, hosts: options.endpoints });
+    if (options.sync) {
+      try {
+        const { members } = await client.cluster.memberList({});
+        const urls = [...new Set(members.flatMap((m) => m.clientURLs))];
+        if (urls.length > 0) {
+          client.close();
+          client = new Etcd3({ ...base, hosts: urls });
+        }
+      } catch (err) {
+        client.close();
+        throw new EtcdStorageError('sync', err);
+      }
+    }
+    return new EtcdStorage(client, options);
+  }
+
+  /** The etcd key of a logical key (or list prefix). */
+  keyOf(key: string): string {
+    return posix.join(this.options.path, key);
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    assertValidKey(key);
+    try {
+      return (await this.#client.get(this.keyOf(key)).buffer()) ?? undefined;
+    } catch (err) {
+      throw new EtcdStorageError('get', err);
+    }
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    assertValidKey(key);
+    try {
+      await this.#client
+        .put(this.keyOf(key))
+        .value(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    } catch (err) {
+      throw new EtcdStorageError('put', err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertValidKey(key);
+    try {
+      await this.#client.delete().key(this.keyOf(key));
+    } catch (err) {
+      throw new EtcdStorageError('delete', err);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertValidKey(prefix, true);
+    const base = `${this.keyOf(prefix)}/`.replace(/\/+$/, '/');
+    let keys: string[];
+    try {
+      keys = await this.#client.getAll().prefix(base).keys();
+    } catch (err) {
+      throw new EtcdStorageError('list', err);
+    }
+    const out = new Set<string>();
+    for (const k of keys) {
+      const rest = k.slice(base.length);
+      if (rest === '') continue;
+      const slash = rest.indexOf('/');
+      out.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+    }
+    return [...out].sort();
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}
+
+async function clientOptions(o: EtcdStorageOptions): Promise<Omit<IOptions, 'hosts'>> {
+  const grpcOptions: NonNullable<IOptions['grpcOptions']> = {};
+  if (o.maxReceiveSize !== undefined) grpcOptions['grpc.max_receive_message_length'] = o.maxReceiveSize;
+  if (o.tls?.serverName) grpcOptions['grpc.ssl_target_name_override'] = o.tls.serverName;
+  const out: Omit<IOptions, 'hosts'> = {
+    dialTimeout: o.requestTimeout * 1000,
+    defaultCallOptions: () => ({ deadline: Date.now() + o.requestTimeout * 1000 }),
+    grpcOptions,
+  };
+  if (o.tls) {
+    const read = (f: string | undefined) => (f ? readFile(f) : undefined);
+    const [ca, cert, key] = await Promise.all([read(o.tls.ca), read(o.tls.cert), read(o.tls.key)]);
+    out.credentials = {
+      rootCertificate: ca ?? Buffer.alloc(0),
+      ...(key ? { privateKey: key } : {}),
+      ...(cert ? { certChain: cert } : {}),
+    };
+  }
+  if (o.auth) out.auth = { ...o.auth };
+  return out;
+}

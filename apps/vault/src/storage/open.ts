@@ -1,0 +1,39 @@
+// The storage named by the config's `storage` block, for the server and `operator migrate`.
+import { resolve } from 'node:path';
+import { EtcdStorage, parseEtcdOptions } from './etcd.js';
+import { FileStorage } from './file.js';
+import { InmemStorage } from './inmem.js';
+import type { Storage } from './storage.js';
+
+/** A storage the caller closes when done (etcd keeps connections open). */
+export interface OpenStorage {
+  storage: Storage;
+  close(): void;
+}
+
+/**
+ * Opens `file`, `inmem` or `etcd` storage from its block's options.
+ * @throws Error naming the option at fault, or the etcd client's reason when no endpoint answers.
+ */
+export async function openStorage(block: {
+  type: string;
+  options: Record<string, unknown>;
+}): Promise<OpenStorage> {
+  switch (block.type) {
+    case 'file':
+      return { storage: new FileStorage(resolve(String(block.options['path']))), close: () => {} };
+    case 'inmem':
+      return { storage: new InmemStorage(), close: () => {} };
+    case 'etcd': {
+      const options = parseEtcdOptions(block.options);
+      // HA on etcd (a lease-backed lock, standbys) is not served yet: refuse rather than run two
+      // active nodes on one storage.
+      if (options.haEnabled)
+        throw new Error('storage.etcd.ha_enabled: high availability is not supported yet; set it to "false"');
+      const etcd = await EtcdStorage.open(options);
+      return { storage: etcd, close: () => etcd.close() };
+    }
+    default:
+      throw new Error(`storage.${block.type}: unsupported storage backend (supported: file, inmem, etcd)`);
+  }
+}
