@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { kmsAdmin } from './admin/kms-admin.js';
 import { isS3Error, S3Error } from './errors.js';
+import { corsHeaders, DEFAULT_CORS_ALLOW_ORIGINS, isPreflight } from './http/cors.js';
 import { deferContinue } from './http/early-answers.js';
 import type { Kms } from './kms/kms.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
@@ -34,6 +35,8 @@ export interface ServerConfig extends RouterConfig {
   autoEncryption?: boolean | undefined;
   /** MINIO_API_SSEC_ALLOW_INSECURE=on: SSE-C over plain HTTP (behind a TLS-terminating proxy). */
   allowInsecureSseC?: boolean | undefined;
+  /** MINIO_API_CORS_ALLOW_ORIGIN: origin patterns CORS allows; every origin when absent. */
+  corsAllowOrigins?: string[] | undefined;
 }
 
 let requestSeq = 0n;
@@ -103,7 +106,10 @@ export function buildServer(config: ServerConfig): FastifyInstance {
       (err) => app.log.error({ err }, 'the startup sweep of the data directory failed'),
     );
   });
+  const corsOrigins = config.corsAllowOrigins ?? DEFAULT_CORS_ALLOW_ORIGINS;
   app.addHook('onRequest', async (req, reply) => {
+    for (const [name, value] of Object.entries(corsHeaders(req.raw, corsOrigins)))
+      reply.raw.setHeader(name, value);
     reply.raw.setHeader('x-amz-request-id', req.id);
     reply.raw.setHeader('x-amz-id-2', req.id);
     reply.raw.setHeader('server', 'MinIO');
@@ -121,6 +127,13 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     url: '/minio/health/ready',
     exposeHeadRoute: false,
     handler: async (_req, reply) => reply.code(200).send(),
+  });
+  // OPTIONS is CORS's: a preflight answers 204 with the CORS headers alone, any other OPTIONS an empty
+  // 200, as MinIO does (docs/s3.md#cors).
+  app.route({
+    method: 'OPTIONS',
+    url: '/*',
+    handler: async (req, reply) => reply.code(isPreflight(req.raw) ? 204 : 200).send(),
   });
   app.register(kmsAdmin, { credentials: config.credentials, sse });
   app.route({

@@ -3,6 +3,7 @@
 //   MINIO_ACCESS_KEY / MINIO_SECRET_KEY     the legacy names the KMS guide uses (both or neither)
 //   MINIO_REGION_NAME / MINIO_REGION / MINIO_SITE_REGION   region reported and signed for (us-east-1)
 //   MINIO_DOMAIN                            comma-separated domains for virtual-host-style requests
+//   MINIO_API_CORS_ALLOW_ORIGIN             comma-separated origins (`*` wildcards) CORS allows (`*`)
 // Without credentials the server uses MinIO's documented default minioadmin:minioadmin.
 import { z } from 'zod';
 
@@ -19,6 +20,8 @@ export interface EnvConfig {
   isDefaultCredentials: boolean;
   region: string;
   domains: string[];
+  /** MINIO_API_CORS_ALLOW_ORIGIN as a list of origin patterns; undefined when unset (every origin). */
+  corsAllowOrigins: string[] | undefined;
 }
 
 const optional = z
@@ -35,6 +38,9 @@ const envSchema = z.object({
   MINIO_REGION: optional.describe('legacy name of MINIO_SITE_REGION'),
   MINIO_SITE_REGION: optional.describe('the region the server reports and accepts signatures for'),
   MINIO_DOMAIN: optional.describe('comma-separated domains; <bucket>.<domain> addresses a bucket'),
+  MINIO_API_CORS_ALLOW_ORIGIN: optional.describe(
+    'comma-separated origins allowed cross-origin requests; `*` matches any run of characters',
+  ),
 });
 
 /** A configuration error naming the variable at fault. */
@@ -70,11 +76,16 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv): EnvConfig {
     .split(',')
     .map((d) => d.trim().toLowerCase())
     .filter((d) => d !== '');
+  const corsAllowOrigins = (e.MINIO_API_CORS_ALLOW_ORIGIN ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
   return {
     credentials: credentials ?? { accessKey: 'minioadmin', secretKey: 'minioadmin' },
     isDefaultCredentials: credentials === undefined,
     region,
     domains,
+    corsAllowOrigins: corsAllowOrigins.length > 0 ? corsAllowOrigins : undefined,
   };
 }
 
