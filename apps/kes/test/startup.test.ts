@@ -47,7 +47,7 @@ describe('Vault sealed when KES starts', () => {
     vault.sealed = true;
     const store = new VaultKeystore({
       kind: 'vault',
-      endpoint: vault.url,
+      endpoints: [vault.url],
       engine: 'kv',
       version: 'v1',
       namespace: '',

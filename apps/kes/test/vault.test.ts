@@ -33,7 +33,7 @@ async function vault(opts: Partial<ConstructorParameters<typeof FakeVault>[0]> =
 function storeConfig(v: FakeVault, over: Partial<VaultKeystoreConfig> = {}): VaultKeystoreConfig {
   return {
     kind: 'vault',
-    endpoint: v.url,
+    endpoints: [v.url],
     engine: 'kv',
     version: 'v1',
     namespace: '',

@@ -147,7 +147,7 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
     const ks = config.keystore;
     const where =
       ks.kind === 'vault'
-        ? `Hashicorp Vault: ${ks.endpoint}`
+        ? `Hashicorp Vault: ${ks.endpoints.join(', ')}`
         : ks.kind === 'fs'
           ? `Filesystem: ${ks.path}`
           : 'In-Memory';

@@ -62,7 +62,7 @@ describe('E1 TOML (the guide)', () => {
     expect(c.cache).toEqual({ anyMs: 300_000, unusedMs: 20_000, offlineMs: 0 });
     expect(c.keystore).toEqual({
       kind: 'vault',
-      endpoint: 'https://127.0.0.1:8200',
+      endpoints: ['https://127.0.0.1:8200'],
       engine: 'kv',
       version: 'v1',
       namespace: '',
@@ -145,7 +145,7 @@ describe('HEAD YAML', () => {
     expect(c.keys).toEqual(['minio-default']);
     expect(c.keystore).toEqual({
       kind: 'vault',
-      endpoint: 'https://127.0.0.1:8200',
+      endpoints: ['https://127.0.0.1:8200'],
       engine: 'secret',
       version: 'v2',
       namespace: 'team-a',
@@ -235,7 +235,7 @@ describe('KES v0.1–v0.4 TOML spellings', () => {
     );
     expect(v.keystore).toMatchObject({
       kind: 'vault',
-      endpoint: 'https://127.0.0.1:8200',
+      endpoints: ['https://127.0.0.1:8200'],
       prefix: 'app',
       engine: 'kv',
     });
@@ -266,4 +266,33 @@ describe('Vault Kubernetes auth (HEAD YAML)', () => {
   ])('rejects %j', (extra, message) =>
     expect(() => parseConfig('k.yaml', base + extra, {})).toThrow(message),
   );
+});
+
+describe('several Vault endpoints (beyond upstream: docs/kes-protocol.md#vault-endpoints)', () => {
+  it('YAML: endpoint as a list, or one URL', () => {
+    const head = 'admin: {identity: x}\ntls: {key: k, cert: c}\nkeystore:\n  vault:\n';
+    const list = parseConfig(
+      'k.yaml',
+      `${head}    endpoint: [https://v1:8200, https://v2:8200]\n    approle: {id: a, secret: b}\n`,
+      {},
+    );
+    expect(list.keystore).toMatchObject({ endpoints: ['https://v1:8200', 'https://v2:8200'] });
+    const one = parseConfig(
+      'k.yaml',
+      `${head}    endpoint: https://v1:8200\n    approle: {id: a, secret: b}\n`,
+      {},
+    );
+    expect(one.keystore).toMatchObject({ endpoints: ['https://v1:8200'] });
+    expect(() =>
+      parseConfig('k.yaml', `${head}    endpoint: []\n    approle: {id: a, secret: b}\n`, {}),
+    ).toThrow('expected the Vault URL');
+  });
+
+  it('TOML: address comma-separated', () => {
+    const c = parseConfig(
+      'old.toml',
+      '[keystore.vault]\naddress = "https://v1:8200, https://v2:8200"\n[keystore.vault.approle]\nid = "a"\nsecret = "b"\n',
+    );
+    expect(c.keystore).toMatchObject({ endpoints: ['https://v1:8200', 'https://v2:8200'] });
+  });
 });

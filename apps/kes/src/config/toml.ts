@@ -78,7 +78,10 @@ export function fromToml(file: string, c: TomlConfig): ServerConfig {
     const v = vault;
     keystore = {
       kind: 'vault',
-      endpoint: v.address,
+      endpoints: v.address
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== ''),
       engine: 'kv',
       version: 'v1',
       namespace: v.namespace,

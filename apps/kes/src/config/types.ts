@@ -12,8 +12,11 @@ export interface PolicyConfig {
 
 export interface VaultKeystoreConfig {
   kind: 'vault';
-  /** Base URL, e.g. https://127.0.0.1:8200 */
-  endpoint: string;
+  /**
+   * Base URLs, e.g. https://127.0.0.1:8200, tried in order (beyond upstream KES, which takes one:
+   * a list in YAML, comma-separated in TOML; docs/kes-protocol.md#vault-endpoints).
+   */
+  endpoints: string[];
   /** KV mount path (E1: always "kv"). */
   engine: string;
   version: 'v1' | 'v2';

@@ -21,7 +21,10 @@ const onOff = z
   });
 
 const vaultSchema = z.object({
-  endpoint: z.string({ error: 'expected the Vault URL' }).min(1, 'expected the Vault URL'),
+  endpoint: z
+    .union([z.string(), z.array(z.string())], { error: 'expected the Vault URL or a list of them' })
+    .transform((v) => (Array.isArray(v) ? v : [v]).map((e) => e.trim()).filter((e) => e !== ''))
+    .refine((v) => v.length > 0, 'expected the Vault URL'),
   engine: z.string().default('kv'),
   version: z.enum(['v1', 'v2'], { error: 'expected "v1" or "v2"' }).default('v1'),
   namespace: z.string().default(''),
@@ -126,7 +129,7 @@ export function fromYaml(
     }
     keystore = {
       kind: 'vault',
-      endpoint: v.endpoint,
+      endpoints: v.endpoint,
       engine: v.engine,
       version: v.version,
       namespace: v.namespace,

@@ -8,7 +8,8 @@ import {
   type KeystoreState,
   KeystoreUnavailableError,
 } from '../keystore.js';
-import { VaultHttp, VaultNetworkError, type VaultResponse, vaultErrorText } from './http.js';
+import { RETRY_BUDGET_MS, VaultEndpoints } from './endpoints.js';
+import { VaultNetworkError, type VaultResponse, vaultErrorText } from './http.js';
 
 const healthQuery =
   '/v1/sys/health?uninitcode=299&sealedcode=299&standbycode=299&drsecondarycode=299&performancestandbycode=299';
@@ -16,6 +17,8 @@ const healthQuery =
 export interface VaultKeystoreOptions {
   /** Receives background events (login failures, renewals, seal changes) for the error log. */
   log?: (message: string) => void;
+  /** How long a call keeps retrying failed Vault nodes (default 10 s; docs/kes-protocol.md#vault-endpoints). */
+  retryBudgetMs?: number;
 }
 
 interface Token {
@@ -38,8 +41,11 @@ const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '');
  */
 export class VaultKeystore implements Keystore {
   readonly #cfg: VaultKeystoreConfig;
-  readonly #http: VaultHttp;
+  readonly #vault: VaultEndpoints;
   readonly #log: (m: string) => void;
+  readonly #retryBudgetMs: number;
+  /** Since when the health loop has found no usable Vault node (undefined while one answers). */
+  #downSince: number | undefined;
   #token: Token | undefined;
   #login: Promise<Token> | undefined;
   #sealed = false;
@@ -50,8 +56,9 @@ export class VaultKeystore implements Keystore {
 
   constructor(cfg: VaultKeystoreConfig, opts: VaultKeystoreOptions = {}) {
     this.#cfg = cfg;
-    this.#http = new VaultHttp(cfg.endpoint, cfg.tls);
+    this.#vault = new VaultEndpoints(cfg.endpoints, cfg.tls);
     this.#log = opts.log ?? (() => undefined);
+    this.#retryBudgetMs = opts.retryBudgetMs ?? RETRY_BUDGET_MS;
   }
 
   /** Logs in (retrying in the background on failure) and starts the health loop. Never throws. */
@@ -100,9 +107,10 @@ export class VaultKeystore implements Keystore {
         const jwt = k8s.jwt.includes('/') ? (await readFile(k8s.jwt, 'utf8')).trim() : k8s.jwt;
         body = { role: k8s.role, jwt };
       } else body = { role_id: this.#cfg.approle.id, secret_id: this.#cfg.approle.secret };
-      const r = await this.#http.request('PUT', `/v1/auth/${engine}/login`, {
+      const r = await this.#vault.request('PUT', `/v1/auth/${engine}/login`, {
         body,
         headers: this.#loginHeaders(),
+        budgetMs: this.#budget(),
       });
       const auth = (r.body as { auth?: Record<string, unknown> } | undefined)?.auth;
       if (r.status !== 200 || !auth || typeof auth.client_token !== 'string') {
@@ -154,9 +162,10 @@ export class VaultKeystore implements Keystore {
     if (token.renewable && token.ttlMs >= 30_000) {
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
-          const r = await this.#http.request('PUT', '/v1/auth/token/renew-self', {
+          const r = await this.#vault.request('PUT', '/v1/auth/token/renew-self', {
             body: { increment: 0 },
             headers: { ...this.#nsHeaders(), 'X-Vault-Token': token.value },
+            budgetMs: this.#budget(),
           });
           const auth = (r.body as { auth?: Record<string, unknown> } | undefined)?.auth;
           if (r.status === 200 && auth) {
@@ -196,23 +205,50 @@ export class VaultKeystore implements Keystore {
   async status(signal?: AbortSignal): Promise<KeystoreState> {
     const start = performance.now();
     try {
-      const r = await this.#http.request('GET', healthQuery, { signal, timeoutMs: 10_000 });
+      // The first node that is up, initialised and unsealed becomes the one calls go to; when
+      // none is, the answer of the last one tells why.
+      const r = await this.#vault.request('GET', healthQuery, {
+        signal,
+        timeoutMs: 10_000,
+        budgetMs: 0,
+        accept: (res) => {
+          const b = (res.body ?? {}) as { initialized?: unknown; sealed?: unknown };
+          return res.status < 500 && b.sealed !== true && b.initialized !== false;
+        },
+      });
       const latencyMs = Math.round(performance.now() - start);
       const body = (r.body ?? {}) as { initialized?: unknown; sealed?: unknown };
       const wasSealed = this.#sealed;
       this.#sealed = body.sealed === true;
       if (wasSealed !== this.#sealed) this.#log(this.#sealed ? 'vault: sealed' : 'vault: unsealed');
       if (body.initialized === false) {
-        return { latencyMs, reachable: false, unavailable: true, reason: 'vault is not initialized' };
+        return this.#down({ latencyMs, reachable: false, unavailable: true, reason: 'vault is not initialized' });
       }
-      if (this.#sealed) return { latencyMs, reachable: false, unavailable: true, reason: 'vault is sealed' };
+      if (this.#sealed)
+        return this.#down({ latencyMs, reachable: false, unavailable: true, reason: 'vault is sealed' });
       if (r.status >= 500 && r.status !== 299) {
-        return { latencyMs, reachable: false, unavailable: true, reason: vaultErrorText(r) };
+        return this.#down({ latencyMs, reachable: false, unavailable: true, reason: vaultErrorText(r) });
       }
+      this.#downSince = undefined;
       return { latencyMs, reachable: true };
     } catch (err) {
-      return { latencyMs: 0, reachable: false, reason: (err as Error).message };
+      return this.#down({ latencyMs: 0, reachable: false, reason: (err as Error).message });
     }
+  }
+
+  #down(state: KeystoreState): KeystoreState {
+    this.#downSince ??= Date.now();
+    return state;
+  }
+
+  /**
+   * The retry budget of a call: the full one while Vault may be failing over or restarting, none
+   * once the health loop has seen no usable node for longer than that (a long outage answers at
+   * once, as upstream KES does, instead of making every uncached request wait).
+   */
+  #budget(): number {
+    const down = this.#downSince;
+    return down !== undefined && Date.now() - down > this.#retryBudgetMs ? 0 : this.#retryBudgetMs;
   }
 
   // ---- KV -------------------------------------------------------------------------------------
@@ -236,20 +272,22 @@ export class VaultKeystore implements Keystore {
     if (this.#sealed) throw new KeystoreUnavailableError('vault is sealed');
     try {
       let token = await this.#ensureToken();
-      let r = await this.#http.request(method, path, {
+      let r = await this.#vault.request(method, path, {
         body,
         signal,
         headers: { ...this.#nsHeaders(), 'X-Vault-Token': token.value },
+        budgetMs: this.#budget(),
       });
       if (r.status === 403 && Date.now() - this.#lastRelogin > 5000) {
         // The token may have expired or been revoked while Vault was away: log in once more.
         this.#lastRelogin = Date.now();
         this.#token = undefined;
         token = await this.#doLogin();
-        r = await this.#http.request(method, path, {
+        r = await this.#vault.request(method, path, {
           body,
           signal,
           headers: { ...this.#nsHeaders(), 'X-Vault-Token': token.value },
+          budgetMs: this.#budget(),
         });
       }
       if (r.status === 503) {
