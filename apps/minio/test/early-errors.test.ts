@@ -18,6 +18,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createDevPki } from '@kms-chain/tls-identity';
+import { signChunkedUpload } from '@kms-chain/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCertsDir } from '../src/config/certs.js';
 import { type DataKey, type Kms, KmsError, type KmsStatus } from '../src/kms/kms.js';
@@ -318,5 +319,51 @@ describe('over TLS, the AWS SDK v3 sending a 64 MiB body at once reads the refus
       Body: BODY,
     });
     expect(await failure((s3) => s3.send(part))).toEqual(['NoSuchUpload', 404]);
+  });
+});
+
+describe('over TLS, a kept-alive connection whose refused request left part of its body unread', () => {
+  /** Sends on `agent` (one socket, kept alive) and collects the status within 5 s. */
+  function onAgent(
+    agent: Agent,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ) {
+    return new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: srv.port, method, path, headers, agent, servername: 'localhost' },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('answers the next request on it: the small rest is drained, not left paused', async () => {
+    const agent = new Agent({ ca, keepAlive: true, maxSockets: 1 });
+    try {
+      const sockets = new Set<unknown>();
+      agent.on('free', (socket) => sockets.add(socket));
+      const host = `127.0.0.1:${srv.port}`;
+      // The handler reads the first chunk, finds its signature wrong and answers 403 with 130 KB unread.
+      const upload = signChunkedUpload(
+        host,
+        { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+        { path: `/${bucket}/tampered`, data: randomBytes(200_000), chunkSize: 64 * 1024, tamperChunk: 0 },
+      );
+      expect(await onAgent(agent, 'PUT', `/${bucket}/tampered`, upload.headers, upload.body)).toBe(403);
+      const list = signHeaders(host, { method: 'GET', path: `/${bucket}` });
+      expect(await onAgent(agent, 'GET', `/${bucket}`, list)).toBe(200);
+      // Both went over the one connection the server kept.
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
   });
 });

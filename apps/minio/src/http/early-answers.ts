@@ -55,12 +55,26 @@ function closeOnUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   const writeHead = res.writeHead;
   res.writeHead = function decideKeepAlive(this: ServerResponse, ...args: unknown[]) {
     res.writeHead = writeHead;
-    if (!req.complete && mustClose(req)) {
-      this.setHeader('connection', 'close');
-      lingerOnClose(req.socket);
+    if (!req.complete) {
+      if (mustClose(req)) {
+        this.setHeader('connection', 'close');
+        lingerOnClose(req.socket);
+      } else {
+        this.once('finish', () => drainRest(req));
+      }
     }
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as typeof res.writeHead;
+}
+
+// Node's server drains an unread body after the answer only when nobody started reading it; a handler
+// that read part of it and failed (a bad chunk signature, a bad digest) leaves the rest paused, and the
+// kept-alive connection would never parse its next request. Read and drop the (small) rest.
+function drainRest(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  req.removeAllListeners('readable');
+  req.removeAllListeners('data');
+  req.resume();
 }
 
 // A client still waiting for 100 has sent no body and may never send it: what follows on the connection
