@@ -1,7 +1,9 @@
 // Odd header values never make the server answer 5xx (501 NotImplemented aside, S3's answer for what a
 // server does not offer) and never take it down. A fixed seed makes every run send the same few hundred
 // requests: signed and unsigned, on service, bucket, sub-resource and object routes, with garbage in
-// Content-Type, Content-MD5, x-amz-* headers, Range and Expect. A canary object must survive intact.
+// Content-Type, Content-MD5, x-amz-* headers, Range and Expect, and some in the path, the query and the
+// body. A canary object must survive intact. FUZZ_REQUESTS=2000 runs a longer sequence.
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import {
   GetObjectCommand,
@@ -14,7 +16,7 @@ import { collect, startServer, type TestServer } from './helpers.js';
 import { errorCode, signHeaders } from './raw-http.js';
 
 const SEED = 0x5eed17;
-const REQUESTS = 400;
+const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 400);
 const bucket = 'fuzz';
 const canary = Buffer.from('the canary must survive every request');
 
@@ -148,6 +150,108 @@ function oddHeaders(rnd: () => number): Record<string, string> {
   return h;
 }
 
+const PATH_PIECES = [
+  'a',
+  'dir',
+  '..',
+  '.',
+  '%2F',
+  '%2e%2e',
+  '%',
+  '%G1',
+  '%00',
+  '%C3%A9',
+  '%FF',
+  '~',
+  '!',
+  "'",
+  '*',
+  '=',
+  ';',
+  ':',
+  '@',
+  '$',
+  ',',
+  '+',
+  '//',
+];
+
+/** A path of odd segments, sometimes under the fuzz bucket. */
+function oddPath(rnd: () => number): string {
+  const segments: string[] = [];
+  const n = 1 + Math.floor(rnd() * 4);
+  for (let i = 0; i < n; i++) {
+    let seg = '';
+    const k = 1 + Math.floor(rnd() * 4);
+    for (let j = 0; j < k; j++) seg += pick(rnd, PATH_PIECES);
+    segments.push(rnd() < 0.05 ? 'k'.repeat(1100) : seg);
+  }
+  return `${rnd() < 0.6 ? `/${bucket}/` : '/'}${segments.join('/')}`;
+}
+
+const QUERY_PIECES = [
+  'max-keys=99999999999999999999',
+  'max-keys=0',
+  'prefix=%FF',
+  'prefix=%',
+  'delimiter=',
+  'delimiter=%00',
+  'marker=%00',
+  'continuation-token=!!!',
+  'continuation-token=',
+  'encoding-type=url',
+  'encoding-type=xxx',
+  'fetch-owner=true',
+  'start-after=zzz',
+  'uploads',
+  'uploadId=',
+  'partNumber=10001',
+  'partNumber=1.5',
+  'versionId=null',
+  'X-Amz-Algorithm=AWS4-HMAC-SHA256',
+  'X-Amz-Credential=minio%2F20200101%2Fus-east-1%2Fs3%2Faws4_request',
+  'X-Amz-Expires=-1',
+  'X-Amz-Signature=zz',
+  'X-Amz-Date=2020',
+  '&&',
+  '=',
+  'a=b=c',
+  'list-type=3',
+  'key-marker=%FF&upload-id-marker=x',
+  'part-number-marker=-1',
+  'max-parts=zz',
+  'max-uploads=-5',
+];
+
+function oddQuery(rnd: () => number): string {
+  const n = 1 + Math.floor(rnd() * 3);
+  return Array.from({ length: n }, () => pick(rnd, [...QUERY_PIECES, ...QUERIES])).join('&');
+}
+
+const BODIES = [
+  '<Delete><Object><Key>',
+  '<?xml version="1.0"?><Delete><Object><Key>never-was</Key></Object><Quiet>maybe</Quiet></Delete>',
+  '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Tagging><TagSet><Tag><Key>&e;</Key><Value>v</Value></Tag></TagSet></Tagging>',
+  '<Tagging><TagSet>' + '<Tag><Key>k</Key><Value>v</Value></Tag>'.repeat(60) + '</TagSet></Tagging>',
+  '<CompleteMultipartUpload><Part><PartNumber>x</PartNumber></Part></CompleteMultipartUpload>',
+  '<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>nope</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>',
+  '<AccessControlPolicy><Owner><ID>x</ID></Owner></AccessControlPolicy>',
+  '<a>'.repeat(500),
+  '\u0000\u0001\u00ff',
+];
+
+/** A body for PUT/POST: mostly a little text, sometimes XML garbage or random bytes. */
+function oddBody(rnd: () => number): Buffer {
+  const r = rnd();
+  if (r < 0.3) return Buffer.from(pick(rnd, BODIES));
+  if (r < 0.4) {
+    const out = Buffer.alloc(Math.floor(rnd() * 512));
+    for (let i = 0; i < out.length; i++) out[i] = Math.floor(rnd() * 256);
+    return out;
+  }
+  return Buffer.from('x'.repeat(Math.floor(rnd() * 64)));
+}
+
 interface Outcome {
   status: number;
   code: string | undefined;
@@ -188,19 +292,20 @@ afterAll(async () => {
   await srv.close();
 });
 
-describe(`${REQUESTS} requests with odd header values (seed ${SEED.toString(16)})`, () => {
+describe(`${REQUESTS} requests with odd headers, paths, queries and bodies (seed ${SEED.toString(16)})`, () => {
   it('never answer 5xx but 501 NotImplemented, and the server and the canary survive', {
-    timeout: 120_000,
+    timeout: 600_000,
   }, async () => {
     const rnd = prng(SEED);
     const failures: string[] = [];
     for (let i = 0; i < REQUESTS; i++) {
       const method = pick(rnd, METHODS);
-      const target = pick(rnd, TARGETS);
-      const query = pick(rnd, QUERIES);
+      const target = rnd() < 0.25 ? oddPath(rnd) : pick(rnd, TARGETS);
+      const query = rnd() < 0.25 ? oddQuery(rnd) : pick(rnd, QUERIES);
       const odd = oddHeaders(rnd);
-      const body =
-        method === 'PUT' || method === 'POST' ? Buffer.from('x'.repeat(Math.floor(rnd() * 64))) : undefined;
+      const body = method === 'PUT' || method === 'POST' ? oddBody(rnd) : undefined;
+      if (body !== undefined && query.includes('delete') && rnd() < 0.5)
+        odd['content-md5'] = createHash('md5').update(body).digest('base64');
       const host = `127.0.0.1:${srv.port}`;
       const signed = rnd() < 0.8;
       const sized = body === undefined ? odd : { ...odd, 'content-length': String(body.length) };
