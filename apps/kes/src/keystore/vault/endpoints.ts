@@ -3,7 +3,7 @@
 // over, restarts or seals one node at a time, so here a request goes to the node that answered
 // last, moves on to the next on a connection failure or a 5xx, and once every node failed waits
 // (100 ms, doubling up to 1 s) and goes round again, within a time budget and the caller's signal.
-import { type VaultResponse, VaultHttp, VaultNetworkError, type VaultTls } from './http.js';
+import { VaultHttp, VaultNetworkError, type VaultResponse, type VaultTls } from './http.js';
 
 /** How long one request may keep retrying across rounds, by default. */
 export const RETRY_BUDGET_MS = 10_000;

@@ -45,11 +45,16 @@ export class VaultHttp {
     return this.#base.origin;
   }
 
-  /** Sends one request; resolves with any HTTP status; rejects with VaultNetworkError. */
+  /**
+   * Sends one request; resolves with any HTTP status; rejects with VaultNetworkError. A 307 or
+   * 308 (an HA standby pointing at the active node) is followed, up to 3 times, with the same
+   * method, headers and body, as Vault's Go client does.
+   */
   request(
     method: string,
     path: string,
     opts: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number } = {},
+    hops = 0,
   ): Promise<VaultResponse> {
     const url = new URL(path, this.#base);
     const isHttps = url.protocol === 'https:';
@@ -69,6 +74,15 @@ export class VaultHttp {
         ...(isHttps ? this.#tlsOpts : {}),
       };
       const req = (isHttps ? https : http).request(url, reqOpts, (res) => {
+        const location = res.headers.location;
+        const next = location ? new URL(location, url) : undefined;
+        // Never from TLS to plain HTTP: the token travels with the request.
+        const safe = next !== undefined && (url.protocol === 'http:' || next.protocol === 'https:');
+        if ((res.statusCode === 307 || res.statusCode === 308) && safe && hops < 3) {
+          res.resume();
+          resolve(this.request(method, next.href, opts, hops + 1));
+          return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {

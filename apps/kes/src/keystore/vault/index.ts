@@ -222,7 +222,12 @@ export class VaultKeystore implements Keystore {
       this.#sealed = body.sealed === true;
       if (wasSealed !== this.#sealed) this.#log(this.#sealed ? 'vault: sealed' : 'vault: unsealed');
       if (body.initialized === false) {
-        return this.#down({ latencyMs, reachable: false, unavailable: true, reason: 'vault is not initialized' });
+        return this.#down({
+          latencyMs,
+          reachable: false,
+          unavailable: true,
+          reason: 'vault is not initialized',
+        });
       }
       if (this.#sealed)
         return this.#down({ latencyMs, reachable: false, unavailable: true, reason: 'vault is sealed' });
