@@ -96,6 +96,39 @@ export class Barrier {
     }
   }
 
+  /**
+   * Reads the keyring again with the root key in memory and forgets every cached plaintext: an HA
+   * node taking over, or a standby meeting a term it does not know, catches up with the keys the
+   * active node rotated meanwhile.
+   */
+  async reload(): Promise<void> {
+    if (this.isSealed()) throw sealedError();
+    const root = this.#rootKey!;
+    const old = [...this.#terms.values()];
+    await this.unseal(root);
+    releaseSecret(root);
+    for (const t of old) releaseSecret(t.value);
+    for (const v of this.#cache.values()) if (v) zeroize(v);
+    this.#cache.clear();
+  }
+
+  /**
+   * Reads and decrypts `path` straight from storage, leaving the cache alone: what another node
+   * wrote (an HA standby reading the active node's advertisement). A term this node does not
+   * know yet makes it reload the keyring once.
+   */
+  async readThrough(path: string): Promise<Buffer | undefined> {
+    if (this.isSealed()) throw sealedError();
+    const blob = await this.#storage.get(path);
+    if (!blob) return undefined;
+    try {
+      return Buffer.from(barrierDecrypt(this.#keyFor, path, blob));
+    } catch {
+      await this.reload();
+      return Buffer.from(barrierDecrypt(this.#keyFor, path, blob));
+    }
+  }
+
   /** Drops every key and cached plaintext from memory. */
   seal(): void {
     for (const t of this.#terms.values()) releaseSecret(t.value);

@@ -1,9 +1,9 @@
 // The core: seal state, mount tables, the token check and ACL on every request, and routing to
 // engines. Engines see only BackendRequest; the HTTP layer sees only Core.
 import { randomBytes } from 'node:crypto';
-import { KeyedLock } from '@kms-chain/concurrency';
+import { hostname } from 'node:os';
 import { zeroize } from '@kms-chain/crypto';
-import { BACKEND_FACTORIES, type BackendDeps } from './backends.js';
+import type { BackendDeps } from './backends.js';
 import { Barrier } from './barrier.js';
 import {
   badRequest,
@@ -11,11 +11,14 @@ import {
   noHandler,
   permissionDenied,
   ROOT_FROM_AUTH,
+  StandbyError,
   sealedError,
   VaultError,
 } from './errors.js';
 import { int, normalizePolicies } from './fields.js';
+import { HaCoordinator } from './ha.js';
 import { newUuid, randomHex } from './ids.js';
+import { MountTable } from './mount-table.js';
 import { AUTH_PATH, defaultAuths, defaultMounts, MOUNTS_PATH, type MountEntry } from './mounts.js';
 import { PolicyStore } from './policies.js';
 import {
@@ -28,7 +31,7 @@ import {
   validateSealConfig,
   writeSeal,
 } from './seal.js';
-import type { Storage } from './storage/storage.js';
+import type { HaBackend, Storage } from './storage/storage.js';
 import { Telemetry } from './telemetry.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
 import {
@@ -54,12 +57,21 @@ export interface CoreOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Where timings and gauges go (sys/metrics); a fresh one without the Prometheus format by default. */
   telemetry?: Telemetry;
+  /** The storage's HA lock (`ha_enabled`): this node is then active or standby once unsealed. */
+  ha?: HaBackend;
+  /** This node's advertised addresses (`api_addr`, `cluster_addr`), which standbys redirect to. */
+  apiAddr?: string;
+  clusterAddr?: string;
 }
+
+/** Where the active node advertises itself, under its node id, for standbys to find. */
+const LEADER_PREFIX = 'core/leader/';
 
 /** Paths that additionally need `sudo` (docs/vault.md#operations-and-capabilities). */
 const ROOT_PATHS = [
   /^sys\/auth\/.+/,
   /^sys\/seal$/,
+  /^sys\/step-down$/,
   /^sys\/rotate$/,
   /^sys\/audit/,
   /^sys\/raw/,
@@ -79,15 +91,13 @@ export class Core {
   readonly telemetry: Telemetry;
   readonly #progress = new UnsealProgress();
   #sealConfig: SealConfig | undefined;
-  #mounts: MountEntry[] = [];
-  #auths: MountEntry[] = [];
-  #backends = new Map<string, Backend>();
   #cluster: { name: string; id: string } | undefined;
   #sweeper: NodeJS.Timeout | undefined;
+  readonly #ha: HaCoordinator | undefined;
   /** Serialises init/unseal/seal so concurrent calls cannot interleave state changes. */
   #lock: Promise<unknown> = Promise.resolve();
-  readonly #mountLock = new KeyedLock();
   readonly #backendDeps: BackendDeps;
+  readonly #table: MountTable;
 
   constructor(options: CoreOptions) {
     this.options = options;
@@ -106,6 +116,14 @@ export class Core {
       system: this,
       tokenStore: this,
     };
+    this.#table = new MountTable(this.barrier, this.#backendDeps);
+    this.#ha = options.ha
+      ? new HaCoordinator(options.ha, {
+          becomeActive: (id) => this.#serial(() => this.#becomeActive(id)),
+          becomeStandby: () => this.#dropActive(),
+          log: (level, message) => this.#log(level, message),
+        })
+      : undefined;
     this.#registerGauges();
   }
 
@@ -115,8 +133,7 @@ export class Core {
     t.gauge(['core', 'unsealed'], 'Whether Vault is unsealed (1) or sealed (0).', () =>
       this.isSealed() ? 0 : 1,
     );
-    // Without HA every unsealed node is the active one.
-    t.gauge(['core', 'active'], 'Whether this node is the active one (1).', () => (this.isSealed() ? 0 : 1));
+    t.gauge(['core', 'active'], 'Whether this node is the active one (1).', () => (this.isActive() ? 1 : 0));
     t.gauge(['token', 'count'], 'Service tokens in the token store.', async () =>
       this.isSealed() ? 0 : this.tokens.count(),
     );
@@ -136,6 +153,84 @@ export class Core {
     return this.barrier.isSealed();
   }
 
+  /** Unsealed and serving: without HA every unsealed node, with HA the lock holder. */
+  isActive(): boolean {
+    return !this.isSealed() && (this.#ha === undefined || this.#ha.mode === 'active');
+  }
+
+  /** Unsealed but not serving: an HA node that does not hold the lock. */
+  isStandby(): boolean {
+    return !this.isSealed() && this.#ha !== undefined && this.#ha.mode !== 'active';
+  }
+
+  /** HA: take over after acquiring the lock (docs/vault.md#ha-on-etcd). */
+  async #becomeActive(nodeId: string): Promise<void> {
+    if (this.isSealed()) throw sealedError();
+    // The previous active node may have rotated keys and changed any entry meanwhile.
+    await this.barrier.reload();
+    await this.#postUnseal();
+    const advert = {
+      hostname: hostname(),
+      redirect_addr: this.options.apiAddr ?? '',
+      cluster_addr: this.options.clusterAddr ?? '',
+    };
+    await this.barrier.putJson(`${LEADER_PREFIX}${nodeId}`, advert);
+  }
+
+  /** HA: stop acting as active, touching no storage; the barrier stays unsealed. */
+  #dropActive(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.tokens.onRevoke = undefined;
+    this.tokens.reset();
+    this.policies.reset();
+    this.#table.clear();
+  }
+
+  /**
+   * The active node as sys/leader reports it; `undefined` addresses while none holds the lock.
+   * @throws VaultError 503 while sealed.
+   */
+  async leader(): Promise<{
+    haEnabled: boolean;
+    isSelf: boolean;
+    activeTime: string;
+    leaderAddress: string;
+    leaderClusterAddress: string;
+  }> {
+    const none = {
+      haEnabled: false,
+      isSelf: false,
+      activeTime: '0001-01-01T00:00:00Z',
+      leaderAddress: '',
+      leaderClusterAddress: '',
+    };
+    if (!this.#ha) return none;
+    if (this.isSealed()) throw sealedError();
+    if (this.#ha.mode === 'active')
+      return {
+        haEnabled: true,
+        isSelf: true,
+        activeTime: this.#ha.activeSince!.toISOString(),
+        leaderAddress: this.options.apiAddr ?? '',
+        leaderClusterAddress: this.options.clusterAddr ?? '',
+      };
+    const id = await this.#ha.holder();
+    const advert = id ? await this.barrier.readThrough(`${LEADER_PREFIX}${id}`) : undefined;
+    const parsed = advert ? (JSON.parse(advert.toString('utf8')) as Record<string, string>) : {};
+    return {
+      ...none,
+      haEnabled: true,
+      leaderAddress: parsed['redirect_addr'] ?? '',
+      leaderClusterAddress: parsed['cluster_addr'] ?? '',
+    };
+  }
+
+  /** sys/step-down: the active node gives the lock up and stays out for a while. */
+  stepDown(): void {
+    this.#ha?.stepDown();
+  }
+
   async sealConfig(): Promise<SealConfig | undefined> {
     this.#sealConfig ??= await readSealConfig(this.storage);
     return this.#sealConfig;
@@ -150,11 +245,11 @@ export class Core {
   }
 
   get mounts(): readonly MountEntry[] {
-    return this.#mounts;
+    return this.#table.mounts;
   }
 
   get auths(): readonly MountEntry[] {
-    return this.#auths;
+    return this.#table.auths;
   }
 
   /** PUT sys/init: new root key, keyring, KEK shares, root token; leaves the vault sealed. */
@@ -224,8 +319,15 @@ export class Core {
         } finally {
           zeroize(rootKey);
         }
-        await this.#postUnseal();
-        this.#log('info', 'core: vault is unsealed');
+        if (this.#ha) {
+          // A standby serves nothing but status: it loads the rest when it takes over.
+          this.#cluster = await this.barrier.getJson(CLUSTER_INFO);
+          this.#ha.start();
+          this.#log('info', 'core: vault is unsealed; entering standby mode');
+        } else {
+          await this.#postUnseal();
+          this.#log('info', 'core: vault is unsealed');
+        }
       } catch (err) {
         this.#log(
           'error',
@@ -240,23 +342,24 @@ export class Core {
 
   /** PUT sys/seal (or shutdown): drop keys and every cache. */
   seal(): Promise<void> {
-    return this.#serial(async () => {
-      if (!this.isSealed()) this.#log('info', 'core: vault is sealed');
-      this.#preSeal();
-    });
+    // Leaving the contest first: becomeActive runs serialised too, so it cannot start meanwhile.
+    const stopping = this.#ha?.stop() ?? Promise.resolve();
+    return stopping.then(() =>
+      this.#serial(async () => {
+        if (!this.isSealed()) this.#log('info', 'core: vault is sealed');
+        this.#preSeal();
+      }),
+    );
   }
 
   async #postUnseal(): Promise<void> {
     try {
-      this.#mounts = (await this.barrier.getJson<MountEntry[]>(MOUNTS_PATH)) ?? defaultMounts();
-      this.#auths = (await this.barrier.getJson<MountEntry[]>(AUTH_PATH)) ?? defaultAuths();
       this.#cluster = await this.barrier.getJson(CLUSTER_INFO);
       await this.tokens.setup();
       await this.policies.setup();
-      this.#backends = new Map();
-      for (const m of [...this.#mounts, ...this.#auths]) this.#mountBackend(m);
+      await this.#table.load();
       this.tokens.onRevoke = async (entry) => {
-        const cubby = this.#mounts.find((m) => m.type === 'cubbyhole');
+        const cubby = this.#table.mounts.find((m) => m.type === 'cubbyhole');
         if (cubby)
           await new BarrierView(
             this.barrier,
@@ -276,66 +379,29 @@ export class Core {
   }
 
   #preSeal(): void {
-    if (this.#sweeper) clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
-    this.tokens.onRevoke = undefined;
+    this.#dropActive();
     this.barrier.seal();
-    this.tokens.reset();
-    this.policies.reset();
     this.#progress.reset();
-    this.#backends.clear();
-    this.#mounts = [];
-    this.#auths = [];
     this.#cluster = undefined;
   }
 
-  #mountBackend(m: MountEntry): void {
-    const factory = BACKEND_FACTORIES.get(m.type);
-    if (!factory) return;
-    const view = new BarrierView(this.barrier, m.table === 'auth' ? `auth/${m.uuid}/` : `logical/${m.uuid}/`);
-    this.#backends.set(m.table === 'auth' ? `auth/${m.path}` : m.path, factory(view, m, this.#backendDeps));
-  }
-
-  /**
-   * Runs a mount-table change (check for conflicts, then add, remove or tune) with no other
-   * change in between, so two parallel mounts of one path cannot both pass the check and no
-   * table write overwrites another's entry.
-   */
+  /** Runs a mount-table change with no other in between (see MountTable.change). */
   changeMounts<T>(fn: () => Promise<T>): Promise<T> {
-    return this.#mountLock.run('mounts', fn);
+    return this.#table.change(fn);
   }
 
   /** Adds a mount (secrets or auth) and persists its table. Call inside changeMounts. */
-  async addMount(m: MountEntry): Promise<void> {
-    const table = m.table === 'auth' ? this.#auths : this.#mounts;
-    const next = [...table, m];
-    await this.barrier.putJson(m.table === 'auth' ? AUTH_PATH : MOUNTS_PATH, next);
-    if (m.table === 'auth') this.#auths = next;
-    else this.#mounts = next;
-    this.#mountBackend(m);
+  addMount(m: MountEntry): Promise<void> {
+    return this.#table.add(m);
   }
 
   /** Removes a mount and deletes its data; unknown paths are a no-op. */
-  async removeMount(table: 'mounts' | 'auth', path: string): Promise<void> {
-    const list = table === 'auth' ? this.#auths : this.#mounts;
-    const m = list.find((e) => e.path === path);
-    if (!m) return;
-    if (m.type === 'system' || m.type === 'cubbyhole' || m.type === 'identity' || m.type === 'token')
-      throw badRequest(`cannot unmount "${path}"`);
-    const next = list.filter((e) => e !== m);
-    await this.barrier.putJson(table === 'auth' ? AUTH_PATH : MOUNTS_PATH, next);
-    if (table === 'auth') this.#auths = next;
-    else this.#mounts = next;
-    this.#backends.delete(table === 'auth' ? `auth/${m.path}` : m.path);
-    await new BarrierView(this.barrier, table === 'auth' ? `auth/${m.uuid}/` : `logical/${m.uuid}/`).clear();
+  removeMount(table: 'mounts' | 'auth', path: string): Promise<void> {
+    return this.#table.remove(table, path);
   }
 
-  async updateMountConfig(m: MountEntry, config: MountEntry['config']): Promise<void> {
-    m.config = config;
-    await this.barrier.putJson(
-      m.table === 'auth' ? AUTH_PATH : MOUNTS_PATH,
-      m.table === 'auth' ? this.#auths : this.#mounts,
-    );
+  updateMountConfig(m: MountEntry, config: MountEntry['config']): Promise<void> {
+    return this.#table.updateConfig(m, config);
   }
 
   /** The seal-status object (also the body of every unseal response). */
@@ -369,7 +435,7 @@ export class Core {
     const body: Record<string, unknown> = {
       initialized,
       sealed,
-      standby: false,
+      standby: this.isStandby(),
       performance_standby: false,
       replication_performance_mode: 'disabled',
       replication_dr_mode: 'disabled',
@@ -381,17 +447,6 @@ export class Core {
       body['cluster_id'] = this.#cluster.id;
     }
     return body;
-  }
-
-  /** Finds the engine for a path: [backend, mount path, relative path]. */
-  #route(path: string): [Backend, string, string] | undefined {
-    let best: string | undefined;
-    const withSlash = path.endsWith('/') ? path : `${path}/`;
-    for (const key of this.#backends.keys()) {
-      if ((path.startsWith(key) || withSlash === key) && (!best || key.length > best.length)) best = key;
-    }
-    if (!best) return undefined;
-    return [this.#backends.get(best)!, best, path.length >= best.length ? path.slice(best.length) : ''];
   }
 
   /**
@@ -446,8 +501,9 @@ export class Core {
     spent: { lastUseOf?: TokenEntry; login?: boolean },
   ): Promise<LogicalResponse | null> {
     if (this.isSealed()) throw sealedError();
+    if (this.isStandby()) throw new StandbyError((await this.leader()).leaderAddress);
     checkKey(req.path);
-    const route = this.#route(req.path);
+    const route = this.#table.route(req.path);
     const [backend, mountPath, rel] = route ?? [undefined, '', ''];
     const breq: BackendRequest = {
       operation: req.operation,
@@ -485,10 +541,7 @@ export class Core {
     let res = await backend.handle(req);
     if (res?.login) res = await this.#issueLoginToken(req, res, res.login);
     if (res && !res.mountType) {
-      const m = [...this.#mounts, ...this.#auths].find((e) =>
-        e.table === 'auth' ? `auth/${e.path}` === req.mountPath : e.path === req.mountPath,
-      );
-      res.mountType = m?.type ?? '';
+      res.mountType = this.#table.entryAt(req.mountPath)?.type ?? '';
     }
     return res;
   }
@@ -503,8 +556,8 @@ export class Core {
     res: LogicalResponse,
     login: LoginAuth,
   ): Promise<LogicalResponse> {
-    const mount = this.#auths.find((a) => `auth/${a.path}` === req.mountPath);
-    if (!mount || mount.type === 'token') throw internalError();
+    const mount = this.#table.entryAt(req.mountPath);
+    if (mount?.table !== 'auth' || mount.type === 'token') throw internalError();
     const policies = normalizePolicies([...login.policies, ...(login.noDefaultPolicy ? [] : ['default'])]);
     if (policies.includes('root')) throw badRequest(ROOT_FROM_AUTH);
     const { entry, warnings } = await this.tokens.create({
@@ -528,8 +581,7 @@ export class Core {
   /** Renewal limits for an auth-method token (role re-read); undefined when not applicable. */
   async renewLimits(entry: TokenEntry): Promise<{ ttl: number; maxTtl: number; period: number } | undefined> {
     if (!entry.role) return undefined;
-    const m = this.#auths.find((a) => a.uuid === entry.role!.mount);
-    const backend = m ? this.#backends.get(`auth/${m.path}`) : undefined;
+    const backend = this.#table.authByUuid(entry.role.mount)?.backend;
     if (!backend?.renewLimits) throw badRequest('the auth method that issued this token is gone');
     const limits = await backend.renewLimits(entry.role.name);
     if (!limits) throw badRequest(`role "${entry.role.name}" does not exist; cannot renew`);

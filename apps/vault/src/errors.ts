@@ -31,6 +31,20 @@ export const ROOT_FROM_AUTH = 'auth methods cannot create root tokens';
 
 export const sealedError = (): VaultError => new VaultError(503, ['Vault is sealed']);
 
+/**
+ * A request that reached an HA standby: the HTTP layer redirects it to the active node's
+ * `api_addr` (307), or answers 500 as Vault does while no node is active.
+ */
+export class StandbyError extends VaultError {
+  readonly leaderAddress: string;
+
+  constructor(leaderAddress: string) {
+    super(500, ['local node not active but active cluster node not found']);
+    this.name = 'StandbyError';
+    this.leaderAddress = leaderAddress;
+  }
+}
+
 export const noHandler = (path: string): VaultError =>
   new VaultError(404, [`no handler for route "${path}". route entry not found.`]);
 

@@ -44,6 +44,8 @@ export interface SystemCore {
   seal(): Promise<void>;
   /** sys/metrics in `format` ('' JSON summary, 'prometheus'). */
   metrics(format: string): Promise<RawBody>;
+  /** sys/step-down: the active node gives up the HA lock (a no-op without HA). */
+  stepDown(): void;
 }
 
 /** A policy name is checked before the operation is looked up (400 whatever the verb). */
@@ -101,6 +103,13 @@ export class SystemBackend implements Backend {
       {
         pattern: /^internal\/ui\/mounts\/(?<path>[\s\S]*)$/,
         operations: { read: (_req, p) => this.#uiMount(p['path']!) },
+      },
+      {
+        pattern: 'step-down',
+        operations: write(() => {
+          this.#core.stepDown();
+          return null;
+        }),
       },
       {
         pattern: 'metrics',

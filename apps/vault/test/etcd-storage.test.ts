@@ -5,7 +5,6 @@ import { type EtcdCluster, etcdBinary, startEtcd } from '@kms-chain/tools';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdStorage, EtcdStorageError, parseEtcdOptions } from '../src/storage/etcd.js';
-import { openStorage } from '../src/storage/open.js';
 import { StorageKeyError } from '../src/storage/storage.js';
 
 const hasEtcd = etcdBinary() !== undefined;
@@ -95,12 +94,6 @@ describe.skipIf(!hasEtcd)('etcd storage', () => {
       lockTimeout: 15,
     });
     expect(parseEtcdOptions({ ha_enabled: 'false' }, { ETCD_HA_ENABLED: 'true' }).haEnabled).toBe(true);
-  });
-
-  it('refuses ha_enabled until HA is served, instead of running two active nodes', async () => {
-    await expect(
-      openStorage({ type: 'etcd', options: { address: etcd.address, ha_enabled: 'true' } }),
-    ).rejects.toThrow('high availability is not supported yet');
   });
 
   it('answers an EtcdStorageError within request_timeout when etcd is down, and recovers', async () => {

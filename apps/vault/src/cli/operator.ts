@@ -135,8 +135,9 @@ async function promptKey(): Promise<string> {
   return line.trim();
 }
 
-/** The seal-status table shared by `operator unseal` and `status`. */
-export function sealStatusTable(s: Record<string, unknown>, haEnabled: boolean): string {
+/** The seal-status table shared by `operator unseal` and `status`; `leader` is sys/leader's answer. */
+export function sealStatusTable(s: Record<string, unknown>, leader: Record<string, unknown>): string {
+  const haEnabled = leader['ha_enabled'] === true;
   const rows: Array<[string, string]> = [
     ['Seal Type', String(s['type'] ?? 'shamir')],
     ['Initialized', String(s['initialized'])],
@@ -156,15 +157,32 @@ export function sealStatusTable(s: Record<string, unknown>, haEnabled: boolean):
     if (s['cluster_id']) rows.push(['Cluster ID', String(s['cluster_id'])]);
   }
   rows.push(['HA Enabled', String(haEnabled)]);
+  if (haEnabled && !s['sealed']) {
+    // As Vault prints an HA node: its cluster, its mode, and the active node when it is not.
+    rows.push(['HA Cluster', String(leader['leader_cluster_address'] ?? '')]);
+    const isSelf = leader['is_self'] === true;
+    rows.push(['HA Mode', isSelf ? 'active' : 'standby']);
+    const since = String(leader['active_time'] ?? '');
+    if (isSelf && since && !since.startsWith('0001-')) rows.push(['Active Since', since]);
+    if (!isSelf) rows.push(['Active Node Address', String(leader['leader_address'] || '<none>')]);
+  }
   return kvTable(rows);
 }
 
-export async function leaderHa(client: VaultClient): Promise<boolean> {
+/**
+ * sys/leader for the status table. A sealed HA node answers 503 there; Vault's CLI then shows
+ * `HA Enabled true`, as here.
+ */
+export async function leaderStatus(client: VaultClient): Promise<Record<string, unknown>> {
   try {
     const res = await client.raw('GET', 'sys/leader');
-    return res.status === 200 && res.json?.['ha_enabled'] === true;
+    if (res.status === 200 && res.json) return res.json;
+    const errors = res.json?.['errors'];
+    if (Array.isArray(errors) && errors.some((e) => String(e).includes('Vault is sealed')))
+      return { ha_enabled: true };
+    return { ha_enabled: false };
   } catch {
-    return false;
+    return { ha_enabled: false };
   }
 }
 
@@ -198,7 +216,7 @@ export async function unseal(args: string[]): Promise<number> {
     out(JSON.stringify(status, null, 2));
     return 0;
   }
-  out(sealStatusTable(status, await leaderHa(client)));
+  out(sealStatusTable(status, await leaderStatus(client)));
   return 0;
 }
 

@@ -28,7 +28,7 @@ function splitAddress(address: string): { host: string; port: number } {
   return { host, port: Number(address.slice(idx + 1)) };
 }
 
-function banner(config: ServerConfig, mlock: { supported: boolean; enabled: boolean }): string {
+function banner(config: ServerConfig, mlock: { supported: boolean; enabled: boolean }, ha: boolean): string {
   const first = config.listeners[0]!;
   const { host, port } = splitAddress(first.address);
   const scheme = first.tlsDisable ? 'http' : 'https';
@@ -51,7 +51,7 @@ function banner(config: ServerConfig, mlock: { supported: boolean; enabled: bool
     ['Log Level', config.logLevel],
     ['Mlock', `supported: ${mlock.supported}, enabled: ${mlock.enabled}`],
     ['Recovery Mode', 'false'],
-    ['Storage', config.storage.type],
+    ['Storage', ha ? `${config.storage.type} (HA available)` : config.storage.type],
     ['Version', `Vault v${VAULT_VERSION}, built ${BUILD_DATE}`],
   );
   const width = Math.max(...entries.map(([k]) => k.length));
@@ -170,6 +170,9 @@ export async function server(args: string[]): Promise<number> {
   }
   const core = new Core({
     storage: opened.storage,
+    ...(opened.ha ? { ha: opened.ha } : {}),
+    apiAddr: config.apiAddr,
+    clusterAddr: config.clusterAddr,
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
     clusterName: config.clusterName,
@@ -206,7 +209,7 @@ export async function server(args: string[]): Promise<number> {
     return 1;
   }
 
-  out(banner(config, mlock));
+  out(banner(config, mlock, opened.ha !== undefined));
   if (!config.disableMlock && !mlock.supported)
     out(
       'WARNING! mlock is not supported on this system! An mlockall(2)-like syscall to prevent\nmemory from being swapped to disk is not supported on this system. For better security,\nonly run Vault on systems where this call is supported. If you are running Vault in a\nDocker container, provide the IPC_LOCK cap to the container.\n',

@@ -3,7 +3,7 @@ import { parseFlags, UsageError } from '@kms-chain/cli';
 import { VaultClient } from './client.js';
 import { outputFormat } from './format.js';
 import { failed, out } from './io.js';
-import { leaderHa, sealStatusTable } from './operator.js';
+import { leaderStatus, sealStatusTable } from './operator.js';
 
 export async function status(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, { format: { type: 'string' } });
@@ -18,6 +18,6 @@ export async function status(args: string[]): Promise<number> {
     return code === 2 ? 1 : code;
   }
   if (format === 'json') out(JSON.stringify(s, null, 2));
-  else out(sealStatusTable(s, await leaderHa(client)));
+  else out(sealStatusTable(s, await leaderStatus(client)));
   return s['sealed'] ? 2 : 0;
 }

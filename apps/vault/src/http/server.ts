@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Core } from '../core.js';
-import { badRequest, toErrorResponse, VaultError } from '../errors.js';
+import { badRequest, StandbyError, toErrorResponse, VaultError } from '../errors.js';
 import type { LogicalResponse, Operation, RawBody } from '../types.js';
 
 export interface HttpOptions {
@@ -56,7 +56,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
   });
 
   // The handler sends and returns nothing: a returned value would be sent a second time.
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const code = (err as { code?: string }).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       send(reply, 413, { errors: ['http: request body too large'] });
@@ -64,6 +64,14 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     }
     if ((err as { statusCode?: number }).statusCode === 400 && !(err instanceof VaultError)) {
       send(reply, 400, { errors: [`failed to parse JSON input: ${jsonError(err)}`] });
+      return;
+    }
+    // A standby sends the client to the active node, as Vault does without request forwarding.
+    if (err instanceof StandbyError && err.leaderAddress) {
+      reply
+        .code(307)
+        .header('Location', `${err.leaderAddress.replace(/\/+$/, '')}${req.url}`)
+        .send();
       return;
     }
     const { status, body } = toErrorResponse(err);
@@ -305,12 +313,13 @@ async function handleSys(
     }
     case 'sys/leader': {
       if (method !== 'GET') return send(reply, 405, { errors: [] });
+      const l = await core.leader();
       return send(reply, 200, {
-        ha_enabled: false,
-        is_self: false,
-        active_time: '0001-01-01T00:00:00Z',
-        leader_address: '',
-        leader_cluster_address: '',
+        ha_enabled: l.haEnabled,
+        is_self: l.isSelf,
+        active_time: l.activeTime,
+        leader_address: l.leaderAddress,
+        leader_cluster_address: l.leaderClusterAddress,
         performance_standby: false,
         performance_standby_last_remote_wal: 0,
       });
@@ -346,5 +355,7 @@ async function healthStatus(core: Core, q: Record<string, string>): Promise<numb
   };
   if (!(await core.isInitialized())) return codes.uninit;
   if (core.isSealed()) return codes.sealed;
+  if (core.isStandby() && !['', 'true', '1', 't', 'TRUE', 'True'].includes(q['standbyok'] ?? 'false'))
+    return codes.standby;
   return codes.active;
 }

@@ -7,7 +7,8 @@ import { posix } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { z } from 'zod';
 import { parseDurationSeconds } from '../duration.js';
-import { assertValidKey, type Storage } from './storage.js';
+import { EtcdHaLock } from './etcd-lock.js';
+import { assertValidKey, type HaBackend, type HaLock, type Storage } from './storage.js';
 
 /** Go's strconv.ParseBool spellings, as Vault reads its string-valued storage options. */
 const goBool = (name: string) =>
@@ -128,7 +129,7 @@ export class EtcdStorageError extends Error {
   }
 }
 
-export class EtcdStorage implements Storage {
+export class EtcdStorage implements Storage, HaBackend {
   readonly type = 'etcd';
   readonly options: EtcdStorageOptions;
   readonly #client: Etcd3;
@@ -213,6 +214,11 @@ export class EtcdStorage implements Storage {
       out.add(slash === -1 ? rest : rest.slice(0, slash + 1));
     }
     return [...out].sort();
+  }
+
+  /** A contender for the HA lock at `<path>core/lock`, held for `lock_timeout` without renewal. */
+  haLock(value: string): HaLock {
+    return new EtcdHaLock(this.#client, this.keyOf('core/lock'), value, this.options.lockTimeout);
   }
 
   close(): void {

@@ -3,11 +3,13 @@ import { resolve } from 'node:path';
 import { EtcdStorage, parseEtcdOptions } from './etcd.js';
 import { FileStorage } from './file.js';
 import { InmemStorage } from './inmem.js';
-import type { Storage } from './storage.js';
+import type { HaBackend, Storage } from './storage.js';
 
 /** A storage the caller closes when done (etcd keeps connections open). */
 export interface OpenStorage {
   storage: Storage;
+  /** Present when the block enables HA (`ha_enabled`). */
+  ha?: HaBackend;
   close(): void;
 }
 
@@ -26,12 +28,8 @@ export async function openStorage(block: {
       return { storage: new InmemStorage(), close: () => {} };
     case 'etcd': {
       const options = parseEtcdOptions(block.options);
-      // HA on etcd (a lease-backed lock, standbys) is not served yet: refuse rather than run two
-      // active nodes on one storage.
-      if (options.haEnabled)
-        throw new Error('storage.etcd.ha_enabled: high availability is not supported yet; set it to "false"');
       const etcd = await EtcdStorage.open(options);
-      return { storage: etcd, close: () => etcd.close() };
+      return { storage: etcd, ...(options.haEnabled ? { ha: etcd } : {}), close: () => etcd.close() };
     }
     default:
       throw new Error(`storage.${block.type}: unsupported storage backend (supported: file, inmem, etcd)`);

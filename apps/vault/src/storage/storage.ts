@@ -27,6 +27,30 @@ export interface Storage {
   list(prefix: string): Promise<string[]>;
 }
 
+/** A held HA lock: `lost` resolves when it ended without release() (lease expired, etcd gone). */
+export interface HeldLock {
+  lost: Promise<void>;
+}
+
+/** One contender for the HA lock (docs/vault.md#ha-on-etcd). */
+export interface HaLock {
+  /**
+   * Waits until this contender holds the lock.
+   * @throws Error when `signal` aborts the wait (the contender withdraws) or the store fails.
+   */
+  acquire(signal: AbortSignal): Promise<HeldLock>;
+  /** Gives the lock, or the place in line, up at once. */
+  release(): Promise<void>;
+  /** The lock value of the current holder; undefined when nobody holds it. */
+  holder(): Promise<string | undefined>;
+}
+
+/** A storage that can coordinate active and standby nodes (`ha_enabled`). */
+export interface HaBackend {
+  /** A new contender whose lock value is `value`. */
+  haLock(value: string): HaLock;
+}
+
 /** Validates a logical key: non-empty segments, no `.`/`..`, no NUL or backslash. */
 export function assertValidKey(key: string, allowTrailingSlash = false): void {
   const body = allowTrailingSlash && key.endsWith('/') ? key.slice(0, -1) : key;
