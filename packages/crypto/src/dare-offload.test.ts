@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertSameBytes, bytes, chunkRandomly, run } from '../test/dare-helpers.js';
 import { createDareDecryptStream, createDareEncryptStream, type DareCipher } from './dare.js';
-import { dareEncryptOffThread, releaseDareBatch } from './dare-offload.js';
+import { dareEncryptOffThread, dareWorkerMemory, releaseDareBatch } from './dare-offload.js';
 import { CryptoError } from './errors.js';
 
 const KEY = Buffer.alloc(32, 0x42);
@@ -111,5 +111,26 @@ describe('dareEncryptOffThread', () => {
     const plain = bytes(BATCH + 3, 6);
     const sealed = await collect(dareEncryptOffThread(from([plain]), KEY));
     assertSameBytes(await run(createDareDecryptStream(KEY), [sealed]), plain);
+  });
+
+  it("keeps the worker's spent cipher buffers to a few MiB while it seals and once it is idle", async () => {
+    const MiB = 1024 * 1024;
+    const chunk = bytes(MiB, 11);
+    async function* source(mib: number): AsyncGenerator<Buffer> {
+      for (let i = 0; i < mib; i++) yield chunk;
+    }
+    // Each package leaves a 64 KiB cipher output behind in the worker. Left to V8 they pile up until
+    // ~64 MiB of them force a collection, and the process keeps that memory after it is freed.
+    let midway: number[] = [];
+    let n = 0;
+    for await (const c of dareEncryptOffThread(source(40), KEY)) {
+      releaseDareBatch(c);
+      if (++n === 32) midway = (await dareWorkerMemory()).map((m) => m.arrayBuffers);
+    }
+    const idle = (await dareWorkerMemory()).map((m) => m.arrayBuffers);
+    expect(midway.length).toBeGreaterThan(0);
+    // Sealing: at most 8 MiB of spent outputs, plus the batches the worker holds (4 × 1 MiB).
+    for (const b of midway) expect(b).toBeLessThan(16 * MiB);
+    for (const b of idle) expect(b).toBeLessThan(4 * MiB);
   });
 });

@@ -33,6 +33,13 @@ interface Reply {
   id: number;
   data?: ArrayBuffer;
   error?: string;
+  memory?: DareWorkerMemory;
+}
+
+/** What a DARE worker thread reports of its memory, in bytes. */
+export interface DareWorkerMemory {
+  /** ArrayBuffer memory of the worker's isolate, live and not yet collected. */
+  arrayBuffers: number;
 }
 
 interface Pending {
@@ -48,12 +55,17 @@ class SealWorker {
   readonly #onDead: (w: SealWorker) => void;
   #queued = 0;
   readonly #waiting: (() => void)[] = [];
+  readonly #memoryAsks: ((m: DareWorkerMemory | undefined) => void)[] = [];
 
   constructor(onDead: (w: SealWorker) => void) {
     this.#onDead = onDead;
     this.#worker = new Worker(new URL('./dare-worker.js', import.meta.url));
     this.#worker.unref();
     this.#worker.on('message', (m: Reply) => {
+      if (m.memory !== undefined) {
+        this.#memoryAsks.shift()?.(m.memory);
+        return;
+      }
       this.#queued--;
       this.#waiting.shift()?.();
       const p = this.#lanes.get(m.id)?.shift();
@@ -119,6 +131,15 @@ class SealWorker {
     });
   }
 
+  /** The worker's memory figures; undefined once it has failed. */
+  memory(): Promise<DareWorkerMemory | undefined> {
+    if (this.#failure) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.#memoryAsks.push(resolve);
+      this.#worker.postMessage({ op: 'memory' });
+    });
+  }
+
   close(id: number): void {
     if (!this.#lanes.delete(id) || this.#failure) return;
     this.#worker.postMessage({ op: 'close', id });
@@ -130,6 +151,7 @@ class SealWorker {
     this.#failure = err;
     for (const lane of this.#lanes.values()) for (const p of lane.splice(0)) p.reject(err);
     for (const wake of this.#waiting.splice(0)) wake();
+    for (const answer of this.#memoryAsks.splice(0)) answer(undefined);
     this.#onDead(this);
     void this.#worker.terminate();
   }
@@ -174,6 +196,16 @@ function pickWorker(): SealWorker {
   });
   workers.push(w);
   return w;
+}
+
+/**
+ * The memory of each running DARE worker thread (none before the first long stream), for tests and
+ * diagnostics. Each worker collects its garbage after every 8 MiB it seals and when its last stream
+ * closes, so `arrayBuffers` stays within a few MiB of the batches it holds.
+ */
+export async function dareWorkerMemory(): Promise<DareWorkerMemory[]> {
+  const figures = await Promise.all(workers.map((w) => w.memory()));
+  return figures.filter((m): m is DareWorkerMemory => m !== undefined);
 }
 
 /** Options of {@link dareEncryptOffThread}: as {@link createDareEncryptStream}'s, without buffering. */
