@@ -17,6 +17,7 @@ import { deferContinue } from './http/early-answers.js';
 import type { Kms } from './kms/kms.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
+import { fullCollection, IdleCollector } from './server/idle-collect.js';
 import { BucketEncryptionStore } from './sse/bucket-encryption.js';
 import { SseService } from './sse/service.js';
 import { FsStore } from './storage/fs-store.js';
@@ -37,6 +38,8 @@ export interface ServerConfig extends RouterConfig {
   allowInsecureSseC?: boolean | undefined;
   /** MINIO_API_CORS_ALLOW_ORIGIN: origin patterns CORS allows; every origin when absent. */
   corsAllowOrigins?: string[] | undefined;
+  /** A full garbage collection this long after the last request (ms; default 2000, 0: never). */
+  idleCollectMs?: number | undefined;
 }
 
 let requestSeq = 0n;
@@ -106,6 +109,13 @@ export function buildServer(config: ServerConfig): FastifyInstance {
       (err) => app.log.error({ err }, 'the startup sweep of the data directory failed'),
     );
   });
+  const idleCollectMs = config.idleCollectMs ?? 2000;
+  if (idleCollectMs > 0) {
+    const idle = new IdleCollector({ quietMs: idleCollectMs, collect: fullCollection });
+    app.addHook('onRequest', async () => idle.touch());
+    app.addHook('onResponse', async () => idle.touch());
+    app.addHook('onClose', async () => idle.stop());
+  }
   const corsOrigins = config.corsAllowOrigins ?? DEFAULT_CORS_ALLOW_ORIGINS;
   app.addHook('onRequest', async (req, reply) => {
     for (const [name, value] of Object.entries(corsHeaders(req.raw, corsOrigins)))
