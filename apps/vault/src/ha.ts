@@ -3,6 +3,7 @@
 // lock (lease expired, step-down, seal) drops the node back to standby at once, before anything
 // else can be served, so two nodes never act as active on one storage.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { HaBackend, HaLock } from './storage/storage.js';
 
 export type HaMode = 'active' | 'standby';
@@ -20,19 +21,9 @@ export interface HaHooks {
 const RETRY_MS = 1_000;
 const STEP_DOWN_MS = 10_000;
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+/** Waits `ms`, or less when `signal` aborts; never rejects. */
+const sleep = (ms: number, signal: AbortSignal): Promise<unknown> =>
+  delay(ms, undefined, { signal }).catch(() => undefined);
 
 export class HaCoordinator {
   /** This node's lock value; the key of its advertisement while active. */

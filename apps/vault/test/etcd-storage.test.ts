@@ -5,7 +5,7 @@ import { type EtcdCluster, etcdBinary, startEtcd } from '@kms-chain/tools';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdStorage, EtcdStorageError, parseEtcdOptions } from '../src/storage/etcd.js';
-import { StorageKeyError } from '../src/storage/storage.js';
+import { storageContract } from './storage-contract.js';
 
 const hasEtcd = etcdBinary() !== undefined;
 if (!hasEtcd) console.warn('etcd-storage.test: etcd is not installed (Debian etcd-server); skipped');
@@ -32,27 +32,7 @@ describe.skipIf(!hasEtcd)('etcd storage', () => {
     await etcd?.stop();
   });
 
-  it('keeps the storage contract: folders and leaves, overwrite, idempotent delete', async () => {
-    const s = await storage();
-    expect(await s.get('a/b')).toBeUndefined();
-    expect(await s.list('')).toEqual([]);
-    await s.put('a/b', Buffer.from('1'));
-    await s.put('a/c/d', Buffer.from('2'));
-    await s.put('a/c', Buffer.from('3'));
-    await s.put('z', new Uint8Array([0, 255]));
-    expect((await s.get('a/b'))!.toString()).toBe('1');
-    expect([...(await s.get('z'))!]).toEqual([0, 255]);
-    expect(await s.list('')).toEqual(['a/', 'z']);
-    expect(await s.list('a/')).toEqual(['b', 'c', 'c/']);
-    await s.put('a/b', Buffer.from('overwritten'));
-    expect((await s.get('a/b'))!.toString()).toBe('overwritten');
-    await s.delete('a/c/d');
-    await s.delete('a/c/d');
-    expect(await s.list('a/')).toEqual(['b', 'c']);
-    expect(await s.list('nothing/')).toEqual([]);
-    for (const key of ['../x', 'a/../b', 'a//b', ''])
-      await expect(s.get(key)).rejects.toBeInstanceOf(StorageKeyError);
-  });
+  describe('storage contract', () => storageContract(() => storage()));
 
   it("lays keys out as Vault does: <path>/<key>, the barrier's bytes as they are", async () => {
     const s = await storage({ path: 'vault-layout' });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStorage } from '../src/storage/file.js';
 import { InmemStorage } from '../src/storage/inmem.js';
-import { type Storage, StorageKeyError } from '../src/storage/storage.js';
+import type { Storage } from '../src/storage/storage.js';
+import { storageContract } from './storage-contract.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -19,33 +20,7 @@ const backends: Array<[string, () => Storage]> = [
   ['inmem', () => new InmemStorage()],
 ];
 
-describe.each(backends)('%s storage contract', (_name, make) => {
-  it('get/put/delete/list with folders and leaves', async () => {
-    const s = make();
-    expect(await s.get('a/b')).toBeUndefined();
-    expect(await s.list('')).toEqual([]);
-    await s.put('a/b', Buffer.from('1'));
-    await s.put('a/c/d', Buffer.from('2'));
-    await s.put('a/c', Buffer.from('3'));
-    await s.put('z', new Uint8Array([0, 255]));
-    expect((await s.get('a/b'))!.toString()).toBe('1');
-    expect([...(await s.get('z'))!]).toEqual([0, 255]);
-    expect(await s.list('')).toEqual(['a/', 'z']);
-    expect(await s.list('a/')).toEqual(['b', 'c', 'c/']);
-    await s.put('a/b', Buffer.from('overwritten'));
-    expect((await s.get('a/b'))!.toString()).toBe('overwritten');
-    await s.delete('a/c/d');
-    await s.delete('a/c/d');
-    expect(await s.list('a/')).toEqual(['b', 'c']);
-    expect(await s.list('nothing/')).toEqual([]);
-  });
-
-  it.each(['../x', 'a/../b', 'a//b', './a', '', 'a/', 'a\\b'])('refuses key %j', async (key) => {
-    const s = make();
-    await expect(s.put(key, Buffer.from('x'))).rejects.toBeInstanceOf(StorageKeyError);
-    await expect(s.get(key)).rejects.toBeInstanceOf(StorageKeyError);
-  });
-});
+describe.each(backends)('%s storage contract', (_name, make) => storageContract(make));
 
 describe('file layout', () => {
   it('leaf files are _name with {"Value": base64}, 0600 in 0700 dirs, no temp files left, empty dirs removed', async () => {

@@ -3,6 +3,7 @@
 // hex>` whose value is its lock value; the contender whose key has the lowest create revision
 // holds the lock. A holder that cannot renew its lease (etcd gone, partition) loses the lock when
 // the lease expires, and learns it from the lease's `lost` event.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Etcd3, Lease } from 'etcd3';
 import type { HaLock, HeldLock } from './storage.js';
 
@@ -38,17 +39,7 @@ export class EtcdHaLock implements HaLock {
         if (lease.revoked()) throw new Error('lock lease lost while waiting');
         const first = await this.#firstKey();
         if (first === key) return { lost };
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, POLL_MS);
-          signal.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(t);
-              resolve();
-            },
-            { once: true },
-          );
-        });
+        await delay(POLL_MS, undefined, { signal }).catch(() => undefined);
       }
     } catch (err) {
       await this.release();

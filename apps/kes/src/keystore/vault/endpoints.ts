@@ -3,6 +3,7 @@
 // over, restarts or seals one node at a time, so here a request goes to the node that answered
 // last, moves on to the next on a connection failure or a 5xx, and once every node failed waits
 // (100 ms, doubling up to 1 s) and goes round again, within a time budget and the caller's signal.
+import { setTimeout as delay } from 'node:timers/promises';
 import { VaultHttp, VaultNetworkError, type VaultResponse, type VaultTls } from './http.js';
 
 /** How long one request may keep retrying across rounds, by default. */
@@ -31,19 +32,6 @@ function isStateAnswer(r: VaultResponse): boolean {
   const errs = (r.body as { errors?: unknown } | undefined)?.errors;
   return Array.isArray(errs) && errs.some((e) => typeof e === 'string' && /sealed/i.test(e));
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 export class VaultEndpoints {
   readonly #nodes: VaultHttp[];
@@ -108,7 +96,7 @@ export class VaultEndpoints {
         if (answer) return answer;
         throw failure ?? new VaultNetworkError('vault: no endpoint answered');
       }
-      await sleep(backoff, opts.signal);
+      await delay(backoff, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => undefined);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
   }
