@@ -5,10 +5,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '@kms-chain/tools';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { VaultKeystoreConfig } from '../src/config/types.js';
 import { KeystoreUnavailableError } from '../src/keystore/keystore.js';
 import { VaultKeystore } from '../src/keystore/vault/index.js';
-import { FakeVault } from './helpers/fake-vault.js';
+import { FakeVault, keystoreConfig } from './helpers/fake-vault.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -33,17 +32,7 @@ async function failing(): Promise<string> {
 }
 
 async function keystore(endpoints: string[], retryBudgetMs = 3_000, pingMs = 50): Promise<VaultKeystore> {
-  const cfg: VaultKeystoreConfig = {
-    kind: 'vault',
-    endpoints,
-    engine: 'kv',
-    version: 'v1',
-    namespace: '',
-    prefix: 'minio',
-    approle: { engine: 'approle', id: 'role', secret: 'secret', retryMs: 100 },
-    tls: {},
-    pingMs,
-  };
+  const cfg = keystoreConfig(endpoints, { pingMs });
   const ks = new VaultKeystore(cfg, { retryBudgetMs });
   await ks.start();
   cleanups.push(() => ks.close());

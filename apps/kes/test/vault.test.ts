@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VaultKeystoreConfig } from '../src/config/types.js';
 import { KeyExistsError, KeyNotFoundError, KeystoreUnavailableError } from '../src/keystore/keystore.js';
 import { VaultKeystore } from '../src/keystore/vault/index.js';
-import { FakeVault } from './helpers/fake-vault.js';
+import { FakeVault, keystoreConfig } from './helpers/fake-vault.js';
 import { b64 } from './helpers/http.js';
 import { makePki, type TestPki } from './helpers/pki.js';
 import { baseConfig, startKes } from './helpers/server.js';
@@ -31,18 +31,7 @@ async function vault(opts: Partial<ConstructorParameters<typeof FakeVault>[0]> =
 }
 
 function storeConfig(v: FakeVault, over: Partial<VaultKeystoreConfig> = {}): VaultKeystoreConfig {
-  return {
-    kind: 'vault',
-    endpoints: [v.url],
-    engine: 'kv',
-    version: 'v1',
-    namespace: '',
-    prefix: 'minio',
-    approle: { engine: 'approle', id: 'role', secret: 'secret', retryMs: 100 },
-    tls: {},
-    pingMs: 50,
-    ...over,
-  };
+  return keystoreConfig([v.url], over);
 }
 
 async function keystore(v: FakeVault, over: Partial<VaultKeystoreConfig> = {}): Promise<VaultKeystore> {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { VaultKeystoreConfig } from '../../src/config/types.js';
 
 interface Tok {
   expires: number;
@@ -198,4 +199,23 @@ export class FakeVault {
       data: { keys: [...new Set(keys.map((k) => (k.includes('/') ? `${k.split('/')[0]}/` : k)))] },
     });
   }
+}
+
+/** A keystore config for FakeVault endpoints: KV v1 at kv/minio, AppRole role/secret, fast retries. */
+export function keystoreConfig(
+  endpoints: string[],
+  over: Partial<VaultKeystoreConfig> = {},
+): VaultKeystoreConfig {
+  return {
+    kind: 'vault',
+    endpoints,
+    engine: 'kv',
+    version: 'v1',
+    namespace: '',
+    prefix: 'minio',
+    approle: { engine: 'approle', id: 'role', secret: 'secret', retryMs: 100 },
+    tls: {},
+    pingMs: 50,
+    ...over,
+  };
 }
