@@ -22,6 +22,19 @@ describe('sigv4', () => {
     );
   });
 
+  it('canonicalises a header value as SigV4 says: trimmed, runs of spaces made one', () => {
+    const sign = (value: string) =>
+      signHeaders('examplebucket.s3.amazonaws.com', creds, {
+        method: 'PUT',
+        path: '/test.txt',
+        headers: { 'Content-Encoding': value },
+        payloadHash: sha256Hex(''),
+        date,
+      })['authorization'];
+    expect(sign('  gzip ,   br ')).toBe(sign('gzip , br'));
+    expect(sign('gzip , br')).not.toBe(sign('gzip, br'));
+  });
+
   it('presigns a GET as the documented example', () => {
     const url = presignPath('examplebucket.s3.amazonaws.com', creds, {
       method: 'GET',

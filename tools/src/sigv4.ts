@@ -59,7 +59,7 @@ function signature(
     r.method,
     r.path,
     canonicalQuery(r.query),
-    names.map((n) => `${n}:${r.headers[n]!.trim()}\n`).join(''),
+    names.map((n) => `${n}:${r.headers[n]!.trim().replace(/ +/g, ' ')}\n`).join(''),
     names.join(';'),
     r.payloadHash,
   ].join('\n');
