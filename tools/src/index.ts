@@ -4,6 +4,7 @@ export * from './etcd.js';
 export * from './guide-setup.js';
 export * from './https-json.js';
 export * from './kes.js';
+export * from './pki.js';
 export * from './ports.js';
 export * from './proc.js';
 export * from './raw-http.js';

@@ -5,8 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCertificate } from '@kms-chain/tls-identity';
-import { startFsKes } from '@kms-chain/tools';
+import { loopbackPki, startFsKes } from '@kms-chain/tools';
 import { checkKms, createKms } from '../src/kms/connect.js';
 import type { DataKey, Kms, KmsStatus } from '../src/kms/kms.js';
 
@@ -36,21 +35,9 @@ export interface SsePki {
 /** A CA, a KES server certificate for 127.0.0.1 and a MinIO client certificate, as files. */
 export async function makeSsePki(): Promise<SsePki> {
   const dir = await mkdtemp(join(tmpdir(), 'minio-sse-pki-'));
-  const ca = await createCertificate({ subject: { commonName: 'sse test CA' }, isCa: true });
-  const issuer = { cert: ca.certPem, key: ca.keyPem };
-  const server = await createCertificate({
-    subject: { commonName: 'localhost' },
-    dns: ['localhost'],
-    ip: ['127.0.0.1'],
-    serverAuth: true,
-    issuer,
-  });
-  const client = await createCertificate({
-    subject: { commonName: 'MinIO' },
-    keyType: 'ec-p256',
-    clientAuth: true,
-    issuer,
-  });
+  const pki = await loopbackPki('sse test CA');
+  const { ca, server } = pki;
+  const client = await pki.client('MinIO', 'ec-p256');
   const files = {
     caFile: join(dir, 'ca.crt'),
     serverCert: join(dir, 'kes.crt'),

@@ -1,5 +1,6 @@
 // Test PKI made with @kms-chain/tls-identity: a server certificate for 127.0.0.1 and client certs.
 import { createCertificate } from '@kms-chain/tls-identity';
+import { loopbackPki } from '@kms-chain/tools';
 
 export interface TestCert {
   certPem: string;
@@ -20,17 +21,7 @@ export interface TestPki {
 }
 
 export async function makePki(): Promise<TestPki> {
-  const ca = await createCertificate({ subject: { commonName: 'kes test CA' }, isCa: true });
-  const issuer = { cert: ca.certPem, key: ca.keyPem };
-  const server = await createCertificate({
-    subject: { commonName: 'localhost' },
-    dns: ['localhost'],
-    ip: ['127.0.0.1'],
-    serverAuth: true,
-    issuer,
-  });
-  const client = (cn: string) =>
-    createCertificate({ subject: { commonName: cn }, keyType: 'ed25519', clientAuth: true, issuer });
+  const { ca, server, client } = await loopbackPki('kes test CA');
   const [admin, minio] = await Promise.all([client('admin'), client('MinIO')]);
   const stranger = await createCertificate({
     subject: { commonName: 'stranger' },
