@@ -5,7 +5,6 @@
 // change it; its 32 "writers" take turns on the main thread.
 // Targets (machines here are noisy, so ratios): reads ≥ 0.5× bare, writes ≥ 0.9× fsync loop,
 // logins ≥ 2000/s. Needs the build (`npm install` runs it); prints a table and writes JSON.
-import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   fsyncSync,
@@ -20,32 +19,17 @@ import {
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startProc } from '@kms-chain/tools';
+import { loopbackPki, startProc } from '@kms-chain/tools';
 
 const CONCURRENCY = 32;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const dir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
-execFileSync(
-  'openssl',
-  [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '1',
-    '-keyout',
-    join(dir, 'k.pem'),
-    '-out',
-    join(dir, 'c.pem'),
-    '-subj',
-    '/CN=localhost',
-  ],
-  { stdio: 'ignore' },
-);
+{
+  // The servers read c.pem / k.pem from `dir`: a localhost certificate from the test PKI.
+  const { server } = await loopbackPki('vault bench CA');
+  writeFileSync(join(dir, 'c.pem'), server.certPem);
+  writeFileSync(join(dir, 'k.pem'), server.keyPem, { mode: 0o600 });
+}
 
 /** Starts server.mjs in `mode`; it prints one JSON line (its port, …) once it listens. */
 async function startChild(mode) {

@@ -1,12 +1,11 @@
 // Real listeners: the LIST verb (which Node's parser refuses on its own), TLS ≥ 1.2 with HSTS,
 // and raw request targets with traversal that an HTTP client would otherwise normalise.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { createDevPki } from '@kms-chain/tls-identity';
+import { loopbackPki } from '@kms-chain/tools';
 import { describe, expect, it, vi } from 'vitest';
 import { parseListRequest } from '../src/http/listen.js';
 import { closeAfterEach, type Harness, harness, initAndUnseal, serveOnLoopback } from './helpers.js';
@@ -91,34 +90,9 @@ describe('listeners', () => {
 
   it('TLS listener: TLS 1.2+ only, HSTS header, LIST works through TLS', async () => {
     h = await harness({ inmem: true });
-    const gen = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-keyout',
-        join(h.dir, 'k.pem'),
-        '-out',
-        join(h.dir, 'c.pem'),
-        '-subj',
-        '/CN=localhost',
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(gen.status, gen.stderr).toBe(0);
     const { root } = await initAndUnseal(h, 1, 1);
-    const pem = {
-      cert: readFileSync(join(h.dir, 'c.pem')),
-      key: readFileSync(join(h.dir, 'k.pem')),
-      minVersion: 'TLSv1.2',
-    } as const;
+    const { server } = await loopbackPki('vault listen test CA');
+    const pem = { cert: server.certPem, key: server.keyPem, minVersion: 'TLSv1.2' } as const;
     const port = (await serveOnLoopback({ core: h.core, tls: true }, pem)).address.port;
     const res = await raw(port, 'LIST', '/v1/sys/policies/acl', root, undefined, true);
     expect(JSON.parse(res.body).data.keys).toEqual(['default', 'root']);
