@@ -134,6 +134,9 @@ disable_mlock = true
 
   it('kill -9 of the active node: the standby takes over once the lease expires; nothing is lost', async () => {
     const [a, b] = nodes as [Node, Node];
+    // A key rotation on the active node first: the standby must follow the new term to read k2.
+    expect((await a.api('PUT', 'sys/rotate', undefined, root)).status).toBe(204);
+    expect((await a.api('GET', 'sys/key-status', undefined, root)).json.data.term).toBe(2);
     expect((await b.api('PUT', 'kv/minio/k2', { value: 'two' }, root)).status).toBe(204);
     const killedAt = Date.now();
     await a.proc!.stop('SIGKILL');
