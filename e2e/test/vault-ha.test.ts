@@ -120,6 +120,32 @@ disable_mlock = true
     expect((await a.api('GET', 'kv/minio/k1', undefined, root)).json.data).toEqual({ value: 'one' });
   });
 
+  it('lists both nodes in sys/ha-status and vault operator members; the CLI follows a standby to the active node', () => {
+    const [a, b] = nodes as [Node, Node];
+    const vault = (n: Node, ...args: string[]) =>
+      spawnSync(join(binDir, 'vault'), args, {
+        encoding: 'utf8',
+        env: { ...process.env, VAULT_ADDR: n.url, VAULT_TOKEN: root, HOME: dir },
+      });
+    const json = vault(b, 'operator', 'members', '-format=json');
+    expect(json.status, json.stderr).toBe(0);
+    const listed = JSON.parse(json.stdout).nodes as Array<Record<string, unknown>>;
+    expect(listed.map((n) => [n['api_address'], n['active_node']]).sort()).toEqual([
+      [a.url, true],
+      [b.url, false],
+    ]);
+    const table = vault(a, 'operator', 'members').stdout.split('\n');
+    expect(table[0]).toMatch(
+      /^Host Name +API Address +Cluster Address +Active Node +Version +Upgrade Version +Redundancy Zone +Last Echo$/,
+    );
+    expect(table[1]).toMatch(/^-{9} +-{11} +-{15} +-{11} +-{7} +-{15} +-{15} +-{9}$/);
+    expect(table.some((l) => l.includes(a.url) && / true /.test(l))).toBe(true);
+    // The CLI pointed at the standby follows its 307 to the active node.
+    const read = vault(b, 'read', '-format=json', 'kv/minio/k1');
+    expect(read.status, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).data).toEqual({ value: 'one' });
+  });
+
   it('vault status prints the HA mode and the active node as Vault does', () => {
     const [a, b] = nodes as [Node, Node];
     const active = status(a);
@@ -155,8 +181,12 @@ disable_mlock = true
   });
   it('step-down hands the lock to the standby', async () => {
     const [a, b] = nodes as [Node, Node];
-    // b is active since the kill; a stands by. Step-down on b hands the lock to a.
-    expect((await b.api('PUT', 'sys/step-down', undefined, root)).status).toBe(204);
+    // b is active since the kill; a stands by. `vault operator step-down` on b hands the lock to a.
+    const down = spawnSync(join(binDir, 'vault'), ['operator', 'step-down'], {
+      encoding: 'utf8',
+      env: { ...process.env, VAULT_ADDR: b.url, VAULT_TOKEN: root, HOME: dir },
+    });
+    expect([down.status, down.stdout]).toEqual([0, `Success! Stepped down: ${b.url}\n`]);
     await vi.waitFor(async () => expect(await health(a)).toBe(200), { timeout: 15_000 });
     expect(await health(b)).toBe(429);
     expect((await b.api('GET', 'sys/leader')).json).toMatchObject({ is_self: false, leader_address: a.url });

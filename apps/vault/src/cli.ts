@@ -71,12 +71,14 @@ const commands: CommandTable<void> = {
     'Perform operator-specific tasks',
     {
       init: ['[options]', 'Initializes a server', lazy(operator, 'init')],
+      members: ['[options]', 'Returns the list of nodes in the cluster', lazy(operator, 'members')],
       migrate: [
         '[options]',
         'Migrates Vault data between storage backends',
         lazy(() => import('./cli/migrate.js'), 'migrate'),
       ],
       seal: ['[options]', 'Seals the Vault server', lazy(operator, 'seal')],
+      'step-down': ['[options]', 'Forces Vault to resign active duty', lazy(operator, 'stepDown')],
       unseal: ['[options] [KEY]', 'Unseals the Vault server', lazy(operator, 'unseal')],
     },
     'This command groups subcommands for operators interacting with Vault.',

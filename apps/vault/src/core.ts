@@ -16,7 +16,7 @@ import {
   VaultError,
 } from './errors.js';
 import { int, normalizePolicies } from './fields.js';
-import { HaCoordinator } from './ha.js';
+import { HaCoordinator, type HaNodeInfo, haStatusEntry, type LeaderInfo, NO_HA } from './ha.js';
 import { newUuid, randomHex } from './ids.js';
 import { MountTable } from './mount-table.js';
 import { AUTH_PATH, defaultAuths, defaultMounts, MOUNTS_PATH, type MountEntry } from './mounts.js';
@@ -118,11 +118,15 @@ export class Core {
     };
     this.#table = new MountTable(this.barrier, this.#backendDeps);
     this.#ha = options.ha
-      ? new HaCoordinator(options.ha, {
-          becomeActive: (id) => this.#serial(() => this.#becomeActive(id)),
-          becomeStandby: () => this.#dropActive(),
-          log: (level, message) => this.#log(level, message),
-        })
+      ? new HaCoordinator(
+          options.ha,
+          {
+            becomeActive: (id) => this.#serial(() => this.#becomeActive(id)),
+            becomeStandby: () => this.#dropActive(),
+            log: (level, message) => this.#log(level, message),
+          },
+          { hostname: hostname(), api_addr: options.apiAddr ?? '', cluster_addr: options.clusterAddr ?? '' },
+        )
       : undefined;
     this.#registerGauges();
   }
@@ -188,41 +192,28 @@ export class Core {
   }
 
   /**
-   * The active node as sys/leader reports it; `undefined` addresses while none holds the lock.
-   * @throws VaultError 503 while sealed.
+   * The active node as sys/leader reports it (no addresses while none holds the lock).
+   * @throws VaultError 503 while sealed with HA.
    */
-  async leader(): Promise<{
-    haEnabled: boolean;
-    isSelf: boolean;
-    activeTime: string;
-    leaderAddress: string;
-    leaderClusterAddress: string;
-  }> {
-    const none = {
-      haEnabled: false,
-      isSelf: false,
-      activeTime: '0001-01-01T00:00:00Z',
-      leaderAddress: '',
-      leaderClusterAddress: '',
-    };
-    if (!this.#ha) return none;
+  async leader(): Promise<LeaderInfo> {
+    if (!this.#ha) return NO_HA;
     if (this.isSealed()) throw sealedError();
-    if (this.#ha.mode === 'active')
-      return {
-        haEnabled: true,
-        isSelf: true,
-        activeTime: this.#ha.activeSince!.toISOString(),
-        leaderAddress: this.options.apiAddr ?? '',
-        leaderClusterAddress: this.options.clusterAddr ?? '',
-      };
-    const id = await this.#ha.holder();
-    const advert = id ? await this.barrier.readThrough(`${LEADER_PREFIX}${id}`) : undefined;
-    const parsed = advert ? (JSON.parse(advert.toString('utf8')) as Record<string, string>) : {};
+    return this.#ha.leader(async (id) => {
+      const advert = await this.barrier.readThrough(`${LEADER_PREFIX}${id}`);
+      return advert ? (JSON.parse(advert.toString('utf8')) as Record<string, string>) : undefined;
+    });
+  }
+
+  /** sys/ha-status: the HA contenders, or this node alone without HA. */
+  async haStatus(): Promise<Array<Record<string, unknown>>> {
+    return this.#ha ? this.#ha.nodes() : [haStatusEntry(this.#selfInfo(), true)];
+  }
+
+  #selfInfo(): Omit<HaNodeInfo, 'id'> {
     return {
-      ...none,
-      haEnabled: true,
-      leaderAddress: parsed['redirect_addr'] ?? '',
-      leaderClusterAddress: parsed['cluster_addr'] ?? '',
+      hostname: hostname(),
+      api_addr: this.options.apiAddr ?? '',
+      cluster_addr: this.options.clusterAddr ?? '',
     };
   }
 

@@ -5,8 +5,66 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { HaBackend, HaLock } from './storage/storage.js';
+import { VAULT_VERSION } from './version.js';
 
 export type HaMode = 'active' | 'standby';
+
+/** What a node says about itself in its lock value (the lock's etcd key holds it in plaintext). */
+export interface HaNodeInfo {
+  id: string;
+  hostname: string;
+  api_addr: string;
+  cluster_addr: string;
+}
+
+/** A lock value as HaNodeInfo; an older plain-id value gives the id alone. */
+export function parseNodeInfo(value: string): HaNodeInfo {
+  try {
+    const v = JSON.parse(value) as Partial<HaNodeInfo>;
+    if (typeof v.id === 'string')
+      return {
+        id: v.id,
+        hostname: v.hostname ?? '',
+        api_addr: v.api_addr ?? '',
+        cluster_addr: v.cluster_addr ?? '',
+      };
+  } catch {
+    // not JSON: a bare id
+  }
+  return { id: value, hostname: '', api_addr: '', cluster_addr: '' };
+}
+
+/** sys/leader's view of the cluster. */
+export interface LeaderInfo {
+  haEnabled: boolean;
+  isSelf: boolean;
+  activeTime: string;
+  leaderAddress: string;
+  leaderClusterAddress: string;
+}
+
+/** sys/leader without HA. */
+export const NO_HA: LeaderInfo = {
+  haEnabled: false,
+  isSelf: false,
+  activeTime: '0001-01-01T00:00:00Z',
+  leaderAddress: '',
+  leaderClusterAddress: '',
+};
+
+/** One node as sys/ha-status lists it; `last_echo` null (standbys send no heartbeats here). */
+export function haStatusEntry(n: Omit<HaNodeInfo, 'id'>, active: boolean): Record<string, unknown> {
+  return {
+    hostname: n.hostname,
+    api_address: n.api_addr,
+    cluster_address: n.cluster_addr,
+    active_node: active,
+    last_echo: null,
+    version: VAULT_VERSION,
+    upgrade_version: VAULT_VERSION,
+    redundancy_zone: '',
+  };
+}
 
 /** What the core does when this node's role changes. */
 export interface HaHooks {
@@ -35,9 +93,41 @@ export class HaCoordinator {
   #run: { abort: AbortController; done: Promise<void> } | undefined;
   #stepDown: (() => void) | undefined;
 
-  constructor(backend: HaBackend, hooks: HaHooks) {
-    this.#lock = backend.haLock(this.nodeId);
+  readonly #self: Omit<HaNodeInfo, 'id'>;
+
+  constructor(backend: HaBackend, hooks: HaHooks, self: Omit<HaNodeInfo, 'id'>) {
+    this.#self = self;
+    this.#lock = backend.haLock(JSON.stringify({ id: this.nodeId, ...self }));
     this.#hooks = hooks;
+  }
+
+  /**
+   * sys/leader: this node when it holds the lock, else the holder's advertisement, which
+   * `readAdvert` reads through the barrier (an address in etcd alone is not trusted for redirects).
+   */
+  async leader(readAdvert: (id: string) => Promise<Record<string, string> | undefined>): Promise<LeaderInfo> {
+    if (this.#mode === 'active')
+      return {
+        haEnabled: true,
+        isSelf: true,
+        activeTime: this.#activeSince!.toISOString(),
+        leaderAddress: this.#self.api_addr,
+        leaderClusterAddress: this.#self.cluster_addr,
+      };
+    const id = await this.holder();
+    const advert = id ? await readAdvert(id) : undefined;
+    return {
+      ...NO_HA,
+      haEnabled: true,
+      leaderAddress: advert?.['redirect_addr'] ?? '',
+      leaderClusterAddress: advert?.['cluster_addr'] ?? '',
+    };
+  }
+
+  /** sys/ha-status entries: every contender, the holder marked active. */
+  async nodes(): Promise<Array<Record<string, unknown>>> {
+    const holder = await this.holder();
+    return (await this.members()).map((m) => haStatusEntry(m, m.id === holder));
   }
 
   get mode(): HaMode {
@@ -48,9 +138,15 @@ export class HaCoordinator {
     return this.#activeSince;
   }
 
-  /** The lock value (node id) of the active node, undefined when there is none. */
-  holder(): Promise<string | undefined> {
-    return this.#lock.holder();
+  /** The node id of the active node, undefined when there is none. */
+  async holder(): Promise<string | undefined> {
+    const value = await this.#lock.holder();
+    return value === undefined ? undefined : parseNodeInfo(value).id;
+  }
+
+  /** Every unsealed node contending for the lock, the active one first. */
+  async members(): Promise<HaNodeInfo[]> {
+    return (await this.#lock.contenders()).map(parseNodeInfo);
   }
 
   /** Starts contending (after unseal); a no-op while already running. */

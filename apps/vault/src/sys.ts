@@ -46,6 +46,8 @@ export interface SystemCore {
   metrics(format: string): Promise<RawBody>;
   /** sys/step-down: the active node gives up the HA lock (a no-op without HA). */
   stepDown(): void;
+  /** sys/ha-status: the cluster's nodes. */
+  haStatus(): Promise<Array<Record<string, unknown>>>;
 }
 
 /** A policy name is checked before the operation is looked up (400 whatever the verb). */
@@ -103,6 +105,12 @@ export class SystemBackend implements Backend {
       {
         pattern: /^internal\/ui\/mounts\/(?<path>[\s\S]*)$/,
         operations: { read: (_req, p) => this.#uiMount(p['path']!) },
+      },
+      {
+        pattern: 'ha-status',
+        operations: {
+          read: async () => ({ data: { nodes: await this.#core.haStatus() }, copyDataToTop: true }),
+        },
       },
       {
         pattern: 'step-down',

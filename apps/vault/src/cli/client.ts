@@ -131,9 +131,35 @@ export class VaultClient {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
+    return this.#send(method, url, headers, payload, 0);
+  }
+
+  /**
+   * One request; a 307/308 (an HA standby pointing at the active node) is sent again to its
+   * `Location` with the same method, headers and body, as Vault's Go client does — up to 3 hops,
+   * only to the same scheme (the token must not leave TLS).
+   */
+  #send(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    payload: Buffer | undefined,
+    hops: number,
+  ): Promise<ApiResponse> {
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = mod.request(url, { method, headers, agent: this.#agent }, (res) => {
+        const location = res.headers.location;
+        const next = location ? new URL(location, url) : undefined;
+        if (
+          (res.statusCode === 307 || res.statusCode === 308) &&
+          next?.protocol === url.protocol &&
+          hops < 3
+        ) {
+          res.resume();
+          resolve(this.#send(method, next, headers, payload, hops + 1));
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

@@ -1,8 +1,8 @@
 // vault operator init | unseal | seal
 import { createInterface } from 'node:readline';
 import { intFlag, parseFlags, UsageError } from '@kms-chain/cli';
-import { VaultClient } from './client.js';
-import { kvTable, outputFormat, wrap } from './format.js';
+import { ApiError, VaultClient } from './client.js';
+import { columns, kvTable, outputFormat, wrap } from './format.js';
 import { err, failed, out } from './io.js';
 
 const formatFlag = { type: 'string' } as const;
@@ -229,5 +229,66 @@ export async function seal(args: string[]): Promise<number> {
     return failed('Error sealing', e);
   }
   out('Success! Vault is sealed.');
+  return 0;
+}
+
+/** vault operator members: sys/ha-status as Vault's table (or -format=json). */
+export async function members(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { format: formatFlag });
+  if (positionals.length) throw new UsageError(`Too many arguments (expected 0, got ${positionals.length})`);
+  const format = outputFormat(values.format);
+  let nodes: Array<Record<string, unknown>>;
+  try {
+    const res = await new VaultClient().request('GET', 'sys/ha-status');
+    nodes = (res.json?.['nodes'] ?? []) as Array<Record<string, unknown>>;
+  } catch (e) {
+    // Vault prints the API error as it is here, with no "Error …:" prefix.
+    if (e instanceof ApiError) {
+      err(e.render());
+      return 2;
+    }
+    return failed('Error listing members', e);
+  }
+  if (format === 'json') {
+    out(JSON.stringify({ nodes }, null, 2));
+    return 0;
+  }
+  const head = [
+    'Host Name',
+    'API Address',
+    'Cluster Address',
+    'Active Node',
+    'Version',
+    'Upgrade Version',
+    'Redundancy Zone',
+    'Last Echo',
+  ];
+  const rows = nodes.map((n) =>
+    [
+      'hostname',
+      'api_address',
+      'cluster_address',
+      'active_node',
+      'version',
+      'upgrade_version',
+      'redundancy_zone',
+      'last_echo',
+    ].map((k) => (n[k] === null || n[k] === undefined ? '' : String(n[k]))),
+  );
+  out(columns([head, head.map((h) => '-'.repeat(h.length)), ...rows]));
+  return 0;
+}
+
+/** vault operator step-down: the active node gives the HA lock up. */
+export async function stepDown(args: string[]): Promise<number> {
+  const { positionals } = parseFlags(args, {});
+  if (positionals.length) throw new UsageError(`Too many arguments (expected 0, got ${positionals.length})`);
+  const client = new VaultClient();
+  try {
+    await client.request('PUT', 'sys/step-down');
+  } catch (e) {
+    return failed('Error stepping down', e);
+  }
+  out(`Success! Stepped down: ${client.addr}`);
   return 0;
 }

@@ -59,6 +59,11 @@ export class EtcdHaLock implements HaLock {
     return kv ? kv.value.toString('utf8') : undefined;
   }
 
+  async contenders(): Promise<string[]> {
+    const res = await this.#client.getAll().prefix(this.#prefix).sort('Create', 'Ascend').exec();
+    return res.kvs.map((kv) => kv.value.toString('utf8'));
+  }
+
   async #firstKey(): Promise<string | undefined> {
     const res = await this.#client.getAll().prefix(this.#prefix).sort('Create', 'Ascend').limit(1).exec();
     return res.kvs[0]?.key.toString('utf8');

@@ -43,6 +43,8 @@ export interface HaLock {
   release(): Promise<void>;
   /** The lock value of the current holder; undefined when nobody holds it. */
   holder(): Promise<string | undefined>;
+  /** The lock values of every contender (holder first, then in line). */
+  contenders(): Promise<string[]>;
 }
 
 /** A storage that can coordinate active and standby nodes (`ha_enabled`). */
