@@ -43,6 +43,7 @@ describe.skipIf(!hasEtcd)('HA drill: kill -9 of the active Vault under S3 load',
   let minio: Proc | undefined;
   let s3: S3Client | undefined;
   let shareFile: string;
+  let root = '';
 
   const health = async (url: string): Promise<number> =>
     (await httpsJson(`${url}/v1/sys/health`, { ca: pki.ca.certPem, timeoutMs: 2_000 }).catch(() => undefined))
@@ -86,6 +87,7 @@ disable_mlock = true
     }
     // Initialised through the first node, each node unsealed with the shares on its own.
     const { rootToken } = await initAndUnseal(vaults[0]!.url, pki.ca.certPem, shareFile);
+    root = rootToken;
     await waitFor(async () => (await health(vaults[0]!.url)) === 200, 20_000);
     for (const v of vaults.slice(1)) await initAndUnseal(v.url, pki.ca.certPem, shareFile);
     const approle = await configureVaultForKes(vaults[0]!.url, pki.ca.certPem, rootToken);
@@ -211,6 +213,51 @@ disable_mlock = true
       const got = await s3!.send(new GetObjectCommand({ Bucket: 'drill', Key: key }));
       expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body), key).toBe(true);
     }
+  });
+
+  it('one etcd member down: nothing fails; quorum lost: a clear error, then recovery with the data intact', async () => {
+    const alive = vaults.filter((v) => v.proc?.isRunning());
+    /** The active node (the one answering health 200), or undefined. */
+    const active = async () => {
+      for (const v of alive) if ((await health(v.url)) === 200) return v;
+      return undefined;
+    };
+    const kv = async (method: string, key: string, body?: unknown) => {
+      const v = await active();
+      if (!v) return { status: 0, body: 'no active node' };
+      return httpsJson(`${v.url}/v1/kv/drill/${key}`, {
+        method,
+        token: root,
+        ca: pki.ca.certPem,
+        timeoutMs: 15_000,
+        ...(body ? { body } : {}),
+      }).catch((e: Error) => ({ status: 0, body: e.message }));
+    };
+    expect((await kv('PUT', 'before', { v: 'kept' })).status).toBe(204);
+
+    // One member of three gone: etcd keeps its quorum and Vault keeps serving.
+    const [m0, m1] = etcd.members.filter((m) => m.proc.isRunning());
+    await m0!.proc.stop('SIGKILL');
+    for (let i = 0; i < 10; i++)
+      expect((await kv('PUT', `one-down-${i}`, { i })).status, `write ${i}`).toBe(204);
+    expect((await kv('GET', 'one-down-9')).body.data).toEqual({ i: 9 });
+
+    // Two of three gone: no quorum. Writes fail with an error naming etcd; nothing hangs forever.
+    await m1!.proc.stop('SIGKILL');
+    const failed = await kv('PUT', 'no-quorum', { v: 'lost?' });
+    expect(failed.status).not.toBe(204);
+    // Either the active node answers etcd's error, or no node is active any more (its lease lapsed).
+    expect(JSON.stringify(failed.body)).toMatch(/etcd|no active node/);
+    console.log(
+      `vault-ha-drill: without etcd quorum a write answered ${failed.status}: ${JSON.stringify(failed.body).slice(0, 200)}`,
+    );
+
+    // Quorum back: a node is active again and every acknowledged entry is there.
+    await Promise.all([m0!.restart(), m1!.restart()]);
+    await waitFor(async () => (await kv('PUT', 'after', { v: 'back' })).status === 204, 60_000, 500);
+    expect((await kv('GET', 'before')).body.data).toEqual({ v: 'kept' });
+    for (let i = 0; i < 10; i++) expect((await kv('GET', `one-down-${i}`)).body.data).toEqual({ i });
+    expect((await kv('GET', 'after')).body.data).toEqual({ v: 'back' });
   });
 });
 

@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { z } from 'zod';
 import { parseDurationSeconds } from '../duration.js';
+import { VaultError } from '../errors.js';
 import { EtcdHaLock } from './etcd-lock.js';
 import { assertValidKey, type HaBackend, type HaLock, type Storage } from './storage.js';
 
@@ -121,10 +122,13 @@ export function parseEtcdOptions(raw: Record<string, unknown>, env = process.env
   };
 }
 
-/** A failed etcd call: the operation and the client's reason, never a key's value. */
-export class EtcdStorageError extends Error {
+/**
+ * A failed etcd call: the operation and the client's reason (never a key or a value), answered as
+ * a 500 that says so, so an operator sees that etcd, not Vault, failed.
+ */
+export class EtcdStorageError extends VaultError {
   constructor(op: string, cause: unknown) {
-    super(`etcd ${op}: ${(cause as Error)?.message ?? String(cause)}`);
+    super(500, [`etcd ${op}: ${(cause as Error)?.message ?? String(cause)}`]);
     this.name = 'EtcdStorageError';
   }
 }
