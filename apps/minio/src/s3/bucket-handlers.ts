@@ -1,5 +1,5 @@
 // Bucket operations and listings: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
-// GetBucketVersioning, ListObjects (v1) and ListObjectsV2.
+// GetBucketVersioning, ListObjects (v1), ListObjectsV2 and ListObjectVersions.
 
 import { S3Error } from '../errors.js';
 import { resolveListingEtags } from '../sse/hooks.js';
@@ -10,6 +10,8 @@ import { quoteEtag } from './http-rules.js';
 import { childText, parseRequestXml, S3_NAMESPACE, xmlDocument, xmlElement, xmlRoot } from './xml.js';
 
 const MAX_KEYS = 1000;
+/** The id S3 gives the one version of an object in a bucket without versioning. */
+export const NULL_VERSION = 'null';
 
 function owner(): string {
   return xmlElement('Owner', [xmlElement('ID', OWNER_ID), xmlElement('DisplayName', OWNER_NAME)]);
@@ -75,7 +77,10 @@ export async function getBucketLocation(ctx: S3Context): Promise<void> {
   ctx.sendXml(xmlDocument(xmlElement('LocationConstraint', region, ` xmlns="${S3_NAMESPACE}"`)));
 }
 
-/** getBucketVersioning: versioning is never enabled, reported as an empty configuration. */
+/**
+ * getBucketVersioning: versioning is never enabled, reported as an empty configuration, as MinIO reports
+ * a bucket that never had it (docs/s3.md#versions).
+ */
 export async function getBucketVersioning(ctx: S3Context): Promise<void> {
   await ctx.store.assertBucket(ctx.bucketName);
   ctx.sendXml(xmlRoot('VersioningConfiguration', []));
@@ -209,6 +214,55 @@ export async function listObjectsV2(ctx: S3Context): Promise<void> {
       p.delimiter !== '' ? xmlElement('Delimiter', p.encode(p.delimiter)) : '',
       xmlElement('IsTruncated', page.isTruncated),
       ...contents(page, p, fetchOwner),
+      p.encodingType ? xmlElement('EncodingType', p.encodingType) : '',
+    ]),
+  );
+}
+
+/**
+ * listObjectVersions: GET /bucket?versions. No bucket keeps versions, so each object is its one `null`
+ * version, the latest; paging by key-marker as ListObjects pages by marker (docs/s3.md#versions).
+ */
+export async function listObjectVersions(ctx: S3Context): Promise<void> {
+  const bucket = ctx.bucketName;
+  const p = listParams(ctx);
+  const keyMarker = ctx.query.get('key-marker') ?? '';
+  const versionIdMarker = ctx.query.get('version-id-marker') ?? '';
+  // MinIO's refusals, in its order: a version marker without a key marker, a key marker outside the prefix.
+  if (versionIdMarker !== '' && keyMarker === '')
+    ctx.notImplemented('A version-id-marker without a key-marker');
+  if (keyMarker !== '' && !keyMarker.startsWith(p.prefix))
+    ctx.notImplemented('A key-marker outside the prefix');
+  const page = await listPage(ctx, bucket, p, keyMarker);
+  const versions = page.objects.map(({ key, summary }) =>
+    xmlElement('Version', [
+      xmlElement('Key', p.encode(key)),
+      xmlElement('LastModified', summary.lastModified),
+      xmlElement('ETag', quoteEtag(summary.etag)),
+      xmlElement('Size', summary.size),
+      owner(),
+      xmlElement('StorageClass', summary.storageClass),
+      xmlElement('IsLatest', true),
+      xmlElement('VersionId', NULL_VERSION),
+    ]),
+  );
+  const prefixes = page.commonPrefixes.map((cp) =>
+    xmlElement('CommonPrefixes', [xmlElement('Prefix', p.encode(cp))]),
+  );
+  ctx.sendXml(
+    xmlRoot('ListVersionsResult', [
+      xmlElement('Name', bucket),
+      xmlElement('Prefix', p.encode(p.prefix)),
+      xmlElement('KeyMarker', p.encode(keyMarker)),
+      // The last entry's version: the empty id of an unversioned object, as MinIO sends it.
+      page.isTruncated && page.last !== undefined ? xmlElement('NextKeyMarker', p.encode(page.last)) : '',
+      xmlElement('NextVersionIdMarker', ''),
+      xmlElement('VersionIdMarker', versionIdMarker),
+      xmlElement('MaxKeys', p.maxKeys),
+      p.delimiter !== '' ? xmlElement('Delimiter', p.encode(p.delimiter)) : '',
+      xmlElement('IsTruncated', page.isTruncated),
+      ...versions,
+      ...prefixes,
       p.encodingType ? xmlElement('EncodingType', p.encodingType) : '',
     ]),
   );

@@ -22,6 +22,7 @@ import {
   listBuckets,
   listObjectsV1,
   listObjectsV2,
+  listObjectVersions,
 } from './bucket-handlers.js';
 import { type HandlerConfig, headerValue, S3Context } from './context.js';
 import { storageToS3Error } from './errors.js';
@@ -76,7 +77,6 @@ const UNSUPPORTED_SUBRESOURCES = [
   'object-lock',
   'retention',
   'legal-hold',
-  'versions',
   'accelerate',
   'requestPayment',
   'restore',
@@ -126,6 +126,13 @@ export const ROUTES: Route[] = [
   { name: 'GetBucketAcl', method: 'GET', target: 'bucket', query: ['acl'], handler: getBucketAcl },
   { name: 'PutBucketAcl', method: 'PUT', target: 'bucket', query: ['acl'], handler: putBucketAcl },
   { name: 'GetBucketPolicy', method: 'GET', target: 'bucket', query: ['policy'], handler: getBucketPolicy },
+  {
+    name: 'ListObjectVersions',
+    method: 'GET',
+    target: 'bucket',
+    query: ['versions'],
+    handler: listObjectVersions,
+  },
   { name: 'ListObjectsV2', method: 'GET', target: 'bucket', query: ['list-type'], handler: listObjectsV2 },
   { name: 'ListObjects', method: 'GET', target: 'bucket', handler: listObjectsV1 },
   {
