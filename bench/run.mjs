@@ -11,8 +11,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { peakRssMiB, resetPeakRss } from '@kms-chain/tools';
+import { etcdBinary, httpsOk, peakRssMiB, resetPeakRss } from '@kms-chain/tools';
 import { CHAIN_KEY_NAME, chainPids, startChain } from './lib/chain.mjs';
+import { startHaVault } from './lib/ha.mjs';
 import { opsPerSecond, since, timeBatch } from './lib/load.mjs';
 import { timeNpmStart } from './lib/npm-start.mjs';
 import { settleDisk, startNode } from './lib/proc.mjs';
@@ -113,6 +114,8 @@ function parseOptions(argv) {
     readme: values.readme,
     pool: values.pool,
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+    // The HA rows need Debian's etcd-server (.ci/run installs it); without it they are left out.
+    ha: etcdBinary() !== undefined,
   };
 }
 
@@ -169,6 +172,14 @@ function defineFigures(opts, modes) {
   def('vault.read', 'Vault (TLS keep-alive)', `Vault KV v1 read ×${VAULT_CLIENTS}`, 'ops/s');
   def('vault.write', 'Vault (TLS keep-alive)', `Vault KV v1 durable write ×${VAULT_CLIENTS}`, 'ops/s');
   def('vault.login', 'Vault (TLS keep-alive)', `Vault AppRole login ×${VAULT_CLIENTS}`, 'ops/s');
+  if (opts.ha) {
+    const g = 'Vault HA on etcd (TLS keep-alive)';
+    def('ha.read.active', g, `KV v1 read via the active node ×${VAULT_CLIENTS}`, 'ops/s');
+    def('ha.read.standby', g, `KV v1 read via the standby (307 to the active) ×${VAULT_CLIENTS}`, 'ops/s');
+    def('ha.write.active', g, `KV v1 write via the active node ×${VAULT_CLIENTS}`, 'ops/s');
+    def('ha.write.standby', g, `KV v1 write via the standby ×${VAULT_CLIENTS}`, 'ops/s');
+    def('ha.failover', g, 'kill -9 of the active node → the standby active (lock_timeout 5s)', 's');
+  }
   def('start.npm', 'chain start', 'npm start → first SSE-S3 PUT (empty data dir)', 's');
   def('start.cold', 'chain start', 'bench harness start → first SSE-S3 PUT', 's');
   for (const mode of modes)
@@ -594,6 +605,49 @@ async function main(argv) {
     });
   }
 
+  // Vault in HA: reads and writes through the active node and through the standby (which answers
+  // 307; the client follows, as Vault's clients do), interleaved per round; then one failover.
+  const ha = {};
+  if (opts.ha) {
+    step('Vault HA: etcd and two nodes, set-up', async () => {
+      ha.vault = await startHaVault({ dir: work, pki: chain.pki });
+      ha.agent = keepAliveAgent({ ca: chain.ca, sockets: VAULT_CLIENTS });
+      agents.push(ha.agent);
+      await haCall(ha.vault.active, 'PUT', '/v1/kv/bench/k', { key: 'value' });
+    });
+    const haCall = (base, method, path, body) =>
+      httpsOk(`${method} ${path}`, new URL(path, base), {
+        agent: ha.agent,
+        method,
+        token: ha.vault.rootToken,
+        body,
+        timeoutMs: 0,
+        followRedirects: 1,
+      });
+    for (let r = 1; r <= opts.rounds; r++) {
+      step(
+        `Vault HA round ${r}/${opts.rounds}: read and write via the active node and the standby`,
+        async () => {
+          const s = opts.seconds;
+          for (const via of ['active', 'standby']) {
+            const base = ha.vault[via];
+            await measure(`ha.read.${via}`, () =>
+              opsPerSecond(s, VAULT_CLIENTS, () => haCall(base, 'GET', '/v1/kv/bench/k')),
+            );
+            await measure(`ha.write.${via}`, () =>
+              opsPerSecond(s, VAULT_CLIENTS, (i) =>
+                haCall(base, 'PUT', `/v1/kv/bench/w${i % 1024}`, { key: `v${i}` }),
+              ),
+            );
+          }
+        },
+      );
+    }
+    step('Vault HA: kill -9 of the active node until the standby is active', async () => {
+      await measure('ha.failover', () => ha.vault.killActive());
+    });
+  }
+
   const progress = createProgress(steps.length);
   let fatal;
   try {
@@ -612,6 +666,7 @@ async function main(argv) {
   } finally {
     for (const a of agents) a.destroy();
     for (const p of Object.values(peers)) p.ep?.agent.destroy();
+    await ha.vault?.stop();
     await chain?.stop();
     for (const p of Object.values(peers)) await p.proc.stop('SIGTERM', 10_000);
     clearInterval(loadTimer);

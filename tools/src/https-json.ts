@@ -21,6 +21,11 @@ export interface HttpsJsonOptions extends TlsOptions {
   agent?: Agent;
   /** Per request (default 10 s; 0: none). */
   timeoutMs?: number;
+  /**
+   * Follow up to this many 307/308 answers (an HA Vault standby's) with the same method, headers
+   * and body, as Vault's clients do (default 0: the 307 is the answer).
+   */
+  followRedirects?: number;
 }
 
 export interface JsonReply {
@@ -60,6 +65,17 @@ export function httpsJson(url: string | URL, opts: HttpsJsonOptions = {}): Promi
         timeout: opts.timeoutMs ?? 10_000,
       },
       (res) => {
+        const location = res.headers.location;
+        if (
+          (res.statusCode === 307 || res.statusCode === 308) &&
+          location &&
+          (opts.followRedirects ?? 0) > 0
+        ) {
+          res.resume();
+          const next = new URL(location, url);
+          resolve(httpsJson(next, { ...opts, followRedirects: (opts.followRedirects ?? 0) - 1 }));
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

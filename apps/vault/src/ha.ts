@@ -78,6 +78,8 @@ export interface HaHooks {
 /** Wait before contending again after a failure or a step-down (others take the lock first). */
 const RETRY_MS = 1_000;
 const STEP_DOWN_MS = 10_000;
+/** How long a standby trusts the holder it read (a failover redirects to the old node at most this long). */
+const HOLDER_TTL_MS = 250;
 
 /** Waits `ms`, or less when `signal` aborts; never rejects. */
 const sleep = (ms: number, signal: AbortSignal): Promise<unknown> =>
@@ -92,6 +94,8 @@ export class HaCoordinator {
   #activeSince: Date | undefined;
   #run: { abort: AbortController; done: Promise<void> } | undefined;
   #stepDown: (() => void) | undefined;
+  #holder: { id: string | undefined; at: number } | undefined;
+  #adverts = new Map<string, Record<string, string>>();
 
   readonly #self: Omit<HaNodeInfo, 'id'>;
 
@@ -114,8 +118,13 @@ export class HaCoordinator {
         leaderAddress: this.#self.api_addr,
         leaderClusterAddress: this.#self.cluster_addr,
       };
-    const id = await this.holder();
-    const advert = id ? await readAdvert(id) : undefined;
+    const id = await this.#cachedHolder();
+    let advert = id ? this.#adverts.get(id) : undefined;
+    if (id && !advert) {
+      advert = await readAdvert(id);
+      // An advertisement never changes under its id; a new active node has a new id.
+      if (advert) this.#adverts = new Map([[id, advert]]);
+    }
     return {
       ...NO_HA,
       haEnabled: true,
@@ -136,6 +145,18 @@ export class HaCoordinator {
 
   get activeSince(): Date | undefined {
     return this.#activeSince;
+  }
+
+  /**
+   * The holder for a standby's redirects, read at most every HOLDER_TTL_MS: every request on a
+   * standby asks for it, and a fresh etcd read per request would cost more than the redirect.
+   */
+  async #cachedHolder(): Promise<string | undefined> {
+    const now = Date.now();
+    if (this.#holder && now - this.#holder.at < HOLDER_TTL_MS) return this.#holder.id;
+    const id = await this.holder();
+    this.#holder = { id, at: now };
+    return id;
   }
 
   /** The node id of the active node, undefined when there is none. */

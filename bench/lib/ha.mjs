@@ -1,0 +1,97 @@
+// Vault in HA for the benchmark (docs/vault.md#ha-on-etcd): one etcd member and two Vault nodes on
+// it, TLS with the chain's dev PKI, initialised and unsealed, KV at kv/. The standby answers every
+// request with a 307 to the active node; a client that follows it pays one extra round trip.
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  freePort,
+  httpsJson,
+  httpsOk,
+  initAndUnseal,
+  startEtcd,
+  startProc,
+  waitForHttps,
+} from '@kms-chain/tools';
+
+const binDir = resolve(import.meta.dirname, '..', '..', 'node_modules', '.bin');
+
+/**
+ * Starts etcd and two HA Vault nodes in `dir`. Resolves with their URLs (`active` first), the root
+ * token, `killActive()` (kill -9 of the active node; resolves with the seconds until the standby
+ * answers health 200) and `stop()`.
+ */
+export async function startHaVault({ dir, pki, lockTimeout = '5s' }) {
+  const etcd = await startEtcd(1);
+  const nodes = [];
+  const stop = async () => {
+    for (const n of nodes) await n.proc?.stop('SIGTERM', 10_000);
+    await etcd.stop();
+  };
+  try {
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const url = `https://127.0.0.1:${port}`;
+      const config = join(dir, `vault-ha-${i}.hcl`);
+      await writeFile(
+        config,
+        `storage "etcd" {
+  address      = "${etcd.address}"
+  ha_enabled   = "true"
+  lock_timeout = "${lockTimeout}"
+}
+listener "tcp" {
+  address       = "127.0.0.1:${port}"
+  tls_cert_file = "${pki.server.certPath}"
+  tls_key_file  = "${pki.server.keyPath}"
+}
+api_addr      = "${url}"
+disable_mlock = true
+`,
+      );
+      const proc = startProc(join(binDir, 'vault'), ['server', '-config', config], {
+        cwd: dir,
+        keep: 65_536,
+      });
+      nodes.push({ url, proc });
+      await waitForHttps(`${url}/v1/sys/health`, {
+        tls: { ca: pki.ca.certPem },
+        isDead: () => !proc.isRunning(),
+      });
+    }
+    const shareFile = join(dir, 'vault-ha-shares.json');
+    const { rootToken } = await initAndUnseal(nodes[0].url, pki.ca.certPem, shareFile);
+    await untilActive(nodes[0].url, pki.ca.certPem);
+    await initAndUnseal(nodes[1].url, pki.ca.certPem, shareFile);
+    await httpsOk('vault secrets enable kv', `${nodes[0].url}/v1/sys/mounts/kv`, {
+      method: 'POST',
+      ca: pki.ca.certPem,
+      token: rootToken,
+      body: { type: 'kv' },
+    });
+    return {
+      active: nodes[0].url,
+      standby: nodes[1].url,
+      rootToken,
+      async killActive() {
+        const t0 = performance.now();
+        await nodes[0].proc.stop('SIGKILL');
+        await untilActive(nodes[1].url, pki.ca.certPem, 60_000);
+        return (performance.now() - t0) / 1000;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function untilActive(url, ca, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await httpsJson(`${url}/v1/sys/health`, { ca, timeoutMs: 2_000 }).catch(() => undefined);
+    if (res?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url}: not active within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
