@@ -4,11 +4,14 @@
 // what differs: fixed or free ports, credentials, auto-encryption, CPU profiling, several KES.
 //
 // Layout under `dir` (the one `npm start` keeps in .data/ across runs):
-//   pki/                               dev CA, server certificate, the `minio` client certificate
+//   pki/                               dev CA, server certificate, the client certificates `minio`,
+//                                      `prometheus` (KES /v1/metrics) and `health` (KES /v1/ready)
 //   DEV-ONLY-vault-unseal-keys.json    every unseal share and the root token (0600)
 //   vault/vault-config.json, vault/file/
 //   kes/kes-config.toml (kes-config-<i>.toml for the i-th extra KES)
 //   minio/certs/, minio/export/
+//   prometheus/prometheus.yml          a ready scrape config for vault and kes (rewritten each start)
+//   prometheus/vault-token             the scrape token: Vault policy prometheus-metrics only (0600)
 //   logs/<server>.log                  each server's stdout and stderr
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -28,6 +31,12 @@ import {
 import { waitForHttps } from './https-json.js';
 import { freePort } from './ports.js';
 import { type Proc, startProc } from './proc.js';
+import {
+  ensureVaultMetricsToken,
+  KES_HEALTH_CLIENT,
+  KES_METRICS_CLIENT,
+  prometheusConfigYml,
+} from './prometheus.js';
 
 export type ServerName = 'vault' | 'kes' | 'minio';
 
@@ -58,6 +67,8 @@ export interface ChainOptions {
   timeoutMs?: number;
   /** Where the bins are (default the repository's node_modules/.bin). */
   binDir?: string;
+  /** scrape_interval of the prometheus.yml written at start (Go duration, default 15s). */
+  scrapeInterval?: string;
 }
 
 /** What the set-up did on this run, as opposed to finding done by an earlier one. */
@@ -81,6 +92,9 @@ export interface Chain {
     vaultData: string;
     kesConfigs: string[];
     minioData: string;
+    /** The scrape config written at start, and the Vault token file it reads. */
+    prometheusConfig: string;
+    vaultMetricsToken: string;
   };
   /** Each server's port; 0 until it was first started. */
   ports: { vault: number; kes: number[]; minio: number };
@@ -125,9 +139,11 @@ function lastLines(text: string, n: number): string {
  */
 export async function createChain(opts: ChainOptions): Promise<Chain> {
   const dir = resolve(opts.dir);
-  for (const sub of ['', 'vault', 'kes', 'minio', 'minio/certs', 'minio/export', 'logs'])
+  for (const sub of ['', 'vault', 'kes', 'minio', 'minio/certs', 'minio/export', 'logs', 'prometheus'])
     await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
-  const pki = await createDevPki(join(dir, 'pki'), { clients: ['minio'] });
+  const pki = await createDevPki(join(dir, 'pki'), {
+    clients: ['minio', KES_METRICS_CLIENT, KES_HEALTH_CLIENT],
+  });
   const minio = pki.clients['minio']!;
   const binDir = opts.binDir ?? join(repoRoot, 'node_modules', '.bin');
   const kesCount = opts.kesCount ?? 1;
@@ -152,6 +168,8 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
         join(dir, 'kes', i === 0 ? 'kes-config.toml' : `kes-config-${i}.toml`),
       ),
       minioData: join(dir, 'minio', 'export'),
+      prometheusConfig: join(dir, 'prometheus', 'prometheus.yml'),
+      vaultMetricsToken: join(dir, 'prometheus', 'vault-token'),
     },
     ports: { vault: 0, kes: Array.from({ length: kesCount }, () => 0), minio: 0 },
     urls: { vault: '', kes: '', minio: '' },
@@ -168,6 +186,7 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
       await chain.startVault();
       await chain.unseal();
       chain.approle = await approle();
+      await ensureVaultMetricsToken(chain.urls.vault, ca, chain.rootToken, chain.files.vaultMetricsToken);
       opts.onPhase?.('vault set up', chain);
       for (let i = 0; i < kesCount; i++) {
         await writeFile(
@@ -185,6 +204,7 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
       }
       chain.setup.keyCreatedNow = await createKesKey(chain.urls.kes, minioTls, KEY_NAME);
       opts.onPhase?.('kes key created', chain);
+      await writePrometheusConfig();
       await chain.startMinio();
     },
 
@@ -201,6 +221,8 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
             // vault would refuse to start where it cannot lock its key arena (no CAP_IPC_LOCK, small
             // RLIMIT_MEMLOCK); the dev chain runs on such machines too (apps/vault/README.md).
             disable_mlock: true,
+            // sys/metrics in Prometheus format (docs/vault.md#metrics), names without the host name.
+            telemetry: { prometheus_retention_time: '24h', disable_hostname: true },
             listener: {
               tcp: {
                 address: `${host}:${port}`,
@@ -283,6 +305,20 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
       chain.urls[name] = url(chain.ports[name]);
     }
     return chain.ports[name];
+  }
+
+  async function writePrometheusConfig(): Promise<void> {
+    const metrics = pki.clients[KES_METRICS_CLIENT]!;
+    const yml = prometheusConfigYml({
+      vault: `${host}:${chain.ports.vault}`,
+      vaultTokenFile: chain.files.vaultMetricsToken,
+      kes: chain.ports.kes.map((p) => `${host}:${p}`),
+      kesCert: metrics.certPath,
+      kesKey: metrics.keyPath,
+      caFile: pki.ca.certPath,
+      ...(opts.scrapeInterval ? { scrapeInterval: opts.scrapeInterval } : {}),
+    });
+    await writeFile(chain.files.prometheusConfig, yml, { mode: 0o600 });
   }
 
   async function approle(): Promise<AppRole> {

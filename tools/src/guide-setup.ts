@@ -184,6 +184,12 @@ export interface KesConfigOptions {
   vaultCa: string;
   cache?: { all?: string; unused?: string; offline?: string };
   ping?: string;
+  /**
+   * Identities for read-only monitoring: `metrics` may GET `/v1/metrics` (Prometheus), `ready` may
+   * GET `/v1/ready` (a health checker). Each gets a policy of that one path: the TOML era has no
+   * `skip_auth`, so an identity with nothing else is the least a scraper can hold.
+   */
+  monitors?: { metrics?: string; ready?: string };
 }
 
 /**
@@ -210,6 +216,8 @@ export function kesConfigToml(o: KesConfigOptions): string {
     '          "/v1/key/describe/minio-*", "/v1/key/list/*", "/v1/status" ]',
     `identities = [ ${tomlString(o.identity)} ]`,
     '',
+    ...monitorPolicy('prometheus', '/v1/metrics', o.monitors?.metrics),
+    ...monitorPolicy('health', '/v1/ready', o.monitors?.ready),
     '[cache.expiry]',
     `all    = ${tomlString(o.cache?.all ?? '5m')}`,
     `unused = ${tomlString(o.cache?.unused ?? '20s')}`,
@@ -234,10 +242,23 @@ export function kesConfigToml(o: KesConfigOptions): string {
   return lines.join('\n');
 }
 
+/** A `[policy.<name>]` table allowing one path to one identity (none without an identity). */
+function monitorPolicy(name: string, path: string, identity: string | undefined): string[] {
+  if (!identity) return [];
+  return [
+    `[policy.${name}]`,
+    `paths = [ ${tomlString(path)} ]`,
+    `identities = [ ${tomlString(identity)} ]`,
+    '',
+  ];
+}
+
 /**
  * kesConfigToml for a chain whose TLS material is a dev PKI (createDevPki with a `minio` client):
  * the server certificate for the listener, mTLS against the dev CA, the `minio` client as the
- * policy's identity, and that CA for Vault too. `approle` is configureVaultForKes's result.
+ * policy's identity, and that CA for Vault too. `approle` is configureVaultForKes's result. The
+ * PKI's `prometheus` and `health` clients, where it has them, get the `/v1/metrics` and
+ * `/v1/ready` policies (kesConfigToml's `monitors`).
  */
 export function chainKesConfigToml(
   pki: DevPki,
@@ -260,6 +281,7 @@ export function chainKesConfigToml(
     roleId: approle.roleId,
     secretId: approle.secretId,
     vaultCa: pki.ca.certPath,
+    monitors: { metrics: pki.clients['prometheus']?.identity, ready: pki.clients['health']?.identity },
     ...(cache ? { cache } : {}),
     ...(ping ? { ping } : {}),
   });

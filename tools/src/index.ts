@@ -7,6 +7,7 @@ export * from './kes.js';
 export * from './pki.js';
 export * from './ports.js';
 export * from './proc.js';
+export * from './prometheus.js';
 export * from './raw-http.js';
 export * from './rss.js';
 export * from './sigv4.js';
