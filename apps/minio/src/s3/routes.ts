@@ -24,6 +24,7 @@ import {
   listObjectsV2,
   listObjectVersions,
 } from './bucket-handlers.js';
+import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging-handlers.js';
 import { type HandlerConfig, headerValue, S3Context } from './context.js';
 import { storageToS3Error } from './errors.js';
 import {
@@ -122,6 +123,27 @@ export const ROUTES: Route[] = [
     target: 'bucket',
     query: ['encryption'],
     handler: getBucketEncryption,
+  },
+  {
+    name: 'GetBucketTagging',
+    method: 'GET',
+    target: 'bucket',
+    query: ['tagging'],
+    handler: getBucketTagging,
+  },
+  {
+    name: 'PutBucketTagging',
+    method: 'PUT',
+    target: 'bucket',
+    query: ['tagging'],
+    handler: putBucketTagging,
+  },
+  {
+    name: 'DeleteBucketTagging',
+    method: 'DELETE',
+    target: 'bucket',
+    query: ['tagging'],
+    handler: deleteBucketTagging,
   },
   { name: 'GetBucketAcl', method: 'GET', target: 'bucket', query: ['acl'], handler: getBucketAcl },
   { name: 'PutBucketAcl', method: 'PUT', target: 'bucket', query: ['acl'], handler: putBucketAcl },

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { isNodeError, readTextIfExists, writeFileAtomic } from './atomic-file.js';
 import type { Layout } from './layout.js';
 import type { SweepReport } from './sweep.js';
+import type { ObjectTag } from './types.js';
 
 /** A bucket's default encryption as stored; its meaning (and the XML) belongs to the SSE layer. */
 export interface StoredBucketEncryption {
@@ -28,6 +29,8 @@ export interface BucketMetadata {
   created: string;
   /** The default encryption (PutBucketEncryption); absent when none. */
   encryption?: StoredBucketEncryption | undefined;
+  /** The bucket's tag set (PutBucketTagging), checked by the S3 layer, in the order given; absent when none. */
+  tags?: ObjectTag[] | undefined;
 }
 
 interface BucketRecord extends BucketMetadata {

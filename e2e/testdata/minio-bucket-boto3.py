@@ -1,0 +1,77 @@
+# boto3 (Debian python3-boto3) against the object store's bucket-level APIs, for
+# e2e/test/minio-bucket-boto3.test.ts. Usage: minio-bucket-boto3.py ENDPOINT. Prints one JSON object of
+# what the server answered; the TypeScript test holds the expectations.
+import json
+import sys
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+endpoint = sys.argv[1]
+s3 = boto3.client(
+    "s3",
+    endpoint_url=endpoint,
+    aws_access_key_id="minio",
+    aws_secret_access_key="minio123",
+    region_name="us-east-1",
+    config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+)
+out = {}
+
+
+def error_of(call):
+    try:
+        call()
+    except ClientError as err:
+        return {
+            "code": err.response["Error"]["Code"],
+            "message": err.response["Error"].get("Message"),
+            "status": err.response["ResponseMetadata"]["HTTPStatusCode"],
+        }
+    return None
+
+
+s3.create_bucket(Bucket="bucket-apis")
+
+# Bucket tagging.
+tagging = {"none": error_of(lambda: s3.get_bucket_tagging(Bucket="bucket-apis"))}
+s3.put_bucket_tagging(
+    Bucket="bucket-apis",
+    Tagging={"TagSet": [{"Key": "project", "Value": "kms chain"}, {"Key": "Größe", "Value": "値"}]},
+)
+tagging["set"] = s3.get_bucket_tagging(Bucket="bucket-apis")["TagSet"]
+fifty_one = [{"Key": "k%d" % i, "Value": "v"} for i in range(51)]
+tagging["too_many"] = error_of(
+    lambda: s3.put_bucket_tagging(Bucket="bucket-apis", Tagging={"TagSet": fifty_one})
+)
+tagging["bad_key"] = error_of(
+    lambda: s3.put_bucket_tagging(Bucket="bucket-apis", Tagging={"TagSet": [{"Key": "a#b", "Value": "v"}]})
+)
+tagging["aws_key"] = error_of(
+    lambda: s3.put_bucket_tagging(Bucket="bucket-apis", Tagging={"TagSet": [{"Key": "aws:x", "Value": "v"}]})
+)
+tagging["kept"] = s3.get_bucket_tagging(Bucket="bucket-apis")["TagSet"]
+tagging["delete_status"] = s3.delete_bucket_tagging(Bucket="bucket-apis")["ResponseMetadata"]["HTTPStatusCode"]
+tagging["deleted"] = error_of(lambda: s3.get_bucket_tagging(Bucket="bucket-apis"))
+out["bucket_tagging"] = tagging
+
+# Object tags follow the same character set.
+s3.put_object(Bucket="bucket-apis", Key="obj", Body=b"x")
+out["object_tagging"] = {
+    "bad_value": error_of(
+        lambda: s3.put_object_tagging(
+            Bucket="bucket-apis", Key="obj", Tagging={"TagSet": [{"Key": "k", "Value": "a*b"}]}
+        )
+    ),
+    "bad_header": error_of(lambda: s3.put_object(Bucket="bucket-apis", Key="obj2", Body=b"x", Tagging="k%23=v")),
+    "eleven": error_of(
+        lambda: s3.put_object_tagging(
+            Bucket="bucket-apis",
+            Key="obj",
+            Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(11)]},
+        )
+    ),
+}
+
+print(json.dumps(out))
