@@ -173,6 +173,13 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     }
     if (!err.context.resource) err.context.resource = req.raw.url?.split('?')[0];
     reply.code(err.status).headers(err.headers);
+    // A HEAD answer has no body: MinIO names the error in headers instead, which minio-js and
+    // minio-go read (docs/s3.md#head-errors).
+    if (req.method === 'HEAD')
+      reply.headers({
+        'x-minio-error-code': err.code,
+        'x-minio-error-desc': `"${err.message.replace(/[\r\n"]/g, ' ')}"`,
+      });
     if (err.status === 304) return reply.send();
     if (isJsonErrorRoute(req.routeOptions.config)) {
       return reply.header('content-type', 'application/json').send(renderErrorJson(err, req.id));

@@ -38,6 +38,16 @@ describe('bucket queries', () => {
     });
   });
 
+  it('names a HEAD error in x-minio-error-code and x-minio-error-desc, as MinIO does', async () => {
+    const key = await send(srv.port, { method: 'HEAD', path: `/${bucket}/no-such-key` });
+    expect(key.status).toBe(404);
+    expect(key.body).toBe('');
+    expect(key.headers['x-minio-error-code']).toBe('NoSuchKey');
+    expect(key.headers['x-minio-error-desc']).toBe('"The specified key does not exist."');
+    const nb = await send(srv.port, { method: 'HEAD', path: '/not-there' });
+    expect([nb.status, nb.headers['x-minio-error-code']]).toEqual([404, 'NoSuchBucket']);
+  });
+
   it('answers NoSuchBucket for listing a missing bucket', async () => {
     await expect(srv.s3.send(new ListObjectsV2Command({ Bucket: 'not-there' }))).rejects.toMatchObject({
       name: 'NoSuchBucket',
