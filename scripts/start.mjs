@@ -1,6 +1,7 @@
 // `npm start`: the chain (minio → kes → vault) on loopback with TLS, set up as the MinIO KMS guide
 // does on the first run and reused afterwards. Everything lives under .data/ (or
-// $KMS_CHAIN_DATA_DIR): a dev PKI, Vault's file storage, the KES config, the object store.
+// $KMS_CHAIN_DATA_DIR): a dev PKI, Vault's file storage, the KES config, the object store, and a
+// prometheus.yml that scrapes vault and kes with metrics-only credentials.
 // Ports: $KMS_CHAIN_VAULT_PORT (8200), $KMS_CHAIN_KES_PORT (7373), $KMS_CHAIN_MINIO_PORT (9000).
 // Ctrl-C / SIGTERM stops minio, kes and vault in that order.
 import { spawnSync } from 'node:child_process';
@@ -142,6 +143,9 @@ async function main() {
   say(`  KES           ${urls.kes}  (master key ${KEY_NAME}, client cert ${pki.clients['minio'].certPath})`);
   say(`  Vault         ${urls.vault}  (root token in the DEV-ONLY share file)`);
   say(`  Logs          ${join(data, 'logs')}/{vault,kes,minio}.log`);
+  say(
+    `  Prometheus    ${chain.files.prometheusConfig}  (scrape config for vault and kes: prometheus --config.file=<it>; docs/observability.md)`,
+  );
   if (hasKes) say('  Encryption    SSE via KES, auto-encryption on (MINIO_KMS_AUTO_ENCRYPTION=on)');
   else
     say(

@@ -52,6 +52,7 @@ interface Printed {
   accessKey: string;
   secretKey: string;
   caPath: string;
+  prometheusConfig: string;
 }
 
 async function startChain(): Promise<{ proc: Proc; printed: Printed; s3: S3Client }> {
@@ -64,6 +65,7 @@ async function startChain(): Promise<{ proc: Proc; printed: Printed; s3: S3Clien
     accessKey: field('Access key'),
     secretKey: field('Secret key'),
     caPath: field('CA bundle'),
+    prometheusConfig: field('Prometheus'),
   };
   const s3 = s3Client(
     printed.endpoint,
@@ -81,6 +83,7 @@ async function allDown(): Promise<boolean> {
 
 describe('npm start', () => {
   let first: Printed;
+  let scrapeToken: string;
 
   it('first run: sets the chain up, prints endpoint, credentials and an aws command, serves S3 over TLS', async () => {
     const { proc, printed, s3 } = await startChain();
@@ -103,6 +106,19 @@ describe('npm start', () => {
     expect(shareFile.unseal_keys_b64).toHaveLength(5);
     for (const f of ['kes/kes-config.toml', 'kes/approle.json', 'minio/credentials.json', 'pki/minio.key'])
       expect((await stat(join(data, f))).mode & 0o777, f).toBe(0o600);
+
+    // The printed scrape config names both servers on this run's ports, the metrics-only token
+    // file and the metrics-only KES identity (e2e/test/prometheus.test.ts scrapes with it).
+    expect(printed.prometheusConfig).toBe(join(data, 'prometheus', 'prometheus.yml'));
+    const yml = await readFile(printed.prometheusConfig, 'utf8');
+    expect(yml).toContain(`- targets: ["127.0.0.1:${ports.vault}"]`);
+    expect(yml).toContain(`- targets: ["127.0.0.1:${ports.kes}"]`);
+    expect(yml).toContain(`credentials_file: "${join(data, 'prometheus', 'vault-token')}"`);
+    expect(yml).toContain(`cert_file: "${join(data, 'pki', 'prometheus.crt')}"`);
+    for (const f of ['prometheus/prometheus.yml', 'prometheus/vault-token', 'pki/prometheus.key'])
+      expect((await stat(join(data, f))).mode & 0o777, f).toBe(0o600);
+    scrapeToken = await readFile(join(data, 'prometheus', 'vault-token'), 'utf8');
+    expect(scrapeToken).toMatch(/^hvs\./);
 
     await s3.send(new CreateBucketCommand({ Bucket: 'start' }));
     await s3.send(new PutObjectCommand({ Bucket: 'start', Key: 'hello.txt', Body: body }));
@@ -143,6 +159,8 @@ describe('npm start', () => {
     );
     expect(out).not.toContain('vault: initialised');
     expect(out).not.toContain('kes: created master key');
+    // The scrape token is renewed, not replaced: a running Prometheus keeps its credentials file.
+    expect(await readFile(join(data, 'prometheus', 'vault-token'), 'utf8')).toBe(scrapeToken);
     const got = await s3.send(new GetObjectCommand({ Bucket: 'start', Key: 'hello.txt' }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
     s3.destroy();
