@@ -1,6 +1,7 @@
 // The init steps of docker-compose.yml, run in the kes image (which carries @kms-chain/tls-identity):
 //   node scripts/compose-init.mjs pki     dev PKI in $PKI_DIR (server cert for vault, kes, minio,
-//                                         localhost; client cert `minio`) and minio's certs dir
+//                                         localhost; client certs `minio`, and `prometheus` and
+//                                         `health` for KES /v1/metrics and /v1/ready) and minio's certs dir
 //   node scripts/compose-init.mjs setup   the guide's Vault set-up (init, unseal, kv, approle,
 //                                         policy, role) and the KES config, like `npm start`
 // Both are idempotent: on later `docker compose up` runs `pki` reuses the certificates and `setup`
@@ -27,7 +28,7 @@ const publicEndpoint = env['PUBLIC_S3_ENDPOINT'] || 'https://127.0.0.1:9000';
 async function pki() {
   const { createDevPki } = await import('@kms-chain/tls-identity');
   const made = await createDevPki(pkiDir, {
-    clients: ['minio'],
+    clients: ['minio', 'prometheus', 'health'],
     serverDns: ['localhost', 'vault', 'kes', 'minio'],
   });
   const certs = join(pkiDir, 'minio-certs');
@@ -61,7 +62,10 @@ async function setup() {
     );
   }
   const { identityOf } = await import('@kms-chain/tls-identity');
-  const identity = identityOf(await readFile(join(pkiDir, 'minio.crt'), 'utf8'));
+  const identityIn = async (name) => identityOf(await readFile(join(pkiDir, `${name}.crt`), 'utf8'));
+  const identity = await identityIn('minio');
+  // Metrics and health identities (docs/observability.md): one KES path each.
+  const monitors = { metrics: await identityIn('prometheus'), ready: await identityIn('health') };
   await mkdir(kesConfigDir, { recursive: true, mode: 0o700 });
   await writeFile(
     join(kesConfigDir, 'kes-config.toml'),
@@ -75,6 +79,7 @@ async function setup() {
       roleId: approle.roleId,
       secretId: approle.secretId,
       vaultCa: join(pkiDir, 'ca.crt'),
+      monitors,
     }),
     { mode: 0o600 },
   );
