@@ -74,4 +74,43 @@ out["object_tagging"] = {
     ),
 }
 
+# GetObjectAttributes, plain and multipart.
+s3.put_object(Bucket="bucket-apis", Key="attrs", Body=b"attribute body", ChecksumAlgorithm="SHA256")
+attrs = s3.get_object_attributes(
+    Bucket="bucket-apis", Key="attrs", ObjectAttributes=["ETag", "Checksum", "ObjectParts", "ObjectSize", "StorageClass"]
+)
+upload = s3.create_multipart_upload(Bucket="bucket-apis", Key="attrs-mp")["UploadId"]
+parts = []
+for n, body in enumerate([b"a" * (5 * 1024 * 1024), b"b" * 10], start=1):
+    etag = s3.upload_part(Bucket="bucket-apis", Key="attrs-mp", UploadId=upload, PartNumber=n, Body=body)["ETag"]
+    parts.append({"PartNumber": n, "ETag": etag})
+s3.complete_multipart_upload(
+    Bucket="bucket-apis", Key="attrs-mp", UploadId=upload, MultipartUpload={"Parts": parts}
+)
+mp = s3.get_object_attributes(Bucket="bucket-apis", Key="attrs-mp", ObjectAttributes=["ObjectParts"], MaxParts=1)
+out["attributes"] = {
+    "etag": attrs.get("ETag"),
+    "checksum": attrs.get("Checksum"),
+    "size": attrs.get("ObjectSize"),
+    "storage_class": attrs.get("StorageClass"),
+    "parts_count": attrs["ObjectParts"].get("TotalPartsCount"),
+    "mp_parts": [[p["PartNumber"], p["Size"]] for p in mp["ObjectParts"].get("Parts", [])],
+    "mp_truncated": mp["ObjectParts"].get("IsTruncated"),
+    "mp_count": mp["ObjectParts"].get("TotalPartsCount"),
+    "bad_name": error_of(
+        lambda: s3.get_object_attributes(Bucket="bucket-apis", Key="attrs", ObjectAttributes=["Owner"])
+    ),
+    "missing": error_of(
+        lambda: s3.get_object_attributes(Bucket="bucket-apis", Key="nope", ObjectAttributes=["ETag"])
+    ),
+}
+
+# Versions of an unversioned bucket, as cleanup tools read them.
+versions = s3.list_object_versions(Bucket="bucket-apis")
+out["versions"] = {
+    "status": s3.get_bucket_versioning(Bucket="bucket-apis").get("Status"),
+    "listed": [[v["Key"], v["VersionId"], v["IsLatest"]] for v in versions.get("Versions", [])],
+    "delete_markers": versions.get("DeleteMarkers"),
+}
+
 print(json.dumps(out))

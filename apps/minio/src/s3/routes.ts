@@ -36,6 +36,7 @@ import {
   uploadPart,
   uploadPartCopy,
 } from './multipart-handlers.js';
+import { getObjectAttributes } from './object-attributes-handler.js';
 import { copyObject, deleteObject, deleteObjects, getObject, putObject } from './object-handlers.js';
 import { authenticate, type Credentials, parseQuery, type SignedRequest, safeDecode } from './sigv4.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './tagging.js';
@@ -82,7 +83,6 @@ const UNSUPPORTED_SUBRESOURCES = [
   'requestPayment',
   'restore',
   'select',
-  'attributes',
   'ownershipControls',
   'publicAccessBlock',
   'analytics',
@@ -200,6 +200,13 @@ export const ROUTES: Route[] = [
     handler: deleteObjectTagging,
   },
   { name: 'ListParts', method: 'GET', target: 'object', query: ['uploadId'], handler: listParts },
+  {
+    name: 'GetObjectAttributes',
+    method: 'GET',
+    target: 'object',
+    query: ['attributes'],
+    handler: getObjectAttributes,
+  },
   { name: 'GetObject', method: 'GET', target: 'object', handler: (ctx) => getObject(ctx, false) },
   { name: 'HeadObject', method: 'HEAD', target: 'object', handler: (ctx) => getObject(ctx, true) },
   {
