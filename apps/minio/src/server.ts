@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import { health } from './admin/health.js';
 import { kmsAdmin } from './admin/kms-admin.js';
 import { isS3Error, S3Error } from './errors.js';
 import { corsHeaders, DEFAULT_CORS_ALLOW_ORIGINS, isPreflight } from './http/cors.js';
@@ -126,18 +127,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     reply.raw.setHeader('x-content-type-options', 'nosniff');
   });
 
-  app.route({
-    method: ['GET', 'HEAD'],
-    url: '/minio/health/live',
-    exposeHeadRoute: false,
-    handler: async (_req, reply) => reply.code(200).send(),
-  });
-  app.route({
-    method: ['GET', 'HEAD'],
-    url: '/minio/health/ready',
-    exposeHeadRoute: false,
-    handler: async (_req, reply) => reply.code(200).send(),
-  });
+  app.register(health, { kms: config.kms });
   // OPTIONS is CORS's: a preflight answers 204 with the CORS headers alone, any other OPTIONS an empty
   // 200, as MinIO does (docs/s3.md#cors).
   app.route({
