@@ -143,7 +143,7 @@ describe('docker-compose.yml against the apps', () => {
     expect(svc('vault').healthcheck!.test.join(' ')).toContain(`port:${vaultPort}`);
     const kesPort = svc('init-vault').environment!['KES_ADDRESS']!.split(':')[1];
     expect(svc('minio').environment!['MINIO_KMS_KES_ENDPOINT']).toBe(`https://kes:${kesPort}`);
-    expect(svc('kes').healthcheck!.test.join(' ')).toContain(`connect(${kesPort},`);
+    expect(svc('kes').healthcheck!.test.join(' ')).toContain(`port:${kesPort},`);
     const minioCmd = svc('minio').command!;
     const minioPort = minioCmd[minioCmd.indexOf('--address') + 1]!.split(':')[1];
     expect(svc('minio').ports).toEqual([`127.0.0.1:${minioPort}:${minioPort}`]);
@@ -204,7 +204,7 @@ describe('the compose chain as processes (no engine needed)', () => {
       .replace('0.0.0.0:7373', `127.0.0.1:${port['kes']}`)
       .replace(/^:9000$/, `127.0.0.1:${port['minio']}`)
       .replace('port:8200', `port:${port['vault']}`)
-      .replace('connect(7373,', `connect(${port['kes']},`)
+      .replace('port:7373', `port:${port['kes']}`)
       .replace('port:9000', `port:${port['minio']}`);
   };
   /** Runs a service's healthcheck (`CMD` form) on the host with the same mapping; true when it passes. */
