@@ -34,19 +34,13 @@ export async function startHaVault({ dir, pki, lockTimeout = '5s' }) {
       const config = join(dir, `vault-ha-${i}.hcl`);
       await writeFile(
         config,
-        `storage "etcd" {
-  address      = "${etcd.address}"
-  ha_enabled   = "true"
-  lock_timeout = "${lockTimeout}"
-}
-listener "tcp" {
-  address       = "127.0.0.1:${port}"
-  tls_cert_file = "${pki.server.certPath}"
-  tls_key_file  = "${pki.server.keyPath}"
-}
-api_addr      = "${url}"
-disable_mlock = true
-`,
+        etcdVaultConfig({
+          etcdAddress: etcd.address,
+          port,
+          haEnabled: true,
+          lockTimeout,
+          tls: { certFile: pki.server.certPath, keyFile: pki.server.keyPath },
+        }),
       );
       const proc = startProc(join(binDir, 'vault'), ['server', '-config', config], {
         cwd: dir,

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type EtcdCluster, etcdBinary, startEtcd } from '@kms-chain/tools';
+import { type EtcdCluster, etcdBinary, etcdVaultConfig, startEtcd } from '@kms-chain/tools';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -32,24 +32,19 @@ describe.skipIf(!hasEtcd)('vault server with storage "etcd"', { timeout: 120_000
   let keys: string[] = [];
   let root = '';
 
-  const config = (address: string, extra = '') => `storage "etcd" {
-  address  = "${address}"
-  etcd_api = "v3"
-  path     = "vault/"
-  ${extra}
-}
-listener "tcp" {
-  address     = "127.0.0.1:${port}"
-  tls_disable = 1
-}
-disable_mlock = true
-`;
+  const config = (address: string, extra?: string) =>
+    etcdVaultConfig({
+      etcdAddress: address,
+      port,
+      path: 'vault/',
+      ...(extra ? { storageExtra: extra } : {}),
+    });
 
   beforeAll(async () => {
     etcd = await startEtcd(1);
     dir = await tempDir('vault-etcd-');
     port = await freePort();
-    await writeFile(join(dir, 'vault.hcl'), config(etcd.address));
+    await writeFile(join(dir, 'vault.hcl'), config(etcd.address, 'etcd_api = "v3"'));
   }, 60_000);
   afterAll(async () => {
     await vault?.stop();

@@ -16,6 +16,7 @@ import {
   createKesKey,
   type EtcdCluster,
   etcdBinary,
+  etcdVaultConfig,
   freePort,
   httpsJson,
   initAndUnseal,
@@ -67,21 +68,14 @@ describe.skipIf(!hasEtcd)('HA drill: kill -9 of the active Vault under S3 load',
       vaults.push({ port, url: `https://127.0.0.1:${port}` });
       await writeFile(
         join(dir, `vault-${i}.hcl`),
-        `storage "etcd" {
-  address      = "${etcd.address}"
-  path         = "vault/"
-  ha_enabled   = "true"
-  lock_timeout = "${LOCK_TIMEOUT_S}s"
-}
-listener "tcp" {
-  address       = "127.0.0.1:${port}"
-  tls_cert_file = "${pki.server.certPath}"
-  tls_key_file  = "${pki.server.keyPath}"
-}
-api_addr      = "https://127.0.0.1:${port}"
-cluster_addr  = "https://127.0.0.1:${port + 1}"
-disable_mlock = true
-`,
+        etcdVaultConfig({
+          etcdAddress: etcd.address,
+          port,
+          path: 'vault/',
+          haEnabled: true,
+          lockTimeout: `${LOCK_TIMEOUT_S}s`,
+          tls: { certFile: pki.server.certPath, keyFile: pki.server.keyPath },
+        }),
       );
       await startVault(i);
     }

@@ -5,7 +5,14 @@
 import { spawnSync } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type EtcdCluster, etcdBinary, freePort, type Proc, startEtcd } from '@kms-chain/tools';
+import {
+  type EtcdCluster,
+  etcdBinary,
+  etcdVaultConfig,
+  freePort,
+  type Proc,
+  startEtcd,
+} from '@kms-chain/tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { binDir, plainVaultApi, startVaultServer, tempDir } from './chain-support.js';
 
@@ -52,20 +59,13 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
       nodes.push(n);
       await writeFile(
         join(dir, `${name}.hcl`),
-        `storage "etcd" {
-  address      = "${etcd.address}"
-  path         = "vault/"
-  ha_enabled   = "true"
-  lock_timeout = "${LOCK_TIMEOUT_S}s"
-}
-listener "tcp" {
-  address     = "127.0.0.1:${port}"
-  tls_disable = 1
-}
-api_addr      = "http://127.0.0.1:${port}"
-cluster_addr  = "https://127.0.0.1:${port + 1}"
-disable_mlock = true
-`,
+        etcdVaultConfig({
+          etcdAddress: etcd.address,
+          port,
+          path: 'vault/',
+          haEnabled: true,
+          lockTimeout: `${LOCK_TIMEOUT_S}s`,
+        }),
       );
     }
   }, 60_000);
@@ -130,10 +130,10 @@ disable_mlock = true
     const json = vault(b, 'operator', 'members', '-format=json');
     expect(json.status, json.stderr).toBe(0);
     const listed = JSON.parse(json.stdout).nodes as Array<Record<string, unknown>>;
-    expect(listed.map((n) => [n['api_address'], n['active_node']]).sort()).toEqual([
-      [a.url, true],
-      [b.url, false],
-    ]);
+    expect(Object.fromEntries(listed.map((n) => [n['api_address'], n['active_node']]))).toEqual({
+      [a.url]: true,
+      [b.url]: false,
+    });
     const table = vault(a, 'operator', 'members').stdout.split('\n');
     expect(table[0]).toMatch(
       /^Host Name +API Address +Cluster Address +Active Node +Version +Upgrade Version +Redundancy Zone +Last Echo$/,

@@ -11,3 +11,4 @@ export * from './prometheus.js';
 export * from './raw-http.js';
 export * from './rss.js';
 export * from './sigv4.js';
+export * from './vault-config.js';
