@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  etcdVaultConfig,
   freePort,
   httpsJson,
   httpsOk,
