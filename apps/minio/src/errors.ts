@@ -44,6 +44,7 @@ const codes = {
     400,
     'The XML you provided was not well-formed or did not validate against our published schema.',
   ],
+  MalformedPolicy: [400, 'Policy has invalid resource.'],
   MaxMessageLengthExceeded: [400, 'Your request was too big.'],
   MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
   MethodNotAllowed: [405, 'The specified method is not allowed against this resource.'],
@@ -59,6 +60,7 @@ const codes = {
   ],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented'],
   NotModified: [304, 'Not Modified'],
+  PolicyTooLarge: [400, 'Policy exceeds the maximum allowed document size.'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
   RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
   SignatureDoesNotMatch: [

@@ -1,9 +1,7 @@
-// ACLs and bucket policies as MinIO answers them: no ACLs are kept. Get*Acl returns the owner with
+// ACLs as MinIO answers them: no ACLs are kept. Get*Acl returns the owner with
 // FULL_CONTROL; Put*Acl succeeds only for what changes nothing — the canned `private` ACL, or an
 // AccessControlPolicy body whose first grant is FULL_CONTROL — and answers NotImplemented otherwise.
-// No bucket policies exist, so GetBucketPolicy answers NoSuchBucketPolicy.
 
-import { S3Error } from '../errors.js';
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
@@ -62,10 +60,4 @@ export async function putObjectAcl(ctx: S3Context): Promise<void> {
   await ctx.store.getMeta(ctx.bucketName, ctx.objectKey);
   await checkAclRequest(ctx);
   ctx.sendEmpty(200);
-}
-
-/** getBucketPolicy: GET /bucket?policy — no bucket has a policy. */
-export async function getBucketPolicy(ctx: S3Context): Promise<void> {
-  await ctx.store.assertBucket(ctx.bucketName);
-  throw new S3Error('NoSuchBucketPolicy');
 }

@@ -5,6 +5,7 @@ import { S3Error } from '../errors.js';
 import { isHeaderValue } from '../http/header-value.js';
 import type { SseService } from '../sse/service.js';
 import type { FsStore } from '../storage/fs-store.js';
+import type { RequestAccess } from './access.js';
 import { Payload } from './payload.js';
 import type { AuthResult } from './sigv4.js';
 
@@ -40,6 +41,8 @@ export class S3Context {
     readonly key: string | undefined,
     queryPairs: Array<[string, string]>,
     readonly auth: AuthResult,
+    /** What this request may do: everything when signed, what the bucket policy allows when anonymous. */
+    readonly access: RequestAccess,
   ) {
     this.query = new Map();
     for (const [k, v] of queryPairs) if (!this.query.has(k)) this.query.set(k, v);

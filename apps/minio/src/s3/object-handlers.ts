@@ -458,6 +458,8 @@ export async function deleteObjects(ctx: S3Context): Promise<void> {
   for (const key of keys) {
     try {
       checkObjectKey(key);
+      // An anonymous request may delete the keys the bucket policy lets it, each on its own.
+      if (!(await ctx.access.allows('s3:DeleteObject', bucket, key))) throw new S3Error('AccessDenied');
       await ctx.store.deleteObject(bucket, key);
       if (!quiet) results.push(xmlElement('Deleted', [xmlElement('Key', key)]));
     } catch (caught) {

@@ -7,7 +7,8 @@ import { S3Error } from '../errors.js';
 import { rejectInsecureSseC } from '../sse/hooks.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
-import { getBucketAcl, getBucketPolicy, getObjectAcl, putBucketAcl, putObjectAcl } from './acl-handlers.js';
+import { conditionValues, type Need, RequestAccess } from './access.js';
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './acl-handlers.js';
 import {
   deleteBucketEncryption,
   getBucketEncryption,
@@ -24,6 +25,12 @@ import {
   listObjectsV2,
   listObjectVersions,
 } from './bucket-handlers.js';
+import {
+  deleteBucketPolicy,
+  getBucketPolicy,
+  getBucketPolicyStatus,
+  putBucketPolicy,
+} from './bucket-policy-handlers.js';
 import { deleteBucketTagging, getBucketTagging, putBucketTagging } from './bucket-tagging-handlers.js';
 import { type HandlerConfig, headerValue, S3Context } from './context.js';
 import { storageToS3Error } from './errors.js';
@@ -37,8 +44,23 @@ import {
   uploadPartCopy,
 } from './multipart-handlers.js';
 import { getObjectAttributes } from './object-attributes-handler.js';
-import { copyObject, deleteObject, deleteObjects, getObject, putObject } from './object-handlers.js';
-import { authenticate, type Credentials, parseQuery, type SignedRequest, safeDecode } from './sigv4.js';
+import {
+  copyObject,
+  deleteObject,
+  deleteObjects,
+  getObject,
+  parseCopySource,
+  putObject,
+} from './object-handlers.js';
+import {
+  type AuthResult,
+  authenticate,
+  type Credentials,
+  hasCredentials,
+  parseQuery,
+  type SignedRequest,
+  safeDecode,
+} from './sigv4.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './tagging.js';
 
 /** What the router needs from the server configuration. */
@@ -59,8 +81,21 @@ interface Route {
   query?: string[];
   /** Request headers that must be present. */
   headers?: string[];
+  /**
+   * The bucket-policy action an anonymous request needs on the addressed bucket or object (any one of
+   * a list); [] when the handler asks per object (DeleteObjects).
+   */
+  action: string | string[];
+  /** Further permissions an anonymous request needs (a copy's source). */
+  needs?: (ctx: S3Context) => Need[];
   handler: Handler;
 }
+
+/** An anonymous copy also needs to read its source. */
+const copySourceNeeds = (ctx: S3Context): Need[] => {
+  const source = parseCopySource(ctx.header('x-amz-copy-source') ?? '');
+  return [{ actions: ['s3:GetObject'], bucket: source.bucket, key: source.key }];
+};
 
 /**
  * Sub-resources S3 defines. A request naming one that its route does not declare in `query` answers
@@ -69,6 +104,7 @@ interface Route {
 const UNSUPPORTED_SUBRESOURCES = [
   'acl',
   'policy',
+  'policyStatus',
   'cors',
   'lifecycle',
   'tagging',
@@ -94,10 +130,17 @@ const UNSUPPORTED_SUBRESOURCES = [
 
 /** The route table, most specific first within each method and target. */
 export const ROUTES: Route[] = [
-  { name: 'ListBuckets', method: 'GET', target: 'service', handler: listBuckets },
+  {
+    name: 'ListBuckets',
+    action: 's3:ListAllMyBuckets',
+    method: 'GET',
+    target: 'service',
+    handler: listBuckets,
+  },
 
   {
     name: 'GetBucketLocation',
+    action: 's3:GetBucketLocation',
     method: 'GET',
     target: 'bucket',
     query: ['location'],
@@ -105,6 +148,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'GetBucketVersioning',
+    action: 's3:GetBucketVersioning',
     method: 'GET',
     target: 'bucket',
     query: ['versioning'],
@@ -112,6 +156,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'ListMultipartUploads',
+    action: 's3:ListBucketMultipartUploads',
     method: 'GET',
     target: 'bucket',
     query: ['uploads'],
@@ -119,6 +164,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'GetBucketEncryption',
+    action: 's3:GetEncryptionConfiguration',
     method: 'GET',
     target: 'bucket',
     query: ['encryption'],
@@ -126,6 +172,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'GetBucketTagging',
+    action: 's3:GetBucketTagging',
     method: 'GET',
     target: 'bucket',
     query: ['tagging'],
@@ -133,6 +180,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'PutBucketTagging',
+    action: 's3:PutBucketTagging',
     method: 'PUT',
     target: 'bucket',
     query: ['tagging'],
@@ -140,25 +188,80 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'DeleteBucketTagging',
+    action: 's3:PutBucketTagging',
     method: 'DELETE',
     target: 'bucket',
     query: ['tagging'],
     handler: deleteBucketTagging,
   },
-  { name: 'GetBucketAcl', method: 'GET', target: 'bucket', query: ['acl'], handler: getBucketAcl },
-  { name: 'PutBucketAcl', method: 'PUT', target: 'bucket', query: ['acl'], handler: putBucketAcl },
-  { name: 'GetBucketPolicy', method: 'GET', target: 'bucket', query: ['policy'], handler: getBucketPolicy },
+  {
+    name: 'GetBucketAcl',
+    action: 's3:GetBucketPolicy',
+    method: 'GET',
+    target: 'bucket',
+    query: ['acl'],
+    handler: getBucketAcl,
+  },
+  {
+    name: 'PutBucketAcl',
+    action: 's3:PutBucketPolicy',
+    method: 'PUT',
+    target: 'bucket',
+    query: ['acl'],
+    handler: putBucketAcl,
+  },
+  {
+    name: 'GetBucketPolicy',
+    action: 's3:GetBucketPolicy',
+    method: 'GET',
+    target: 'bucket',
+    query: ['policy'],
+    handler: getBucketPolicy,
+  },
+  {
+    name: 'GetBucketPolicyStatus',
+    action: 's3:GetBucketPolicyStatus',
+    method: 'GET',
+    target: 'bucket',
+    query: ['policyStatus'],
+    handler: getBucketPolicyStatus,
+  },
+  {
+    name: 'PutBucketPolicy',
+    action: 's3:PutBucketPolicy',
+    method: 'PUT',
+    target: 'bucket',
+    query: ['policy'],
+    handler: putBucketPolicy,
+  },
+  {
+    name: 'DeleteBucketPolicy',
+    action: 's3:DeleteBucketPolicy',
+    method: 'DELETE',
+    target: 'bucket',
+    query: ['policy'],
+    handler: deleteBucketPolicy,
+  },
   {
     name: 'ListObjectVersions',
+    action: 's3:ListBucketVersions',
     method: 'GET',
     target: 'bucket',
     query: ['versions'],
     handler: listObjectVersions,
   },
-  { name: 'ListObjectsV2', method: 'GET', target: 'bucket', query: ['list-type'], handler: listObjectsV2 },
-  { name: 'ListObjects', method: 'GET', target: 'bucket', handler: listObjectsV1 },
+  {
+    name: 'ListObjectsV2',
+    action: 's3:ListBucket',
+    method: 'GET',
+    target: 'bucket',
+    query: ['list-type'],
+    handler: listObjectsV2,
+  },
+  { name: 'ListObjects', action: 's3:ListBucket', method: 'GET', target: 'bucket', handler: listObjectsV1 },
   {
     name: 'PutBucketEncryption',
+    action: 's3:PutEncryptionConfiguration',
     method: 'PUT',
     target: 'bucket',
     query: ['encryption'],
@@ -166,20 +269,55 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'DeleteBucketEncryption',
+    action: 's3:PutEncryptionConfiguration',
     method: 'DELETE',
     target: 'bucket',
     query: ['encryption'],
     handler: deleteBucketEncryption,
   },
-  { name: 'HeadBucket', method: 'HEAD', target: 'bucket', handler: headBucket },
-  { name: 'CreateBucket', method: 'PUT', target: 'bucket', handler: createBucket },
-  { name: 'DeleteBucket', method: 'DELETE', target: 'bucket', handler: deleteBucket },
-  { name: 'DeleteObjects', method: 'POST', target: 'bucket', query: ['delete'], handler: deleteObjects },
+  {
+    name: 'HeadBucket',
+    action: ['s3:HeadBucket', 's3:ListBucket'],
+    method: 'HEAD',
+    target: 'bucket',
+    handler: headBucket,
+  },
+  { name: 'CreateBucket', action: 's3:CreateBucket', method: 'PUT', target: 'bucket', handler: createBucket },
+  {
+    name: 'DeleteBucket',
+    action: 's3:DeleteBucket',
+    method: 'DELETE',
+    target: 'bucket',
+    handler: deleteBucket,
+  },
+  {
+    name: 'DeleteObjects',
+    action: [],
+    method: 'POST',
+    target: 'bucket',
+    query: ['delete'],
+    handler: deleteObjects,
+  },
 
-  { name: 'GetObjectAcl', method: 'GET', target: 'object', query: ['acl'], handler: getObjectAcl },
-  { name: 'PutObjectAcl', method: 'PUT', target: 'object', query: ['acl'], handler: putObjectAcl },
+  {
+    name: 'GetObjectAcl',
+    action: 's3:GetBucketPolicy',
+    method: 'GET',
+    target: 'object',
+    query: ['acl'],
+    handler: getObjectAcl,
+  },
+  {
+    name: 'PutObjectAcl',
+    action: 's3:PutBucketPolicy',
+    method: 'PUT',
+    target: 'object',
+    query: ['acl'],
+    handler: putObjectAcl,
+  },
   {
     name: 'GetObjectTagging',
+    action: 's3:GetObjectTagging',
     method: 'GET',
     target: 'object',
     query: ['tagging'],
@@ -187,6 +325,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'PutObjectTagging',
+    action: 's3:PutObjectTagging',
     method: 'PUT',
     target: 'object',
     query: ['tagging'],
@@ -194,31 +333,56 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'DeleteObjectTagging',
+    action: 's3:DeleteObjectTagging',
     method: 'DELETE',
     target: 'object',
     query: ['tagging'],
     handler: deleteObjectTagging,
   },
-  { name: 'ListParts', method: 'GET', target: 'object', query: ['uploadId'], handler: listParts },
+  {
+    name: 'ListParts',
+    action: 's3:ListMultipartUploadParts',
+    method: 'GET',
+    target: 'object',
+    query: ['uploadId'],
+    handler: listParts,
+  },
   {
     name: 'GetObjectAttributes',
+    action: 's3:GetObjectAttributes',
     method: 'GET',
     target: 'object',
     query: ['attributes'],
+    needs: (ctx) => [{ actions: ['s3:GetObject'], bucket: ctx.bucketName, key: ctx.objectKey }],
     handler: getObjectAttributes,
   },
-  { name: 'GetObject', method: 'GET', target: 'object', handler: (ctx) => getObject(ctx, false) },
-  { name: 'HeadObject', method: 'HEAD', target: 'object', handler: (ctx) => getObject(ctx, true) },
+  {
+    name: 'GetObject',
+    action: 's3:GetObject',
+    method: 'GET',
+    target: 'object',
+    handler: (ctx) => getObject(ctx, false),
+  },
+  {
+    name: 'HeadObject',
+    action: 's3:GetObject',
+    method: 'HEAD',
+    target: 'object',
+    handler: (ctx) => getObject(ctx, true),
+  },
   {
     name: 'UploadPartCopy',
+    action: 's3:PutObject',
     method: 'PUT',
     target: 'object',
     query: ['partNumber', 'uploadId'],
     headers: ['x-amz-copy-source'],
+    needs: copySourceNeeds,
     handler: uploadPartCopy,
   },
   {
     name: 'UploadPart',
+    action: 's3:PutObject',
     method: 'PUT',
     target: 'object',
     query: ['partNumber', 'uploadId'],
@@ -226,14 +390,17 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'CopyObject',
+    action: 's3:PutObject',
     method: 'PUT',
     target: 'object',
     headers: ['x-amz-copy-source'],
+    needs: copySourceNeeds,
     handler: copyObject,
   },
-  { name: 'PutObject', method: 'PUT', target: 'object', handler: putObject },
+  { name: 'PutObject', action: 's3:PutObject', method: 'PUT', target: 'object', handler: putObject },
   {
     name: 'CreateMultipartUpload',
+    action: 's3:PutObject',
     method: 'POST',
     target: 'object',
     query: ['uploads'],
@@ -241,6 +408,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'CompleteMultipartUpload',
+    action: 's3:PutObject',
     method: 'POST',
     target: 'object',
     query: ['uploadId'],
@@ -248,12 +416,19 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'AbortMultipartUpload',
+    action: 's3:AbortMultipartUpload',
     method: 'DELETE',
     target: 'object',
     query: ['uploadId'],
     handler: abortMultipartUpload,
   },
-  { name: 'DeleteObject', method: 'DELETE', target: 'object', handler: deleteObject },
+  {
+    name: 'DeleteObject',
+    action: 's3:DeleteObject',
+    method: 'DELETE',
+    target: 'object',
+    handler: deleteObject,
+  },
 ];
 
 /** Splits a request into bucket and key from the virtual host or the path. */
@@ -303,6 +478,17 @@ function findRoute(
   );
 }
 
+/** The identity of a request without credentials: its body is taken as sent. */
+const ANONYMOUS: AuthResult = { accessKey: '', payload: { kind: 'unsigned' }, presigned: false };
+
+/** Throws AccessDenied unless the bucket's policy allows the anonymous request (docs/s3.md#bucket-policies). */
+async function authorizeAnonymous(ctx: S3Context, route: Route): Promise<void> {
+  if (ctx.bucket === undefined) throw new S3Error('AccessDenied');
+  const actions = typeof route.action === 'string' ? [route.action] : route.action;
+  const needs: Need[] = actions.length > 0 ? [{ actions, bucket: ctx.bucket, key: ctx.key }] : [];
+  await ctx.access.require([...needs, ...(route.needs?.(ctx) ?? [])]);
+}
+
 /** Handles one S3 request end to end; throws S3Error for the error handler to render. */
 export async function handleS3(
   req: FastifyRequest,
@@ -324,9 +510,15 @@ export async function handleS3(
       headers: headerMap(req.raw.rawHeaders),
     };
     rejectInsecureSseC((h) => headerValue(req.headers, h), req.protocol === 'https', config.sse);
-    const auth = authenticate(signed, config.credentials);
     const pairs = parseQuery(rawQuery);
-    const ctx = new S3Context(req, reply, store, config, bucket, key, pairs, auth);
+    // A request without credentials is anonymous: it may do what the bucket's policy allows.
+    const isAnonymous = !hasCredentials(signed, pairs) && !pairs.some(([k]) => k === 'AWSAccessKeyId');
+    const auth = isAnonymous ? ANONYMOUS : authenticate(signed, config.credentials);
+    const query = new Map<string, string>();
+    for (const [k, v] of pairs) if (!query.has(k)) query.set(k, v);
+    const values = conditionValues(req.raw.socket.remoteAddress, req.protocol === 'https', query);
+    const access = new RequestAccess(store, isAnonymous, values);
+    const ctx = new S3Context(req, reply, store, config, bucket, key, pairs, auth, access);
     const target = bucket === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
     if (bucket !== undefined && !(target === 'bucket' && req.method === 'PUT')) checkBucketName(bucket);
     const route = findRoute(req.method, target, ctx.query, (h) => ctx.header(h) !== undefined);
@@ -335,8 +527,16 @@ export async function handleS3(
     );
     if (unsupported !== undefined && target !== 'service')
       ctx.notImplemented(`The ${unsupported} sub-resource`);
-    if (!route) throw new S3Error('MethodNotAllowed');
-    await route.handler(ctx);
+    if (!route) throw new S3Error(isAnonymous ? 'AccessDenied' : 'MethodNotAllowed');
+    if (isAnonymous) await authorizeAnonymous(ctx, route);
+    await route.handler(ctx).catch(async (err: unknown) => {
+      // An anonymous reader that may not list the bucket learns nothing of which keys exist.
+      const e = storageToS3Error(err);
+      if (isAnonymous && e instanceof S3Error && e.code === 'NoSuchKey' && bucket !== undefined) {
+        if (!(await access.anonymousAllows('s3:ListBucket', bucket))) throw new S3Error('AccessDenied');
+      }
+      throw e;
+    });
   } catch (caught) {
     const err = storageToS3Error(caught);
     if (err instanceof S3Error) {

@@ -31,6 +31,8 @@ export interface BucketMetadata {
   encryption?: StoredBucketEncryption | undefined;
   /** The bucket's tag set (PutBucketTagging), checked by the S3 layer, in the order given; absent when none. */
   tags?: ObjectTag[] | undefined;
+  /** The bucket policy (PutBucketPolicy), JSON as the client sent it, checked by the S3 layer; absent when none. */
+  policy?: string | undefined;
 }
 
 interface BucketRecord extends BucketMetadata {
