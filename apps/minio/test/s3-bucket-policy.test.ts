@@ -219,6 +219,25 @@ describe('anonymous requests', () => {
     expect(readOnly.PolicyStatus?.IsPublic).toBe(false);
   });
 
+  it('an anonymous body is checked against its x-amz-content-sha256, and no signed payload is taken', async () => {
+    await putPolicy(cannedPolicy('public', bucket));
+    const sha = (await import('node:crypto')).createHash('sha256').update('hashed').digest('hex');
+    const put = (hash: string) =>
+      anonCode(`/${bucket}/hashed.txt`, {
+        method: 'PUT',
+        body: 'hashed',
+        headers: { 'x-amz-content-sha256': hash },
+      });
+    expect(await put(sha.replace(/^./, sha[0] === '0' ? '1' : '0'))).toEqual([
+      400,
+      'XAmzContentSHA256Mismatch',
+    ]);
+    expect(await anonCode(`/${bucket}/hashed.txt`)).toEqual([404, 'NoSuchKey']);
+    expect(await put('STREAMING-AWS4-HMAC-SHA256-PAYLOAD')).toEqual([403, 'AccessDenied']);
+    expect((await put(sha))[0]).toBe(200);
+    expect(await (await anon(`/${bucket}/hashed.txt`)).text()).toBe('hashed');
+  });
+
   it('deny beats allow: a Deny on secret/* holds against an Allow on everything', async () => {
     await putPolicy({
       Version: '2012-10-17',

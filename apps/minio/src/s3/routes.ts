@@ -478,8 +478,23 @@ function findRoute(
   );
 }
 
-/** The identity of a request without credentials: its body is taken as sent. */
-const ANONYMOUS: AuthResult = { accessKey: '', payload: { kind: 'unsigned' }, presigned: false };
+/**
+ * The identity of a request without credentials. Its body is read as x-amz-content-sha256 says: as sent,
+ * checked against a SHA-256, or aws-chunked with unsigned trailers; chunk signatures need a signer.
+ */
+function anonymousAuth(contentSha256: string | undefined): AuthResult {
+  const hash = contentSha256 ?? 'UNSIGNED-PAYLOAD';
+  const payload: AuthResult['payload'] | undefined =
+    hash === 'UNSIGNED-PAYLOAD'
+      ? { kind: 'unsigned' }
+      : hash === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'
+        ? { kind: 'streaming-unsigned-trailer' }
+        : /^[0-9a-f]{64}$/.test(hash)
+          ? { kind: 'sha256', hex: hash }
+          : undefined;
+  if (payload === undefined) throw new S3Error('AccessDenied', 'A signed payload needs a signed request.');
+  return { accessKey: '', payload, presigned: false };
+}
 
 /** Throws AccessDenied unless the bucket's policy allows the anonymous request (docs/s3.md#bucket-policies). */
 async function authorizeAnonymous(ctx: S3Context, route: Route): Promise<void> {
@@ -513,7 +528,9 @@ export async function handleS3(
     const pairs = parseQuery(rawQuery);
     // A request without credentials is anonymous: it may do what the bucket's policy allows.
     const isAnonymous = !hasCredentials(signed, pairs) && !pairs.some(([k]) => k === 'AWSAccessKeyId');
-    const auth = isAnonymous ? ANONYMOUS : authenticate(signed, config.credentials);
+    const auth = isAnonymous
+      ? anonymousAuth(headerValue(req.headers, 'x-amz-content-sha256'))
+      : authenticate(signed, config.credentials);
     const query = new Map<string, string>();
     for (const [k, v] of pairs) if (!query.has(k)) query.set(k, v);
     const values = conditionValues(req.raw.socket.remoteAddress, req.protocol === 'https', query);
