@@ -53,6 +53,7 @@ const codes = {
   NoSuchBucket: [404, 'The specified bucket does not exist'],
   NoSuchBucketPolicy: [404, 'The bucket policy does not exist'],
   NoSuchKey: [404, 'The specified key does not exist.'],
+  NoSuchVersion: [404, 'The specified version does not exist.'],
   NoSuchTagSet: [404, 'The TagSet does not exist'],
   NoSuchUpload: [
     404,

@@ -2,8 +2,11 @@
 // (docs/s3.md#versions): what rclone, terraform and the s3-tests cleanup probe before they delete.
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
@@ -112,5 +115,51 @@ describe('ListObjectVersions on an unversioned bucket', () => {
     );
     const after = await srv.s3.send(new ListObjectVersionsCommand({ Bucket: other }));
     expect(after.Versions).toBeUndefined();
+  });
+});
+
+describe('versionId on object requests in an unversioned bucket', () => {
+  const other = '3f0a0b8e-2d5c-4b8e-9c1a-6f7e8d9a0b1c';
+
+  it('versionId null names the object: GET, HEAD and DELETE act on it', async () => {
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'v-null', Body: 'n' }));
+    const got = await srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'v-null', VersionId: 'null' }));
+    expect(got.$metadata.httpStatusCode).toBe(200);
+    await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'v-null', VersionId: 'null' }));
+    await srv.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'v-null', VersionId: 'null' }));
+    await expect(srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'v-null' }))).rejects.toMatchObject(
+      {
+        $metadata: { httpStatusCode: 404 },
+      },
+    );
+  });
+
+  it('another version id: GET answers NoSuchVersion and DELETE removes nothing, as MinIO does', async () => {
+    await srv.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'v-kept', Body: 'kept' }));
+    await expect(
+      srv.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'v-kept', VersionId: other })),
+    ).rejects.toMatchObject({ name: 'NoSuchVersion', $metadata: { httpStatusCode: 404 } });
+    const del = await srv.s3.send(
+      new DeleteObjectCommand({ Bucket: bucket, Key: 'v-kept', VersionId: other }),
+    );
+    expect(del.$metadata.httpStatusCode).toBe(204);
+    const batch = await srv.s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: [{ Key: 'v-kept', VersionId: other }] },
+      }),
+    );
+    expect(batch.Deleted).toEqual([{ Key: 'v-kept', VersionId: other }]);
+    const head = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'v-kept' }));
+    expect(head.ContentLength).toBe(4);
+  });
+
+  it('a version id that is no UUID answers InvalidArgument', async () => {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const res = await send(srv.port, { method, path: `/${bucket}/a`, query: 'versionId=v1' });
+      expect([method, res.status, errorCode(res.body)]).toEqual([method, 400, 'InvalidArgument']);
+    }
+    const head = await srv.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'a' }));
+    expect(head.ContentLength).toBe(1);
   });
 });

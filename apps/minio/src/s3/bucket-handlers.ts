@@ -7,11 +7,10 @@ import type { ListPage } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
 import { OWNER_ID, OWNER_NAME, type S3Context } from './context.js';
 import { quoteEtag } from './http-rules.js';
+import { NULL_VERSION } from './versions.js';
 import { childText, parseRequestXml, S3_NAMESPACE, xmlDocument, xmlElement, xmlRoot } from './xml.js';
 
 const MAX_KEYS = 1000;
-/** The id S3 gives the one version of an object in a bucket without versioning. */
-export const NULL_VERSION = 'null';
 
 function owner(): string {
   return xmlElement('Owner', [xmlElement('ID', OWNER_ID), xmlElement('DisplayName', OWNER_NAME)]);

@@ -33,6 +33,7 @@ import {
 import type { ChecksumValue } from './payload.js';
 import { safeDecode } from './sigv4.js';
 import { copyTags } from './tagging.js';
+import { resolveVersionId } from './versions.js';
 import { childList, childText, parseRequestXml, xmlElement, xmlRoot } from './xml.js';
 
 /** S3's limit for a single PUT and for a copy source: 5 GiB. */
@@ -449,17 +450,23 @@ export async function deleteObjects(ctx: S3Context): Promise<void> {
   const quiet = childText(root, 'Quiet')?.trim().toLowerCase() === 'true';
   const objects = childList(root, 'Object');
   if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML');
-  const keys = objects.map((o) => {
+  const entries = objects.map((o) => {
     const key = childText(o, 'Key');
     if (key === undefined) throw new S3Error('MalformedXML');
-    return key;
+    return { key, versionId: childText(o, 'VersionId') };
   });
   const results: string[] = [];
-  for (const key of keys) {
+  for (const { key, versionId } of entries) {
     try {
       checkObjectKey(key);
       // An anonymous request may delete the keys the bucket policy lets it, each on its own.
       if (!(await ctx.access.allows('s3:DeleteObject', bucket, key))) throw new S3Error('AccessDenied');
+      // A version other than null cannot exist here: deleting it does nothing (docs/s3.md#versions).
+      if (resolveVersionId(versionId) === 'none') {
+        if (!quiet)
+          results.push(xmlElement('Deleted', [xmlElement('Key', key), xmlElement('VersionId', versionId!)]));
+        continue;
+      }
       await ctx.store.deleteObject(bucket, key);
       if (!quiet) results.push(xmlElement('Deleted', [xmlElement('Key', key)]));
     } catch (caught) {

@@ -62,6 +62,7 @@ import {
   safeDecode,
 } from './sigv4.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './tagging.js';
+import { noSuchVersion, resolveVersionId } from './versions.js';
 
 /** What the router needs from the server configuration. */
 export interface RouterConfig extends HandlerConfig {
@@ -86,6 +87,11 @@ interface Route {
    * a list); [] when the handler asks per object (DeleteObjects).
    */
   action: string | string[];
+  /**
+   * How the route treats a versionId naming a version other than `null`: a read answers NoSuchVersion, a
+   * delete does nothing (docs/s3.md#versions). Routes without it ignore the parameter.
+   */
+  version?: 'read' | 'delete';
   /** Further permissions an anonymous request needs (a copy's source). */
   needs?: (ctx: S3Context) => Need[];
   handler: Handler;
@@ -301,6 +307,7 @@ export const ROUTES: Route[] = [
 
   {
     name: 'GetObjectAcl',
+    version: 'read',
     action: 's3:GetBucketPolicy',
     method: 'GET',
     target: 'object',
@@ -309,6 +316,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'PutObjectAcl',
+    version: 'read',
     action: 's3:PutBucketPolicy',
     method: 'PUT',
     target: 'object',
@@ -317,6 +325,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'GetObjectTagging',
+    version: 'read',
     action: 's3:GetObjectTagging',
     method: 'GET',
     target: 'object',
@@ -325,6 +334,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'PutObjectTagging',
+    version: 'read',
     action: 's3:PutObjectTagging',
     method: 'PUT',
     target: 'object',
@@ -333,6 +343,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'DeleteObjectTagging',
+    version: 'read',
     action: 's3:DeleteObjectTagging',
     method: 'DELETE',
     target: 'object',
@@ -349,6 +360,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'GetObjectAttributes',
+    version: 'read',
     action: 's3:GetObjectAttributes',
     method: 'GET',
     target: 'object',
@@ -358,6 +370,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'GetObject',
+    version: 'read',
     action: 's3:GetObject',
     method: 'GET',
     target: 'object',
@@ -365,6 +378,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'HeadObject',
+    version: 'read',
     action: 's3:GetObject',
     method: 'HEAD',
     target: 'object',
@@ -424,6 +438,7 @@ export const ROUTES: Route[] = [
   },
   {
     name: 'DeleteObject',
+    version: 'delete',
     action: 's3:DeleteObject',
     method: 'DELETE',
     target: 'object',
@@ -546,6 +561,12 @@ export async function handleS3(
       ctx.notImplemented(`The ${unsupported} sub-resource`);
     if (!route) throw new S3Error(isAnonymous ? 'AccessDenied' : 'MethodNotAllowed');
     if (isAnonymous) await authorizeAnonymous(ctx, route);
+    if (route.version !== undefined && resolveVersionId(ctx.query.get('versionId')) === 'none') {
+      await store.assertBucket(ctx.bucketName);
+      if (route.version === 'read') throw noSuchVersion();
+      ctx.sendEmpty(204);
+      return;
+    }
     await route.handler(ctx).catch(async (err: unknown) => {
       // An anonymous reader that may not list the bucket learns nothing of which keys exist.
       const e = storageToS3Error(err);
