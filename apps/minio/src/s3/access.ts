@@ -6,6 +6,7 @@ import { isStorageError } from '../storage/errors.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { type BucketPolicy, parseBucketPolicy } from './policy/document.js';
 import { isAllowed, type PolicyRequest } from './policy/evaluate.js';
+import type { AuthResult } from './sigv4.js';
 
 /** One permission a request needs: any one of `actions` on the bucket, or on its object `key`. */
 export interface Need {
@@ -33,17 +34,36 @@ function policyOf(bucket: string, text: string): BucketPolicy {
 export function conditionValues(
   remoteAddress: string | undefined,
   isSecure: boolean,
-  query: Map<string, string>,
+  queryPairs: Array<[string, string]>,
 ): PolicyRequest['values'] {
+  const first = (name: string) => queryPairs.find(([k]) => k === name)?.[1];
   const values: PolicyRequest['values'] = { 'aws:securetransport': [String(isSecure)] };
   // The socket's peer, never X-Forwarded-For: a client could claim any address in a header.
   const ip = remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   if (ip !== undefined) values['aws:sourceip'] = [ip];
-  const prefix = query.get('prefix');
+  const prefix = first('prefix');
   if (prefix !== undefined) values['s3:prefix'] = [prefix];
-  const delimiter = query.get('delimiter');
+  const delimiter = first('delimiter');
   if (delimiter !== undefined) values['s3:delimiter'] = [delimiter];
   return values;
+}
+
+/**
+ * The identity of a request without credentials. Its body is read as x-amz-content-sha256 says: as sent,
+ * checked against a SHA-256, or aws-chunked with unsigned trailers; chunk signatures need a signer.
+ */
+export function anonymousAuth(contentSha256: string | undefined): AuthResult {
+  const hash = contentSha256 ?? 'UNSIGNED-PAYLOAD';
+  const payload: AuthResult['payload'] | undefined =
+    hash === 'UNSIGNED-PAYLOAD'
+      ? { kind: 'unsigned' }
+      : hash === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'
+        ? { kind: 'streaming-unsigned-trailer' }
+        : /^[0-9a-f]{64}$/.test(hash)
+          ? { kind: 'sha256', hex: hash }
+          : undefined;
+  if (payload === undefined) throw new S3Error('AccessDenied', 'A signed payload needs a signed request.');
+  return { accessKey: '', payload, presigned: false };
 }
 
 /** The access decisions of one request. */

@@ -7,7 +7,7 @@ import { S3Error } from '../errors.js';
 import { rejectInsecureSseC } from '../sse/hooks.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
-import { conditionValues, type Need, RequestAccess } from './access.js';
+import { anonymousAuth, conditionValues, type Need, RequestAccess } from './access.js';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './acl-handlers.js';
 import {
   deleteBucketEncryption,
@@ -53,7 +53,6 @@ import {
   putObject,
 } from './object-handlers.js';
 import {
-  type AuthResult,
   authenticate,
   type Credentials,
   hasCredentials,
@@ -493,24 +492,6 @@ function findRoute(
   );
 }
 
-/**
- * The identity of a request without credentials. Its body is read as x-amz-content-sha256 says: as sent,
- * checked against a SHA-256, or aws-chunked with unsigned trailers; chunk signatures need a signer.
- */
-function anonymousAuth(contentSha256: string | undefined): AuthResult {
-  const hash = contentSha256 ?? 'UNSIGNED-PAYLOAD';
-  const payload: AuthResult['payload'] | undefined =
-    hash === 'UNSIGNED-PAYLOAD'
-      ? { kind: 'unsigned' }
-      : hash === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'
-        ? { kind: 'streaming-unsigned-trailer' }
-        : /^[0-9a-f]{64}$/.test(hash)
-          ? { kind: 'sha256', hex: hash }
-          : undefined;
-  if (payload === undefined) throw new S3Error('AccessDenied', 'A signed payload needs a signed request.');
-  return { accessKey: '', payload, presigned: false };
-}
-
 /** Throws AccessDenied unless the bucket's policy allows the anonymous request (docs/s3.md#bucket-policies). */
 async function authorizeAnonymous(ctx: S3Context, route: Route): Promise<void> {
   if (ctx.bucket === undefined) throw new S3Error('AccessDenied');
@@ -546,9 +527,7 @@ export async function handleS3(
     const auth = isAnonymous
       ? anonymousAuth(headerValue(req.headers, 'x-amz-content-sha256'))
       : authenticate(signed, config.credentials);
-    const query = new Map<string, string>();
-    for (const [k, v] of pairs) if (!query.has(k)) query.set(k, v);
-    const values = conditionValues(req.raw.socket.remoteAddress, req.protocol === 'https', query);
+    const values = conditionValues(req.raw.socket.remoteAddress, req.protocol === 'https', pairs);
     const access = new RequestAccess(store, isAnonymous, values);
     const ctx = new S3Context(req, reply, store, config, bucket, key, pairs, auth, access);
     const target = bucket === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
