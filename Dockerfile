@@ -43,6 +43,7 @@ COPY --from=build /src/packages/concurrency/dist/ /app/packages/concurrency/dist
 COPY --from=build /src/packages/crypto/dist/ /app/packages/crypto/dist/
 COPY --from=build /src/packages/durable-fs/dist/ /app/packages/durable-fs/dist/
 COPY --from=build /src/packages/duration/dist/ /app/packages/duration/dist/
+COPY --from=build /src/packages/libc/dist/ /app/packages/libc/dist/
 COPY --from=build /src/packages/policy/dist/ /app/packages/policy/dist/
 COPY --from=build /src/packages/tls-identity/dist/ /app/packages/tls-identity/dist/
 COPY --from=build /src/apps/${APP}/dist/ /app/apps/${APP}/dist/

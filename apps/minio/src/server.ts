@@ -18,7 +18,7 @@ import { deferContinue } from './http/early-answers.js';
 import type { Kms } from './kms/kms.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
-import { fullCollection, IdleCollector } from './server/idle-collect.js';
+import { IdleCollector, releaseIdleMemory } from './server/idle-collect.js';
 import { BucketEncryptionStore } from './sse/bucket-encryption.js';
 import { SseService } from './sse/service.js';
 import { FsStore } from './storage/fs-store.js';
@@ -112,7 +112,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   });
   const idleCollectMs = config.idleCollectMs ?? 2000;
   if (idleCollectMs > 0) {
-    const idle = new IdleCollector({ quietMs: idleCollectMs, collect: fullCollection });
+    const idle = new IdleCollector({ quietMs: idleCollectMs, collect: releaseIdleMemory });
     app.addHook('onRequest', async () => idle.touch());
     app.addHook('onResponse', async () => idle.touch());
     app.addHook('onClose', async () => idle.stop());

@@ -12,7 +12,7 @@
 // locked page. When locking is wanted and the kernel refuses it (no CAP_IPC_LOCK and
 // RLIMIT_MEMLOCK too small), the server stops with Vault's message. README.md says plainly what
 // this does and does not cover.
-import { createRequire } from 'node:module';
+import { libc } from '@kms-chain/libc';
 
 export interface MlockResult {
   /** Whether this build can lock memory on this platform (Linux with the FFI binding loadable). */
@@ -50,23 +50,9 @@ interface Libc {
 }
 
 function loadLibc(): Libc | undefined {
-  if (process.platform !== 'linux') return undefined;
-  let koffi: typeof import('koffi');
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-  } catch {
-    return undefined;
-  }
-  let lib: ReturnType<typeof koffi.load> | undefined;
-  for (const name of ['libc.so.6', 'libc.so']) {
-    try {
-      lib = koffi.load(name);
-      break;
-    } catch {
-      // musl and others: try the next name
-    }
-  }
-  if (!lib) return undefined;
+  const c = libc();
+  if (!c) return undefined;
+  const { koffi, lib } = c;
   const mmap = lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)');
   const mlock = lib.func('int mlock(void *addr, size_t len)');
   const madvise = lib.func('int madvise(void *addr, size_t len, int advice)');
