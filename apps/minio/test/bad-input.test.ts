@@ -344,7 +344,7 @@ describe('protocol details', () => {
   });
 
   it('answers NotImplemented for unsupported sub-resources and 405 for odd methods', async () => {
-    const res = await send(srv.port, { method: 'GET', path: `/${bucket}`, query: 'lifecycle' });
+    const res = await send(srv.port, { method: 'GET', path: `/${bucket}`, query: 'inventory' });
     expect(res.status).toBe(501);
     expect(errorCode(res.body)).toBe('NotImplemented');
     const patch = await send(srv.port, { method: 'PATCH', path: `/${bucket}/x`, body: '' });
