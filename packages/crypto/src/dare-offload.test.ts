@@ -127,7 +127,13 @@ describe('dareEncryptOffThread', () => {
       releaseDareBatch(c);
       if (++n === 32) midway = (await dareWorkerMemory()).map((m) => m.arrayBuffers);
     }
-    const idle = (await dareWorkerMemory()).map((m) => m.arrayBuffers);
+    // The stream's close reaches the worker after the last batch: ask until it has (a loaded machine
+    // may take a while), at most 2 s.
+    let idle = (await dareWorkerMemory()).map((m) => m.arrayBuffers);
+    for (let i = 0; i < 40 && idle.some((b) => b >= 4 * MiB); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      idle = (await dareWorkerMemory()).map((m) => m.arrayBuffers);
+    }
     expect(midway.length).toBeGreaterThan(0);
     // Sealing: at most 16 MiB of spent outputs, plus the batches the worker holds (4 × 1 MiB).
     for (const b of midway) expect(b).toBeLessThan(24 * MiB);
