@@ -169,3 +169,21 @@ export function s3Client(endpoint: string, accessKey: string, secretKey: string,
     ...(ca ? { requestHandler: { httpsAgent: new Agent({ ca }) } } : {}),
   });
 }
+
+/**
+ * The environment of an AWS client the tests run (the aws CLI, boto3 scripts): cut off from the
+ * user's config and credentials files, HOME in `home`, no python bytecode written into the repo;
+ * with `secret`, signing as the test root user `minio` in us-east-1.
+ */
+export function awsEnv(home: string, secret?: string): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    HOME: home,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    PYTHONDONTWRITEBYTECODE: '1',
+    ...(secret === undefined
+      ? {}
+      : { AWS_ACCESS_KEY_ID: 'minio', AWS_SECRET_ACCESS_KEY: secret, AWS_DEFAULT_REGION: 'us-east-1' }),
+  };
+}

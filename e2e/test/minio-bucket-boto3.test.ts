@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsEnv } from './chain-support.js';
 import { type MinioBin, startMinioBin } from './minio-bin.js';
 
 const python = '/usr/bin/python3';
@@ -23,12 +24,7 @@ describe.skipIf(!hasBoto3)('boto3: bucket-level APIs', () => {
     const run = spawnSync(python, [script, server.endpoint], {
       encoding: 'utf8',
       timeout: 60_000,
-      env: {
-        PATH: process.env.PATH,
-        HOME: work,
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      },
+      env: awsEnv(work),
     });
     if (run.status !== 0) throw new Error(`boto3 script failed (${run.status}): ${run.stderr}`);
     out = JSON.parse(run.stdout);

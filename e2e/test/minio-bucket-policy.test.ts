@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsEnv } from './chain-support.js';
 import { type MinioBin, startMinioBin } from './minio-bin.js';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -23,15 +24,7 @@ describe.skipIf(!hasAws)('bucket policies put with the aws cli', () => {
       encoding: 'utf8',
       timeout: 60_000,
       cwd: work,
-      env: {
-        PATH: process.env.PATH,
-        HOME: work,
-        AWS_ACCESS_KEY_ID: 'minio',
-        AWS_SECRET_ACCESS_KEY: 'minio123',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_CONFIG_FILE: join(work, 'aws-config'),
-        AWS_SHARED_CREDENTIALS_FILE: join(work, 'aws-credentials'),
-      },
+      env: awsEnv(work, 'minio123'),
     });
   const aws = (...args: string[]) => {
     const r = run(args);

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createDevPki } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binDir, freePort, type Proc, s3Client, startProc, tempDir } from './chain-support.js';
+import { awsEnv, binDir, freePort, type Proc, s3Client, startProc, tempDir } from './chain-support.js';
 
 const python = '/usr/bin/python3';
 const hasBoto3 = spawnSync(python, ['-c', 'import boto3'], { encoding: 'utf8' }).status === 0;
@@ -72,12 +72,7 @@ describe('over TLS, 64 MiB uploads refused before their body is read get their S
     const run = spawnSync(python, [script, endpoint, caFile, big], {
       encoding: 'utf8',
       timeout: 110_000,
-      env: {
-        PATH: process.env.PATH,
-        HOME: dir,
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      },
+      env: awsEnv(dir),
     });
     if (run.status !== 0) throw new Error(`boto3 script failed (${run.status}): ${run.stderr}`);
     expect(JSON.parse(run.stdout)).toEqual({
@@ -101,16 +96,7 @@ describe('over TLS, 64 MiB uploads refused before their body is read get their S
         encoding: 'utf8',
         timeout: 60_000,
         cwd: dir,
-        env: {
-          PATH: process.env.PATH,
-          HOME: dir,
-          AWS_ACCESS_KEY_ID: 'minio',
-          AWS_SECRET_ACCESS_KEY: secret,
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_MAX_ATTEMPTS: '1',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
+        env: { ...awsEnv(dir, secret), AWS_MAX_ATTEMPTS: '1' },
       });
       return { status: run.status, out: run.stdout, err: run.stderr };
     };

@@ -8,20 +8,12 @@ import os
 import sys
 import urllib.request
 
-import boto3
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from s3client import client, error_fields
 
 endpoint, work = sys.argv[1], sys.argv[2]
-s3 = boto3.client(
-    "s3",
-    endpoint_url=endpoint,
-    aws_access_key_id="minio",
-    aws_secret_access_key="minio123",
-    region_name="us-east-1",
-    config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-)
+s3 = client(endpoint)
 out = {}
 
 
@@ -29,10 +21,7 @@ def error_of(call):
     try:
         call()
     except ClientError as err:
-        return {
-            "code": err.response["Error"]["Code"],
-            "status": err.response["ResponseMetadata"]["HTTPStatusCode"],
-        }
+        return error_fields(err)
     return None
 
 

@@ -4,19 +4,11 @@
 import json
 import sys
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from s3client import client, error_fields
 
 endpoint = sys.argv[1]
-s3 = boto3.client(
-    "s3",
-    endpoint_url=endpoint,
-    aws_access_key_id="minio",
-    aws_secret_access_key="minio123",
-    region_name="us-east-1",
-    config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-)
+s3 = client(endpoint)
 out = {}
 
 
@@ -24,11 +16,7 @@ def error_of(call):
     try:
         call()
     except ClientError as err:
-        return {
-            "code": err.response["Error"]["Code"],
-            "message": err.response["Error"].get("Message"),
-            "status": err.response["ResponseMetadata"]["HTTPStatusCode"],
-        }
+        return error_fields(err, message=True)
     return None
 
 

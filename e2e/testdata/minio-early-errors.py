@@ -7,27 +7,14 @@ import json
 import os
 import sys
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from s3client import client, error_fields
 
 endpoint, ca_file, big = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
-def client(secret="minio123"):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="minio",
-        aws_secret_access_key=secret,
-        region_name="us-east-1",
-        verify=ca_file,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
-
-
-s3 = client()
-bad = client("not-the-secret")
+s3 = client(endpoint, verify=ca_file)
+bad = client(endpoint, "not-the-secret", verify=ca_file)
 out = {}
 
 
@@ -35,10 +22,7 @@ def outcome(call):
     try:
         call()
     except ClientError as err:
-        return {
-            "code": err.response["Error"]["Code"],
-            "status": err.response["ResponseMetadata"]["HTTPStatusCode"],
-        }
+        return error_fields(err)
     except Exception as err:  # the transport failure we must never see
         return {"transport": f"{type(err).__name__}: {err}"}
     return {"code": "no error", "status": 200}
