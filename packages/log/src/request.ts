@@ -1,0 +1,20 @@
+// The request-completion line the three servers write at debug.
+
+/** The path of a request target without its query (presigned URLs carry signatures there). */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * The fields of a request-completion line: method, path (query dropped), status and the time
+ * from the first byte of the request to the last of the answer, in milliseconds (one decimal).
+ */
+export function completionFields(
+  method: string,
+  url: string,
+  status: number,
+  elapsedMs: number,
+): { method: string; path: string; status: number; durationMs: number } {
+  return { method, path: pathOf(url), status, durationMs: Math.round(elapsedMs * 10) / 10 };
+}
