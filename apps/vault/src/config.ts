@@ -53,7 +53,10 @@ export interface ServerConfig {
   disableMlock: boolean;
   ui: boolean;
   clusterName: string;
+  /** `log_level` as written (trace, debug, info, warn, error; checked when the server starts). */
   logLevel: string;
+  /** `log_format`: `standard` (readable lines) or `json` (checked when the server starts). */
+  logFormat: string;
   /** The `telemetry` stanza (NO_TELEMETRY_STANZA when absent). */
   telemetry: TelemetryConfig;
   /** Top-level keys accepted but not implemented. */
@@ -150,6 +153,7 @@ const topLevel = z
     ui: bool.default(false),
     cluster_name: z.string().optional(),
     log_level: z.string().default('info'),
+    log_format: z.string().default('standard'),
     telemetry: z
       .object({
         prometheus_retention_time: duration.default(24 * 3600),
@@ -174,6 +178,7 @@ const KNOWN = new Set([
   'ui',
   'cluster_name',
   'log_level',
+  'log_format',
   'telemetry',
 ]);
 
@@ -278,6 +283,7 @@ export function parseConfigObject(raw: unknown, source: string): ServerConfig {
     ui: c.ui,
     clusterName: c.cluster_name ?? '',
     logLevel: c.log_level,
+    logFormat: c.log_format,
     telemetry: c.telemetry
       ? {
           prometheusRetentionTime: c.telemetry.prometheus_retention_time,

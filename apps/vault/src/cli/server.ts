@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type tls from 'node:tls';
 import { parseFlags, UsageError } from '@kms-chain/cli';
+import { createLogger, type Logger, parseLogFormat, parseLogLevel } from '@kms-chain/log';
 import { type ListenerConfig, loadConfigFiles, NO_TELEMETRY_STANZA, type ServerConfig } from '../config.js';
 import { Core } from '../core.js';
 import { goDurationString } from '../duration.js';
@@ -16,10 +17,19 @@ import { BUILD_DATE, VAULT_VERSION } from '../version.js';
 import { tokenHelperPath } from './client.js';
 import { err, out } from './io.js';
 
-const LEVELS: Record<string, string> = { info: '[INFO] ', warn: '[WARN] ', error: '[ERROR]' };
-
-function log(level: 'info' | 'warn' | 'error', message: string): void {
-  process.stdout.write(`${new Date().toISOString()} ${LEVELS[level]} ${message}\n`);
+/**
+ * The server's logger on stdout, after the banner as Vault's: the level from `-log-level`, else
+ * VAULT_LOG_LEVEL, else `log_level`; the format from `-log-format`, else VAULT_LOG_FORMAT, else
+ * `log_format`. An unknown word is a start-up error (`unknown log level: …`).
+ */
+function serverLogger(config: ServerConfig, flags: { level?: string; format?: string }): Logger {
+  config.logLevel = flags.level || process.env['VAULT_LOG_LEVEL'] || config.logLevel;
+  config.logFormat = flags.format || process.env['VAULT_LOG_FORMAT'] || config.logFormat;
+  return createLogger({
+    service: 'vault',
+    level: parseLogLevel(config.logLevel),
+    format: parseLogFormat(config.logFormat),
+  });
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -91,6 +101,7 @@ export async function server(args: string[]): Promise<number> {
     'dev-root-token-id': { type: 'string' },
     'dev-listen-address': { type: 'string' },
     'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
     dev: { type: 'boolean' },
     'dev-no-store-token': { type: 'boolean' },
   });
@@ -126,6 +137,7 @@ export async function server(args: string[]): Promise<number> {
       ui: true,
       clusterName: '',
       logLevel: 'info',
+      logFormat: 'standard',
       // As Vault's dev server: Prometheus-format metrics on, with the default retention.
       telemetry: { ...NO_TELEMETRY_STANZA, prometheusRetentionTime: 24 * 3600 },
       ignoredKeys: [],
@@ -138,7 +150,14 @@ export async function server(args: string[]): Promise<number> {
       return 1;
     }
   }
-  if (values['log-level']) config.logLevel = values['log-level'];
+  let logger: Logger;
+  try {
+    logger = serverLogger(config, { level: values['log-level'], format: values['log-format'] });
+  } catch (e) {
+    err((e as Error).message);
+    return 1;
+  }
+  const log = (level: 'info' | 'warn' | 'error', message: string): void => logger[level](message);
 
   // Vault locks memory unless told not to, and will not start when the kernel refuses. Here the
   // key material is what gets locked (mlock.ts explains why not the whole process).
@@ -190,6 +209,7 @@ export async function server(args: string[]): Promise<number> {
         maxRequestDuration: l.maxRequestDuration,
         tls: !l.tlsDisable,
         unauthenticatedMetricsAccess: l.unauthenticatedMetricsAccess,
+        logger,
       });
       apps.push(app);
       const { host, port } = splitAddress(l.address);
@@ -215,6 +235,8 @@ export async function server(args: string[]): Promise<number> {
       'WARNING! mlock is not supported on this system! An mlockall(2)-like syscall to prevent\nmemory from being swapped to disk is not supported on this system. For better security,\nonly run Vault on systems where this call is supported. If you are running Vault in a\nDocker container, provide the IPC_LOCK cap to the container.\n',
     );
   for (const k of config.ignoredKeys) log('warn', `config: unsupported key ignored: key=${k}`);
+  for (const l of config.listeners)
+    logger.info({ address: l.address, tls: !l.tlsDisable }, 'core: listening for API requests');
 
   if (dev) {
     const { keys, rootToken } = await core.init(1, 1);

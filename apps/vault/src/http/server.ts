@@ -2,7 +2,13 @@
 // the unauthenticated sys endpoints itself, and renders every response in Vault's envelope and
 // every error as `{"errors":[...]}` with `Content-Type: application/json`.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { completionFields, type Logger } from '@kms-chain/log';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Core } from '../core.js';
 import { badRequest, StandbyError, toErrorResponse, VaultError } from '../errors.js';
 import type { LogicalResponse, Operation, RawBody } from '../types.js';
@@ -15,8 +21,11 @@ export interface HttpOptions {
   maxRequestDuration?: number;
   /** The app is served over TLS (adds Strict-Transport-Security); see listen.ts. */
   tls?: boolean;
-  /** Log each request (off in tests). */
-  logger?: boolean;
+  /**
+   * The server's logger (cli/server.ts makes it from log_level and log_format): each request's
+   * completion at debug under its request id, the `request_id` of its response. None in tests.
+   */
+  logger?: Logger;
   /** The listener's `telemetry { unauthenticated_metrics_access }`: sys/metrics needs no token. */
   unauthenticatedMetricsAccess?: boolean;
 }
@@ -28,7 +37,10 @@ const UNAUTH_SYS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/he
 export function buildServer(opts: HttpOptions): FastifyInstance {
   const core = opts.core;
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    // fastify's own request lines off: the onResponse hook below writes one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
     bodyLimit: opts.maxRequestSize ?? 32 * 1024 * 1024,
     requestTimeout: (opts.maxRequestDuration ?? 90) * 1000,
     exposeHeadRoutes: false,
@@ -54,6 +66,14 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     reply.headers(extraHeaders);
     done();
   });
+  if (opts.logger)
+    app.addHook('onResponse', (req, reply, done) => {
+      req.log.debug(
+        completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),
+        'request completed',
+      );
+      done();
+    });
 
   // The handler sends and returns nothing: a returned value would be sent a second time.
   app.setErrorHandler((err, req, reply) => {
@@ -75,6 +95,8 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
       return;
     }
     const { status, body } = toErrorResponse(err);
+    // An unexpected error is answered `internal error` and logged with its cause, as Vault does.
+    if (!(err instanceof VaultError)) req.log.error({ err }, 'request failed');
     send(reply, status, body);
   });
   app.setNotFoundHandler((_req, reply) => {
@@ -240,7 +262,7 @@ function respond(reply: FastifyReply, res: LogicalResponse | null): FastifyReply
     return reply.code(204).header('Content-Type', JSON_TYPE).send();
   }
   const body: Record<string, unknown> = {
-    request_id: randomUUID(),
+    request_id: reply.request.id,
     lease_id: '',
     renewable: false,
     lease_duration: res.leaseDuration ?? 0,
