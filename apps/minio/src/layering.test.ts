@@ -13,6 +13,7 @@ const LAYERS: Array<[layer: string, rank: number]> = [
   ['cli', 8],
   ['server', 7],
   ['admin', 6],
+  ['audit', 6],
   ['s3', 5],
   ['sse', 4],
   ['kms', 3],

@@ -2,7 +2,7 @@
 // (the "sealed" key is the plaintext XOR 0x5a, enough to round-trip), or accepts the request and
 // stalls — before the status line, or after the headers and half the body — as a hung KES does.
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ export interface StandInKes {
   mode: StandInMode;
   /** Paths of the requests received. */
   seen: string[];
+  /** Headers of the requests received, in the same order. */
+  seenHeaders: IncomingHttpHeaders[];
 }
 
 export interface StandIns {
@@ -41,7 +43,7 @@ export async function startStandIns(n: number): Promise<StandIns> {
   const servers: Server[] = [];
   const kes: StandInKes[] = [];
   for (let i = 0; i < n; i++) {
-    const self: StandInKes = { url: '', mode: 'answer', seen: [] };
+    const self: StandInKes = { url: '', mode: 'answer', seen: [], seenHeaders: [] };
     const server = createServer(
       { cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.ca.certPem, requestCert: true },
       (req, res) => {
@@ -50,6 +52,7 @@ export async function startStandIns(n: number): Promise<StandIns> {
         req.on('end', () => {
           const path = req.url ?? '/';
           self.seen.push(path);
+          self.seenHeaders.push(req.headers);
           if (self.mode === 'stall-headers') {
             held.push(res);
             return;

@@ -3,6 +3,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseFlags, UsageError } from '@kms-chain/cli';
+import { loadAuditEnv } from '../audit/config.js';
+import { createAuditTargets } from '../audit/targets.js';
 import { loadCertsDir } from '../config/certs.js';
 import { loadEnvConfig, parseAddress } from '../config/env.js';
 import { loadKmsEnv } from '../kms/config.js';
@@ -31,6 +33,9 @@ ENVIRONMENT VARIABLES:
   MINIO_KMS_SECRET_KEY[_FILE]=name:base64, MINIO_KMS_MASTER_KEY[_FILE]=name:hex   or one static key
   MINIO_KMS_AUTO_ENCRYPTION=on           encrypt every new object (SSE-KMS with the default key)
   MINIO_API_SSEC_ALLOW_INSECURE=on       accept SSE-C over plain HTTP (only behind a TLS-terminating proxy)
+  MINIO_AUDIT_WEBHOOK_ENABLE[_ID]=on, MINIO_AUDIT_WEBHOOK_ENDPOINT[_ID]   audit entries to a webhook, with
+  _AUTH_TOKEN, _CLIENT_CERT, _CLIENT_KEY, _BATCH_SIZE, _QUEUE_SIZE, _HTTP_TIMEOUT[_ID]
+  MINIO_AUDIT_FILE_ENABLE=on, MINIO_AUDIT_FILE_PATH   audit entries as JSON lines to a file (not in MinIO)
 `;
 
 const serverFlags = {
@@ -49,6 +54,7 @@ export async function runServer(args: string[]): Promise<number> {
   const address = parseAddress(values.address ?? ':9000');
   const env = loadEnvConfig(process.env);
   const kmsEnv = loadKmsEnv(process.env);
+  const auditEnv = loadAuditEnv(process.env);
   const tls = loadCertsDir(values['certs-dir'] ?? join(homedir(), '.minio', 'certs'));
   let kms: Kms | undefined;
   if (kmsEnv.kms) {
@@ -70,6 +76,7 @@ export async function runServer(args: string[]): Promise<number> {
   }
   const stopWarm = kms ? keepKeyWarm(kms) : () => {};
   const dataDir = resolve(positionals[0]!);
+  const audit = createAuditTargets(auditEnv);
 
   const app = buildServer({
     ...env,
@@ -79,6 +86,7 @@ export async function runServer(args: string[]): Promise<number> {
     kms,
     autoEncryption: kmsEnv.autoEncryption,
     allowInsecureSseC: kmsEnv.allowInsecureSseC,
+    audit,
   });
   await app.listen({ host: address.host === '' ? '::' : address.host, port: address.port });
   const scheme = tls ? 'https' : 'http';

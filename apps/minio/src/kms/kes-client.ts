@@ -15,6 +15,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { isLoopbackHost } from '@kms-chain/tls-identity';
 import { Agent, type Dispatcher } from 'undici';
+import { currentRequest, traceHeaders } from '../http/request-context.js';
 import { type DataKey, type Kms, KmsError, type KmsStatus } from './kms.js';
 
 /** Settings of a {@link KesClient}. */
@@ -190,6 +191,10 @@ export class KesClient implements Kms {
     deadlineMs: number,
   ): Promise<Reply> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const base = payload === undefined ? ACCEPT : ACCEPT_JSON_BODY;
+    // The S3 request this call serves goes with it, so KES and Vault audit it under the same id.
+    const request = currentRequest();
+    const headers = request ? { ...base, ...traceHeaders(request.id) } : base;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), deadlineMs);
     try {
@@ -197,7 +202,7 @@ export class KesClient implements Kms {
         origin: this.#origins.get(endpoint)!,
         path,
         method: method as Dispatcher.HttpMethod,
-        headers: payload === undefined ? ACCEPT : ACCEPT_JSON_BODY,
+        headers,
         body: payload,
         signal: abort.signal,
       });
@@ -244,10 +249,16 @@ export class KesClient implements Kms {
       throw new KmsError('unavailable', `KES is not answering: ${this.#pending} requests already wait on it`);
     }
     this.#pending++;
+    const started = performance.now();
+    let outcome = 'ok';
     try {
       return await this.#request(method, path, body, Date.now() + this.#requestTimeoutMs);
+    } catch (err) {
+      outcome = err instanceof KmsError ? err.kind : 'failed';
+      throw err;
     } finally {
       this.#pending--;
+      noteCall(path, performance.now() - started, outcome);
     }
   }
 
@@ -326,18 +337,46 @@ export class KesClient implements Kms {
     await this.request('GET', `/v1/key/describe/${KesClient.#name(keyId)}`);
   }
 
+  /**
+   * One page, as MinIO asks (kms-go's ListKeys without a continuation): KES answers every name at once.
+   * Reads `{"names":[…]}` and the ndjson `{"name":…}` lines of KES's earlier eras.
+   */
+  async listKeys(prefix: string): Promise<string[]> {
+    const reply = await this.request('GET', `/v1/key/list/${KesClient.#name(prefix === '' ? '*' : prefix)}`);
+    const body = reply.body.trim();
+    let names: unknown;
+    if (body.startsWith('{"names"') || body.startsWith('{ "names"')) {
+      names = (parseJson(body) as { names?: unknown }).names;
+    } else {
+      names = body === '' ? [] : body.split('\n').map((line) => (parseJson(line) as { name?: unknown }).name);
+    }
+    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
+      throw new KmsError('failed', 'KES returned a malformed key list');
+    }
+    return (names as string[]).sort();
+  }
+
   async status(): Promise<KmsStatus> {
+    let uptime: number | undefined;
     const entries = await Promise.all(
       this.endpoints.map(async (endpoint) => {
         try {
           const reply = await this.#send(endpoint, 'GET', '/v1/status', undefined, this.#timeoutMs);
-          return [endpoint, reply.status === 200 ? 'online' : 'offline'] as const;
+          if (reply.status !== 200) return [endpoint, 'offline'] as const;
+          const up = uptimeOf(reply.body);
+          if (up !== undefined) uptime = Math.max(uptime ?? 0, up);
+          return [endpoint, 'online'] as const;
         } catch {
           return [endpoint, 'offline'] as const;
         }
       }),
     );
-    return { name: 'MinIO KES', defaultKeyId: this.defaultKeyId, endpoints: Object.fromEntries(entries) };
+    return {
+      name: 'MinIO KES',
+      defaultKeyId: this.defaultKeyId,
+      endpoints: Object.fromEntries(entries),
+      ...(uptime !== undefined ? { uptimeSeconds: uptime } : {}),
+    };
   }
 
   /**
@@ -353,6 +392,32 @@ export class KesClient implements Kms {
   close(): void {
     this.#onClose?.();
     this.#dispatcher.destroy().catch(() => {});
+  }
+}
+
+/** Notes a KES call in the audit context of the S3 request it served (`/v1/key/<op>/<key name>`). */
+function noteCall(path: string, ms: number, outcome: string): void {
+  const request = currentRequest();
+  if (!request) return;
+  const [, , , op = path, name = ''] = path.split('/');
+  let key = name;
+  try {
+    key = decodeURIComponent(name);
+  } catch {
+    // our own encodeURIComponent output always decodes
+  }
+  request.kmsCalls.push({ op, key, ms: Math.round(ms * 1000) / 1000, outcome });
+}
+
+/** KES's uptime from a status reply: seconds at HEAD, nanoseconds in E3 (docs/kes-protocol.md#status). */
+function uptimeOf(body: string): number | undefined {
+  try {
+    const v = JSON.parse(body) as { uptime?: unknown; kms?: unknown };
+    if (typeof v.uptime !== 'number' || !Number.isFinite(v.uptime) || v.uptime < 0) return undefined;
+    // The E3 shape (with its `kms` object) counted nanoseconds.
+    return v.kms !== undefined ? v.uptime / 1e9 : v.uptime;
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,6 +5,7 @@
 // acting as plain GET/PUT on the object, so a client never gets a silent wrong answer.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { S3Error } from '../errors.js';
+import { requestInfoOf } from '../http/request-context.js';
 import { rejectInsecureSseC } from '../sse/hooks.js';
 import type { FsStore } from '../storage/fs-store.js';
 import { checkBucketName } from '../storage/keys.js';
@@ -97,6 +98,12 @@ export async function handleS3(
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
   const { bucket, key } = addressOf(rawPath, req.headers.host, config.domains);
   const resource = bucket === undefined ? '/' : `/${bucket}${key !== undefined ? `/${key}` : ''}`;
+  // What the audit entry names: filled in as the pipeline learns it.
+  const info = requestInfoOf(req.raw);
+  if (info) {
+    info.bucket = bucket;
+    info.object = key;
+  }
   try {
     const signed: SignedRequest = {
       method: req.method,
@@ -111,6 +118,7 @@ export async function handleS3(
     const auth = isAnonymous
       ? anonymousAuth(headerValue(req.headers, 'x-amz-content-sha256'))
       : authenticate(signed, config.credentials);
+    if (info && !isAnonymous) info.accessKey = auth.accessKey;
     const values = conditionValues(req.raw.socket.remoteAddress, req.protocol === 'https', pairs);
     const access = new RequestAccess(store, isAnonymous, values);
     const ctx = new S3Context(req, reply, store, config, bucket, key, pairs, auth, access);
@@ -123,6 +131,7 @@ export async function handleS3(
     if (unsupported !== undefined && target !== 'service')
       ctx.notImplemented(`The ${unsupported} sub-resource`);
     if (!route) throw new S3Error(isAnonymous ? 'AccessDenied' : 'MethodNotAllowed');
+    if (info) info.api = route.name;
     if (isAnonymous) await authorizeAnonymous(ctx, route);
     if (route.version !== undefined && resolveVersionId(ctx.query.get('versionId')) === 'none') {
       await store.assertBucket(ctx.bucketName);

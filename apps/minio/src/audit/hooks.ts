@@ -1,0 +1,39 @@
+// The request-context hook every server runs, and the audit hook that turns each finished request into
+// one entry for every target.
+import type { FastifyInstance } from 'fastify';
+import { requestInfoOf, runInRequest } from '../http/request-context.js';
+import { auditEntry } from './entry.js';
+import type { AuditTarget } from './targets.js';
+
+/**
+ * Enters the request's context (http/request-context.ts) for the rest of the hook chain and the
+ * handler. Register it first, so that every later hook and the handler run inside it.
+ */
+export function trackRequests(app: FastifyInstance): void {
+  app.addHook('onRequest', (req, _reply, done) => runInRequest(req.raw, req.id, done));
+}
+
+/** Writes one audit entry per finished request to each target; targets close with the server. */
+export function auditRequests(app: FastifyInstance, targets: AuditTarget[]): void {
+  if (targets.length === 0) return;
+  app.addHook('onResponse', async (req, reply) => {
+    const info = requestInfoOf(req.raw);
+    if (!info) return;
+    const line = JSON.stringify(
+      auditEntry({
+        info,
+        url: req.raw.url ?? '/',
+        remoteAddress: req.raw.socket?.remoteAddress,
+        requestHeaders: req.headers,
+        responseHeaders: reply.getHeaders(),
+        statusCode: reply.statusCode,
+        elapsedMs: reply.elapsedTime,
+        time: new Date(),
+      }),
+    );
+    for (const t of targets) t.send(line);
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all(targets.map((t) => t.close()));
+  });
+}
