@@ -1,6 +1,9 @@
 // The error and audit logs: written to their targets (stderr / stdout / files) and fanned out to
-// the `/v1/log/error` and `/v1/log/audit` ndjson streams.
+// the `/v1/log/error` and `/v1/log/audit` ndjson streams. The error log is the server's log in the
+// chain's one format (@kms-chain/log: `service: "kes"`, level, request id); the audit log keeps
+// KES's own line shape.
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from '@kms-chain/log';
 
 /** One audit record, shaped as KES's `/v1/log/audit` lines. */
 export interface AuditEvent {
@@ -32,12 +35,17 @@ export interface LogTargets {
   auditToStdout: boolean;
   errorFiles: string[];
   auditFiles: string[];
+  /** The least severe level of the error log (default info). */
+  level?: LogLevel;
+  /** How error-log lines read (default standard). */
+  format?: LogFormat;
 }
 
 export class Logs {
   readonly errors = new Fanout<{ message: string }>();
   readonly audit = new Fanout<AuditEvent>();
-  readonly #errorOut: Array<NodeJS.WritableStream | WriteStream> = [];
+  /** The error log as a logger: request lines at debug, start-up at info, failures at error. */
+  readonly logger: Logger;
   readonly #auditOut: Array<NodeJS.WritableStream | WriteStream> = [];
   readonly #files: WriteStream[] = [];
   errorCount = 0;
@@ -46,10 +54,17 @@ export class Logs {
   constructor(
     t: LogTargets = { errorToStderr: false, auditToStdout: false, errorFiles: [], auditFiles: [] },
   ) {
-    if (t.errorToStderr) this.#errorOut.push(process.stderr);
+    const errorOut: Array<NodeJS.WritableStream | WriteStream> = [];
+    if (t.errorToStderr) errorOut.push(process.stderr);
     if (t.auditToStdout) this.#auditOut.push(process.stdout);
-    for (const f of t.errorFiles) this.#errorOut.push(this.#open(f));
+    for (const f of t.errorFiles) errorOut.push(this.#open(f));
     for (const f of t.auditFiles) this.#auditOut.push(this.#open(f));
+    this.logger = createLogger({
+      service: 'kes',
+      level: errorOut.length > 0 ? (t.level ?? 'info') : 'off',
+      format: t.format ?? 'standard',
+      sinks: errorOut,
+    });
   }
 
   #open(path: string): WriteStream {
@@ -59,11 +74,13 @@ export class Logs {
     return s;
   }
 
-  /** Records an error-log line (never key material or secrets). */
-  error(message: string): void {
+  /**
+   * Records an error (never key material or secrets): an error-level line, and an event on the
+   * `/v1/log/error` stream, which carries the message alone as KES's does.
+   */
+  error(message: string, fields: Record<string, unknown> = {}): void {
     this.errorCount++;
-    const line = `${new Date().toISOString()} ${message}\n`;
-    for (const o of this.#errorOut) o.write(line);
+    this.logger.error(fields, message);
     this.errors.emit({ message });
   }
 

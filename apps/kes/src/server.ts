@@ -1,10 +1,12 @@
 // buildServer(config) → a fastify app over mTLS, not yet listening (the CLI calls listen).
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server as TlsServer } from 'node:tls';
+import { completionFields, incomingRequestId } from '@kms-chain/log';
 import { KesPolicy } from '@kms-chain/policy';
 import { mtlsServerOptions, parseTlsThroughStream } from '@kms-chain/tls-identity';
-import fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { pipeline, sendError } from './api/pipeline.js';
 import { routeTable } from './api/routes.js';
 import type { ServerState } from './api/types.js';
@@ -87,6 +89,8 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
       auditToStdout: config.log.audit && config.log.auditFiles.length === 0,
       errorFiles: config.log.errorFiles,
       auditFiles: config.log.auditFiles,
+      level: config.log.level,
+      format: config.log.format,
     });
   const tlsPem = opts.tls ?? {
     key: readPem(config.tls.key, 'private key'),
@@ -129,7 +133,10 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
   });
   const app = fastify({
     https,
-    logger: false,
+    loggerInstance: logs.logger,
+    // fastify's own request lines off: the onResponse hook below writes one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
     exposeHeadRoutes: false,
     keepAliveTimeout: 90_000,
     bodyLimit: 1 << 20,
@@ -143,14 +150,28 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
   // connection (Node's parser over TLS; see @kms-chain/tls-identity tls-backpressure.ts).
   parseTlsThroughStream(app.server as unknown as TlsServer);
 
+  // One debug line per request under its id, with the caller's X-Request-Id (the object store's
+  // x-amz-request-id) when it sent one, so that the two logs join.
+  app.addHook('onResponse', (req, reply, done) => {
+    const upstream = incomingRequestId(req.headers);
+    req.log.debug(
+      {
+        ...completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),
+        ...(upstream ? { xRequestId: upstream } : {}),
+      },
+      'request completed',
+    );
+    done();
+  });
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, errBodyTooLarge());
     if (err instanceof KesError) return sendError(reply, err);
     if (typeof err.statusCode === 'number' && err.statusCode < 500) return sendError(reply, errInvalidBody());
-    logs.error(`kes: ${err.message}`);
+    logs.error(`kes: ${err.message}`, { reqId: req.id });
     return sendError(reply, new KesError(500, 'internal server error'));
   });
   app.setNotFoundHandler((_req, reply) => {

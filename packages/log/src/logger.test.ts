@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLogFormat, parseLogLevel } from './levels.js';
 import { createLogger, type LoggerOptions } from './logger.js';
 import { SECRET_FIELDS } from './redact.js';
-import { completionFields } from './request.js';
+import { completionFields, incomingRequestId } from './request.js';
 import { formatStandard } from './standard.js';
 
 function capture(opts: Omit<LoggerOptions, 'sinks'>) {
@@ -125,4 +125,14 @@ describe('completionFields', () => {
       durationMs: 1.2,
     });
   });
+});
+
+describe('incomingRequestId', () => {
+  it.each([
+    ['18802B1C3A0F0001', '18802B1C3A0F0001'],
+    ['a b', undefined],
+    ['x'.repeat(129), undefined],
+    [['a', 'b'], undefined],
+    [undefined, undefined],
+  ])('%j gives %j', (value, id) => expect(incomingRequestId({ 'x-request-id': value })).toBe(id));
 });

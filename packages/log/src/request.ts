@@ -18,3 +18,15 @@ export function completionFields(
 ): { method: string; path: string; status: number; durationMs: number } {
   return { method, path: pathOf(url), status, durationMs: Math.round(elapsedMs * 10) / 10 };
 }
+
+/**
+ * The `X-Request-Id` a caller sent (the object store sends its x-amz-request-id with each KES
+ * call, KES with each Vault call), when it is a plain token of at most 128 characters (letters,
+ * digits, `.`, `_`, `:`, `-`); anything else is not logged.
+ */
+export function incomingRequestId(
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
+  const v = headers['x-request-id'];
+  return typeof v === 'string' && /^[\w.:-]{1,128}$/.test(v) ? v : undefined;
+}

@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, parseFlags, UsageError } from '@kms-chain/cli';
+import { parseLogFormat, parseLogLevel } from '@kms-chain/log';
 import { createCertificate } from '@kms-chain/tls-identity';
 import { formatGoDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
@@ -26,6 +27,9 @@ Options:
     --cert, --tls-cert <file>  TLS certificate (overrides the config).
     --mlock                  Request memory locking (see README: not available to Node; warns).
     --dev                    In-memory keystore, fresh TLS certificate and admin identity.
+    --log-level <level>      Error log level: trace, debug, info, warn, error (env KES_LOG_LEVEL;
+                             default the config's log.error level, else info).
+    --log-format <format>    standard (readable lines) or json (env KES_LOG_FORMAT).
     -q, --quiet              No startup banner.
 `;
 
@@ -42,6 +46,8 @@ const serverFlags = {
   mlock: { type: 'boolean' },
   dev: { type: 'boolean' },
   quiet: { type: 'boolean', aliases: ['q'] },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
 } as const;
 
 /**
@@ -133,6 +139,14 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
   if (!values.dev && (!config.tls.key || !config.tls.cert)) {
     throw new CliError('no TLS private key or certificate: set tls.key and tls.cert or use --key/--cert');
   }
+  const logLevel = values['log-level'] || io.env['KES_LOG_LEVEL'];
+  const logFormat = values['log-format'] || io.env['KES_LOG_FORMAT'];
+  try {
+    if (logLevel) config.log.level = parseLogLevel(logLevel);
+    if (logFormat) config.log.format = parseLogFormat(logFormat);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const { host, port } = parseAddress(config.address);
   if (values.mlock) io.err(MLOCK_WARNING);
 
@@ -174,7 +188,7 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
       (next) => {
         if (values.root !== undefined) next.admin = normalizeAdmin(values.root);
         reloadPolicies(app, next);
-        app.kes.logs.error('kes: configuration reloaded (policies, identities, admin)');
+        app.kes.logs.logger.info('kes: configuration reloaded (policies, identities, admin)');
       },
       (err: Error) => app.kes.logs.error(`kes: failed to reload configuration: ${err.message}`),
     );

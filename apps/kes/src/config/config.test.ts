@@ -296,3 +296,24 @@ describe('several Vault endpoints (beyond upstream: docs/kes-protocol.md#vault-e
     expect(c.keystore).toMatchObject({ endpoints: ['https://v1:8200', 'https://v2:8200'] });
   });
 });
+
+describe('log.error (HEAD YAML): on, off or the least severe level written', () => {
+  const base = 'admin: {identity: x}\ntls: {key: k, cert: c}\nkeystore: {fs: {path: p}}\n';
+  it.each([
+    ['on', { error: true }],
+    ['off', { error: false }],
+    ['debug', { error: true, level: 'debug' }],
+    ['debug-4', { error: true, level: 'trace' }],
+    ['info', { error: true, level: 'info' }],
+    ['warn', { error: true, level: 'warn' }],
+    ['error', { error: true, level: 'error' }],
+  ])('%s', (value, log) => {
+    const c = parseConfig('k.yaml', `${base}log: {error: ${value}}\n`, {});
+    expect(c.log).toEqual({ audit: false, errorFiles: [], auditFiles: [], ...log });
+  });
+  it('refuses another word', () => {
+    expect(() => parseConfig('k.yaml', `${base}log: {error: loud}\n`, {})).toThrow(
+      'k.yaml: log.error: expected "on", "off" or a level (debug, info, warn, error)',
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import type { LogFormat, LogLevel } from '@kms-chain/log';
 import type { ErrorSpelling } from '../errors.js';
 
 /** How policy patterns match request paths: `glob` = Go path.Match (KES ≤ 2023), `prefix` = HEAD. */
@@ -65,7 +66,19 @@ export interface ServerConfig {
   policyMatch: PolicyMatch;
   errors: ErrorSpelling;
   cache: { anyMs: number; unusedMs: number; offlineMs: number };
-  log: { error: boolean; audit: boolean; errorFiles: string[]; auditFiles: string[] };
+  /**
+   * `error`: the error log is written (stderr and `errorFiles`); `level`: the least severe level
+   * it writes (YAML `log.error: debug`; `--log-level` overrides; default info); `format`: how its
+   * lines read (`--log-format`; default standard).
+   */
+  log: {
+    error: boolean;
+    audit: boolean;
+    errorFiles: string[];
+    auditFiles: string[];
+    level?: LogLevel;
+    format?: LogFormat;
+  };
   /** Routes (`/v1/ready`, `/v1/status`, `/v1/metrics`, `/v1/api`) that skip authentication. */
   skipAuth: string[];
   /** Per-route timeouts overriding the table (ms). */

@@ -1,6 +1,7 @@
 // E2–E4 (KES v0.8 … HEAD): the YAML file, every field of docs/kes-protocol.md#yaml-at-head plus the
 // older spellings (`root`, `policy.X.paths`, `cache.expiry.all`) so configs written for earlier
 // releases still load.
+import type { LogLevel } from '@kms-chain/log';
 import { z } from 'zod';
 import { duration, errorSpelling, identity, optString, stringList } from './fields.js';
 import { normalizeAdmin } from './toml.js';
@@ -18,6 +19,31 @@ const onOff = z
     if (/^(debug|info|warn|error)([+-]\d+)?$/.test(s)) return true;
     ctx.addIssue({ code: 'custom', message: 'expected "on" or "off"' });
     return z.NEVER;
+  });
+
+const SLOG_LEVELS: Record<string, number> = { debug: -4, info: 0, warn: 4, error: 8 };
+
+/**
+ * `log.error`: `on`/`off`, or KES HEAD's level word (Go slog's `debug`, `info`, `warn`, `error`,
+ * with an offset as in `debug-4`), the least severe level written: below debug is trace.
+ */
+const errorLog = z
+  .union([z.boolean(), z.string()])
+  .optional()
+  .transform((v, ctx): { on: boolean; level?: LogLevel } | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v === 'boolean') return { on: v };
+    const s = v.trim().toLowerCase();
+    if (s === 'on' || s === 'true') return { on: true };
+    if (s === 'off' || s === 'false') return { on: false };
+    const m = /^(debug|info|warn|error)([+-]\d+)?$/.exec(s);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: 'expected "on", "off" or a level (debug, info, warn, error)' });
+      return z.NEVER;
+    }
+    const n = SLOG_LEVELS[m[1]!]! + Number(m[2] ?? 0);
+    const level: LogLevel = n < -4 ? 'trace' : n < 0 ? 'debug' : n < 4 ? 'info' : n < 8 ? 'warn' : 'error';
+    return { on: true, level };
   });
 
 const vaultSchema = z.object({
@@ -96,7 +122,7 @@ export const yamlSchema = z.object({
       }),
     )
     .prefault({}),
-  log: z.object({ error: onOff, audit: onOff, audit_file: optString, error_file: optString }).prefault({}),
+  log: z.object({ error: errorLog, audit: onOff, audit_file: optString, error_file: optString }).prefault({}),
   keys: z.array(z.object({ name: z.string() })).default([]),
   keystore: z
     .object({
@@ -207,7 +233,8 @@ export function fromYaml(
       offlineMs: c.cache.expiry.offline,
     },
     log: {
-      error: c.log.error ?? true,
+      error: c.log.error?.on ?? true,
+      ...(c.log.error?.level ? { level: c.log.error.level } : {}),
       audit: c.log.audit ?? false,
       errorFiles: c.log.error_file ? [c.log.error_file] : [],
       auditFiles: c.log.audit_file ? [c.log.audit_file] : [],
