@@ -52,6 +52,9 @@ class FlakyKms implements Kms {
   describeKey(keyId: string): Promise<void> {
     return this.inner.describeKey(keyId);
   }
+  listKeys(prefix: string): Promise<string[]> {
+    return this.inner.listKeys(prefix);
+  }
   close(): void {
     this.inner.close();
   }

@@ -103,6 +103,9 @@ export class CountingKms implements Kms {
   describeKey(keyId: string): Promise<void> {
     return this.inner.describeKey(keyId);
   }
+  listKeys(prefix: string): Promise<string[]> {
+    return this.inner.listKeys(prefix);
+  }
   status(): Promise<KmsStatus> {
     return this.inner.status();
   }

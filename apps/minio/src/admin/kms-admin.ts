@@ -5,7 +5,9 @@
 //   POST /minio/admin/v3/kms/key/create?key-id=X  200 empty; KMS errors → 500 InternalError (message appended)
 //   GET  /minio/admin/v3/kms/key/status[?key-id=X] {"key-id"[,"encryption-error"][,"decryption-error"]}, always 200
 //   GET  /minio/kms/v1/status, POST /minio/kms/v1/key/create, GET /minio/kms/v1/key/status: the newer
-//        madmin-go spellings of the same operations (key listing, metrics and version are not served)
+//        madmin-go spellings of the same operations (metrics and version are not served)
+//   GET  /minio/kms/v1/key/list?pattern=P        [{"createdAt":"","createdBy":"","name"}…] (`mc admin kms
+//        key list`): the KMS's keys starting with P (empty or `*`: all), one KES page, as MinIO lists them
 // Without a KMS every route answers 501 NotImplemented.
 import { canonicalContextJson, constantTimeEqual, zeroize } from '@kms-chain/crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
@@ -86,6 +88,24 @@ export const kmsAdmin: FastifyPluginAsync<KmsAdminOptions> = async (app, opts) =
   };
   route('POST', '/minio/admin/v3/kms/key/create', createKey);
   route('POST', '/minio/kms/v1/key/create', createKey);
+
+  const listKeys = async (req: FastifyRequest, reply: FastifyReply) => {
+    const kms = opts.sse.requireKms();
+    const pattern = (req.query as Record<string, string | undefined>)['pattern'] ?? '';
+    let names: string[];
+    try {
+      names = await kms.listKeys(pattern);
+    } catch (err) {
+      throw new S3Error(
+        'InternalError',
+        `We encountered an internal error, please try again. (${(err as Error).message})`,
+      );
+    }
+    // madmin's KMSKeyInfo; MinIO fills in the name alone for KES keys.
+    const keys = names.map((name) => ({ createdAt: '', createdBy: '', name }));
+    return reply.header('content-type', 'application/json').send(JSON.stringify(keys));
+  };
+  route('GET', '/minio/kms/v1/key/list', listKeys);
 
   const keyStatus = async (req: FastifyRequest, reply: FastifyReply) => {
     const kms = opts.sse.requireKms();

@@ -65,6 +65,30 @@ describe('KesClient against an endpoint that misbehaves', () => {
     });
   });
 
+  it('lists keys from the current {"names"} reply and the ndjson lines of earlier KES', async () => {
+    const seen: string[] = [];
+    reply = (path) => {
+      seen.push(path);
+      return { status: 200, body: '{"names":["minio-b","minio-a"]}' };
+    };
+    expect(await client.listKeys('minio-*')).toEqual(['minio-a', 'minio-b']);
+    expect(await client.listKeys('')).toEqual(['minio-a', 'minio-b']);
+    expect(seen).toEqual(['/v1/key/list/minio-*', '/v1/key/list/*']);
+    reply = () => ({ status: 200, body: '{"name":"k2"}\n{"name":"k1"}\n' });
+    expect(await client.listKeys('k')).toEqual(['k1', 'k2']);
+    reply = () => ({ status: 200, body: '{"names":[1]}' });
+    await expect(client.listKeys('k')).rejects.toMatchObject({ kind: 'failed' });
+  });
+
+  it('reports the uptime of an online KES in seconds', async () => {
+    reply = () => ({ status: 200, body: '{"version":"v1","uptime":125}' });
+    expect((await client.status()).uptimeSeconds).toBe(125);
+    reply = () => ({ status: 200, body: '{"version":"v1","uptime":3000000000,"kms":{"state":"healthy"}}' });
+    expect((await client.status()).uptimeSeconds).toBe(3);
+    reply = () => ({ status: 503, body: '{"uptime":9}' });
+    expect(await client.status()).not.toHaveProperty('uptimeSeconds');
+  });
+
   it('maps a 404 to key-not-found without retrying', async () => {
     const seen: string[] = [];
     reply = (path) => {

@@ -337,18 +337,46 @@ export class KesClient implements Kms {
     await this.request('GET', `/v1/key/describe/${KesClient.#name(keyId)}`);
   }
 
+  /**
+   * One page, as MinIO asks (kms-go's ListKeys without a continuation): KES answers every name at once.
+   * Reads `{"names":[…]}` and the ndjson `{"name":…}` lines of KES's earlier eras.
+   */
+  async listKeys(prefix: string): Promise<string[]> {
+    const reply = await this.request('GET', `/v1/key/list/${KesClient.#name(prefix === '' ? '*' : prefix)}`);
+    const body = reply.body.trim();
+    let names: unknown;
+    if (body.startsWith('{"names"') || body.startsWith('{ "names"')) {
+      names = (parseJson(body) as { names?: unknown }).names;
+    } else {
+      names = body === '' ? [] : body.split('\n').map((line) => (parseJson(line) as { name?: unknown }).name);
+    }
+    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
+      throw new KmsError('failed', 'KES returned a malformed key list');
+    }
+    return (names as string[]).sort();
+  }
+
   async status(): Promise<KmsStatus> {
+    let uptime: number | undefined;
     const entries = await Promise.all(
       this.endpoints.map(async (endpoint) => {
         try {
           const reply = await this.#send(endpoint, 'GET', '/v1/status', undefined, this.#timeoutMs);
-          return [endpoint, reply.status === 200 ? 'online' : 'offline'] as const;
+          if (reply.status !== 200) return [endpoint, 'offline'] as const;
+          const up = uptimeOf(reply.body);
+          if (up !== undefined) uptime = Math.max(uptime ?? 0, up);
+          return [endpoint, 'online'] as const;
         } catch {
           return [endpoint, 'offline'] as const;
         }
       }),
     );
-    return { name: 'MinIO KES', defaultKeyId: this.defaultKeyId, endpoints: Object.fromEntries(entries) };
+    return {
+      name: 'MinIO KES',
+      defaultKeyId: this.defaultKeyId,
+      endpoints: Object.fromEntries(entries),
+      ...(uptime !== undefined ? { uptimeSeconds: uptime } : {}),
+    };
   }
 
   /**
@@ -379,6 +407,18 @@ function noteCall(path: string, ms: number, outcome: string): void {
     // our own encodeURIComponent output always decodes
   }
   request.kmsCalls.push({ op, key, ms: Math.round(ms * 1000) / 1000, outcome });
+}
+
+/** KES's uptime from a status reply: seconds at HEAD, nanoseconds in E3 (docs/kes-protocol.md#status). */
+function uptimeOf(body: string): number | undefined {
+  try {
+    const v = JSON.parse(body) as { uptime?: unknown; kms?: unknown };
+    if (typeof v.uptime !== 'number' || !Number.isFinite(v.uptime) || v.uptime < 0) return undefined;
+    // The E3 shape (with its `kms` object) counted nanoseconds.
+    return v.kms !== undefined ? v.uptime / 1e9 : v.uptime;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseJson(text: string): unknown {

@@ -46,6 +46,8 @@ export interface KmsStatus {
   name: 'MinIO KES' | 'MinIO builtin';
   defaultKeyId: string;
   endpoints: Record<string, 'online' | 'offline'>;
+  /** How long the KMS has been up, in seconds (the longest of the online KES servers); absent when unknown. */
+  uptimeSeconds?: number;
 }
 
 /** A key-management service. All calls may throw KmsError. */
@@ -60,6 +62,11 @@ export interface Kms {
   createKey(keyId: string): Promise<void>;
   /** Resolves when `keyId` exists (keeps remote key caches warm). */
   describeKey(keyId: string): Promise<void>;
+  /**
+   * Names of the master keys that start with `prefix` (a trailing `*` is ignored; empty or `*` alone: all),
+   * sorted.
+   */
+  listKeys(prefix: string): Promise<string[]>;
   /** Per-endpoint reachability. Never throws for an unreachable endpoint: it is reported offline. */
   status(): Promise<KmsStatus>;
   /** Releases connections and timers. */

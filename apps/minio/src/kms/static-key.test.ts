@@ -28,11 +28,19 @@ describe('StaticKeyKms', () => {
     await expect(call()).rejects.toMatchObject({ kind });
   });
 
-  it('reports itself online', async () => {
+  it('reports itself online, up as long as the process', async () => {
     expect(await kms.status()).toEqual({
       name: 'MinIO builtin',
       defaultKeyId: 'my-key',
       endpoints: { '127.0.0.1': 'online' },
+      uptimeSeconds: expect.any(Number),
     });
+    expect((await kms.status()).uptimeSeconds).toBeLessThanOrEqual(process.uptime());
+  });
+
+  it('lists its one key for a prefix it starts with', async () => {
+    expect(await kms.listKeys('')).toEqual(['my-key']);
+    expect(await kms.listKeys('my-*')).toEqual(['my-key']);
+    expect(await kms.listKeys('other')).toEqual([]);
   });
 });

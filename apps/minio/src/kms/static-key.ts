@@ -48,8 +48,18 @@ export class StaticKeyKms implements Kms {
     this.#check(keyId);
   }
 
+  async listKeys(prefix: string): Promise<string[]> {
+    return this.defaultKeyId.startsWith(prefix.replace(/\*$/, '')) ? [this.defaultKeyId] : [];
+  }
+
   async status(): Promise<KmsStatus> {
-    return { name: 'MinIO builtin', defaultKeyId: this.defaultKeyId, endpoints: { '127.0.0.1': 'online' } };
+    // The builtin KMS is up as long as the server is.
+    return {
+      name: 'MinIO builtin',
+      defaultKeyId: this.defaultKeyId,
+      endpoints: { '127.0.0.1': 'online' },
+      uptimeSeconds: Math.floor(process.uptime()),
+    };
   }
 
   close(): void {
