@@ -1,7 +1,10 @@
 // The chain's Prometheus scrape set-up (docs/observability.md): a Vault policy that reads
-// sys/metrics and nothing else, a periodic token holding only that policy, and the prometheus.yml
-// that scrapes Vault with that token and KES with a client certificate whose identity a KES policy
-// allows `/v1/metrics` only. Credentials with no other power: a leaked scrape config reads metrics.
+// sys/metrics and nothing else, a periodic token holding only that policy, the object store's
+// metrics token (a JWT as `mc admin prometheus generate` makes it), and the prometheus.yml that
+// scrapes Vault and the object store with those tokens and KES with a client certificate whose
+// identity a KES policy allows `/v1/metrics` only. Credentials with no other power: a leaked scrape
+// config reads metrics.
+import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '@kms-chain/durable-fs';
 import { httpsJson, httpsOk } from './https-json.js';
@@ -72,6 +75,39 @@ export async function ensureVaultMetricsToken(
   return { createdNow: true };
 }
 
+/** How long the object store's metrics token lives: mc's default, 100 years. */
+export const MINIO_METRICS_TOKEN_YEARS = 100;
+
+/**
+ * The object store's metrics bearer token for `accessKey`/`secretKey`, as `mc admin prometheus
+ * generate` makes it: a JWT, HS512 under the secret key, claims `exp`, `sub` (the access key) and
+ * `iss: "prometheus"`. It reads /minio/v2/metrics/* and nothing else; a new secret key revokes it.
+ */
+export function minioMetricsToken(
+  credentials: { accessKey: string; secretKey: string },
+  expiresAt = new Date(Date.now() + MINIO_METRICS_TOKEN_YEARS * 365 * 24 * 3_600_000),
+  claims: Record<string, unknown> = {},
+): string {
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = part({
+    exp: Math.floor(expiresAt.getTime() / 1000),
+    sub: credentials.accessKey,
+    iss: 'prometheus',
+    ...claims,
+  });
+  const signed = `${part({ alg: 'HS512', typ: 'JWT' })}.${body}`;
+  return `${signed}.${createHmac('sha512', credentials.secretKey).update(signed).digest('base64url')}`;
+}
+
+/** Writes the object store's metrics token to `tokenFile` (0600, the bare token, for `credentials_file`). */
+export async function writeMinioMetricsToken(
+  credentials: { accessKey: string; secretKey: string },
+  tokenFile: string,
+): Promise<string> {
+  await writeFileAtomic(tokenFile, minioMetricsToken(credentials), { mode: 0o600 });
+  return tokenFile;
+}
+
 export interface PrometheusConfigOptions {
   /** `host:port` of Vault. */
   vault: string;
@@ -82,6 +118,8 @@ export interface PrometheusConfigOptions {
   /** The KES metrics identity's certificate and key (PEM files). */
   kesCert: string;
   kesKey: string;
+  /** `host:port` of the object store and the file holding its metrics token (writeMinioMetricsToken). */
+  minio?: { target: string; tokenFile: string };
   /** The CA every server's certificate chains to. */
   caFile: string;
   /** Go duration; default 15s (Prometheus's own default is 1m). */
@@ -100,9 +138,11 @@ function durationMs(d: string): number {
 
 /**
  * prometheus.yml for the chain: job `vault` (`/v1/sys/metrics?format=prometheus`, bearer token
- * from a file, TLS against the dev CA) and job `kes` (`/v1/metrics`, mTLS with the metrics
- * identity). The scrape timeout is the smaller of the interval and 10 s (Prometheus refuses a
- * timeout longer than the interval).
+ * from a file, TLS against the dev CA), job `kes` (`/v1/metrics`, mTLS with the metrics
+ * identity) and, with `minio`, jobs `minio` (`/minio/v2/metrics/cluster`) and `minio-bucket`
+ * (`/minio/v2/metrics/bucket`), as `mc admin prometheus generate` writes them, with the bearer
+ * token from a file and TLS against the dev CA. The scrape timeout is the smaller of the interval
+ * and 10 s (Prometheus refuses a timeout longer than the interval).
  */
 export function prometheusConfigYml(o: PrometheusConfigOptions): string {
   const interval = o.scrapeInterval ?? '15s';
@@ -135,6 +175,23 @@ export function prometheusConfigYml(o: PrometheusConfigOptions): string {
     `      key_file: ${q(o.kesKey)}`,
     '    static_configs:',
     `      - targets: [${o.kes.map(q).join(', ')}]`,
+    ...(o.minio
+      ? [
+          ['minio', 'cluster'],
+          ['minio-bucket', 'bucket'],
+        ].flatMap(([job, path]) => [
+          `  - job_name: ${job}`,
+          '    scheme: https',
+          `    metrics_path: /minio/v2/metrics/${path}`,
+          '    authorization:',
+          '      type: Bearer',
+          `      credentials_file: ${q(o.minio!.tokenFile)}`,
+          '    tls_config:',
+          `      ca_file: ${q(o.caFile)}`,
+          '    static_configs:',
+          `      - targets: [${q(o.minio!.target)}]`,
+        ])
+      : []),
     '',
   ].join('\n');
 }

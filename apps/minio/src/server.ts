@@ -12,12 +12,14 @@ import Fastify, {
 } from 'fastify';
 import { health } from './admin/health.js';
 import { kmsAdmin } from './admin/kms-admin.js';
+import { serveMetrics } from './admin/metrics.js';
 import { auditRequests, trackRequests } from './audit/hooks.js';
 import type { AuditTarget } from './audit/targets.js';
 import { isS3Error, S3Error } from './errors.js';
 import { corsHeaders, DEFAULT_CORS_ALLOW_ORIGINS, isPreflight } from './http/cors.js';
 import { deferContinue } from './http/early-answers.js';
 import type { Kms } from './kms/kms.js';
+import { MeteredKms } from './kms/metered.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
 import { IdleCollector, releaseIdleMemory } from './server/idle-collect.js';
@@ -43,6 +45,8 @@ export interface ServerConfig extends RouterConfig {
   corsAllowOrigins?: string[] | undefined;
   /** A full garbage collection this long after the last request (ms; default 2000, 0: never). */
   idleCollectMs?: number | undefined;
+  /** MINIO_PROMETHEUS_AUTH_TYPE: `jwt` (default) or `public` for /minio/v2/metrics/*. */
+  prometheusAuthType?: 'jwt' | 'public' | undefined;
   /** Audit targets (MINIO_AUDIT_*): one entry per request to each; closed with the server. */
   audit?: AuditTarget[] | undefined;
 }
@@ -61,8 +65,10 @@ function requestId(): string {
 /** Builds the object store's HTTP(S) app; `ready()` creates the data directory's system folders. */
 export function buildServer(config: ServerConfig): FastifyInstance {
   const store = new FsStore(config.dataDir);
+  // Every KMS call is counted for the metrics (minio_cluster_kms_request_*).
+  const kms = config.kms && new MeteredKms(config.kms);
   const sse = new SseService({
-    kms: config.kms,
+    kms,
     autoEncryption: config.autoEncryption,
     allowInsecureSseC: config.allowInsecureSseC,
     buckets: new BucketEncryptionStore(store),
@@ -134,7 +140,13 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     reply.raw.setHeader('x-content-type-options', 'nosniff');
   });
 
-  app.register(health, { kms: config.kms });
+  app.register(health, { kms });
+  serveMetrics(app, {
+    store,
+    kms,
+    credentials: config.credentials,
+    authType: config.prometheusAuthType ?? 'jwt',
+  });
   // OPTIONS is CORS's: a preflight answers 204 with the CORS headers alone, any other OPTIONS an empty
   // 200, as MinIO does (docs/s3.md#cors).
   app.route({

@@ -4,6 +4,7 @@
 //   MINIO_REGION_NAME / MINIO_REGION / MINIO_SITE_REGION   region reported and signed for (us-east-1)
 //   MINIO_DOMAIN                            comma-separated domains for virtual-host-style requests
 //   MINIO_API_CORS_ALLOW_ORIGIN             comma-separated origins (`*` wildcards) CORS allows (`*`)
+//   MINIO_PROMETHEUS_AUTH_TYPE              `jwt` (bearer token on /minio/v2/metrics/*) or `public`
 // Without credentials the server uses MinIO's documented default minioadmin:minioadmin.
 import { z } from 'zod';
 
@@ -22,6 +23,8 @@ export interface EnvConfig {
   domains: string[];
   /** MINIO_API_CORS_ALLOW_ORIGIN as a list of origin patterns; undefined when unset (every origin). */
   corsAllowOrigins: string[] | undefined;
+  /** MINIO_PROMETHEUS_AUTH_TYPE: how the metrics endpoints authenticate (default `jwt`). */
+  prometheusAuthType: 'jwt' | 'public';
 }
 
 const optional = z
@@ -40,6 +43,9 @@ const envSchema = z.object({
   MINIO_DOMAIN: optional.describe('comma-separated domains; <bucket>.<domain> addresses a bucket'),
   MINIO_API_CORS_ALLOW_ORIGIN: optional.describe(
     'comma-separated origins allowed cross-origin requests; `*` matches any run of characters',
+  ),
+  MINIO_PROMETHEUS_AUTH_TYPE: optional.describe(
+    '`jwt` (default): /minio/v2/metrics/* want a bearer token; `public`: no authentication',
   ),
 });
 
@@ -80,12 +86,20 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv): EnvConfig {
     .split(',')
     .map((o) => o.trim())
     .filter((o) => o !== '');
+  // MinIO takes any value but `public` as jwt; a typo here should not pass unnoticed.
+  const prometheusAuthType = (e.MINIO_PROMETHEUS_AUTH_TYPE ?? 'jwt').toLowerCase();
+  if (prometheusAuthType !== 'jwt' && prometheusAuthType !== 'public') {
+    throw new ConfigError(
+      `MINIO_PROMETHEUS_AUTH_TYPE: expected "jwt" or "public", got "${prometheusAuthType}"`,
+    );
+  }
   return {
     credentials: credentials ?? { accessKey: 'minioadmin', secretKey: 'minioadmin' },
     isDefaultCredentials: credentials === undefined,
     region,
     domains,
     corsAllowOrigins: corsAllowOrigins.length > 0 ? corsAllowOrigins : undefined,
+    prometheusAuthType,
   };
 }
 
