@@ -8,7 +8,11 @@ import { createLogger, type LogFormat, type Logger, type LogLevel } from '@kms-c
 /** One audit record, shaped as KES's `/v1/log/audit` lines. */
 export interface AuditEvent {
   time: string;
-  request: { ip: string; path: string; identity: string };
+  /**
+   * `request_id` (our extension, docs/kes-protocol.md#request-id): the originating request the client
+   * named in X-Request-Id or traceparent; absent when it named none.
+   */
+  request: { ip: string; path: string; identity: string; request_id?: string };
   response: { code: number; time: number };
 }
 

@@ -12,6 +12,7 @@ import {
   errNotFoundRoute,
   KesError,
 } from '../errors.js';
+import { type RequestTrace, runTraced, traceOf } from '../request-id.js';
 import type { RequestContext, Route, ServerState } from './types.js';
 
 // identity, or the KES error for a connection whose leaf certificate names no client (none, or a CA).
@@ -88,6 +89,8 @@ interface Admission {
   started: number;
   path: string;
   identity: string | undefined;
+  /** The originating request the client named (X-Request-Id / traceparent), if any. */
+  trace: RequestTrace | undefined;
 }
 
 const admissions = new WeakMap<object, Admission>();
@@ -99,7 +102,12 @@ function record(route: Route, state: ServerState, req: FastifyRequest, a: Admiss
   if (route.audit && state.logs.isAuditing) {
     state.logs.record({
       time: new Date().toISOString(),
-      request: { ip: req.ip, path: a.path, identity: a.identity ?? '' },
+      request: {
+        ip: req.ip,
+        path: a.path,
+        identity: a.identity ?? '',
+        ...(a.trace ? { request_id: a.trace.id } : {}),
+      },
       response: { code: status, time: Math.round(seconds * 1e6) },
     });
   }
@@ -127,6 +135,7 @@ export function pipeline(route: Route, state: ServerState) {
       started: performance.now(),
       path: requestPath(req.raw.url ?? '/'),
       identity: undefined,
+      trace: traceOf(req.headers),
     };
     try {
       if (!isRoutePath(route, a.path)) {
@@ -185,7 +194,8 @@ export function pipeline(route: Route, state: ServerState) {
         },
         state,
       };
-      const result = await route.handler(ctx);
+      // Inside the client's trace: the Vault calls the handler makes send its id on.
+      const result = await runTraced(a.trace, () => route.handler(ctx));
       if (result === 'hijacked') return;
       if (result === undefined) {
         reply.code(200).send();

@@ -28,7 +28,13 @@ export class FakeVault {
   readonly opts: FakeVaultOptions;
   readonly data = new Map<string, Record<string, string>>();
   readonly tokens = new Map<string, Tok>();
-  readonly calls: Array<{ method: string; path: string; namespace?: string; body?: unknown }> = [];
+  readonly calls: Array<{
+    method: string;
+    path: string;
+    namespace?: string;
+    body?: unknown;
+    headers?: Record<string, string | string[] | undefined>;
+  }> = [];
   logins = 0;
   renewals = 0;
   sealed = false;
@@ -103,6 +109,7 @@ export class FakeVault {
       path: path + url.search,
       namespace: typeof ns === 'string' ? ns : undefined,
       body,
+      headers: req.headers,
     });
 
     if (path === '/v1/sys/health') {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { checkServerIdentity, readCaBundle } from '@kms-chain/tls-identity';
+import { traceHeaders } from '../../request-id.js';
 
 export interface VaultTls {
   key?: string;
@@ -59,7 +60,8 @@ export class VaultHttp {
     const url = new URL(path, this.#base);
     const isHttps = url.protocol === 'https:';
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string> = { ...opts.headers, connection: 'close' };
+    // The KES request this call serves, for Vault's audit log (docs/kes-protocol.md#request-id).
+    const headers: Record<string, string> = { ...opts.headers, ...traceHeaders(), connection: 'close' };
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
