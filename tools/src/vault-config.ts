@@ -14,6 +14,10 @@ export interface EtcdVaultConfig {
   /** Further lines inside the storage block (e.g. `request_timeout = "2s"`). */
   storageExtra?: string;
   tls?: { certFile: string; keyFile: string };
+  /** How Vault reaches a TLS etcd: `tls_ca_file`, `tls_cert_file`, `tls_key_file`, `tls_server_name`. */
+  etcdTls?: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string };
+  /** etcd's user and password (`username`, `password`). */
+  etcdAuth?: { username: string; password: string };
 }
 
 export function etcdVaultConfig(c: EtcdVaultConfig): string {
@@ -23,6 +27,13 @@ export function etcdVaultConfig(c: EtcdVaultConfig): string {
     ...(c.path ? [`  path         = "${c.path}"`] : []),
     ...(c.haEnabled ? ['  ha_enabled   = "true"'] : []),
     ...(c.lockTimeout ? [`  lock_timeout = "${c.lockTimeout}"`] : []),
+    ...(c.etcdTls?.caFile ? [`  tls_ca_file  = "${c.etcdTls.caFile}"`] : []),
+    ...(c.etcdTls?.certFile ? [`  tls_cert_file = "${c.etcdTls.certFile}"`] : []),
+    ...(c.etcdTls?.keyFile ? [`  tls_key_file = "${c.etcdTls.keyFile}"`] : []),
+    ...(c.etcdTls?.serverName ? [`  tls_server_name = "${c.etcdTls.serverName}"`] : []),
+    ...(c.etcdAuth
+      ? [`  username     = "${c.etcdAuth.username}"`, `  password     = "${c.etcdAuth.password}"`]
+      : []),
     ...(c.storageExtra ? [`  ${c.storageExtra}`] : []),
   ];
   const listener = c.tls

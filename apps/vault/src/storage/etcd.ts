@@ -3,7 +3,9 @@
 // `/vault/`), the value the barrier's bytes as they are (no wrapper, unlike the file backend). A
 // list is a prefix read of the keys alone, folded to immediate children.
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { posix } from 'node:path';
+import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
 import { Etcd3, type IOptions } from 'etcd3';
 import { z } from 'zod';
 import { parseDurationSeconds } from '../duration.js';
@@ -161,7 +163,7 @@ export class EtcdStorage implements Storage, HaBackend {
         }
       } catch (err) {
         client.close();
-        throw new EtcdStorageError('sync', err);
+        throw new EtcdStorageError('sync', await withTlsReason(err, options));
       }
     }
     return new EtcdStorage(client, options);
@@ -243,11 +245,70 @@ async function clientOptions(o: EtcdStorageOptions): Promise<Omit<IOptions, 'hos
     const read = (f: string | undefined) => (f ? readFile(f) : undefined);
     const [ca, cert, key] = await Promise.all([read(o.tls.ca), read(o.tls.cert), read(o.tls.key)]);
     out.credentials = {
-      rootCertificate: ca ?? Buffer.alloc(0),
+      // No tls_ca_file: the default trust store, as Vault's client uses the system's (grpc-js
+      // takes null for that: GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else Node's; an empty buffer would
+      // trust nothing).
+      rootCertificate: ca ?? (null as unknown as Buffer),
       ...(key ? { privateKey: key } : {}),
       ...(cert ? { certChain: cert } : {}),
     };
   }
   if (o.auth) out.auth = { ...o.auth };
   return out;
+}
+
+/**
+ * gRPC reports a failed TLS handshake as "No connection established" without the reason. When
+ * that happens on an https endpoint, one handshake of our own with the same material names it
+ * (an unknown CA, a name the certificate lacks, a client certificate etcd wants).
+ */
+async function withTlsReason(err: unknown, o: EtcdStorageOptions): Promise<unknown> {
+  const endpoint = o.endpoints.find((e) => e.startsWith('https://'));
+  if (!endpoint || !/UNAVAILABLE/.test((err as Error)?.message ?? '')) return err;
+  const reason = await tlsHandshakeProblem(new URL(endpoint), o);
+  return reason ? new Error(`${(err as Error).message.trim()} (TLS with ${endpoint}: ${reason})`) : err;
+}
+
+/** The reason a TLS handshake with `url` fails, or undefined when it succeeds (or cannot connect). */
+async function tlsHandshakeProblem(url: URL, o: EtcdStorageOptions): Promise<string | undefined> {
+  const read = (f: string | undefined) => (f ? readFile(f).catch(() => undefined) : undefined);
+  // Without tls_ca_file, the trust store gRPC's client uses: the file GRPC_DEFAULT_SSL_ROOTS_FILE_PATH
+  // names, else Node's.
+  const caFile = o.tls?.ca ?? process.env['GRPC_DEFAULT_SSL_ROOTS_FILE_PATH'];
+  const [ca, cert, key] = await Promise.all([read(caFile), read(o.tls?.cert), read(o.tls?.key)]);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const name = o.tls?.serverName ?? host;
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host,
+      port: Number(url.port || 443),
+      ...(isIP(name) ? {} : { servername: name }),
+      ...(ca ? { ca } : {}),
+      ...(cert && key ? { cert, key } : {}),
+      ALPNProtocols: ['h2'],
+      checkServerIdentity: (_host, c) => checkServerIdentity(name, c),
+      timeout: o.requestTimeout * 1000,
+    });
+    let settle: NodeJS.Timeout | undefined;
+    const done = (reason: string | undefined) => {
+      clearTimeout(settle);
+      socket.destroy();
+      resolve(reason);
+    };
+    // Under TLS 1.3 a server that wants a client certificate says so just after the handshake.
+    socket.once('secureConnect', () => {
+      settle = setTimeout(() => done(undefined), 300);
+    });
+    socket.once('timeout', () => done(undefined));
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET') done(undefined);
+      // OpenSSL's text for etcd's alert is a line of internals; say what it means.
+      else if (
+        e.code === 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' ||
+        e.code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'
+      )
+        done('etcd refused the client certificate (none given, or not from a CA it trusts)');
+      else done(e.message);
+    });
+  });
 }
