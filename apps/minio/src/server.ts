@@ -2,13 +2,16 @@
 // by fastify: the S3 handlers read the raw request stream.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
+import { completionFields, type Logger } from '@kms-chain/log';
 import { parseTlsThroughStream } from '@kms-chain/tls-identity';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
+  LogController,
 } from 'fastify';
 import { health } from './admin/health.js';
 import { kmsAdmin } from './admin/kms-admin.js';
@@ -33,8 +36,11 @@ export interface ServerConfig extends RouterConfig {
   dataDir: string;
   /** PEM key and certificate; plain HTTP when absent. */
   tls?: { key: Buffer; cert: Buffer } | undefined;
-  /** Log warnings and errors as JSON lines on stdout. */
-  logger?: boolean;
+  /**
+   * The server's logger (cli/server.ts makes it from MINIO_LOG_LEVEL and MINIO_LOG_FORMAT): each
+   * request's completion at debug under its x-amz-request-id, errors with their cause. None in tests.
+   */
+  logger?: Logger | undefined;
   /** The KMS for SSE-S3/SSE-KMS (KES or a static key); none = those answer 501. */
   kms?: Kms | undefined;
   /** MINIO_KMS_AUTO_ENCRYPTION=on. */
@@ -75,7 +81,9 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   });
   const routerConfig = { ...config, sse };
   const options = {
-    logger: config.logger ? { level: 'warn' } : false,
+    ...(config.logger ? { loggerInstance: config.logger as FastifyBaseLogger } : { logger: false }),
+    // fastify's own request lines off: the onResponse hook below writes one line per request.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     // Keys reach 1024 bytes, three times that percent-encoded.
     routerOptions: { maxParamLength: 16 * 1024 },
@@ -123,6 +131,13 @@ export function buildServer(config: ServerConfig): FastifyInstance {
       (err) => app.log.error({ err }, 'the startup sweep of the data directory failed'),
     );
   });
+  if (config.logger)
+    app.addHook('onResponse', async (req, reply) => {
+      req.log.debug(
+        completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),
+        'request completed',
+      );
+    });
   const idleCollectMs = config.idleCollectMs ?? 2000;
   if (idleCollectMs > 0) {
     const idle = new IdleCollector({ quietMs: idleCollectMs, collect: releaseIdleMemory });

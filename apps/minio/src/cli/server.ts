@@ -3,10 +3,11 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseFlags, UsageError } from '@kms-chain/cli';
+import { createLogger, type Logger, parseLogFormat, parseLogLevel } from '@kms-chain/log';
 import { loadAuditEnv } from '../audit/config.js';
 import { createAuditTargets } from '../audit/targets.js';
 import { loadCertsDir } from '../config/certs.js';
-import { loadEnvConfig, parseAddress } from '../config/env.js';
+import { ConfigError, loadEnvConfig, parseAddress } from '../config/env.js';
 import { loadKmsEnv } from '../kms/config.js';
 import { checkKms, createKms, keepKeyWarm } from '../kms/connect.js';
 import type { Kms } from '../kms/kms.js';
@@ -21,6 +22,7 @@ USAGE:
 FLAGS:
   --address value    bind to a specific ADDRESS:PORT, ADDRESS can be an IP or hostname (default: ":9000")
   --certs-dir value  path to certs directory with public.crt and private.key (default: "~/.minio/certs")
+  --json             log lines as JSON (as MINIO_LOG_FORMAT=json)
   --help, -h         show help
 
 ENVIRONMENT VARIABLES:
@@ -41,7 +43,26 @@ ENVIRONMENT VARIABLES:
 const serverFlags = {
   address: { type: 'string' },
   'certs-dir': { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
+
+/**
+ * The server's logger on stdout. MinIO itself has a `--json` flag and no level setting; here
+ * MINIO_LOG_LEVEL (trace, debug, info, warn, error; default info) and MINIO_LOG_FORMAT (standard,
+ * json) set them as Vault's log_level and log_format do (apps/minio/README.md#logs).
+ */
+function serverLogger(env: NodeJS.ProcessEnv, json: boolean): Logger {
+  const read = <T>(name: string, parse: (text: string) => T): T => {
+    try {
+      return parse(env[name] ?? '');
+    } catch (err) {
+      throw new ConfigError(`${name}: ${(err as Error).message}`);
+    }
+  };
+  const level = read('MINIO_LOG_LEVEL', parseLogLevel);
+  const format = json ? 'json' : read('MINIO_LOG_FORMAT', parseLogFormat);
+  return createLogger({ service: 'minio', level, format });
+}
 
 /** Runs the server subcommand; resolves to the exit code once the server has stopped. */
 export async function runServer(args: string[]): Promise<number> {
@@ -52,6 +73,7 @@ export async function runServer(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected exactly one data directory');
   // Configuration errors (ConfigError) reach the runner, which prints them and exits 1.
   const address = parseAddress(values.address ?? ':9000');
+  const log = serverLogger(process.env, values.json === true);
   const env = loadEnvConfig(process.env);
   const kmsEnv = loadKmsEnv(process.env);
   const auditEnv = loadAuditEnv(process.env);
@@ -62,8 +84,8 @@ export async function runServer(args: string[]): Promise<number> {
       kms = await createKms(kmsEnv.kms, {
         certWatch: {
           onReload: ({ changed, error }) => {
-            if (error) process.stderr.write(`kms: keeping the KES client certificate: ${error.message}\n`);
-            else if (changed) process.stderr.write('kms: reloaded the KES client certificate\n');
+            if (error) log.warn({ err: error }, 'kms: keeping the KES client certificate');
+            else if (changed) log.info('kms: reloaded the KES client certificate');
           },
         },
       });
@@ -82,7 +104,7 @@ export async function runServer(args: string[]): Promise<number> {
     ...env,
     dataDir,
     tls,
-    logger: true,
+    logger: log,
     kms,
     autoEncryption: kmsEnv.autoEncryption,
     allowInsecureSseC: kmsEnv.allowInsecureSseC,
