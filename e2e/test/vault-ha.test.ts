@@ -1,15 +1,22 @@
 // Vault in HA on etcd with the built bins (docs/vault.md#ha-on-etcd): two nodes on one etcd, each
 // unsealed on its own; one holds the lock and serves, the other stands by (health 429, sys/leader
-// naming the active node, requests redirected to it with 307). A kill -9 of the active node hands
-// the lock over once its lease expires; step-down hands it over at once; nothing written is lost.
+// naming the active node, requests forwarded to it over the cluster port with mutual TLS, or
+// redirected with 307 when forwarding is off or impossible). Standbys echo to the active node, which
+// lists them with their last echo. A kill -9 of the active node hands the lock over once its lease
+// expires; step-down hands it over at once; nothing written is lost.
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
+import tls from 'node:tls';
+import { createCertificate } from '@kms-chain/tls-identity';
 import {
   type EtcdCluster,
   etcdBinary,
   etcdVaultConfig,
   freePort,
+  isListening,
   type Proc,
   startEtcd,
 } from '@kms-chain/tools';
@@ -49,25 +56,43 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
   const unseal = async (n: Node, from = 0) => {
     for (const k of keys.slice(from, from + 3)) await n.api('PUT', 'sys/unseal', { key: k });
   };
+  /** A raw request that follows no redirect: a 307 is the answer it reports. */
+  const raw = (n: Node, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${n.url}/v1/${path}`, {
+      method,
+      redirect: 'manual',
+      headers: { 'x-vault-token': root, ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const haStatus = async (n: Node) =>
+    (await n.api('GET', 'sys/ha-status', undefined, root)).json.nodes as Array<Record<string, unknown>>;
+  /** A node's port: its API port, and the next one (its cluster port) free too. */
+  const nodePort = async (): Promise<number> => {
+    const taken = new Set(nodes.flatMap((n) => [n.port, n.port + 1]));
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port) && !taken.has(port + 1) && !(await isListening(port + 1))) return port;
+    }
+  };
+  const addNode = async (name: string, extra = ''): Promise<Node> => {
+    const port = await nodePort();
+    const n: Node = { name, port, url: `http://127.0.0.1:${port}`, api: plainVaultApi(() => port) };
+    nodes.push(n);
+    const config = etcdVaultConfig({
+      etcdAddress: etcd.address,
+      port,
+      path: 'vault/',
+      haEnabled: true,
+      lockTimeout: `${LOCK_TIMEOUT_S}s`,
+    });
+    await writeFile(join(dir, `${name}.hcl`), `${config}${extra}`);
+    return n;
+  };
 
   beforeAll(async () => {
     etcd = await startEtcd(1);
     dir = await tempDir('vault-ha-');
-    for (const name of ['a', 'b']) {
-      const port = await freePort();
-      const n: Node = { name, port, url: `http://127.0.0.1:${port}`, api: plainVaultApi(() => port) };
-      nodes.push(n);
-      await writeFile(
-        join(dir, `${name}.hcl`),
-        etcdVaultConfig({
-          etcdAddress: etcd.address,
-          port,
-          path: 'vault/',
-          haEnabled: true,
-          lockTimeout: `${LOCK_TIMEOUT_S}s`,
-        }),
-      );
-    }
+    for (const name of ['a', 'b']) await addNode(name);
   }, 60_000);
   afterAll(async () => {
     for (const n of nodes) {
@@ -106,18 +131,71 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
     });
   });
 
-  it('sends requests on the standby to the active node (307), so a write there lands', async () => {
+  it('forwards requests on the standby to the active node: a client that follows no redirect works there', async () => {
     const [a, b] = nodes as [Node, Node];
-    const raw = await fetch(`${b.url}/v1/sys/mounts?x=1`, {
-      redirect: 'manual',
-      headers: { 'x-vault-token': root },
-    });
-    expect(raw.status).toBe(307);
-    expect(raw.headers.get('location')).toBe(`${a.url}/v1/sys/mounts?x=1`);
-    // A client that follows redirects (fetch, Vault's Go client, hvac) works against either node.
-    expect((await b.api('POST', 'sys/mounts/kv', { type: 'kv' }, root)).status).toBe(204);
-    expect((await b.api('PUT', 'kv/minio/k1', { value: 'one' }, root)).status).toBe(204);
+    const mounts = await raw(b, 'GET', 'sys/mounts?x=1');
+    expect(mounts.status).toBe(200);
+    expect((await mounts.json()).data['sys/']).toMatchObject({ type: 'system' });
+    expect((await raw(b, 'POST', 'sys/mounts/kv', { type: 'kv' })).status).toBe(204);
+    expect((await raw(b, 'PUT', 'kv/minio/k1', { value: 'one' })).status).toBe(204);
     expect((await a.api('GET', 'kv/minio/k1', undefined, root)).json.data).toEqual({ value: 'one' });
+    const read = await raw(b, 'GET', 'kv/minio/k1');
+    expect([read.status, (await read.json()).data]).toEqual([200, { value: 'one' }]);
+    const list = await raw(b, 'GET', 'kv/minio?list=true');
+    expect([list.status, (await list.json()).data]).toEqual([200, { keys: ['k1'] }]);
+    // Errors come back as the active node gave them: a bad token is the active node's 403.
+    const denied = await raw(b, 'GET', 'kv/minio/k1', undefined, { 'x-vault-token': 'hvs.not-a-token' });
+    expect(denied.status).toBe(403);
+    // Vault's per-request opt-out: the standby redirects instead.
+    const redirected = await raw(b, 'GET', 'sys/mounts?x=1', undefined, {
+      'x-vault-no-request-forwarding': '1',
+    });
+    expect(redirected.status).toBe(307);
+    expect(redirected.headers.get('location')).toBe(`${a.url}/v1/sys/mounts?x=1`);
+    // sys/seal is never forwarded: a standby refuses it, as Vault does, and the active node stays unsealed.
+    const seal = await raw(b, 'PUT', 'sys/seal');
+    expect(seal.status).toBe(500);
+    expect((await seal.json()).errors[0]).toContain('vault cannot seal when in standby mode');
+    expect(await health(a)).toBe(200);
+  });
+
+  it('the cluster port serves only peers with the cluster certificate, and only on the active node', async () => {
+    const [a, b] = nodes as [Node, Node];
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const forged = await createCertificate({
+      subject: { commonName: 'fw-forged' },
+      key: privateKey,
+      dns: ['fw-forged'],
+      isCa: true,
+      keyUsages: ['digitalSignature', 'keyCertSign'],
+      serverAuth: true,
+      clientAuth: true,
+    });
+    const withForged = { cert: forged.certPem, key: privateKey.export({ format: 'pem', type: 'pkcs8' }) };
+    // No client certificate, a self-made one, plain HTTP: each connection closes without an answer.
+    expect(await clusterProbe(a.port + 1, {})).toBe('refused');
+    expect(await clusterProbe(a.port + 1, withForged)).toBe('refused');
+    expect(await clusterProbe(a.port + 1, withForged, 'plain')).toBe('refused');
+    // A standby's cluster port serves nobody.
+    expect(await clusterProbe(b.port + 1, withForged)).toBe('refused');
+    // Still forwarding for the real standby meanwhile.
+    expect((await raw(b, 'GET', 'kv/minio/k1')).status).toBe(200);
+  });
+
+  it('with disable_clustering a standby redirects (307) and sends no heartbeats', async () => {
+    const [a] = nodes as [Node, Node];
+    const c = await addNode('c', 'disable_clustering = true\n');
+    await start(c);
+    await unseal(c, 1);
+    expect(await health(c)).toBe(429);
+    const res = await raw(c, 'GET', 'kv/minio/k1');
+    expect(res.status).toBe(307);
+    expect(res.headers.get('location')).toBe(`${a.url}/v1/kv/minio/k1`);
+    expect(await isListening(c.port + 1)).toBe(false);
+    const listed = (await haStatus(a)).find((n) => n['api_address'] === c.url);
+    expect(listed).toMatchObject({ active_node: false, last_echo: null });
+    await c.proc!.stop('SIGTERM', 10_000);
+    nodes.pop();
   });
 
   it('lists both nodes in sys/ha-status and vault operator members; the CLI follows a standby to the active node', () => {
@@ -134,6 +212,11 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
       [a.url]: true,
       [b.url]: false,
     });
+    // The standby echoes to the active node (the first echo soon after it learns the active node).
+    expect(listed.find((n) => n['api_address'] === a.url)?.['last_echo']).toBeNull();
+    expect(String(listed.find((n) => n['api_address'] === b.url)?.['last_echo'])).toMatch(
+      /^\d{4}-\d\d-\d\dT/,
+    );
     const table = vault(a, 'operator', 'members').stdout.split('\n');
     expect(table[0]).toMatch(
       /^Host Name +API Address +Cluster Address +Active Node +Version +Upgrade Version +Redundancy Zone +Last Echo$/,
@@ -144,6 +227,19 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
     const read = vault(b, 'read', '-format=json', 'kv/minio/k1');
     expect(read.status, read.stderr).toBe(0);
     expect(JSON.parse(read.stdout).data).toEqual({ value: 'one' });
+  });
+
+  it("sys/ha-status shows the standby's last echo moving with its heartbeats", async () => {
+    const [, b] = nodes as [Node, Node];
+    const echoOf = async () =>
+      Date.parse(String((await haStatus(b)).find((n) => n['api_address'] === b.url)?.['last_echo']));
+    const first = await echoOf();
+    expect(Number.isNaN(first)).toBe(false);
+    // Heartbeats every 5 s: within 11 s the last echo has moved at least once.
+    await vi.waitFor(async () => expect(await echoOf()).toBeGreaterThan(first), {
+      timeout: 11_000,
+      interval: 500,
+    });
   });
 
   it('vault status prints the HA mode and the active node as Vault does', () => {
@@ -166,6 +262,9 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
     expect((await b.api('PUT', 'kv/minio/k2', { value: 'two' }, root)).status).toBe(204);
     const killedAt = Date.now();
     await a.proc!.stop('SIGKILL');
+    // The active node's cluster port is gone: until the lock moves the standby redirects instead.
+    const meanwhile = await raw(b, 'GET', 'kv/minio/k1');
+    expect([meanwhile.status, meanwhile.headers.get('location')]).toEqual([307, `${a.url}/v1/kv/minio/k1`]);
     await vi.waitFor(async () => expect(await health(b)).toBe(200), { timeout: 30_000, interval: 100 });
     const takeoverMs = Date.now() - killedAt;
     console.log(`vault-ha: takeover after kill -9 took ${takeoverMs} ms (lock_timeout ${LOCK_TIMEOUT_S}s)`);
@@ -193,3 +292,38 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
     expect((await b.api('GET', 'kv/minio/k2', undefined, root)).json.data).toEqual({ value: 'two' });
   });
 });
+
+/**
+ * Opens a connection to a cluster port (TLS with the given client certificate, or plain TCP) and
+ * sends one API request: 'answered' when any byte of a response comes back, 'refused' when the
+ * connection ends without one.
+ */
+function clusterProbe(
+  port: number,
+  client: { cert?: string; key?: string },
+  mode: 'tls' | 'plain' = 'tls',
+): Promise<'answered' | 'refused'> {
+  return new Promise((resolve, reject) => {
+    const request = 'GET /v1/sys/mounts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const socket =
+      mode === 'plain'
+        ? connectPlain(port)
+        : tls.connect({ host: '127.0.0.1', port, ...client, rejectUnauthorized: false, servername: 'fw-x' });
+    const timer = setTimeout(() => reject(new Error('cluster port neither answered nor closed')), 10_000);
+    socket.once(mode === 'plain' ? 'connect' : 'secureConnect', () => socket.write(request));
+    socket.once('data', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve('answered');
+    });
+    socket.once('error', () => undefined);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve('refused');
+    });
+  });
+}
+
+function connectPlain(port: number) {
+  return net.connect({ host: '127.0.0.1', port });
+}

@@ -19,6 +19,8 @@ export interface ListenerConfig {
   maxRequestDuration: number;
   /** `telemetry { unauthenticated_metrics_access }`: sys/metrics answers without a token. */
   unauthenticatedMetricsAccess: boolean;
+  /** `cluster_address`: where the node-to-node listener binds (default: `address`'s port + 1). */
+  clusterAddress?: string | undefined;
 }
 
 /** The `telemetry` stanza, as far as it concerns the metrics this server keeps. */
@@ -46,6 +48,8 @@ export interface ServerConfig {
   listeners: ListenerConfig[];
   apiAddr: string;
   clusterAddr: string;
+  /** `disable_clustering`: no cluster listener, no request forwarding (standbys answer 307). */
+  disableClustering: boolean;
   /** Seconds (default 768h). */
   defaultLeaseTtl: number;
   /** Seconds (default 768h). */
@@ -112,7 +116,10 @@ const tlsVersion = z
 const tcpListener = z
   .object({
     address: z.string().default('127.0.0.1:8200').describe('host:port to listen on'),
-    cluster_address: z.string().optional().describe('node-to-node address (accepted, unused)'),
+    cluster_address: z
+      .string()
+      .optional()
+      .describe('host:port of the node-to-node (request forwarding) listener; default: port + 1'),
     tls_disable: bool.default(false).describe('serve plain HTTP'),
     tls_cert_file: z.string().optional().describe('PEM certificate (chain)'),
     tls_key_file: z.string().optional().describe('PEM private key'),
@@ -138,6 +145,8 @@ const tcpListener = z
       ctx.addIssue({ code: 'custom', path: ['tls_key_file'], message: 'required unless tls_disable is set' });
     if (l.address === '' || !/:\d+$/.test(l.address))
       ctx.addIssue({ code: 'custom', path: ['address'], message: 'expected host:port' });
+    if (l.cluster_address !== undefined && !/:\d+$/.test(l.cluster_address))
+      ctx.addIssue({ code: 'custom', path: ['cluster_address'], message: 'expected host:port' });
   });
 
 const topLevel = z
@@ -147,6 +156,7 @@ const topLevel = z
     listener: z.array(z.object({ tcp: tcpListener }).loose()).min(1, 'at least one listener is required'),
     api_addr: z.string().default(''),
     cluster_addr: z.string().default(''),
+    disable_clustering: bool.default(false),
     default_lease_ttl: duration.default(DEFAULT_TTL),
     max_lease_ttl: duration.default(DEFAULT_TTL),
     disable_mlock: bool.default(false),
@@ -172,6 +182,7 @@ const KNOWN = new Set([
   'listener',
   'api_addr',
   'cluster_addr',
+  'disable_clustering',
   'default_lease_ttl',
   'max_lease_ttl',
   'disable_mlock',
@@ -270,6 +281,7 @@ export function parseConfigObject(raw: unknown, source: string): ServerConfig {
       maxRequestSize: l.tcp.max_request_size,
       maxRequestDuration: l.tcp.max_request_duration,
       unauthenticatedMetricsAccess: l.tcp.telemetry.unauthenticated_metrics_access,
+      clusterAddress: l.tcp.cluster_address,
     });
   }
   return {
@@ -277,6 +289,7 @@ export function parseConfigObject(raw: unknown, source: string): ServerConfig {
     listeners,
     apiAddr: c.api_addr,
     clusterAddr: c.cluster_addr,
+    disableClustering: c.disable_clustering,
     defaultLeaseTtl: c.default_lease_ttl,
     maxLeaseTtl: c.max_lease_ttl,
     disableMlock: c.disable_mlock,

@@ -6,6 +6,13 @@ import { zeroize } from '@kms-chain/crypto';
 import type { BackendDeps } from './backends.js';
 import { Barrier } from './barrier.js';
 import {
+  type ClusterAdvertFields,
+  type ClusterIdentity,
+  generateClusterIdentity,
+  parseClusterAdvert,
+} from './cluster/identity.js';
+import type { EchoInfo } from './cluster/protocol.js';
+import {
   badRequest,
   internalError,
   noHandler,
@@ -16,7 +23,14 @@ import {
   VaultError,
 } from './errors.js';
 import { int, normalizePolicies } from './fields.js';
-import { HaCoordinator, type HaNodeInfo, haStatusEntry, type LeaderInfo, NO_HA } from './ha.js';
+import {
+  type ActiveAdvert,
+  HaCoordinator,
+  type HaNodeInfo,
+  haStatusEntry,
+  type LeaderInfo,
+  NO_HA,
+} from './ha.js';
 import { newUuid, randomHex } from './ids.js';
 import { MountTable } from './mount-table.js';
 import { AUTH_PATH, defaultAuths, defaultMounts, MOUNTS_PATH, type MountEntry } from './mounts.js';
@@ -59,7 +73,11 @@ export interface CoreOptions {
   telemetry?: Telemetry;
   /** The storage's HA lock (`ha_enabled`): this node is then active or standby once unsealed. */
   ha?: HaBackend;
-  /** This node's advertised addresses (`api_addr`, `cluster_addr`), which standbys redirect to. */
+  /**
+   * This node's advertised addresses (`api_addr`, `cluster_addr`): standbys redirect clients to
+   * the first and forward requests to the second. Without a cluster address (clustering disabled)
+   * an active node advertises no cluster identity, and standbys redirect.
+   */
   apiAddr?: string;
   clusterAddr?: string;
 }
@@ -94,6 +112,10 @@ export class Core {
   #cluster: { name: string; id: string } | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   readonly #ha: HaCoordinator | undefined;
+  /** This term's cluster identity while active (docs/vault.md#ha-on-etcd). */
+  #clusterIdentity: ClusterIdentity | undefined;
+  /** The next term's identity, made ahead while standing by so a takeover does not wait for it. */
+  #nextIdentity: Promise<{ identity: ClusterIdentity; fields: ClusterAdvertFields }> | undefined;
   /** Serialises init/unseal/seal so concurrent calls cannot interleave state changes. */
   #lock: Promise<unknown> = Promise.resolve();
   readonly #backendDeps: BackendDeps;
@@ -122,7 +144,10 @@ export class Core {
           options.ha,
           {
             becomeActive: (id) => this.#serial(() => this.#becomeActive(id)),
-            becomeStandby: () => this.#dropActive(),
+            becomeStandby: () => {
+              this.#dropActive();
+              this.#prepareIdentity();
+            },
             log: (level, message) => this.#log(level, message),
           },
           { hostname: hostname(), api_addr: options.apiAddr ?? '', cluster_addr: options.clusterAddr ?? '' },
@@ -173,16 +198,35 @@ export class Core {
     // The previous active node may have rotated keys and changed any entry meanwhile.
     await this.barrier.reload();
     await this.#postUnseal();
+    const cluster = this.options.clusterAddr ? await this.#takeNextIdentity() : undefined;
     const advert = {
       hostname: hostname(),
       redirect_addr: this.options.apiAddr ?? '',
       cluster_addr: this.options.clusterAddr ?? '',
+      ...cluster?.fields,
     };
     await this.barrier.putJson(`${LEADER_PREFIX}${nodeId}`, advert);
+    this.#clusterIdentity = cluster?.identity;
+  }
+
+  /** A cluster identity for a new term: the one made ahead, else a new one. */
+  async #takeNextIdentity(): Promise<{ identity: ClusterIdentity; fields: ClusterAdvertFields }> {
+    const next = this.#nextIdentity ?? generateClusterIdentity();
+    this.#nextIdentity = undefined;
+    return next;
+  }
+
+  /** Starts making the next term's identity in the background (once per term). */
+  #prepareIdentity(): void {
+    if (!this.options.clusterAddr || this.#nextIdentity) return;
+    const next = generateClusterIdentity();
+    next.catch(() => undefined);
+    this.#nextIdentity = next;
   }
 
   /** HA: stop acting as active, touching no storage; the barrier stays unsealed. */
   #dropActive(): void {
+    this.#clusterIdentity = undefined;
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.tokens.onRevoke = undefined;
@@ -198,10 +242,53 @@ export class Core {
   async leader(): Promise<LeaderInfo> {
     if (!this.#ha) return NO_HA;
     if (this.isSealed()) throw sealedError();
-    return this.#ha.leader(async (id) => {
-      const advert = await this.barrier.readThrough(`${LEADER_PREFIX}${id}`);
-      return advert ? (JSON.parse(advert.toString('utf8')) as Record<string, string>) : undefined;
-    });
+    return this.#ha.leader((id) => this.#readAdvert(id));
+  }
+
+  /**
+   * The active node as a standby forwards to it; undefined on the active node, while sealed, and
+   * while no node holds the lock.
+   */
+  async activeNode(): Promise<ActiveAdvert | undefined> {
+    if (!this.#ha || this.isSealed()) return undefined;
+    return this.#ha.activeAdvert((id) => this.#readAdvert(id));
+  }
+
+  /** Reads an advertisement through the barrier; the decrypted bytes (with the key) are zeroed. */
+  async #readAdvert(id: string): Promise<ActiveAdvert | undefined> {
+    const raw = await this.barrier.readThrough(`${LEADER_PREFIX}${id}`);
+    if (!raw) return undefined;
+    try {
+      const advert = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      let identity: ClusterIdentity | undefined;
+      try {
+        identity = parseClusterAdvert(advert);
+      } catch (err) {
+        this.#log('warn', `core: active node's cluster identity unusable: ${(err as Error).message}`);
+      }
+      return {
+        redirectAddr: String(advert['redirect_addr'] ?? ''),
+        clusterAddr: String(advert['cluster_addr'] ?? ''),
+        identity,
+      };
+    } finally {
+      zeroize(raw);
+    }
+  }
+
+  /** This term's cluster identity while active; the cluster listener serves only with it. */
+  get clusterIdentity(): ClusterIdentity | undefined {
+    return this.isActive() ? this.#clusterIdentity : undefined;
+  }
+
+  /** A standby's heartbeat, heard on the cluster port (listed by sys/ha-status). */
+  recordEcho(info: EchoInfo): void {
+    this.#ha?.recordEcho(info);
+  }
+
+  /** What this node says about itself in heartbeats (HA only). */
+  haSelf(): EchoInfo | undefined {
+    return this.#ha?.self;
   }
 
   /** sys/ha-status: the HA contenders, or this node alone without HA. */
@@ -313,6 +400,7 @@ export class Core {
         if (this.#ha) {
           // A standby serves nothing but status: it loads the rest when it takes over.
           this.#cluster = await this.barrier.getJson(CLUSTER_INFO);
+          this.#prepareIdentity();
           this.#ha.start();
           this.#log('info', 'core: vault is unsealed; entering standby mode');
         } else {
@@ -371,6 +459,7 @@ export class Core {
 
   #preSeal(): void {
     this.#dropActive();
+    this.#nextIdentity = undefined;
     this.barrier.seal();
     this.#progress.reset();
     this.#cluster = undefined;

@@ -4,6 +4,8 @@
 // else can be served, so two nodes never act as active on one storage.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { ClusterIdentity } from './cluster/identity.js';
+import { ECHO_EXPIRY_MS, type EchoInfo } from './cluster/protocol.js';
 import type { HaBackend, HaLock } from './storage/storage.js';
 import { VAULT_VERSION } from './version.js';
 
@@ -43,6 +45,17 @@ export interface LeaderInfo {
   leaderClusterAddress: string;
 }
 
+/**
+ * The active node's advertisement (`core/leader/<id>`, through the barrier) as a standby keeps it:
+ * where to redirect clients, where to forward requests, and the term's cluster identity.
+ */
+export interface ActiveAdvert {
+  redirectAddr: string;
+  clusterAddr: string;
+  /** Undefined when the active node runs without clustering. */
+  identity: ClusterIdentity | undefined;
+}
+
 /** sys/leader without HA. */
 export const NO_HA: LeaderInfo = {
   haEnabled: false,
@@ -52,14 +65,18 @@ export const NO_HA: LeaderInfo = {
   leaderClusterAddress: '',
 };
 
-/** One node as sys/ha-status lists it; `last_echo` null (standbys send no heartbeats here). */
-export function haStatusEntry(n: Omit<HaNodeInfo, 'id'>, active: boolean): Record<string, unknown> {
+/** One node as sys/ha-status lists it; `last_echo` null for the active node and silent standbys. */
+export function haStatusEntry(
+  n: Omit<HaNodeInfo, 'id'>,
+  active: boolean,
+  lastEcho?: Date,
+): Record<string, unknown> {
   return {
     hostname: n.hostname,
     api_address: n.api_addr,
     cluster_address: n.cluster_addr,
     active_node: active,
-    last_echo: null,
+    last_echo: lastEcho ? lastEcho.toISOString() : null,
     version: VAULT_VERSION,
     upgrade_version: VAULT_VERSION,
     redundancy_zone: '',
@@ -95,7 +112,9 @@ export class HaCoordinator {
   #run: { abort: AbortController; done: Promise<void> } | undefined;
   #stepDown: (() => void) | undefined;
   #holder: { id: string | undefined; at: number } | undefined;
-  #adverts = new Map<string, Record<string, string>>();
+  #adverts = new Map<string, ActiveAdvert>();
+  /** Heartbeats heard while active, by node id (Vault lists the peers heard from in this term). */
+  #echoes = new Map<string, { info: EchoInfo; at: Date }>();
 
   readonly #self: Omit<HaNodeInfo, 'id'>;
 
@@ -109,7 +128,7 @@ export class HaCoordinator {
    * sys/leader: this node when it holds the lock, else the holder's advertisement, which
    * `readAdvert` reads through the barrier (an address in etcd alone is not trusted for redirects).
    */
-  async leader(readAdvert: (id: string) => Promise<Record<string, string> | undefined>): Promise<LeaderInfo> {
+  async leader(readAdvert: (id: string) => Promise<ActiveAdvert | undefined>): Promise<LeaderInfo> {
     if (this.#mode === 'active')
       return {
         haEnabled: true,
@@ -118,6 +137,24 @@ export class HaCoordinator {
         leaderAddress: this.#self.api_addr,
         leaderClusterAddress: this.#self.cluster_addr,
       };
+    const advert = await this.activeAdvert(readAdvert);
+    return {
+      ...NO_HA,
+      haEnabled: true,
+      leaderAddress: advert?.redirectAddr ?? '',
+      leaderClusterAddress: advert?.clusterAddr ?? '',
+    };
+  }
+
+  /**
+   * The holder's advertisement while this node stands by (undefined when active or when none holds
+   * the lock). Asked on every request a standby forwards or redirects, so it is cached: the holder
+   * for HOLDER_TTL_MS, the advertisement for as long as its id holds the lock.
+   */
+  async activeAdvert(
+    readAdvert: (id: string) => Promise<ActiveAdvert | undefined>,
+  ): Promise<ActiveAdvert | undefined> {
+    if (this.#mode === 'active') return undefined;
     const id = await this.#cachedHolder();
     let advert = id ? this.#adverts.get(id) : undefined;
     if (id && !advert) {
@@ -125,18 +162,36 @@ export class HaCoordinator {
       // An advertisement never changes under its id; a new active node has a new id.
       if (advert) this.#adverts = new Map([[id, advert]]);
     }
-    return {
-      ...NO_HA,
-      haEnabled: true,
-      leaderAddress: advert?.['redirect_addr'] ?? '',
-      leaderClusterAddress: advert?.['cluster_addr'] ?? '',
-    };
+    return advert;
   }
 
-  /** sys/ha-status entries: every contender, the holder marked active. */
+  /** A standby's heartbeat, kept while this node is active (ignored otherwise). */
+  recordEcho(info: EchoInfo): void {
+    if (this.#mode !== 'active' || info.id === this.nodeId) return;
+    this.#echoes.set(info.id, { info, at: new Date() });
+  }
+
+  /**
+   * sys/ha-status entries: every contender of the lock, the holder marked active, each standby with
+   * its last heartbeat; standbys heard from but not (yet) seen in the lock are listed too.
+   */
   async nodes(): Promise<Array<Record<string, unknown>>> {
     const holder = await this.holder();
-    return (await this.members()).map((m) => haStatusEntry(m, m.id === holder));
+    const now = Date.now();
+    for (const [id, e] of this.#echoes) if (now - e.at.getTime() > ECHO_EXPIRY_MS) this.#echoes.delete(id);
+    const members = await this.members();
+    const listed = new Set(members.map((m) => m.id));
+    return [
+      ...members.map((m) => haStatusEntry(m, m.id === holder, this.#echoes.get(m.id)?.at)),
+      ...[...this.#echoes.values()]
+        .filter((e) => !listed.has(e.info.id))
+        .map((e) => haStatusEntry(e.info, false, e.at)),
+    ];
+  }
+
+  /** What this node advertises about itself (its lock value, its heartbeats). */
+  get self(): HaNodeInfo {
+    return { id: this.nodeId, ...this.#self };
   }
 
   get mode(): HaMode {
@@ -211,6 +266,7 @@ export class HaCoordinator {
         await sleep(RETRY_MS, signal);
         continue;
       }
+      this.#echoes.clear();
       this.#mode = 'active';
       this.#activeSince = new Date();
       this.#hooks.log('info', 'core: acquired lock, enabling active operation');

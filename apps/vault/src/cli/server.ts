@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type tls from 'node:tls';
 import { parseFlags, UsageError } from '@kms-chain/cli';
 import { createLogger, type Logger, parseLogFormat, parseLogLevel } from '@kms-chain/log';
+import { advertisedClusterAddr, setUpClustering } from '../cluster/node.js';
 import { type ListenerConfig, loadConfigFiles, NO_TELEMETRY_STANZA, type ServerConfig } from '../config.js';
 import { Core } from '../core.js';
 import { goDurationString } from '../duration.js';
@@ -131,6 +132,7 @@ export async function server(args: string[]): Promise<number> {
       ],
       apiAddr: '',
       clusterAddr: '',
+      disableClustering: false,
       defaultLeaseTtl: 768 * 3600,
       maxLeaseTtl: 768 * 3600,
       disableMlock: true,
@@ -191,7 +193,7 @@ export async function server(args: string[]): Promise<number> {
     storage: opened.storage,
     ...(opened.ha ? { ha: opened.ha } : {}),
     apiAddr: config.apiAddr,
-    clusterAddr: config.clusterAddr,
+    clusterAddr: advertisedClusterAddr(config),
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
     clusterName: config.clusterName,
@@ -199,6 +201,7 @@ export async function server(args: string[]): Promise<number> {
     telemetry: new Telemetry(config.telemetry),
   });
 
+  const clustering = setUpClustering(core, config, opened.ha !== undefined, log);
   const listeners: Listener[] = [];
   const apps: Array<ReturnType<typeof buildServer>> = [];
   try {
@@ -210,6 +213,7 @@ export async function server(args: string[]): Promise<number> {
         tls: !l.tlsDisable,
         unauthenticatedMetricsAccess: l.unauthenticatedMetricsAccess,
         logger,
+        ...(clustering.forwarder ? { forwarder: clustering.forwarder } : {}),
       });
       apps.push(app);
       const { host, port } = splitAddress(l.address);
@@ -217,8 +221,10 @@ export async function server(args: string[]): Promise<number> {
         await listen(app, { host, port, ...(l.tlsDisable ? {} : { tls: await tlsOptions(l) }) }),
       );
     }
+    listeners.push(...(await clustering.listen(apps[0]!)));
   } catch (e) {
     for (const l of listeners) await l.close();
+    clustering.close();
     opened.close();
     const code = (e as NodeJS.ErrnoException).code;
     err(
@@ -290,6 +296,7 @@ Development mode should NOT be used in production installations!
       out('==> Vault shutdown triggered');
       for (const l of listeners) await l.close();
       for (const a of apps) await a.close();
+      clustering.close();
       await core.seal();
       opened.close();
       done(0);

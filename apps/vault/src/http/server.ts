@@ -10,8 +10,10 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Core } from '../core.js';
+import type { Forwarder } from '../cluster/forwarder.js';
 import { badRequest, StandbyError, toErrorResponse, VaultError } from '../errors.js';
 import type { LogicalResponse, Operation, RawBody } from '../types.js';
+import { clientAddrOf, forwardFromStandby } from './forwarding.js';
 
 export interface HttpOptions {
   core: Core;
@@ -28,6 +30,8 @@ export interface HttpOptions {
   logger?: Logger;
   /** The listener's `telemetry { unauthenticated_metrics_access }`: sys/metrics needs no token. */
   unauthenticatedMetricsAccess?: boolean;
+  /** HA: a standby forwards requests to the active node through it (else it redirects them). */
+  forwarder?: Forwarder;
 }
 
 const JSON_TYPE = 'application/json';
@@ -147,6 +151,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
         return;
       }
     }
+    if (await forwardFromStandby(core, opts.forwarder, bare, req, reply)) return;
     let operation: Operation;
     let data: Record<string, unknown>;
     if (method === 'GET' || method === 'LIST') {
@@ -174,7 +179,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
       path,
       data,
       token: tokenOf(req),
-      clientAddr: req.socket.remoteAddress ?? '',
+      clientAddr: clientAddrOf(req),
       contentType: (req.headers['content-type'] ?? '').split(';')[0]?.trim(),
     });
     respond(reply, res);
