@@ -13,9 +13,11 @@
 //   prometheus/prometheus.yml          a ready scrape config for vault and kes (rewritten each start)
 //   prometheus/vault-token             the scrape token: Vault policy prometheus-metrics only (0600)
 //   logs/<server>.log                  each server's stdout and stderr
+//   logs/{minio,kes,vault}-audit.log   the audit logs the trace command joins (audit-logs.ts)
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createDevPki, type DevPki } from '@kms-chain/tls-identity';
+import { chainAuditFiles, enableVaultAudit, kesAuditFile, kesAuditToml } from './audit-logs.js';
 import {
   type AppRole,
   chainKesConfigToml,
@@ -186,6 +188,8 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
       await chain.startVault();
       await chain.unseal();
       chain.approle = await approle();
+      // Vault's audit log, with the request ids KES forwards (docs/observability.md#audit-and-trace).
+      await enableVaultAudit(chain.urls.vault, ca, chain.rootToken, chainAuditFiles(dir).vault);
       await ensureVaultMetricsToken(chain.urls.vault, ca, chain.rootToken, chain.files.vaultMetricsToken);
       opts.onPhase?.('vault set up', chain);
       for (let i = 0; i < kesCount; i++) {
@@ -197,7 +201,7 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
             approle: chain.approle,
             ...(opts.cache ? { cache: opts.cache } : {}),
             ...(opts.ping ? { ping: opts.ping } : {}),
-          }),
+          }) + kesAuditToml(kesAuditFile(dir, i)),
           { mode: 0o600 },
         );
         await chain.startKes(i);
@@ -267,12 +271,16 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
 
     async startMinio() {
       const args = await prepareChainMinio(pki, dir, `${host}:${await portOf('minio')}`);
-      const env = chainMinioEnv(pki, {
-        kesUrl: chain.kesUrls.join(','),
-        accessKey: opts.credentials.accessKey,
-        secretKey: opts.credentials.secretKey,
-        autoEncryption: opts.autoEncryption ?? false,
-      });
+      const env = {
+        ...chainMinioEnv(pki, {
+          kesUrl: chain.kesUrls.join(','),
+          accessKey: opts.credentials.accessKey,
+          secretKey: opts.credentials.secretKey,
+          autoEncryption: opts.autoEncryption ?? false,
+        }),
+        MINIO_AUDIT_FILE_ENABLE: 'on',
+        MINIO_AUDIT_FILE_PATH: chainAuditFiles(dir).minio,
+      };
       chain.minio = await launch('minio', 0, args, env, `${chain.urls.minio}/minio/health/live`, { ca });
     },
 
