@@ -3,7 +3,11 @@
 // $KMS_CHAIN_DATA_DIR): a dev PKI, Vault's file storage, the KES config, the object store, and a
 // prometheus.yml that scrapes vault and kes with metrics-only credentials.
 // Ports: $KMS_CHAIN_VAULT_PORT (8200), $KMS_CHAIN_KES_PORT (7373), $KMS_CHAIN_MINIO_PORT (9000).
-// Ctrl-C / SIGTERM stops minio, kes and vault in that order.
+// `npm start -- --ha` (or KMS_CHAIN_HA=1): Vault in HA instead — a 3-member etcd cluster and 3 Vault
+// nodes on it (ports 8200, 8202, 8204 from $KMS_CHAIN_VAULT_PORT), initialised through the first and
+// unsealed on each, KES listing all three; its own state in .data/ha/ (etcd's data and ports kept
+// in .data/ha/etcd/ across runs).
+// Ctrl-C / SIGTERM stops minio, kes and vault (and etcd) in that order.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -13,7 +17,16 @@ import { join, resolve } from 'node:path';
 const env = process.env;
 const root = resolve(import.meta.dirname, '..');
 const binDir = join(root, 'node_modules', '.bin');
-const data = resolve(env['KMS_CHAIN_DATA_DIR'] || join(root, '.data'));
+const usage = 'usage: npm start [-- --ha]';
+const args = process.argv.slice(2);
+for (const a of args)
+  if (a !== '--ha') {
+    process.stderr.write(`npm start: unknown argument ${a}\n${usage}\n`);
+    process.exit(2);
+  }
+const ha = args.includes('--ha') || env['KMS_CHAIN_HA'] === '1';
+// An HA chain keeps its own state: its Vault is another Vault (other shares, other storage).
+const data = join(resolve(env['KMS_CHAIN_DATA_DIR'] || join(root, '.data')), ha ? 'ha' : '');
 const port = (name, def) => {
   const v = process.env[name];
   if (v === undefined || v === '') return def;
@@ -60,12 +73,19 @@ async function stopAll(code) {
   if (stopping) return;
   stopping = true;
   await chain?.stop();
-  say(code === 0 ? 'kms-chain: stopped minio, kes and vault.' : 'kms-chain: stopped.');
+  say(
+    code !== 0
+      ? 'kms-chain: stopped.'
+      : `kms-chain: stopped minio, kes${ha ? ', vault and etcd' : ' and vault'}.`,
+  );
   process.exit(code);
 }
 
+const watched = new Set();
+
 /** After start-up, any server that exits takes the chain down, naming its log. */
 function watch(name, proc, log) {
+  watched.add(proc);
   void proc.exited.then((status) => {
     if (stopping) return;
     const tail = proc.out().trimEnd().split('\n').slice(-15).join('\n');
@@ -116,8 +136,12 @@ async function main() {
     autoEncryption: true,
     // AppRole for KES (guide §3.2–3.5), once; the role and secret IDs are kept 0600.
     approleFile: join(data, 'kes', 'approle.json'),
+    ...(ha ? { ha: {} } : {}),
     onPhase(phase, c) {
-      if (phase === 'vault up') watch('vault', c.vault, c.logOf('vault'));
+      if (phase === 'vault up')
+        c.vaults.forEach((v, i) => {
+          if (v && !watched.has(v)) watch(i === 0 ? 'vault' : `vault-${i}`, v, c.logOf('vault', i));
+        });
       else if (phase === 'kes up') watch('kes', c.kes[0], c.logOf('kes'));
       else if (phase === 'minio up') watch('minio', c.minio, c.logOf('minio'));
       else if (phase === 'kes key created' && c.setup.keyCreatedNow)
@@ -141,8 +165,21 @@ async function main() {
   say(`  Secret key    ${creds.secretKey}`);
   say(`  CA bundle     ${pki.ca.certPath}`);
   say(`  KES           ${urls.kes}  (master key ${KEY_NAME}, client cert ${pki.clients['minio'].certPath})`);
-  say(`  Vault         ${urls.vault}  (root token in the DEV-ONLY share file)`);
-  say(`  Logs          ${join(data, 'logs')}/{vault,kes,minio}.log`);
+  if (ha) {
+    const { httpsJson } = await import('@kms-chain/tools');
+    for (const [i, url] of chain.vaultUrls.entries()) {
+      const health = await httpsJson(`${url}/v1/sys/health`, { ca: pki.ca.certPem }).catch(() => undefined);
+      const role = health?.status === 200 ? 'active' : health?.status === 429 ? 'standby' : 'not answering';
+      say(`  Vault node ${i}  ${url}  (${role}${i === 0 ? '; root token in the DEV-ONLY share file' : ''})`);
+    }
+    say(
+      `  etcd          ${chain.etcd.address}  (Vault's storage and HA lock; data in ${join(data, 'etcd')})`,
+    );
+    say(`  Logs          ${join(data, 'logs')}/{vault,vault-1,vault-2,etcd-0,etcd-1,etcd-2,kes,minio}.log`);
+  } else {
+    say(`  Vault         ${urls.vault}  (root token in the DEV-ONLY share file)`);
+    say(`  Logs          ${join(data, 'logs')}/{vault,kes,minio}.log`);
+  }
   say(
     `  Prometheus    ${chain.files.prometheusConfig}  (scrape config for vault and kes: prometheus --config.file=<it>; docs/observability.md)`,
   );
@@ -171,7 +208,8 @@ setInterval(() => {
   if (process.ppid !== parent) void stopAll(0);
 }, 1_000).unref();
 process.on('exit', () => {
-  for (const proc of [chain?.minio, ...(chain?.kes ?? []), chain?.vault])
+  const etcd = chain?.etcd?.members.map((m) => m.proc) ?? [];
+  for (const proc of [chain?.minio, ...(chain?.kes ?? []), ...(chain?.vaults ?? []), ...etcd])
     if (proc?.isRunning()) proc.child.kill('SIGKILL');
 });
 

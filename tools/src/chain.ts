@@ -14,10 +14,13 @@
 //   prometheus/vault-token             the scrape token: Vault policy prometheus-metrics only (0600)
 //   logs/<server>.log                  each server's stdout and stderr
 //   logs/{minio,kes,vault}-audit.log   the audit logs the trace command joins (audit-logs.ts)
+// With `ha`: etcd/ (the members' data and ports, logs/etcd-<i>.log) and one vault-config-<i>.json
+// and logs/vault-<i>.log per further Vault node; no vault/file/.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createDevPki, type DevPki } from '@kms-chain/tls-identity';
 import { chainAuditFiles, enableVaultAudit, kesAuditFile, kesAuditToml } from './audit-logs.js';
+import { type EtcdCluster, startEtcd } from './etcd.js';
 import {
   type AppRole,
   chainKesConfigToml,
@@ -30,7 +33,7 @@ import {
   prepareChainMinio,
   writePrivateJson,
 } from './guide-setup.js';
-import { waitForHttps } from './https-json.js';
+import { httpsJson, waitForHttps } from './https-json.js';
 import { freePort } from './ports.js';
 import { type Proc, startProc } from './proc.js';
 import {
@@ -69,6 +72,14 @@ export interface ChainOptions {
   timeoutMs?: number;
   /** Where the bins are (default the repository's node_modules/.bin). */
   binDir?: string;
+  /**
+   * Vault in HA on etcd instead of one node on file storage (docs/vault.md#ha-on-etcd): an etcd
+   * cluster of `etcdMembers` (default 3) kept in `<dir>/etcd`, and `nodes` (default 3) Vault nodes
+   * on it with `lock_timeout` `lockTimeout` (default 5s), initialised through the first and each
+   * unsealed on its own; every KES lists all of them. Node i listens on `ports.vault + 2i` when
+   * that is fixed (its cluster_addr on the next port).
+   */
+  ha?: { nodes?: number; etcdMembers?: number; lockTimeout?: string };
   /** scrape_interval of the prometheus.yml written at start (Go duration, default 15s). */
   scrapeInterval?: string;
 }
@@ -108,13 +119,18 @@ export interface Chain {
   approle: AppRole;
   setup: ChainSetup;
   vault: Proc | undefined;
+  /** Every Vault node (one without `ha`; `vault` is the first) and their URLs. */
+  vaults: Array<Proc | undefined>;
+  vaultUrls: string[];
+  /** The etcd cluster under an HA Vault, once started. */
+  etcd: EtcdCluster | undefined;
   kes: Proc[];
   minio: Proc | undefined;
   /** The log file of a server (`i`: which KES). */
   logOf(name: ServerName, i?: number): string;
   /** The whole start-up: vault, its set-up, the KES servers and their key, minio. */
   start(): Promise<void>;
-  /** Starts vault (again, after a stop) and resolves once it answers; it comes up sealed. */
+  /** Starts vault (again, after a stop; with `ha` etcd and every node) and resolves once it answers; it comes up sealed. */
   startVault(): Promise<void>;
   /** Initialises Vault when it is not and unseals it from the share file. */
   unseal(): Promise<void>;
@@ -124,7 +140,7 @@ export interface Chain {
   startMinio(): Promise<void>;
   /** kill -9 of minio or one KES, then the same server again; resolves with the new process. */
   killAndRestart(name: 'kes' | 'minio', i?: number): Promise<Proc>;
-  /** Stops minio, the KES servers and vault in that order (SIGTERM, SIGKILL after 10 s). */
+  /** Stops minio, the KES servers, vault (and etcd) in that order (SIGTERM, SIGKILL after 10 s). */
   stop(): Promise<void>;
 }
 
@@ -154,6 +170,7 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
   const ca = pki.ca.certPem;
   const minioTls = { ca, cert: minio.certPem, key: minio.keyPem };
   const fixed = opts.ports ?? {};
+  const vaultNodes = opts.ha ? (opts.ha.nodes ?? 3) : 1;
   let stopped = false;
 
   const chain: Chain = {
@@ -180,6 +197,9 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
     approle: { roleId: '', secretId: '' },
     setup: { initializedNow: false, approleCreatedNow: false, keyCreatedNow: false },
     vault: undefined,
+    vaults: [],
+    vaultUrls: [],
+    etcd: undefined,
     kes: [],
     minio: undefined,
     logOf: (name, i = 0) => join(dir, 'logs', i === 0 ? `${name}.log` : `${name}-${i}.log`),
@@ -197,7 +217,7 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
           chain.files.kesConfigs[i]!,
           chainKesConfigToml(pki, {
             address: `${host}:${await portOf('kes', i)}`,
-            vaultAddr: chain.urls.vault,
+            vaultAddr: chain.vaultUrls.join(','),
             approle: chain.approle,
             ...(opts.cache ? { cache: opts.cache } : {}),
             ...(opts.ping ? { ping: opts.ping } : {}),
@@ -213,48 +233,23 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
     },
 
     async startVault() {
-      const port = await portOf('vault');
-      await writeFile(
-        chain.files.vaultConfig,
-        `${JSON.stringify(
-          {
-            api_addr: chain.urls.vault,
-            backend: { file: { path: chain.files.vaultData } },
-            default_lease_ttl: '168h',
-            max_lease_ttl: '720h',
-            // vault would refuse to start where it cannot lock its key arena (no CAP_IPC_LOCK, small
-            // RLIMIT_MEMLOCK); the dev chain runs on such machines too (apps/vault/README.md).
-            disable_mlock: true,
-            // sys/metrics in Prometheus format (docs/vault.md#metrics), names without the host name.
-            telemetry: { prometheus_retention_time: '24h', disable_hostname: true },
-            listener: {
-              tcp: {
-                address: `${host}:${port}`,
-                tls_cert_file: pki.server.certPath,
-                tls_key_file: pki.server.keyPath,
-                tls_min_version: 'tls12',
-              },
-            },
-          },
-          null,
-          2,
-        )}\n`,
-        { mode: 0o600 },
-      );
-      chain.vault = await launch(
-        'vault',
-        0,
-        ['server', '-config', chain.files.vaultConfig],
-        {},
-        `${chain.urls.vault}/v1/sys/health`,
-        { ca },
-      );
+      if (opts.ha && !chain.etcd)
+        chain.etcd = await startEtcd(opts.ha.etcdMembers ?? 3, {
+          dir: join(dir, 'etcd'),
+          logDir: join(dir, 'logs'),
+        });
+      for (let i = 0; i < vaultNodes; i++) await startVaultNode(i);
     },
 
     async unseal() {
       const { rootToken, initializedNow } = await initAndUnseal(chain.urls.vault, ca, chain.files.shareFile);
       chain.rootToken = rootToken;
       chain.setup.initializedNow ||= initializedNow;
+      if (vaultNodes === 1) return;
+      // The first node takes the lock before the others are unsealed, so the set-up that follows
+      // talks to the active node (a standby would answer 307).
+      await waitForActive(chain.urls.vault);
+      for (const url of chain.vaultUrls.slice(1)) await initAndUnseal(url, ca, chain.files.shareFile);
     },
 
     async startKes(i = 0) {
@@ -294,10 +289,82 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
 
     async stop() {
       stopped = true;
-      for (const p of [chain.minio, ...[...chain.kes].reverse(), chain.vault])
+      for (const p of [chain.minio, ...[...chain.kes].reverse(), ...[...chain.vaults].reverse()])
         await p?.stop('SIGTERM', 10_000);
+      await chain.etcd?.stop();
     },
   };
+
+  /** Writes node i's config (file storage, or etcd with HA) and starts it; it comes up sealed. */
+  async function startVaultNode(i: number): Promise<void> {
+    const port = await vaultPort(i);
+    const url = chain.vaultUrls[i]!;
+    const config = i === 0 ? chain.files.vaultConfig : join(dir, 'vault', `vault-config-${i}.json`);
+    const storage = chain.etcd
+      ? {
+          etcd: {
+            address: chain.etcd.address,
+            path: '/vault/',
+            ha_enabled: 'true',
+            lock_timeout: opts.ha?.lockTimeout ?? '5s',
+          },
+        }
+      : { file: { path: chain.files.vaultData } };
+    await writeFile(
+      config,
+      `${JSON.stringify(
+        {
+          api_addr: url,
+          ...(chain.etcd ? { cluster_addr: `https://${host}:${port + 1}` } : {}),
+          backend: storage,
+          default_lease_ttl: '168h',
+          max_lease_ttl: '720h',
+          // vault would refuse to start where it cannot lock its key arena (no CAP_IPC_LOCK, small
+          // RLIMIT_MEMLOCK); the dev chain runs on such machines too (apps/vault/README.md).
+          disable_mlock: true,
+          // sys/metrics in Prometheus format (docs/vault.md#metrics), names without the host name.
+          telemetry: { prometheus_retention_time: '24h', disable_hostname: true },
+          listener: {
+            tcp: {
+              address: `${host}:${port}`,
+              tls_cert_file: pki.server.certPath,
+              tls_key_file: pki.server.keyPath,
+              tls_min_version: 'tls12',
+            },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+      { mode: 0o600 },
+    );
+    await launch('vault', i, ['server', '-config', config], {}, `${url}/v1/sys/health`, { ca });
+  }
+
+  /** Node i's port: `ports.vault` + 2i when fixed (each node's cluster_addr takes the next one). */
+  async function vaultPort(i: number): Promise<number> {
+    if (i === 0) {
+      await portOf('vault');
+      chain.vaultUrls[0] = chain.urls.vault;
+      return chain.ports.vault;
+    }
+    if (!chain.vaultUrls[i]) chain.vaultUrls[i] = url(fixed.vault ? fixed.vault + 2 * i : await freePort());
+    return Number(new URL(chain.vaultUrls[i]!).port);
+  }
+
+  /** Resolves once the node at `vaultUrl` is the active one (sys/health 200). */
+  async function waitForActive(vaultUrl: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await httpsJson(`${vaultUrl}/v1/sys/health`, { ca, timeoutMs: 2_000 }).catch(
+        () => undefined,
+      );
+      if (res?.status === 200) return;
+      if (Date.now() > deadline)
+        throw new Error(`vault: ${vaultUrl} did not become the active node within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 
   async function portOf(name: ServerName, i = 0): Promise<number> {
     if (name === 'kes') {
@@ -360,8 +427,10 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
         ? startProc(process.execPath, [...flags, bin, ...args], { cwd: dir, env, log })
         : startProc(bin, args, { cwd: dir, env, log });
     // Registered at once, so that stop() reaches a server that is still coming up.
-    if (name === 'vault') chain.vault = proc;
-    else if (name === 'kes') chain.kes[i] = proc;
+    if (name === 'vault') {
+      chain.vaults[i] = proc;
+      if (i === 0) chain.vault = proc;
+    } else if (name === 'kes') chain.kes[i] = proc;
     else chain.minio = proc;
     try {
       await waitForHttps(health, { tls, timeoutMs, isDead: () => !proc.isRunning() });
