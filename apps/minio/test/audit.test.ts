@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadAuditEnv } from '../src/audit/config.js';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { FileTarget, WebhookTarget } from '../src/audit/targets.js';
@@ -110,7 +110,12 @@ describe('audit entries to a file and a webhook', () => {
 
   it('records an SSE-S3 PUT and GET in MinIO shape, with the KMS calls and the encryption facts', async () => {
     const put = await srv.s3.send(
-      new PutObjectCommand({ Bucket: 'audit-b', Key: 'dir/o.txt', Body: 'hello', ServerSideEncryption: 'AES256' }),
+      new PutObjectCommand({
+        Bucket: 'audit-b',
+        Key: 'dir/o.txt',
+        Body: 'hello',
+        ServerSideEncryption: 'AES256',
+      }),
     );
     const putId = put.$metadata.requestId!;
     const e = await entryOf(putId);
@@ -120,7 +125,14 @@ describe('audit entries to a file and a webhook', () => {
       requestID: putId,
       accessKey: 'minio',
       remotehost: '127.0.0.1',
-      api: { name: 'PutObject', bucket: 'audit-b', object: 'dir/o.txt', status: 'OK', statusCode: 200, rx: 5 },
+      api: {
+        name: 'PutObject',
+        bucket: 'audit-b',
+        object: 'dir/o.txt',
+        status: 'OK',
+        statusCode: 200,
+        rx: 5,
+      },
       requestHeader: { 'X-Amz-Server-Side-Encryption': 'AES256' },
       responseHeader: { 'X-Amz-Server-Side-Encryption': 'AES256', 'X-Amz-Request-Id': putId },
       tags: { kms: [{ op: 'generate', key: 'k', outcome: 'ok' }] },
@@ -200,6 +212,7 @@ describe('a stalled webhook', () => {
       httpTimeoutMs: 60_000,
     });
     const srv = await startServer({ audit: [hook] });
+    const stderr = vi.spyOn(process.stderr, 'write');
     try {
       await srv.s3.send(new CreateBucketCommand({ Bucket: 'audit-b' }));
       const t0 = Date.now();
@@ -209,7 +222,11 @@ describe('a stalled webhook', () => {
       // 11 entries: one in flight (held by the receiver), two queued, the rest dropped.
       await until(() => hook.stats().dropped + hook.stats().queued >= 10);
       expect(hook.stats()).toEqual({ sent: 0, queued: 2, dropped: 8 });
+      // Said once on stderr (rate-limited), not once per entry.
+      const said = stderr.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith('audit: '));
+      expect(said).toEqual(['audit: audit_webhook: dropping entries (queue full); 1 dropped so far\n']);
     } finally {
+      stderr.mockRestore();
       await receiver.close();
       await srv.close();
     }

@@ -26,6 +26,25 @@ export interface AuditTarget {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** At most one line per target and minute says entries are being dropped, and how many so far. */
+const DROP_WARNING_MS = 60_000;
+
+/** Counts drops and says so on stderr, rate-limited: a lost audit trail must not go unnoticed. */
+class DropCounter {
+  count = 0;
+  #warnedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly target: string) {}
+
+  add(n: number, why: string): void {
+    this.count += n;
+    const now = Date.now();
+    if (now - this.#warnedAt < DROP_WARNING_MS) return;
+    this.#warnedAt = now;
+    process.stderr.write(`audit: ${this.target}: dropping entries (${why}); ${this.count} dropped so far\n`);
+  }
+}
+
 /** POSTs entries to a webhook, one batch in flight at a time. */
 export class WebhookTarget implements AuditTarget {
   readonly name: string;
@@ -37,11 +56,12 @@ export class WebhookTarget implements AuditTarget {
   #sending: Promise<void> | undefined;
   #closed = false;
   #sent = 0;
-  #dropped = 0;
+  readonly #dropped: DropCounter;
 
   constructor(config: WebhookConfig) {
     this.#config = config;
     this.name = `audit_webhook${config.id === '' ? '' : `:${config.id}`}`;
+    this.#dropped = new DropCounter(this.name);
     const url = new URL(config.endpoint);
     this.#origin = url.origin;
     this.#path = `${url.pathname}${url.search}`;
@@ -55,7 +75,7 @@ export class WebhookTarget implements AuditTarget {
 
   send(line: string): void {
     if (this.#closed || this.#queue.length >= this.#config.queueSize) {
-      this.#dropped++;
+      this.#dropped.add(1, this.#closed ? 'closed' : 'queue full');
       return;
     }
     this.#queue.push(line);
@@ -65,7 +85,7 @@ export class WebhookTarget implements AuditTarget {
   }
 
   stats(): AuditTargetStats {
-    return { sent: this.#sent, dropped: this.#dropped, queued: this.#queue.length };
+    return { sent: this.#sent, dropped: this.#dropped.count, queued: this.#queue.length };
   }
 
   /**
@@ -78,7 +98,7 @@ export class WebhookTarget implements AuditTarget {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#config.batchSize);
       if (await this.#post(batch.join('\n'))) this.#sent += batch.length;
-      else this.#dropped += batch.length;
+      else this.#dropped.add(batch.length, 'the receiver failed or did not answer');
     }
   }
 
@@ -112,7 +132,7 @@ export class WebhookTarget implements AuditTarget {
       await Promise.race([this.#sending, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
       clearTimeout(timer);
     }
-    this.#dropped += this.#queue.length;
+    if (this.#queue.length > 0) this.#dropped.add(this.#queue.length, 'not delivered before shutdown');
     this.#queue = [];
     await this.#agent.destroy().catch(() => {});
   }
@@ -129,7 +149,7 @@ export class FileTarget implements AuditTarget {
   readonly name = 'audit_file';
   readonly #out: WriteStream;
   #sent = 0;
-  #dropped = 0;
+  readonly #dropped = new DropCounter('audit_file');
   #failed = false;
 
   constructor(path: string) {
@@ -142,7 +162,7 @@ export class FileTarget implements AuditTarget {
 
   send(line: string): void {
     if (this.#failed || this.#out.writableLength > FILE_BACKLOG || this.#out.writableEnded) {
-      this.#dropped++;
+      this.#dropped.add(1, this.#failed ? 'the file failed' : 'the disk lags');
       return;
     }
     this.#out.write(`${line}\n`);
@@ -150,7 +170,7 @@ export class FileTarget implements AuditTarget {
   }
 
   stats(): AuditTargetStats {
-    return { sent: this.#sent, dropped: this.#dropped, queued: 0 };
+    return { sent: this.#sent, dropped: this.#dropped.count, queued: 0 };
   }
 
   close(): Promise<void> {
