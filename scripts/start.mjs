@@ -181,6 +181,9 @@ async function main() {
     say(`  Logs          ${join(data, 'logs')}/{vault,kes,minio}.log`);
   }
   say(
+    `  Audit         ${join(data, 'logs')}/{minio,kes,vault}-audit.log  (one request across them: npm run trace -- <x-amz-request-id>${ha ? ' --ha' : ''})`,
+  );
+  say(
     `  Prometheus    ${chain.files.prometheusConfig}  (scrape config for vault and kes: prometheus --config.file=<it>; docs/observability.md)`,
   );
   if (hasKes) say('  Encryption    SSE via KES, auto-encryption on (MINIO_KMS_AUTO_ENCRYPTION=on)');
