@@ -18,6 +18,7 @@ import {
   plainVaultApi,
   startProc,
   startVaultServer,
+  tempDir,
 } from './chain-support.js';
 
 // The most verbose level and the JSON format for each server, through the environment the chain
@@ -287,5 +288,29 @@ describe("Vault's log_level and log_format", () => {
     });
     expect(await bad.exited).toBe(1);
     expect(bad.out()).toContain('unknown log level: loud');
+  });
+});
+
+describe('an unknown level or format stops the start', () => {
+  it.each([
+    ['kes', ['server', '--dev', '--log-level=loud'], {}, 2, 'unknown log level: loud'],
+    ['kes', ['server', '--dev'], { KES_LOG_FORMAT: 'xml' }, 2, 'unknown log format: xml'],
+    ['minio', ['server', 'data'], { MINIO_LOG_LEVEL: 'loud' }, 1, 'MINIO_LOG_LEVEL: unknown log level: loud'],
+    [
+      'minio',
+      ['server', 'data'],
+      { MINIO_LOG_FORMAT: 'xml' },
+      1,
+      'MINIO_LOG_FORMAT: unknown log format: xml',
+    ],
+  ] as const)('%s %j %j exits %d: %s', async (bin, args, env, code, message) => {
+    const dir = await tempDir('kms-chain-log-words-');
+    try {
+      const p = startProc(join(binDir, bin), [...args], { cwd: dir, env: { HOME: dir, ...env } });
+      expect(await p.exited).toBe(code);
+      expect(p.out()).toContain(message);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
