@@ -39,7 +39,14 @@ export async function enableVaultAudit(
   file: string,
 ): Promise<boolean> {
   const api = (path: string, method = 'GET', body?: unknown) =>
-    httpsJson(`${vaultUrl}/v1/${path}`, { ca, token: rootToken, method, ...(body ? { body } : {}) });
+    // An HA standby answers 307 to the active node, as Vault's clients follow.
+    httpsJson(`${vaultUrl}/v1/${path}`, {
+      ca,
+      token: rootToken,
+      method,
+      followRedirects: 3,
+      ...(body ? { body } : {}),
+    });
   const listed = await api('sys/audit');
   if (listed.status === 404 || listed.status === 405) return false;
   if (listed.status !== 200)
