@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, parseFlags, UsageError } from '@kms-chain/cli';
-import { parseLogFormat, parseLogLevel } from '@kms-chain/log';
+import { type LogFormat, type LogLevel, parseLogFormat, parseLogLevel } from '@kms-chain/log';
 import { createCertificate } from '@kms-chain/tls-identity';
 import { formatGoDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
@@ -114,6 +114,17 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
   const { values } = parseFlags(args, serverFlags);
   if (!values.config && !values.dev)
     throw new UsageError('no config file specified: use --config=FILE or --dev');
+  // Checked before anything else happens (--dev would print a fresh admin key first).
+  let logLevel: LogLevel | undefined;
+  let logFormat: LogFormat | undefined;
+  try {
+    const level = values['log-level'] || io.env['KES_LOG_LEVEL'];
+    const format = values['log-format'] || io.env['KES_LOG_FORMAT'];
+    if (level) logLevel = parseLogLevel(level);
+    if (format) logFormat = parseLogFormat(format);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   let config: ServerConfig;
   let build: BuildOptions = {};
   if (values.dev) ({ config, build } = await devConfig(io));
@@ -139,14 +150,8 @@ export async function serverCommand(args: string[], io: Io, signal?: AbortSignal
   if (!values.dev && (!config.tls.key || !config.tls.cert)) {
     throw new CliError('no TLS private key or certificate: set tls.key and tls.cert or use --key/--cert');
   }
-  const logLevel = values['log-level'] || io.env['KES_LOG_LEVEL'];
-  const logFormat = values['log-format'] || io.env['KES_LOG_FORMAT'];
-  try {
-    if (logLevel) config.log.level = parseLogLevel(logLevel);
-    if (logFormat) config.log.format = parseLogFormat(logFormat);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  if (logLevel) config.log.level = logLevel;
+  if (logFormat) config.log.format = logFormat;
   const { host, port } = parseAddress(config.address);
   if (values.mlock) io.err(MLOCK_WARNING);
 
