@@ -136,3 +136,18 @@ describe('incomingRequestId', () => {
     [undefined, undefined],
   ])('%j gives %j', (value, id) => expect(incomingRequestId({ 'x-request-id': value })).toBe(id));
 });
+
+describe('secrets by their form', () => {
+  it.each([
+    ['a Vault service token', 'hvs.CAESIJ3wGm1qZkF0a2VuLXZhbHVlLXRoYXQtaXM'],
+    ['a Vault batch token', 'hvb.AAAAAQJ9x7Wm2bS0aXRoLWJhdGNoLXRva2Vu'],
+    ['a KES API key', 'kes:v1:ACQpoGqx3rHHjT938Hfu5hVVQJHZWSqVI2Xp1KlYxFVw'],
+  ])('%s in a message or an error is replaced, in both formats', (_what, secret) => {
+    for (const format of ['json', 'standard'] as const) {
+      const { log, lines } = capture({ service: 'kes', format });
+      log.error({ err: new Error(`login with ${secret} failed`) }, `token ${secret} refused`);
+      expect(lines[0]).not.toContain(secret);
+      expect(lines[0]).toContain('token [REDACTED] refused');
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // honour their level the same way and redact the same secrets.
 import pino, { type Logger } from 'pino';
 import type { LogFormat, LogLevel } from './levels.js';
-import { REDACTED, redactPaths } from './redact.js';
+import { REDACTED, redactPaths, scrubSecrets } from './redact.js';
 import { formatStandard } from './standard.js';
 
 export type { Logger } from 'pino';
@@ -37,7 +37,8 @@ export function serializeError(err: unknown, depth = 0): Record<string, unknown>
 
 /**
  * A pino logger writing `{"level","time","service","msg",…}` lines (level as its word, time as
- * RFC 3339 UTC) in JSON or the readable form, with SECRET_FIELDS redacted and errors under `err`
+ * RFC 3339 UTC) in JSON or the readable form, with SECRET_FIELDS redacted, anything shaped like
+ * a Vault token or KES API key replaced (SECRET_PATTERNS), and errors under `err`
  * reduced to type, message, code and cause (another property of an error may hold a request and
  * its headers). Writes are synchronous: a line is out before the call returns.
  */
@@ -45,7 +46,8 @@ export function createLogger(opts: LoggerOptions): Logger {
   const format = opts.format ?? 'standard';
   const sinks = opts.sinks ?? [process.stdout];
   const destination = {
-    write(line: string): void {
+    write(raw: string): void {
+      const line = scrubSecrets(raw);
       const record =
         format === 'standard' || opts.onRecord ? (JSON.parse(line) as Record<string, unknown>) : undefined;
       const text = format === 'json' ? line : formatStandard(record!);
