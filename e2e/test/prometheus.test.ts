@@ -1,16 +1,19 @@
 // A real Prometheus (Debian's package; .ci/run installs it) scrapes a running chain with the
 // prometheus.yml the chain launcher writes for `npm start`: Vault with a token that reads
-// sys/metrics only, KES with a client certificate whose identity may read /v1/metrics only. The
-// test asks Prometheus's HTTP API whether both targets are up, whether Vault's and KES's metrics
-// are there and move when traffic flows, and whether every query of the Grafana dashboard in
-// docs/observability/ names metrics the servers export and answers with data.
+// sys/metrics only, KES with a client certificate whose identity may read /v1/metrics only, the
+// object store with the JWT `mc admin prometheus generate` would make. The test asks Prometheus's
+// HTTP API whether every target is up, whether the metrics of the three are there and move when
+// traffic flows, and whether every query of the Grafana dashboard in docs/observability/ names
+// metrics the servers export and answers with data.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { type Chain, startChain } from '@kms-chain/tools';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type Chain, signHeaders, startChain } from '@kms-chain/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, killAll, type Proc, repoRoot, startProc, tempDir } from './chain-support.js';
+import { freePort, killAll, type Proc, repoRoot, s3Client, startProc, tempDir } from './chain-support.js';
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!hasPrometheus)
@@ -22,6 +25,8 @@ let dir: string;
 let chain: Chain;
 let prometheus: Proc;
 let promPort: number;
+let s3: S3Client;
+const credentials = { accessKey: 'minio', secretKey: 'minio123' };
 
 /** The parts of Prometheus's API answers the test reads. */
 interface ApiData {
@@ -61,6 +66,12 @@ async function query(promql: string): Promise<Record<string, number>> {
   return out;
 }
 
+/** The one value of an instant query (summed), undefined while it has no sample. */
+async function scalar(promql: string): Promise<number | undefined> {
+  const data = await api(`/api/v1/query?query=${encodeURIComponent(`sum(${promql})`)}`);
+  return data.result.length > 0 ? Number(data.result[0]!.value[1]) : undefined;
+}
+
 /** Polls `check` every 250 ms until it returns a value, or fails with its last reason. */
 async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -81,7 +92,15 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
 /** One HTTPS GET/POST with the given TLS material; resolves with status and body text. */
 function https(
   url: string,
-  opts: { method?: string; ca: string; cert?: string; key?: string; token?: string; body?: string },
+  opts: {
+    method?: string;
+    ca: string;
+    cert?: string;
+    key?: string;
+    token?: string;
+    body?: string;
+    headers?: Record<string, string>;
+  },
 ): Promise<{ status: number; text: string }> {
   return import('node:https').then(
     ({ request: req }) =>
@@ -93,7 +112,7 @@ function https(
             ca: opts.ca,
             cert: opts.cert,
             key: opts.key,
-            headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+            headers: opts.headers ?? (opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
           },
           (res) => {
             const chunks: Buffer[] = [];
@@ -122,11 +141,8 @@ function exportedNames(text: string): Set<string> {
 describe.skipIf(!hasPrometheus)('prometheus scrapes the chain with the generated prometheus.yml', () => {
   beforeAll(async () => {
     dir = await tempDir('kms-chain-prometheus-');
-    chain = await startChain({
-      dir,
-      credentials: { accessKey: 'minio', secretKey: 'minio123' },
-      scrapeInterval: '1s',
-    });
+    chain = await startChain({ dir, credentials, scrapeInterval: '1s' });
+    s3 = s3Client(chain.urls.minio, credentials.accessKey, credentials.secretKey, chain.ca);
     promPort = await freePort();
     prometheus = startProc(
       'prometheus',
@@ -145,22 +161,25 @@ describe.skipIf(!hasPrometheus)('prometheus scrapes the chain with the generated
   }, 120_000);
 
   afterAll(async () => {
+    s3?.destroy();
     await prometheus?.stop('SIGTERM', 5_000);
     await chain?.stop();
     await killAll();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('the vault and kes targets are up: the token and the client certificate are accepted', async () => {
-    const targets = await until('both targets scraped healthy', 20_000, async () => {
+  it('the vault, kes and minio targets are up: the tokens and the client certificate are accepted', async () => {
+    const jobs = ['kes', 'minio', 'minio-bucket', 'vault'];
+    const targets = await until('every target scraped healthy', 20_000, async () => {
       const data = await api('/api/v1/targets');
       const active = data.activeTargets;
       const byJob = Object.fromEntries(active.map((t) => [t.labels.job, t]));
-      if (byJob['vault']?.health === 'up' && byJob['kes']?.health === 'up') return byJob;
+      if (jobs.every((job) => byJob[job]?.health === 'up')) return byJob;
       throw new Error(active.map((t) => `${t.labels.job}: ${t.health} ${t.lastError}`).join('; '));
     });
-    expect(Object.keys(targets).sort()).toEqual(['kes', 'vault']);
-    expect(await query('up')).toEqual({ kes: 1, vault: 1 });
+    expect(Object.keys(targets).sort()).toEqual(jobs);
+    expect(await query('up')).toEqual({ kes: 1, minio: 1, 'minio-bucket': 1, vault: 1 });
+    expect(await query('minio_cluster_kms_online')).toEqual({ minio: 1 });
     expect(await query('vault_core_unsealed')).toEqual({ vault: 1 });
     expect(await query('vault_core_active')).toEqual({ vault: 1 });
   });
@@ -186,6 +205,77 @@ describe.skipIf(!hasPrometheus)('prometheus scrapes the chain with the generated
     expect((await asClient('health', '/v1/ready')).status).toBe(200);
     expect((await asClient('health', '/v1/metrics')).status).toBe(403);
     expect((await asClient('health', '/v1/key/generate/minio-key-1', 'POST')).status).toBe(403);
+
+    // The object store's token: a bearer token is no S3 or admin credential.
+    const minioToken = (await readFile(join(chain.dir, 'prometheus', 'minio-token'), 'utf8')).trim();
+    const minio = (p: string, token?: string) =>
+      https(`${chain.urls.minio}${p}`, { ca, ...(token ? { token } : {}) });
+    for (const p of ['/minio/v2/metrics/cluster', '/minio/v2/metrics/node', '/minio/v2/metrics/bucket'])
+      expect((await minio(p, minioToken)).status, p).toBe(200);
+    expect((await minio('/minio/v2/metrics/cluster')).status).toBe(403);
+    expect((await minio('/minio/v2/metrics/cluster', token)).status).toBe(403);
+    // S3 and the admin API refuse a bearer token as an unknown signature (400, as MinIO) or deny it.
+    for (const p of ['/', '/minio/kms/v1/key/list?pattern=', '/minio/admin/v3/kms/key/status']) {
+      const r = await minio(p, minioToken);
+      expect([400, 403], `${p}: ${r.status} ${r.text}`).toContain(r.status);
+    }
+  });
+
+  it('mc admin kms key list: the object store lists the keys of KES', async () => {
+    const host = new URL(chain.urls.minio).host;
+    const list = async (pattern: string) => {
+      const path = '/minio/kms/v1/key/list';
+      const query = `pattern=${encodeURIComponent(pattern).replace(/\*/g, '%2A')}`;
+      const headers = signHeaders(host, credentials, { method: 'GET', path, query });
+      const r = await https(`${chain.urls.minio}${path}?${query}`, { ca: chain.ca, headers });
+      expect(r.status, r.text).toBe(200);
+      return (JSON.parse(r.text) as Array<{ name: string }>).map((k) => k.name);
+    };
+    expect(await list('*')).toContain('minio-key-1');
+    expect(await list('minio-key-*')).toContain('minio-key-1');
+    expect(await list('no-such-')).toEqual([]);
+  });
+
+  it('the S3 and KMS metrics of the object store move with traffic', async () => {
+    const counters = async () => {
+      const puts = await scalar('minio_s3_requests_total{job="minio",api="putobject"}');
+      const gets = await scalar('minio_s3_requests_total{job="minio",api="getobject"}');
+      const misses = await scalar('minio_s3_requests_4xx_errors_total{job="minio",api="getobject"}');
+      const kms = await scalar('minio_cluster_kms_request_success{job="minio"}');
+      const received = await scalar('minio_s3_traffic_received_bytes{job="minio"}');
+      const objects = await scalar('minio_bucket_usage_object_total{job="minio-bucket",bucket="metered"}');
+      return { puts: puts ?? 0, gets: gets ?? 0, misses: misses ?? 0, kms, received, objects: objects ?? 0 };
+    };
+    const start = await until('the first KMS samples', 10_000, async () => {
+      const c = await counters();
+      return c.kms !== undefined && c.received !== undefined ? c : undefined;
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'metered' }));
+    const n = 10;
+    const body = randomBytes(64 * 1024);
+    for (let i = 0; i < n; i++) {
+      // SSE-S3: one KES generate per PUT, one decrypt per GET.
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'metered', Key: `o${i}`, Body: body, ServerSideEncryption: 'AES256' }),
+      );
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'metered', Key: `o${i}` }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    }
+    await expect(s3.send(new GetObjectCommand({ Bucket: 'metered', Key: 'absent' }))).rejects.toThrow();
+    const moved = await until('the S3 and KMS counters up by the traffic', 15_000, async () => {
+      const now = await counters();
+      const ok =
+        now.puts - start.puts >= n &&
+        now.gets - start.gets >= n + 1 &&
+        now.misses - start.misses >= 1 &&
+        now.kms! - start.kms! >= 2 * n &&
+        now.received! - start.received! >= n * body.length &&
+        now.objects === n;
+      if (ok) return now;
+      throw new Error(`${JSON.stringify(start)} → ${JSON.stringify(now)}`);
+    });
+    expect(moved.objects).toBe(n);
+    expect(await scalar('minio_cluster_kms_request_failure{job="minio"}')).toBe(0);
   });
 
   it('vault_core_handle_request_count and kes_http_request_success move with traffic', async () => {
@@ -235,9 +325,20 @@ describe.skipIf(!hasPrometheus)('prometheus scrapes the chain with the generated
       cert: metrics.certPem,
       key: metrics.keyPem,
     });
-    const exported = new Set(['up', ...exportedNames(vaultText.text), ...exportedNames(kesText.text)]);
+    const minioToken = (await readFile(join(chain.dir, 'prometheus', 'minio-token'), 'utf8')).trim();
+    const minioText = await https(`${chain.urls.minio}/minio/v2/metrics/cluster`, {
+      ca: chain.ca,
+      token: minioToken,
+    });
+    const exported = new Set([
+      'up',
+      ...exportedNames(vaultText.text),
+      ...exportedNames(kesText.text),
+      ...exportedNames(minioText.text),
+    ]);
     expect(exported).toContain('vault_core_unsealed');
     expect(exported).toContain('kes_http_response_time_bucket');
+    expect(exported).toContain('minio_s3_requests_total');
 
     const dashboard: { panels: Array<{ targets?: Array<{ expr: string }> }> } = JSON.parse(
       await readFile(dashboardFile, 'utf8'),
@@ -251,7 +352,9 @@ describe.skipIf(!hasPrometheus)('prometheus scrapes the chain with the generated
         .replace(/"[^"]*"/g, '')
         .replace(/\{[^}]*\}/g, ' ')
         .replace(/\[[^\]]*\]/g, ' ');
-      const names = [...bare.matchAll(/\b(up|(?:vault|kes)_[a-zA-Z0-9_]+)\b(?!\s*\()/g)].map((m) => m[1]!);
+      const names = [...bare.matchAll(/\b(up|(?:vault|kes|minio)_[a-zA-Z0-9_]+)\b(?!\s*\()/g)].map(
+        (m) => m[1]!,
+      );
       expect(names.length, expr).toBeGreaterThan(0);
       for (const name of names) if (!exported.has(name)) missing.push(`${name} (in ${expr})`);
     }

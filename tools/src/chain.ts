@@ -10,8 +10,9 @@
 //   vault/vault-config.json, vault/file/
 //   kes/kes-config.toml (kes-config-<i>.toml for the i-th extra KES)
 //   minio/certs/, minio/export/
-//   prometheus/prometheus.yml          a ready scrape config for vault and kes (rewritten each start)
+//   prometheus/prometheus.yml          a ready scrape config for vault, kes and minio (rewritten each start)
 //   prometheus/vault-token             the scrape token: Vault policy prometheus-metrics only (0600)
+//   prometheus/minio-token             the object store's metrics JWT (0600)
 //   logs/<server>.log                  each server's stdout and stderr
 //   logs/{minio,kes,vault}-audit.log   the audit logs the trace command joins (audit-logs.ts)
 // With `ha`: etcd/ (the members' data and ports, logs/etcd-<i>.log) and one vault-config-<i>.json
@@ -41,6 +42,7 @@ import {
   KES_HEALTH_CLIENT,
   KES_METRICS_CLIENT,
   prometheusConfigYml,
+  writeMinioMetricsToken,
 } from './prometheus.js';
 
 export type ServerName = 'vault' | 'kes' | 'minio';
@@ -391,6 +393,10 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
       kesCert: metrics.certPath,
       kesKey: metrics.keyPath,
       caFile: pki.ca.certPath,
+      minio: {
+        target: `${host}:${await portOf('minio')}`,
+        tokenFile: await writeMinioMetricsToken(opts.credentials, join(dir, 'prometheus', 'minio-token')),
+      },
       ...(opts.scrapeInterval ? { scrapeInterval: opts.scrapeInterval } : {}),
     });
     await writeFile(chain.files.prometheusConfig, yml, { mode: 0o600 });

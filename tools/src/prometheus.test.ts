@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kesConfigToml } from './guide-setup.js';
-import { type PrometheusConfigOptions, prometheusConfigYml } from './prometheus.js';
+import { minioMetricsToken, type PrometheusConfigOptions, prometheusConfigYml } from './prometheus.js';
 
 const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
 let dir: string;
@@ -14,7 +15,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kms-chain-prom-'));
   const file = (name: string) => join(dir, name);
   // promtool checks that the files exist; their content is not read.
-  for (const name of ['ca.crt', 'prometheus.crt', 'prometheus.key', 'vault-token'])
+  for (const name of ['ca.crt', 'prometheus.crt', 'prometheus.key', 'vault-token', 'minio-token'])
     await writeFile(file(name), 'x');
   opts = {
     vault: '127.0.0.1:8200',
@@ -23,6 +24,7 @@ beforeAll(async () => {
     kesCert: file('prometheus.crt'),
     kesKey: file('prometheus.key'),
     caFile: file('ca.crt'),
+    minio: { target: '127.0.0.1:9000', tokenFile: file('minio-token') },
   };
 });
 
@@ -54,6 +56,30 @@ describe('prometheusConfigYml', () => {
     const yml = prometheusConfigYml(opts);
     expect(yml).toContain('metrics_path: /v1/sys/metrics\n    params:\n      format: [prometheus]');
     expect(yml).toContain('- targets: ["127.0.0.1:7373", "127.0.0.1:7374"]');
+    for (const [job, path] of [
+      ['minio', 'cluster'],
+      ['minio-bucket', 'bucket'],
+    ])
+      expect(yml).toContain(
+        `  - job_name: ${job}\n    scheme: https\n    metrics_path: /minio/v2/metrics/${path}\n` +
+          `    authorization:\n      type: Bearer\n      credentials_file: "${join(dir, 'minio-token')}"\n`,
+      );
+    const { minio: _, ...withoutMinio } = opts;
+    expect(prometheusConfigYml(withoutMinio)).not.toContain('minio');
+  });
+});
+
+describe('minioMetricsToken', () => {
+  it('is the JWT mc admin prometheus generate makes: HS512 under the secret key, sub, iss, a 100-year exp', () => {
+    const token = minioMetricsToken({ accessKey: 'minio', secretKey: 'minio123' });
+    const [head, body, sig] = token.split('.') as [string, string, string];
+    expect(JSON.parse(Buffer.from(head, 'base64url').toString())).toEqual({ alg: 'HS512', typ: 'JWT' });
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString());
+    expect(claims).toEqual({ exp: expect.any(Number), sub: 'minio', iss: 'prometheus' });
+    const years = (claims.exp - Date.now() / 1000) / (365 * 24 * 3600);
+    expect(years).toBeGreaterThan(99.9);
+    expect(years).toBeLessThanOrEqual(100);
+    expect(sig).toBe(createHmac('sha512', 'minio123').update(`${head}.${body}`).digest('base64url'));
   });
 });
 
