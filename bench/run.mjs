@@ -175,7 +175,7 @@ function defineFigures(opts, modes) {
   if (opts.ha) {
     const g = 'Vault HA on etcd (TLS keep-alive)';
     def('ha.read.active', g, `KV v1 read via the active node ×${VAULT_CLIENTS}`, 'ops/s');
-    def('ha.read.standby', g, `KV v1 read via the standby (307 to the active) ×${VAULT_CLIENTS}`, 'ops/s');
+    def('ha.read.standby', g, `KV v1 read via the standby (forwarded to the active) ×${VAULT_CLIENTS}`, 'ops/s');
     def('ha.write.active', g, `KV v1 write via the active node ×${VAULT_CLIENTS}`, 'ops/s');
     def('ha.write.standby', g, `KV v1 write via the standby ×${VAULT_CLIENTS}`, 'ops/s');
     def('ha.failover', g, 'kill -9 of the active node → the standby active (lock_timeout 5s)', 's');
@@ -605,8 +605,8 @@ async function main(argv) {
     });
   }
 
-  // Vault in HA: reads and writes through the active node and through the standby (which answers
-  // 307; the client follows, as Vault's clients do), interleaved per round; then one failover.
+  // Vault in HA: reads and writes through the active node and through the standby (which forwards
+  // them to the active node; a 307 would be followed), interleaved per round; then one failover.
   const ha = {};
   if (opts.ha) {
     step('Vault HA: etcd and two nodes, set-up', async () => {

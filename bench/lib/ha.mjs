@@ -1,12 +1,14 @@
 // Vault in HA for the benchmark (docs/vault.md#ha-on-etcd): one etcd member and two Vault nodes on
-// it, TLS with the chain's dev PKI, initialised and unsealed, KV at kv/. The standby answers every
-// request with a 307 to the active node; a client that follows it pays one extra round trip.
+// it, TLS with the chain's dev PKI, initialised and unsealed, KV at kv/. The standby forwards every
+// request to the active node over its cluster port (mutual TLS, pooled keep-alive connections): the
+// client sees one answer, and the standby pays one loopback round trip inside the cluster.
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   etcdVaultConfig,
   freePort,
   httpsJson,
+  isListening,
   httpsOk,
   initAndUnseal,
   startEtcd,
@@ -30,7 +32,9 @@ export async function startHaVault({ dir, pki, lockTimeout = '5s' }) {
   };
   try {
     for (let i = 0; i < 2; i++) {
-      const port = await freePort();
+      // The next port is the node's cluster port (bound at start): both must be free.
+      let port = await freePort();
+      while (await isListening(port + 1)) port = await freePort();
       const url = `https://127.0.0.1:${port}`;
       const config = join(dir, `vault-ha-${i}.hcl`);
       await writeFile(

@@ -3,7 +3,9 @@
 // with both KES, as MinIO would use them. Under a steady SSE-S3 PUT/GET load the active Vault node
 // is killed with SIGKILL: a standby takes over within the lock timeout (measured and printed), no
 // acknowledged write is lost, S3 requests that fail meanwhile are counted and printed, and a new
-// KES key — which needs Vault — can be made once the standby has taken over.
+// KES key — which needs Vault — can be made once the standby has taken over. Before the kill, a
+// write sent to each standby lands through request forwarding (no redirect for the client to
+// follow), and the active node lists both standbys with their heartbeats.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import {
   freePort,
   httpsJson,
   initAndUnseal,
+  isListening,
   type Proc,
   prepareChainMinio,
   startEtcd,
@@ -64,7 +67,9 @@ describe.skipIf(!hasEtcd)('HA drill: kill -9 of the active Vault under S3 load',
     pki = await createDevPki(join(dir, 'pki'), { clients: ['minio'] });
     shareFile = join(dir, 'shares.json');
     for (let i = 0; i < 3; i++) {
-      const port = await freePort();
+      // The next port is the node's cluster port (it binds at start): both must be free.
+      let port = await freePort();
+      while (await isListening(port + 1)) port = await freePort();
       vaults.push({ port, url: `https://127.0.0.1:${port}` });
       await writeFile(
         join(dir, `vault-${i}.hcl`),
@@ -144,6 +149,28 @@ describe.skipIf(!hasEtcd)('HA drill: kill -9 of the active Vault under S3 load',
     for (const v of vaults) await v.proc?.stop('SIGTERM', 10_000);
     await etcd?.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a write on each standby lands by forwarding; the active node hears both standbys', async () => {
+    const statuses = await Promise.all(vaults.map((v) => health(v.url)));
+    const active = vaults[statuses.indexOf(200)]!;
+    const standbys = vaults.filter((_, i) => statuses[i] === 429);
+    expect(standbys).toHaveLength(2);
+    const call = (url: string, method: string, path: string, body?: unknown) =>
+      httpsJson(`${url}/v1/${path}`, { method, token: root, ca: pki.ca.certPem, ...(body ? { body } : {}) });
+    for (const [i, v] of standbys.entries()) {
+      // httpsJson follows no redirect: a 307 would be the answer here.
+      expect((await call(v.url, 'PUT', `kv/drill/forwarded-${i}`, { via: v.url })).status).toBe(204);
+      expect((await call(active.url, 'GET', `kv/drill/forwarded-${i}`)).body.data).toEqual({ via: v.url });
+    }
+    await waitFor(async () => {
+      const nodes = (await call(active.url, 'GET', 'sys/ha-status')).body.nodes as Array<
+        Record<string, unknown>
+      >;
+      return standbys.every(
+        (v) => typeof nodes.find((n) => n['api_address'] === v.url)?.['last_echo'] === 'string',
+      );
+    }, 12_000);
   });
 
   it('a standby takes over within the lock timeout; no acknowledged write is lost', async () => {

@@ -112,6 +112,7 @@ export class HaCoordinator {
   #run: { abort: AbortController; done: Promise<void> } | undefined;
   #stepDown: (() => void) | undefined;
   #holder: { id: string | undefined; at: number } | undefined;
+  #holderRead: Promise<string | undefined> | undefined;
   #adverts = new Map<string, ActiveAdvert>();
   /** Heartbeats heard while active, by node id (Vault lists the peers heard from in this term). */
   #echoes = new Map<string, { info: EchoInfo; at: Date }>();
@@ -209,7 +210,11 @@ export class HaCoordinator {
   async #cachedHolder(): Promise<string | undefined> {
     const now = Date.now();
     if (this.#holder && now - this.#holder.at < HOLDER_TTL_MS) return this.#holder.id;
-    const id = await this.holder();
+    // Concurrent requests share one read when the cached holder expires.
+    this.#holderRead ??= this.holder().finally(() => {
+      this.#holderRead = undefined;
+    });
+    const id = await this.#holderRead;
     this.#holder = { id, at: now };
     return id;
   }
