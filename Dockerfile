@@ -4,6 +4,7 @@
 #   docker build --build-arg APP=kes --target kes -t kms-chain/kes .   (docker-compose.yml does this)
 # The stages up to `runtime` are the same for every app; the last stage of each app adds only its
 # mount points, port and command.
+# The `etcd` stage (the `ha` profile's etcd members) stands apart: Debian's etcd-server only.
 
 # 1. Build: install the whole workspace and compile the app and the packages it imports.
 FROM node:24-bookworm-slim AS build
@@ -79,3 +80,14 @@ USER node
 EXPOSE 9000
 ENTRYPOINT ["node", "/app/apps/minio/bin/minio.js"]
 CMD ["server", "/data", "--address", ":9000", "--certs-dir", "/pki/minio-certs"]
+
+# The etcd members of docker-compose.yml's `ha` profile: Debian's etcd-server (the etcd .ci/run
+# installs for the HA tests), on the same base as the apps so its health check runs on node too.
+FROM node:24-bookworm-slim AS etcd
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends etcd-server \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /etcd && chown node:node /etcd
+USER node
+EXPOSE 2379 2380
+ENTRYPOINT ["etcd"]

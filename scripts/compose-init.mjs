@@ -3,14 +3,17 @@
 //                                         localhost; client certs `minio`, and `prometheus` and
 //                                         `health` for KES /v1/metrics and /v1/ready) and minio's certs dir
 //   node scripts/compose-init.mjs setup   the guide's Vault set-up (init, unseal, kv, approle,
-//                                         policy, role) and the KES config, like `npm start`
+//                                         policy, role) and the KES config, like `npm start`; with
+//                                         several VAULT_ADDR (comma-separated, the `ha` profile's
+//                                         nodes) it initialises through the first, unseals each and
+//                                         lists them all in the KES config, like `npm start -- --ha`
 // Both are idempotent: on later `docker compose up` runs `pki` reuses the certificates and `setup`
 // only unseals Vault from the dev-only share file in $STATE_DIR.
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   configureVaultForKes,
-  initAndUnseal,
+  initAndUnsealNodes,
   KEY_NAME,
   kesConfigToml,
   waitForHttps,
@@ -22,6 +25,7 @@ const pkiDir = env['PKI_DIR'] || '/pki';
 const stateDir = env['STATE_DIR'] || '/state';
 const kesConfigDir = env['KES_CONFIG_DIR'] || '/kes-config';
 const vaultAddr = env['VAULT_ADDR'] || 'https://vault:8200';
+const vaultNodes = vaultAddr.split(',').map((a) => a.trim());
 const kesAddress = env['KES_ADDRESS'] || '0.0.0.0:7373';
 const publicEndpoint = env['PUBLIC_S3_ENDPOINT'] || 'https://127.0.0.1:9000';
 
@@ -29,7 +33,14 @@ async function pki() {
   const { createDevPki } = await import('@kms-chain/tls-identity');
   const made = await createDevPki(pkiDir, {
     clients: ['minio', 'prometheus', 'health'],
-    serverDns: ['localhost', 'vault', 'kes', 'minio'],
+    // The default services, and the `ha` profile's (etcd members, Vault nodes, its kes and minio).
+    serverDns: [
+      'localhost',
+      'vault',
+      'kes',
+      'minio',
+      ...['etcd-1', 'etcd-2', 'etcd-3', 'vault-1', 'vault-2', 'vault-3', 'kes-ha', 'minio-ha'],
+    ],
   });
   const certs = join(pkiDir, 'minio-certs');
   await mkdir(certs, { recursive: true, mode: 0o700 });
@@ -40,10 +51,11 @@ async function pki() {
 
 async function setup() {
   const ca = await readFile(join(pkiDir, 'ca.crt'), 'utf8');
-  await waitForHttps(`${vaultAddr}/v1/sys/health`, { tls: { ca }, timeoutMs: 120_000 });
+  for (const node of vaultNodes)
+    await waitForHttps(`${node}/v1/sys/health`, { tls: { ca }, timeoutMs: 120_000 });
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const shareFile = join(stateDir, 'DEV-ONLY-vault-unseal-keys.json');
-  const { rootToken, initializedNow } = await initAndUnseal(vaultAddr, ca, shareFile);
+  const { rootToken, initializedNow } = await initAndUnsealNodes(vaultNodes, ca, shareFile, 120_000);
   process.stdout.write(
     initializedNow
       ? `vault: initialised (5 shares, threshold 3); shares in the state volume at ${shareFile} (DEV ONLY)\n`
@@ -55,7 +67,7 @@ async function setup() {
     approle = JSON.parse(await readFile(approleFile, 'utf8'));
   } catch (err) {
     if (err.code !== 'ENOENT') throw err;
-    approle = await configureVaultForKes(vaultAddr, ca, rootToken);
+    approle = await configureVaultForKes(vaultNodes[0], ca, rootToken);
     await writePrivateJson(approleFile, approle);
     process.stdout.write(
       'vault: kv and approle enabled, policy minio-key-policy and role kes-role written\n',

@@ -28,13 +28,12 @@ import {
   chainMinioEnv,
   configureVaultForKes,
   createKesKey,
-  initAndUnseal,
   KEY_NAME,
   type KesConfigOptions,
   prepareChainMinio,
   writePrivateJson,
 } from './guide-setup.js';
-import { httpsJson, waitForHttps } from './https-json.js';
+import { waitForHttps } from './https-json.js';
 import { freePort } from './ports.js';
 import { type Proc, startProc } from './proc.js';
 import {
@@ -44,6 +43,7 @@ import {
   prometheusConfigYml,
   writeMinioMetricsToken,
 } from './prometheus.js';
+import { initAndUnsealNodes } from './vault-ha.js';
 
 export type ServerName = 'vault' | 'kes' | 'minio';
 
@@ -244,14 +244,14 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
     },
 
     async unseal() {
-      const { rootToken, initializedNow } = await initAndUnseal(chain.urls.vault, ca, chain.files.shareFile);
+      const { rootToken, initializedNow } = await initAndUnsealNodes(
+        chain.vaultUrls,
+        ca,
+        chain.files.shareFile,
+        timeoutMs,
+      );
       chain.rootToken = rootToken;
       chain.setup.initializedNow ||= initializedNow;
-      if (vaultNodes === 1) return;
-      // The first node takes the lock before the others are unsealed, so the set-up that follows
-      // talks to the active node (a standby would answer 307).
-      await waitForActive(chain.urls.vault);
-      for (const url of chain.vaultUrls.slice(1)) await initAndUnseal(url, ca, chain.files.shareFile);
     },
 
     async startKes(i = 0) {
@@ -352,20 +352,6 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
     }
     if (!chain.vaultUrls[i]) chain.vaultUrls[i] = url(fixed.vault ? fixed.vault + 2 * i : await freePort());
     return Number(new URL(chain.vaultUrls[i]!).port);
-  }
-
-  /** Resolves once the node at `vaultUrl` is the active one (sys/health 200). */
-  async function waitForActive(vaultUrl: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await httpsJson(`${vaultUrl}/v1/sys/health`, { ca, timeoutMs: 2_000 }).catch(
-        () => undefined,
-      );
-      if (res?.status === 200) return;
-      if (Date.now() > deadline)
-        throw new Error(`vault: ${vaultUrl} did not become the active node within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   async function portOf(name: ServerName, i = 0): Promise<number> {

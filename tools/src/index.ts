@@ -14,3 +14,4 @@ export * from './rss.js';
 export * from './sigv4.js';
 export * from './trace.js';
 export * from './vault-config.js';
+export * from './vault-ha.js';
