@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { zeroize } from '@kms-chain/crypto';
+import { AuditBroker } from './audit/broker.js';
+import { AuditTrail } from './audit/trail.js';
 import type { BackendDeps } from './backends.js';
 import { Barrier } from './barrier.js';
 import {
@@ -91,7 +93,8 @@ const ROOT_PATHS = [
   /^sys\/seal$/,
   /^sys\/step-down$/,
   /^sys\/rotate$/,
-  /^sys\/audit/,
+  /^sys\/audit(?:\/|$)/,
+  /^sys\/config\/auditing\//,
   /^sys\/raw/,
   /^sys\/remount/,
 ];
@@ -107,6 +110,8 @@ export class Core {
   readonly policies: PolicyStore;
   readonly options: CoreOptions;
   readonly telemetry: Telemetry;
+  /** Audit devices: every request below is audited through it (docs/vault.md#audit). */
+  readonly audit: AuditBroker;
   readonly #progress = new UnsealProgress();
   #sealConfig: SealConfig | undefined;
   #cluster: { name: string; id: string } | undefined;
@@ -131,6 +136,7 @@ export class Core {
       maxTtl: options.maxLeaseTtl,
     });
     this.policies = new PolicyStore(this.barrier);
+    this.audit = new AuditBroker(this.barrier, (level, message) => this.#log(level, message));
     this.#backendDeps = {
       defaultLeaseTtl: options.defaultLeaseTtl,
       maxLeaseTtl: this.tokens.maxTtl,
@@ -233,6 +239,7 @@ export class Core {
     this.tokens.reset();
     this.policies.reset();
     this.#table.clear();
+    this.audit.clear();
   }
 
   /**
@@ -437,6 +444,7 @@ export class Core {
       await this.tokens.setup();
       await this.policies.setup();
       await this.#table.load();
+      await this.audit.load();
       this.tokens.onRevoke = async (entry) => {
         const cubby = this.#table.mounts.find((m) => m.type === 'cubbyhole');
         if (cubby)
@@ -557,12 +565,25 @@ export class Core {
     return this.telemetry.respond(format);
   }
 
-  /** Every logical request: sealed check, routing, token (one use spent), ACL, engine. */
+  /**
+   * Every logical request: sealed check, routing, token (one use spent), ACL, audit, engine,
+   * audit. The request entry is written before the engine runs and the response entry after; if
+   * devices are enabled and none can write, the request fails with 500 (docs/vault.md#audit).
+   */
   async handle(req: LogicalRequest): Promise<LogicalResponse | null> {
     const spent: { lastUseOf?: TokenEntry; login?: boolean } = {};
+    const trail = new AuditTrail(this.audit, req);
     const start = performance.now();
     try {
-      return await this.#handle(req, spent);
+      let res: LogicalResponse | null;
+      try {
+        res = await this.#handle(req, spent, trail);
+      } catch (err) {
+        trail.response({ err });
+        throw err;
+      }
+      trail.response({ res });
+      return res;
     } finally {
       const key = spent.login ? 'handle_login_request' : 'handle_request';
       this.telemetry.sample(['core', key], performance.now() - start);
@@ -579,12 +600,15 @@ export class Core {
   async #handle(
     req: LogicalRequest,
     spent: { lastUseOf?: TokenEntry; login?: boolean },
+    trail: AuditTrail,
   ): Promise<LogicalResponse | null> {
     if (this.isSealed()) throw sealedError();
     if (this.isStandby()) throw new StandbyError((await this.leader()).leaderAddress);
     checkKey(req.path);
     const route = this.#table.route(req.path);
     const [backend, mountPath, rel] = route ?? [undefined, '', ''];
+    const mount = route ? this.#table.entryAt(mountPath) : undefined;
+    if (mount) trail.entry.mount = { point: mountPath, type: mount.type, accessor: mount.accessor };
     const breq: BackendRequest = {
       operation: req.operation,
       path: rel,
@@ -595,21 +619,33 @@ export class Core {
     };
     if (backend?.isUnauthenticated?.(rel)) {
       spent.login = true;
+      trail.request();
       return this.#dispatch(backend, breq);
     }
     // The use is spent before anything else runs, atomically, so parallel requests cannot share
     // one; a token with none left is 403. A denied request spends its use too, as in Vault.
-    const { entry, last } = await this.tokens.use(req.token);
+    const used = await this.tokens.use(req.token).catch((err: unknown) => {
+      trail.request(err);
+      throw err;
+    });
+    const { entry, last } = used;
     if (last) spent.lastUseOf = entry;
     breq.tokenEntry = entry;
+    trail.entry.token = entry;
     if (backend && isWrite(req.operation)) {
       const exists = backend.existence ? await backend.existence(breq) : undefined;
       breq.operation = exists === undefined || exists ? 'update' : 'create';
     }
     // sys/internal/ui/mounts is open to every valid token, as in Vault (the CLI's kv needs it).
     const isUiMounts = req.path.startsWith('sys/internal/ui/mounts/') && req.operation === 'read';
-    if (!isUiMounts && !(await this.isAllowed(entry, breq.operation, req.path, breq.data)))
-      throw permissionDenied();
+    const allowed = isUiMounts || (await this.isAllowed(entry, breq.operation, req.path, breq.data));
+    trail.entry.allowed = allowed;
+    if (!allowed) {
+      const denied = permissionDenied();
+      trail.request(denied);
+      throw denied;
+    }
+    trail.request();
     if (!backend) {
       if (req.path.startsWith('identity/')) throw new VaultError(404, ['unsupported path']);
       throw noHandler(req.path);

@@ -1,5 +1,5 @@
 // The authenticated part of sys/: mounts, auth methods, policies, capabilities, key status,
-// rotation and seal. The unauthenticated sys paths (init, unseal, seal-status, health, leader)
+// rotation and seal; audit devices come from sys-audit.ts. The unauthenticated sys paths (init, unseal, seal-status, health, leader)
 // are served by the HTTP layer before any token check.
 import type { Barrier } from './barrier.js';
 import { badRequest, notFound, VaultError } from './errors.js';
@@ -14,6 +14,7 @@ import {
   normalizeMountPath,
 } from './mounts.js';
 import { type PolicyStore, validatePolicyName } from './policies.js';
+import { type AuditCore, auditPaths } from './sys-audit.js';
 import type { TokenEntry } from './tokens.js';
 import type { Backend, BackendRequest, LogicalResponse, RawBody } from './types.js';
 
@@ -23,7 +24,7 @@ type Table = 'mounts' | 'auth';
  * What sys needs from the core, and no more: the mount tables and their changes, policies,
  * capabilities, the keyring and the seal. The core provides it; sys never sees the core itself.
  */
-export interface SystemCore {
+export interface SystemCore extends AuditCore {
   /** The secrets-engine and auth-method tables; changed only through the methods below. */
   readonly mounts: readonly MountEntry[];
   readonly auths: readonly MountEntry[];
@@ -125,6 +126,7 @@ export class SystemBackend implements Backend {
           read: async (req) => ({ raw: await this.#core.metrics(String(req.data['format'] ?? '')) }),
         },
       },
+      ...auditPaths(() => this.#core.audit),
       { pattern: 'key-status', operations: { read: () => ({ data: this.#core.barrier.keyStatus() }) } },
       {
         pattern: 'rotate',

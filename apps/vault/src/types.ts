@@ -17,6 +17,11 @@ export interface LogicalRequest {
   token?: string | undefined;
   clientAddr: string;
   contentType?: string | undefined;
+  /** The request id (the response's `request_id`); audit entries carry it. */
+  id?: string | undefined;
+  clientPort?: number | undefined;
+  /** Request headers, lower-case names: audit entries record the configured ones. */
+  headers?: Record<string, string | string[] | undefined> | undefined;
 }
 
 /** What an engine sees: its path relative to the mount, plus the caller's token entry. */
