@@ -189,6 +189,32 @@ describe('audit entries to a file and a webhook', () => {
     expect(text).not.toMatch(/"Authorization"/i);
   });
 
+  it('names the API of a request refused before routing, and leaves the probes out', async () => {
+    const res = await fetch(`${srv.endpoint}/audit-b/forged`, {
+      method: 'PUT',
+      body: 'x',
+      headers: {
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=minio/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00',
+        'x-amz-date': '20260101T000000Z',
+        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      },
+    });
+    expect(res.status).toBe(403);
+    const e = await entryOf(res.headers.get('x-amz-request-id')!);
+    expect(e.api).toMatchObject({ name: 'PutObject', bucket: 'audit-b', object: 'forged', statusCode: 403 });
+    expect(e.accessKey).toBeUndefined();
+    expect(JSON.stringify(e)).not.toContain('Signature=00');
+    const live = await fetch(`${srv.endpoint}/minio/health/live`);
+    const liveId = live.headers.get('x-amz-request-id')!;
+    // Entries reach the file in order: once a later request's is there, the probe's would be too.
+    const after = await srv.s3.send(
+      new PutObjectCommand({ Bucket: 'audit-b', Key: 'after-probe', Body: 'p' }),
+    );
+    await entryOf(after.$metadata.requestId!);
+    expect((await entries()).some((x) => x.requestID === liveId)).toBe(false);
+  });
+
   it('POSTs each entry to the webhook with its token', async () => {
     const put = await srv.s3.send(new PutObjectCommand({ Bucket: 'audit-b', Key: 'hooked', Body: 'y' }));
     const id = put.$metadata.requestId!;

@@ -13,16 +13,26 @@ export function trackRequests(app: FastifyInstance): void {
   app.addHook('onRequest', (req, _reply, done) => runInRequest(req.raw, req.id, done));
 }
 
-/** Writes one audit entry per finished request to each target; targets close with the server. */
+/**
+ * Probes MinIO does not audit: the health checks and the Prometheus scrapes, which a load balancer and
+ * a scraper repeat every few seconds.
+ */
+const UNAUDITED = ['/minio/health/', '/minio/v2/metrics/'];
+
+/**
+ * Writes one audit entry per finished request (probes aside) to each target; targets close with the
+ * server.
+ */
 export function auditRequests(app: FastifyInstance, targets: AuditTarget[]): void {
   if (targets.length === 0) return;
   app.addHook('onResponse', async (req, reply) => {
     const info = requestInfoOf(req.raw);
-    if (!info) return;
+    const url = req.raw.url ?? '/';
+    if (!info || UNAUDITED.some((p) => url.startsWith(p))) return;
     const line = JSON.stringify(
       auditEntry({
         info,
-        url: req.raw.url ?? '/',
+        url,
         remoteAddress: req.raw.socket?.remoteAddress,
         requestHeaders: req.headers,
         responseHeaders: reply.getHeaders(),

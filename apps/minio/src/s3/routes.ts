@@ -85,6 +85,23 @@ async function authorizeAnonymous(ctx: S3Context, route: Route): Promise<void> {
   await ctx.access.require([...needs, ...(route.needs?.(ctx) ?? [])]);
 }
 
+/** The name of the route a request addresses, whether or not it got that far; undefined for none. */
+function apiNameOf(
+  req: FastifyRequest,
+  bucket: string | undefined,
+  key: string | undefined,
+  rawQuery: string,
+): string | undefined {
+  try {
+    const query = new Map<string, string>();
+    for (const [k, v] of parseQuery(rawQuery)) if (!query.has(k)) query.set(k, v);
+    const target = bucket === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
+    return findRoute(req.method, target, query, (h) => req.headers[h] !== undefined)?.name;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Handles one S3 request end to end; throws S3Error for the error handler to render. */
 export async function handleS3(
   req: FastifyRequest,
@@ -148,6 +165,8 @@ export async function handleS3(
       throw e;
     });
   } catch (caught) {
+    // A request refused before routing (a bad signature) is audited under its API's name all the same.
+    if (info && info.api === undefined) info.api = apiNameOf(req, bucket, key, rawQuery);
     const err = storageToS3Error(caught);
     if (err instanceof S3Error) {
       err.context = { bucket: err.context.bucket ?? bucket, key: err.context.key ?? key, resource };
