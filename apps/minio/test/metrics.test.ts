@@ -217,6 +217,25 @@ describe('metrics follow the traffic', () => {
     );
   });
 
+  it('reports at most 100 buckets, the first by name, as MinIO; the totals count them all', async () => {
+    const many = await startServer({ prometheusAuthType: 'public' });
+    try {
+      const names = Array.from({ length: 101 }, (_, i) => `b${String(i).padStart(3, '0')}`);
+      for (const Bucket of names) await many.s3.send(new CreateBucketCommand({ Bucket }));
+      await many.s3.send(new PutObjectCommand({ Bucket: 'b100', Key: 'k', Body: 'x' }));
+      const bucket = (await scrape(many, 'bucket')).samples;
+      const listed = [...bucket.keys()].filter((k) => k.startsWith('minio_bucket_usage_object_total'));
+      expect(listed).toHaveLength(100);
+      expect(bucket.has('minio_bucket_usage_object_total{bucket="b099"}')).toBe(true);
+      expect(bucket.has('minio_bucket_usage_object_total{bucket="b100"}')).toBe(false);
+      const cluster = (await scrape(many)).samples;
+      expect(cluster.get('minio_cluster_bucket_total')).toBe(101);
+      expect(cluster.get('minio_cluster_usage_object_total')).toBe(1);
+    } finally {
+      await many.close();
+    }
+  });
+
   it('counts KMS calls by outcome and reports whether the KMS is online', async () => {
     await srv.s3.send(new CreateBucketCommand({ Bucket: 'sealed' }));
     const before = (await scrape(srv)).samples;

@@ -57,6 +57,9 @@ function cached<T>(fn: () => Promise<T>, ttlMs: number): () => Promise<T> {
   };
 }
 
+/** Buckets the bucket endpoint reports, as MinIO's v2 limit. */
+const MAX_BUCKETS = 100;
+
 /** MinIO formats `le` with three decimals (`0.050`, `10.000`, `+Inf`). */
 const LE = [...TTFB_BUCKETS.map((b) => b.toFixed(3)), '+Inf'];
 
@@ -262,7 +265,8 @@ function usageMetrics(
       registers: [bucket],
       async collect() {
         this.reset();
-        for (const b of await usage()) this.set({ bucket: b.bucket }, b[key]);
+        // At most MinIO's 100 buckets (the first in name order): one series each, bounded.
+        for (const b of (await usage()).slice(0, MAX_BUCKETS)) this.set({ bucket: b.bucket }, b[key]);
       },
     });
   perBucket('minio_bucket_usage_object_total', 'Total number of objects', 'objects');
@@ -288,13 +292,18 @@ function processMetrics(cluster: PromRegistry, node: PromRegistry): void {
         if (v !== undefined) this.set(v);
       },
     });
+  const cpu = (registry: PromRegistry, name: string, help: string) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        this.inc((await snapshot()).cpuSeconds);
+      },
+    });
   // Cluster endpoint: MinIO's own process group.
-  gauge(
-    cluster,
-    'minio_node_process_cpu_total_seconds',
-    'Total user and system CPU time spent in seconds',
-    (p) => p.cpuSeconds,
-  );
+  cpu(cluster, 'minio_node_process_cpu_total_seconds', 'Total user and system CPU time spent in seconds');
   gauge(
     cluster,
     'minio_node_process_resident_memory_bytes',
@@ -332,12 +341,7 @@ function processMetrics(cluster: PromRegistry, node: PromRegistry): void {
     (p) => p.maxFds,
   );
   // Node endpoint: the Prometheus process collector's names under MinIO's namespace.
-  gauge(
-    node,
-    'minio_process_cpu_seconds_total',
-    'Total user and system CPU time spent in seconds.',
-    (p) => p.cpuSeconds,
-  );
+  cpu(node, 'minio_process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.');
   gauge(
     node,
     'minio_process_resident_memory_bytes',
