@@ -4,10 +4,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createDevPki } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadAuditEnv } from '../src/audit/config.js';
 import type { AuditEntry } from '../src/audit/entry.js';
@@ -275,6 +277,65 @@ describe('a stalled webhook', () => {
     hook.send('{"n":7}');
     await until(() => hook.stats().dropped === 1);
     await hook.close();
+  });
+});
+
+describe('a webhook over mutual TLS', () => {
+  it('presents MINIO_AUDIT_WEBHOOK_CLIENT_CERT/_KEY and trusts the certs directory CAs; without either, entries drop', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-mtls-'));
+    const pki = await createDevPki(join(dir, 'pki'), { clients: ['minio'] });
+    const got: Array<{ body: string; cn: unknown }> = [];
+    const server = createHttpsServer(
+      {
+        cert: pki.server.certPem,
+        key: pki.server.keyPem,
+        ca: pki.ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+          got.push({ body: Buffer.concat(chunks).toString(), cn: peer.subject?.CN });
+          res.writeHead(200).end();
+        });
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const client = pki.clients['minio']!;
+    const good = new WebhookTarget(
+      {
+        ...webhookDefaults,
+        endpoint,
+        clientCert: Buffer.from(client.certPem),
+        clientKey: Buffer.from(client.keyPem),
+      },
+      [pki.ca.certPem],
+    );
+    const noCert = new WebhookTarget({ ...webhookDefaults, endpoint }, [pki.ca.certPem]);
+    const untrusted = new WebhookTarget({
+      ...webhookDefaults,
+      endpoint,
+      clientCert: Buffer.from(client.certPem),
+      clientKey: Buffer.from(client.keyPem),
+    });
+    try {
+      good.send('{"n":1}');
+      noCert.send('{"n":2}');
+      untrusted.send('{"n":3}');
+      await until(
+        () => good.stats().sent === 1 && noCert.stats().dropped === 1 && untrusted.stats().dropped === 1,
+      );
+      expect(got).toEqual([{ body: '{"n":1}', cn: 'minio' }]);
+    } finally {
+      await Promise.all([good.close(), noCert.close(), untrusted.close()]);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

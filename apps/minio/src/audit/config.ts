@@ -12,7 +12,8 @@
 // ignored: entries live in memory only, and a batch the receiver does not take is dropped and counted.
 // And one target of our own — MinIO has no file target:
 //   MINIO_AUDIT_FILE_ENABLE=on, MINIO_AUDIT_FILE_PATH=/var/log/minio/audit.log   JSON lines, mode 0600
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readCaBundle, TlsIdentityError } from '@kms-chain/tls-identity';
 import { ConfigError } from '../config/env.js';
 
 /** One webhook target; `id` is '' for the unsuffixed variables. */
@@ -108,6 +109,20 @@ function webhook(env: NodeJS.ProcessEnv, id: string): WebhookConfig {
     queueSize: positive(env, n('QUEUE_SIZE'), 100_000),
     httpTimeoutMs: duration(env, n('HTTP_TIMEOUT'), 5000),
   };
+}
+
+/**
+ * The CA certificates (PEM) of the certs directory's `CAs/` folder, which webhooks trust beside the
+ * system's roots; none when the folder is absent or empty. Throws ConfigError for an unreadable one.
+ */
+export function trustedCas(dir: string): string[] {
+  if (!existsSync(dir) || readdirSync(dir).length === 0) return [];
+  try {
+    return readCaBundle(dir);
+  } catch (err) {
+    if (err instanceof TlsIdentityError && err.code === 'ca/empty') return [];
+    throw new ConfigError(`--certs-dir: CAs: ${(err as Error).message}`);
+  }
 }
 
 /** Reads the audit targets from the environment; throws ConfigError naming the variable at fault. */

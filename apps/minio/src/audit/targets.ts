@@ -3,6 +3,7 @@
 // what a target cannot hold (a full queue, a receiver that refuses or does not answer) is dropped and
 // counted, never retried into a growing backlog.
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import type { AuditConfig, WebhookConfig } from './config.js';
 
@@ -58,7 +59,8 @@ export class WebhookTarget implements AuditTarget {
   #sent = 0;
   readonly #dropped: DropCounter;
 
-  constructor(config: WebhookConfig) {
+  /** `trustedCas`: PEM CA certificates trusted beside the system's roots (the certs directory's CAs/). */
+  constructor(config: WebhookConfig, trustedCas: string[] = []) {
     this.#config = config;
     this.name = `audit_webhook${config.id === '' ? '' : `:${config.id}`}`;
     this.#dropped = new DropCounter(this.name);
@@ -68,6 +70,7 @@ export class WebhookTarget implements AuditTarget {
     this.#agent = new Agent({
       connect: {
         timeout: config.httpTimeoutMs,
+        ...(trustedCas.length > 0 ? { ca: [...rootCertificates, ...trustedCas] } : {}),
         ...(config.clientCert && config.clientKey ? { cert: config.clientCert, key: config.clientKey } : {}),
       },
     });
@@ -182,8 +185,8 @@ export class FileTarget implements AuditTarget {
 }
 
 /** The targets an audit configuration names (none: an empty list). */
-export function createAuditTargets(config: AuditConfig): AuditTarget[] {
-  const targets: AuditTarget[] = config.webhooks.map((w) => new WebhookTarget(w));
+export function createAuditTargets(config: AuditConfig, opts: { trustedCas?: string[] } = {}): AuditTarget[] {
+  const targets: AuditTarget[] = config.webhooks.map((w) => new WebhookTarget(w, opts.trustedCas));
   if (config.file) targets.push(new FileTarget(config.file.path));
   return targets;
 }

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseFlags, UsageError } from '@kms-chain/cli';
 import { createLogger, type Logger, parseLogFormat, parseLogLevel } from '@kms-chain/log';
-import { loadAuditEnv } from '../audit/config.js';
+import { loadAuditEnv, trustedCas } from '../audit/config.js';
 import { createAuditTargets } from '../audit/targets.js';
 import { loadCertsDir } from '../config/certs.js';
 import { ConfigError, loadEnvConfig, parseAddress } from '../config/env.js';
@@ -98,7 +98,10 @@ export async function runServer(args: string[]): Promise<number> {
   }
   const stopWarm = kms ? keepKeyWarm(kms) : () => {};
   const dataDir = resolve(positionals[0]!);
-  const audit = createAuditTargets(auditEnv);
+  // Webhooks trust the system's roots and the certs directory's CAs/, as MinIO's do.
+  const audit = createAuditTargets(auditEnv, {
+    trustedCas: trustedCas(join(values['certs-dir'] ?? join(homedir(), '.minio', 'certs'), 'CAs')),
+  });
 
   const app = buildServer({
     ...env,
