@@ -151,18 +151,20 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
   parseTlsThroughStream(app.server as unknown as TlsServer);
 
   // One debug line per request under its id, with the caller's X-Request-Id (the object store's
-  // x-amz-request-id) when it sent one, so that the two logs join.
-  app.addHook('onResponse', (req, reply, done) => {
-    const upstream = incomingRequestId(req.headers);
-    req.log.debug(
-      {
-        ...completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),
-        ...(upstream ? { xRequestId: upstream } : {}),
-      },
-      'request completed',
-    );
-    done();
-  });
+  // x-amz-request-id) when it sent one, so that the two logs join. Registered only at debug and
+  // below: above it, requests pay nothing for it.
+  if (logs.logger.isLevelEnabled('debug'))
+    app.addHook('onResponse', (req, reply, done) => {
+      const upstream = incomingRequestId(req.headers);
+      req.log.debug(
+        {
+          ...completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),
+          ...(upstream ? { xRequestId: upstream } : {}),
+        },
+        'request completed',
+      );
+      done();
+    });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -131,7 +131,8 @@ export function buildServer(config: ServerConfig): FastifyInstance {
       (err) => app.log.error({ err }, 'the startup sweep of the data directory failed'),
     );
   });
-  if (config.logger)
+  // Registered only at debug and below: above it, the S3 hot path pays nothing for it.
+  if (config.logger?.isLevelEnabled('debug'))
     app.addHook('onResponse', async (req, reply) => {
       req.log.debug(
         completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),

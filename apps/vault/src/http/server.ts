@@ -70,7 +70,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     reply.headers(extraHeaders);
     done();
   });
-  if (opts.logger)
+  if (opts.logger?.isLevelEnabled('debug'))
     app.addHook('onResponse', (req, reply, done) => {
       // The caller's X-Request-Id (KES passes the object store's request id on) joins the logs.
       const upstream = incomingRequestId(req.headers);
