@@ -216,6 +216,18 @@ describe.skipIf(!hasEtcd)(
       vault = undefined;
     });
 
+    it('tls_server_name alone (no CA file): the default trust store, checked for that name', async () => {
+      const c: EtcdVaultConfig = {
+        etcdAddress: named.address,
+        port,
+        path: 'alone/',
+        storageExtra: 'request_timeout = "3s"',
+        etcdTls: { serverName: 'etcd.kms-chain.test' },
+      };
+      vault = await start('name-only.hcl', c, { GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: file['ca']! });
+      expect((await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 })).status).toBe(200);
+    });
+
     it('a client certificate without tls_ca_file: etcd is checked against the default trust store', async () => {
       // gRPC's default trust store is the file GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names (else Node's):
       // the test CA stands in for the system bundle there.

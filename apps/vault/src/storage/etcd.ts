@@ -103,7 +103,11 @@ export function parseEtcdOptions(raw: Record<string, unknown>, env = process.env
       throw new Error(`storage.etcd.max_receive_size: value (${o.max_receive_size}) could not be understood`);
   }
   const tls =
-    o.tls_ca_file || o.tls_cert_file || o.tls_key_file
+    // tls_server_name alone, on https endpoints, still names what to check (against the default roots).
+    o.tls_ca_file ||
+    o.tls_cert_file ||
+    o.tls_key_file ||
+    (o.tls_server_name && endpoints.some((e) => e.startsWith('https://')))
       ? {
           ...(o.tls_ca_file ? { ca: o.tls_ca_file } : {}),
           ...(o.tls_cert_file ? { cert: o.tls_cert_file } : {}),
