@@ -1,11 +1,12 @@
 // hvac (Debian's python3-hvac 0.11.2, through /usr/bin/python3) drives our `vault` bin over TLS:
 // init, unseal, seal status, kv + approle, a JSON policy, role, role-id, secret-id, AppRole login,
 // KV v1 write/read/list (the LIST verb), a denied path, KV v2 (patch, cas, versions, metadata),
-// tokens (create, lookup, accessor, renew, revoke), secret-id read/destroy, teardown, health, seal.
+// tokens (create, lookup, accessor, renew, revoke), secret-id read/destroy, teardown, health, seal;
+// a file audit device records all of it, and holds none of the tokens and secrets in the clear.
 // hvac is a real client nobody here wrote: what it sends and how it reads replies is the test.
 // Skipped, with the reason printed, when `import hvac` fails (CI installs python3-hvac).
 import { spawnSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Proc, shOk, startVaultServer, tempDir } from './chain-support.js';
@@ -50,6 +51,9 @@ step("seal_status", lambda: {k: client.sys.read_seal_status()[k] for k in ("type
 
 client.token = init["root_token"]
 step("root_authenticated", lambda: client.is_authenticated())
+audit_log = os.path.join(os.getcwd(), "audit", "vault_audit.log")
+step("audit_enable", lambda: client.sys.enable_audit_device(device_type="file", options={"file_path": audit_log}).status_code)
+step("audit_list", lambda: client.sys.list_enabled_audit_devices()["data"]["file/"])
 step("enable_kv", lambda: client.sys.enable_secrets_engine(backend_type="kv", path="kv").status_code)
 step("enable_kv2", lambda: client.sys.enable_secrets_engine(backend_type="kv", path="kv2", options={"version": "2"}).status_code)
 step("enable_approle", lambda: client.sys.enable_auth_method(method_type="approle").status_code)
@@ -131,6 +135,14 @@ step("policy_list_after", lambda: "app" in client.sys.list_policies()["data"]["p
 step("disable_kv2", lambda: client.sys.disable_secrets_engine(path="kv2").status_code)
 step("mounts_after", lambda: "kv2/" in client.sys.list_mounted_secrets_engines()["data"])
 
+step("key_term", lambda: client.sys.get_encryption_key_status()["term"])
+step("rotate", lambda: client.sys.rotate_encryption_key().status_code)
+step("key_term_after", lambda: client.sys.get_encryption_key_status()["term"])
+step("audit_hash", lambda: client.sys.calculate_hash(path="file", input_to_hash="s3cr3t")["data"]["hash"])
+obs["raw"] = {"root": init["root_token"], "app_token": login["auth"]["client_token"], "secret_id": gen["secret_id"],
+              "accessor": login["auth"]["accessor"], "log": audit_log}
+step("audit_disable", lambda: client.sys.disable_audit_device(path="file").status_code)
+step("audit_list_after", lambda: client.sys.list_enabled_audit_devices()["data"])
 step("health", lambda: {k: client.sys.read_health_status(method="GET")[k] for k in ("initialized", "sealed", "standby")})
 step("seal", lambda: client.sys.seal().status_code)
 step("sealed_after", lambda: client.sys.is_sealed())
@@ -318,5 +330,41 @@ describe.skipIf(hvacMissing !== '')('hvac 0.11 against our vault', () => {
     expect(obs['seal']).toBe(204);
     expect(obs['sealed_after']).toBe(true);
     expect(obs['read_while_sealed']).toEqual({ raised: 'VaultDown', errors: ['Vault is sealed'] });
+  });
+
+  it('key status and rotation, the term read at the top level as hvac reads it', () => {
+    expect(obs['rotate']).toBe(204);
+    expect(obs['key_term_after']).toBe((obs['key_term'] as number) + 1);
+  });
+
+  it('a file audit device: enabled, listed, hashed, disabled; its log holds no raw token or secret', async () => {
+    const raw = obs['raw'] as Record<string, string>;
+    expect(obs['audit_enable']).toBe(204);
+    expect(obs['audit_list']).toEqual({
+      type: 'file',
+      description: '',
+      options: { file_path: raw['log'] },
+      local: false,
+      path: 'file/',
+    });
+    expect(obs['audit_hash']).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect(obs['audit_disable']).toBe(204);
+    expect(obs['audit_list_after']).toEqual({});
+    const log = await readFile(raw['log']!, 'utf8');
+    const lines = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    // The kv write (through the AppRole token) is there, its value as the hash sys/audit-hash gave.
+    const write = lines.find(
+      (e) => e.type === 'request' && e.request.path === 'kv/app/k1' && e.request.operation === 'update',
+    );
+    expect(write.request.data.key).toBe(obs['audit_hash']);
+    expect(write.auth.display_name).toBe('approle');
+    expect(
+      lines.some((e) => e.type === 'response' && e.request.path === 'auth/approle/login' && e.response.auth),
+    ).toBe(true);
+    for (const secret of [raw['root'], raw['app_token'], raw['secret_id'], raw['accessor'], 's3cr3t'])
+      expect(log.includes(secret!)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 // The `vault` command: a table of subcommands, one module each (cli/*), run by @kms-chain/cli.
 import { type Command, type CommandTable, formatCommands, runProgram, vaultDialect } from '@kms-chain/cli';
+import { HTTP_OPTIONS_HELP, takeHttpFlags } from './cli/http-flags.js';
 
 type Run = (args: string[]) => Promise<number>;
 
@@ -11,14 +12,26 @@ function lazy<K extends string, M extends Record<K, Run>>(load: () => Promise<M>
 /** A command as listed below: its arguments in the usage line, its one-line summary, its run. */
 type Leaf = [args: string, summary: string, run: Run];
 
-function leaf(path: string, [args, summary, run]: Leaf): Command<void> {
-  return { summary, usage: `Usage: vault ${path} ${args}\n\n  ${summary}.\n`, run };
+/**
+ * A leaf command. One that talks to the server (all but `server` and `operator migrate`) takes
+ * the HTTP flags anywhere on its line and lists them in its help.
+ */
+function leaf(path: string, [args, summary, run]: Leaf, talksToServer = true): Command<void> {
+  const usage = `Usage: vault ${path} ${args}\n\n  ${summary}.\n`;
+  if (!talksToServer) return { summary, usage, run };
+  return { summary, usage: usage + HTTP_OPTIONS_HELP, run: (a) => run(takeHttpFlags(a)) };
 }
 
 /** A group of subcommands; its help lists them as Vault's does. */
-function group(name: string, summary: string, leaves: Record<string, Leaf>, about?: string): Command<void> {
+function group(
+  name: string,
+  summary: string,
+  leaves: Record<string, Leaf>,
+  about?: string,
+  local: readonly string[] = [],
+): Command<void> {
   const commands = Object.fromEntries(
-    Object.entries(leaves).map(([sub, l]) => [sub, leaf(`${name} ${sub}`, l)]),
+    Object.entries(leaves).map(([sub, l]) => [sub, leaf(`${name} ${sub}`, l, !local.includes(sub))]),
   );
   const intro = about ? `  ${about}\n\n` : '';
   return {
@@ -34,6 +47,7 @@ const mounts = () => import('./cli/mounts.js');
 const operator = () => import('./cli/operator.js');
 const policy = () => import('./cli/policy.js');
 const kv = () => import('./cli/kv.js');
+const audit = () => import('./cli/audit.js');
 
 const commands: CommandTable<void> = {
   read: leaf('read', ['[options] PATH [K=V...]', 'Read data and retrieves secrets', lazy(rw, 'read')]),
@@ -45,16 +59,21 @@ const commands: CommandTable<void> = {
   delete: leaf('delete', ['[options] PATH', 'Delete secrets and configuration', lazy(rw, 'del')]),
   list: leaf('list', ['[options] PATH', 'List data or secrets', lazy(rw, 'list')]),
   login: leaf('login', ['[options] [AUTH K=V...]', 'Authenticate locally', lazy(login, 'login')]),
-  server: leaf('server', [
-    '[options]',
-    'Start a Vault server',
-    lazy(() => import('./cli/server.js'), 'server'),
-  ]),
+  server: leaf(
+    'server',
+    ['[options]', 'Start a Vault server', lazy(() => import('./cli/server.js'), 'server')],
+    false,
+  ),
   status: leaf('status', [
     '[options]',
     'Print seal and HA status',
     lazy(() => import('./cli/status.js'), 'status'),
   ]),
+  audit: group('audit', 'Interact with audit devices', {
+    disable: ['[options] PATH', 'Disables an audit device', lazy(audit, 'auditDisable')],
+    enable: ['[options] TYPE [CONFIG K=V...]', 'Enables an audit device', lazy(audit, 'auditEnable')],
+    list: ['[options]', 'Lists enabled audit devices', lazy(audit, 'auditList')],
+  }),
   auth: group('auth', 'Interact with auth methods', {
     disable: ['[options] PATH', 'Disable a auth method', lazy(mounts, 'authDisable')],
     enable: ['[options] TYPE', 'Enable a auth method', lazy(mounts, 'authEnable')],
@@ -71,17 +90,24 @@ const commands: CommandTable<void> = {
     'Perform operator-specific tasks',
     {
       init: ['[options]', 'Initializes a server', lazy(operator, 'init')],
+      'key-status': [
+        '[options]',
+        'Provides information about the active encryption key',
+        lazy(operator, 'keyStatus'),
+      ],
       members: ['[options]', 'Returns the list of nodes in the cluster', lazy(operator, 'members')],
       migrate: [
         '[options]',
         'Migrates Vault data between storage backends',
         lazy(() => import('./cli/migrate.js'), 'migrate'),
       ],
+      rotate: ['[options]', 'Rotates the underlying encryption key', lazy(operator, 'rotate')],
       seal: ['[options]', 'Seals the Vault server', lazy(operator, 'seal')],
       'step-down': ['[options]', 'Forces Vault to resign active duty', lazy(operator, 'stepDown')],
       unseal: ['[options] [KEY]', 'Unseals the Vault server', lazy(operator, 'unseal')],
     },
     'This command groups subcommands for operators interacting with Vault.',
+    ['migrate'],
   ),
   policy: group('policy', 'Interact with policies', {
     delete: ['[options] NAME', 'Deletes a policy by name', lazy(policy, 'policyDelete')],

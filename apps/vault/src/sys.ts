@@ -127,7 +127,10 @@ export class SystemBackend implements Backend {
         },
       },
       ...auditPaths(() => this.#core.audit),
-      { pattern: 'key-status', operations: { read: () => ({ data: this.#core.barrier.keyStatus() }) } },
+      {
+        pattern: 'key-status',
+        operations: { read: () => ({ data: this.#core.barrier.keyStatus(), copyDataToTop: true }) },
+      },
       {
         pattern: 'rotate',
         operations: write(async () => {

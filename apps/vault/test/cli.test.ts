@@ -1,6 +1,7 @@
 // The `vault` command line in process, for what it decides before any request: help, unknown
 // commands, usage errors and their exit codes (hashicorp/cli's: help 0, usage 1, unknown 127).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HTTP_OPTIONS_HELP } from '../src/cli/http-flags.js';
 import { main } from '../src/cli.js';
 
 let stdout: string;
@@ -39,6 +40,7 @@ Common commands:
     status      Print seal and HA status
 
 Other commands:
+    audit       Interact with audit devices
     auth        Interact with auth methods
     kv          Interact with Vault's Key-Value storage
     operator    Perform operator-specific tasks
@@ -70,13 +72,36 @@ describe('vault usage', () => {
     [
       'operator unseal -h',
       0,
-      'Usage: vault operator unseal [options] [KEY]\n\n  Unseals the Vault server.\n',
+      `Usage: vault operator unseal [options] [KEY]\n\n  Unseals the Vault server.\n${HTTP_OPTIONS_HELP}`,
     ],
     [
       'kv get secret/x --help',
       0,
-      'Usage: vault kv get [options] KEY\n\n  Retrieves data from the KV store.\n',
+      `Usage: vault kv get [options] KEY\n\n  Retrieves data from the KV store.\n${HTTP_OPTIONS_HELP}`,
     ],
+    [
+      'audit list -h',
+      0,
+      `Usage: vault audit list [options]\n\n  Lists enabled audit devices.\n${HTTP_OPTIONS_HELP}`,
+    ],
+    ['server -h', 0, 'Usage: vault server [options]\n\n  Start a Vault server.\n'],
+    [
+      'audit',
+      1,
+      'Usage: vault audit <subcommand> [options] [args]\n\nSubcommands:\n    disable    Disables an audit device\n    enable     Enables an audit device\n    list       Lists enabled audit devices\n',
+    ],
+    [
+      'audit enable',
+      1,
+      "Error enabling audit device: audit type missing. Valid types include 'file', 'socket' and 'syslog'.\n",
+    ],
+    ['audit disable', 1, 'Not enough arguments (expected 1, got 0)\n'],
+    ['audit disable a b', 1, 'Too many arguments (expected 1, got 2)\n'],
+    ['audit list x', 1, 'Too many arguments (expected 0, got 1)\n'],
+    ['operator key-status x', 1, 'Too many arguments (expected 0, got 1)\n'],
+    ['operator rotate -bogus', 1, 'flag provided but not defined: -bogus\n'],
+    ['status -address', 1, 'flag needs an argument: -address\n'],
+    ['status -tls-skip-verify=maybe', 1, 'invalid boolean value "maybe" for -tls-skip-verify: parse error\n'],
     [
       'policy',
       1,
@@ -120,6 +145,41 @@ describe('vault usage', () => {
     expect(await main([arg])).toBe(0);
     expect(stdout).toMatch(/^Vault v\d+\.\d+\.\d+, built \S+ \(kms-chain\)\n$/);
     expect(stderr).toBe('');
+  });
+
+  it.each([
+    [
+      'status -address=http://127.0.0.1:2',
+      'Error checking seal status: Get "http://127.0.0.1:2/v1/sys/seal-status"',
+    ],
+    [
+      'status -address http://127.0.0.1:2 -tls-skip-verify',
+      'Error checking seal status: Get "http://127.0.0.1:2/',
+    ],
+    [
+      'audit list --address=http://127.0.0.1:3',
+      'Error listing audits: Get "http://127.0.0.1:3/v1/sys/audit"',
+    ],
+    ['operator key-status -address=http://127.0.0.1:4', 'Error reading key status: Get "http://127.0.0.1:4/'],
+    [
+      'operator rotate -address=http://127.0.0.1:5',
+      'Error rotating key: Put "http://127.0.0.1:5/v1/sys/rotate"',
+    ],
+    [
+      'audit enable -address=http://127.0.0.1:6 file file_path=/tmp/x',
+      'Error enabling audit device: Put "http://127.0.0.1:6/v1/sys/audit/file/"',
+    ],
+    [
+      'audit disable file -address=http://127.0.0.1:7',
+      'Error disabling audit device: Delete "http://127.0.0.1:7/v1/sys/audit/file/"',
+    ],
+    [
+      'write -address=http://127.0.0.1:8 secret/x -- -address=y',
+      'Error writing data to secret/x: Put "http://127.0.0.1:8/',
+    ],
+  ])('%s: the -address flag wins over VAULT_ADDR', async (line, start) => {
+    expect(await main(line.split(' '))).toBeGreaterThan(0);
+    expect(stderr.startsWith(start)).toBe(true);
   });
 
   it.each([

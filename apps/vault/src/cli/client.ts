@@ -1,10 +1,15 @@
-// The HTTP client the CLI uses: VAULT_ADDR, VAULT_TOKEN (else ~/.vault-token), VAULT_CACERT,
-// VAULT_SKIP_VERIFY, VAULT_TLS_SERVER_NAME, VAULT_NAMESPACE; sends X-Vault-Request like Go's api.
-import { readFileSync } from 'node:fs';
+// The HTTP client the CLI uses: where the server is and how to trust it come from the HTTP flags
+// every client command takes (-address, -ca-cert, -ca-path, -client-cert, -client-key,
+// -tls-server-name, -tls-skip-verify, -namespace), else from VAULT_ADDR, VAULT_CACERT,
+// VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_TLS_SERVER_NAME, VAULT_SKIP_VERIFY,
+// VAULT_NAMESPACE; the token from VAULT_TOKEN, else ~/.vault-token. Sends X-Vault-Request like
+// Go's api.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setting } from './http-flags.js';
 
 export interface ApiResponse {
   status: number;
@@ -65,6 +70,15 @@ export function resolveToken(): string | undefined {
 const truthy = (v: string | undefined) =>
   v !== undefined && ['1', 'true', 't', 'yes'].includes(v.toLowerCase());
 
+/** Every PEM certificate in the files of a directory (VAULT_CAPATH), as Vault loads a CA path. */
+function caPathCerts(dir: string): Buffer[] {
+  return readdirSync(dir)
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => readFileSync(f))
+    .filter((b) => b.includes('-----BEGIN CERTIFICATE-----'));
+}
+
 /** Go's wording for the TLS verification failures Node reports by code. */
 function tlsReason(err: NodeJS.ErrnoException): string {
   switch (err.code) {
@@ -89,16 +103,22 @@ export class VaultClient {
   readonly #agent: http.Agent;
 
   constructor() {
-    this.addr = (process.env['VAULT_ADDR'] || 'https://127.0.0.1:8200').replace(/\/+$/, '');
+    this.addr = (setting('address') || 'https://127.0.0.1:8200').replace(/\/+$/, '');
     this.token = resolveToken();
-    this.namespace = process.env['VAULT_NAMESPACE'] || undefined;
-    const cacert = process.env['VAULT_CACERT'];
-    const servername = process.env['VAULT_TLS_SERVER_NAME'];
+    this.namespace = setting('namespace');
+    const cacert = setting('ca-cert');
+    const capath = setting('ca-path');
+    const cert = setting('client-cert');
+    const key = setting('client-key');
+    const servername = setting('tls-server-name');
+    // -ca-cert wins over -ca-path, as in Vault.
+    const ca = cacert ? readFileSync(cacert) : capath ? caPathCerts(capath) : undefined;
     this.#agent = this.addr.startsWith('https:')
       ? new https.Agent({
           keepAlive: false,
-          rejectUnauthorized: !truthy(process.env['VAULT_SKIP_VERIFY']),
-          ...(cacert ? { ca: readFileSync(cacert) } : {}),
+          rejectUnauthorized: !truthy(setting('tls-skip-verify')),
+          ...(ca ? { ca } : {}),
+          ...(cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : {}),
           ...(servername ? { servername } : {}),
         })
       : new http.Agent({ keepAlive: false });

@@ -1,4 +1,4 @@
-// vault operator init | unseal | seal
+// vault operator init | unseal | seal | members | step-down | key-status | rotate
 import { createInterface } from 'node:readline';
 import { intFlag, parseFlags, UsageError } from '@kms-chain/cli';
 import { ApiError, VaultClient } from './client.js';
@@ -290,5 +290,62 @@ export async function stepDown(args: string[]): Promise<number> {
     return failed('Error stepping down', e);
   }
   out(`Success! Stepped down: ${client.addr}`);
+  return 0;
+}
+
+/** Go's time.RFC822 of an RFC 3339 time, in UTC: `07 Dec 26 02:53 UTC`. */
+function rfc822(iso: unknown): string {
+  const d = new Date(String(iso));
+  if (Number.isNaN(d.getTime())) return String(iso ?? '');
+  const month = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getUTCDate())} ${month} ${p(d.getUTCFullYear() % 100)} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())} UTC`;
+}
+
+/** The key-status rows Vault prints (no header). */
+const keyStatusTable = (s: Record<string, unknown>): string =>
+  columns([
+    ['Key Term', String(s['term'] ?? '')],
+    ['Install Time', rfc822(s['install_time'])],
+    ['Encryption Count', String(s['encryptions'] ?? 0)],
+  ]);
+
+/** vault operator key-status: the barrier's current key term. */
+export async function keyStatus(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { format: formatFlag });
+  if (positionals.length) throw new UsageError(`Too many arguments (expected 0, got ${positionals.length})`);
+  const format = outputFormat(values.format);
+  let status: Record<string, unknown>;
+  try {
+    const res = await new VaultClient().request('GET', 'sys/key-status');
+    status = (res.json?.['data'] ?? res.json ?? {}) as Record<string, unknown>;
+  } catch (e) {
+    return failed('Error reading key status', e);
+  }
+  out(format === 'json' ? JSON.stringify(status, null, 2) : keyStatusTable(status));
+  return 0;
+}
+
+/** vault operator rotate: a new barrier key term, then its status. */
+export async function rotate(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, { format: formatFlag });
+  if (positionals.length) throw new UsageError(`Too many arguments (expected 0, got ${positionals.length})`);
+  const format = outputFormat(values.format);
+  const client = new VaultClient();
+  try {
+    await client.request('PUT', 'sys/rotate');
+  } catch (e) {
+    return failed('Error rotating key', e);
+  }
+  let status: Record<string, unknown>;
+  try {
+    const res = await client.request('GET', 'sys/key-status');
+    status = (res.json?.['data'] ?? res.json ?? {}) as Record<string, unknown>;
+  } catch (e) {
+    return failed('Error reading key status', e);
+  }
+  out(
+    format === 'json' ? JSON.stringify(status, null, 2) : `Success! Rotated key\n\n${keyStatusTable(status)}`,
+  );
   return 0;
 }
