@@ -1,8 +1,8 @@
 // One request id across the chain (docs/observability.md#audit-and-trace): on a chain as `npm start`
 // sets it up, an SSE PUT and GET each leave an entry in the object store's audit log, KES's audit
-// entries for the generate/decrypt they caused name the same id, and — where this Vault has audit
-// devices — Vault's file audit device records the key read under it; `npm run trace -- <id>` joins
-// the three into one timeline.
+// entries for the generate/decrypt they caused name the same id, and Vault's file audit device (which
+// the chain enables, auditing X-Request-Id) records the key read under it; `npm run trace -- <id>`
+// joins the three into one timeline.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -14,13 +14,10 @@ import { type Chain, startChain } from './chain.js';
 import { killAll, repoRoot } from './chain-support.js';
 
 let chain: Chain;
-/** Whether this Vault build has audit devices (the chain enabled one, so its file exists). */
-let vaultAudits = false;
 
 beforeAll(async () => {
   // KES drops its whole key cache every 200 ms: a request made after a pause reads the key from Vault.
   chain = await startChain({ autoEncryption: true, cache: { all: '200ms', unused: '1h' } });
-  vaultAudits = existsSync(chainAuditFiles(chain.dir).vault);
 }, 120_000);
 
 afterAll(async () => {
@@ -61,7 +58,9 @@ describe('npm run trace', () => {
     const get = await chain.s3.send(new GetObjectCommand({ Bucket: 'traced', Key: 'a.txt' }));
     expect(await get.Body!.transformToString()).toBe('hello');
 
-    const services: Array<TraceEvent['service']> = vaultAudits ? ['minio', 'kes', 'vault'] : ['minio', 'kes'];
+    // The chain's set-up enabled Vault's file audit device.
+    expect(existsSync(chainAuditFiles(chain.dir).vault)).toBe(true);
+    const services: Array<TraceEvent['service']> = ['minio', 'kes', 'vault'];
     for (const [id, api, op] of [
       [put.$metadata.requestId!, 'PutObject', 'generate'],
       [get.$metadata.requestId!, 'GetObject', 'decrypt'],
@@ -80,24 +79,19 @@ describe('npm run trace', () => {
       // The S3 call spans the KES call it made.
       expect(kes[0]!.start).toBeGreaterThanOrEqual(s3!.start - 1);
       expect(kes[0]!.ms).toBeLessThanOrEqual(s3!.ms! + 1);
-      if (vaultAudits) {
-        const reads = events.filter((e) => e.service === 'vault');
-        expect(reads.length).toBeGreaterThan(0);
-        expect(reads).toContainEqual(
-          expect.objectContaining({
-            operation: `read kv/minio/${KEY_NAME}`,
-            keys: [KEY_NAME],
-            outcome: 'ok',
-          }),
-        );
-        expect(reads[0]!.identity).toMatch(/approle/);
-      }
+      const reads = events.filter((e) => e.service === 'vault');
+      expect(reads).toContainEqual(
+        expect.objectContaining({ operation: `read kv/minio/${KEY_NAME}`, keys: [KEY_NAME], outcome: 'ok' }),
+      );
+      expect(reads[0]!.identity).toMatch(/approle/);
+      // Vault's step starts within KES's.
+      expect(reads[0]!.start).toBeGreaterThanOrEqual(kes[0]!.start - 1);
       const text = trace(id, false);
       expect(text.status).toBe(0);
       expect(text.stdout).toContain(`Request ${id}`);
       expect(text.stdout).toMatch(new RegExp(`S3\\s+${api} traced/a.txt`));
       expect(text.stdout).toMatch(new RegExp(`KES\\s+${op} ${KEY_NAME}`));
-      if (vaultAudits) expect(text.stdout).toMatch(new RegExp(`Vault\\s+read kv/minio/${KEY_NAME}`));
+      expect(text.stdout).toMatch(new RegExp(`Vault\\s+read kv/minio/${KEY_NAME}`));
     }
   });
 
