@@ -38,6 +38,7 @@ ENVIRONMENT VARIABLES:
   MINIO_AUDIT_WEBHOOK_ENABLE[_ID]=on, MINIO_AUDIT_WEBHOOK_ENDPOINT[_ID]   audit entries to a webhook, with
   _AUTH_TOKEN, _CLIENT_CERT, _CLIENT_KEY, _BATCH_SIZE, _QUEUE_SIZE, _HTTP_TIMEOUT[_ID]
   MINIO_AUDIT_FILE_ENABLE=on, MINIO_AUDIT_FILE_PATH   audit entries as JSON lines to a file (not in MinIO)
+  MINIO_PROMETHEUS_AUTH_TYPE=public      /minio/v2/metrics/* without the bearer token (default jwt)
 `;
 
 const serverFlags = {
