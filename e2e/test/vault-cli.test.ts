@@ -1,9 +1,24 @@
 // The `vault` CLI beyond the guide, against `vault server -dev`: dev banner and token helper,
 // KV v2 through `kv put/get`, policy read/list/delete, token lookup/create, unseal prompt on
-// stdin, -format=json, usage and API errors with Vault's exit codes.
-import { rm } from 'node:fs/promises';
+// stdin, -format=json, usage and API errors with Vault's exit codes; audit devices, key status and
+// rotation; help on every command; the HTTP flags and variables against a TLS server (CA file, CA
+// directory, server name, skip-verify, a client certificate).
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createDevPki, type DevPki } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Proc, type Shell, shell, startVaultServer, tempDir } from './chain-support.js';
+import {
+  binDir,
+  freePort,
+  type Proc,
+  type Shell,
+  shell,
+  startVaultServer,
+  tempDir,
+} from './chain-support.js';
 
 let dir: string;
 let sh: Shell;
@@ -160,5 +175,212 @@ EOF`);
     expect(r.stderr).toBe(
       'Error loading configuration from bad.json: bad.json: listener.tcp.tls_min_version: expected one of tls10, tls11, tls12, tls13\n',
     );
+  });
+});
+
+describe('vault audit, operator key-status and rotate, help', { timeout: 120_000 }, () => {
+  it('audit enable, list (-detailed, json), disable as Vault prints them; the log holds no raw secret', async () => {
+    const log = join(dir, 'audit', 'vault_audit.log');
+    expect(sh.run(`vault audit enable file file_path=${log}`).stdout).toBe(
+      'Success! Enabled the file audit device at: file/\n',
+    );
+    const second = sh.run(
+      `vault audit enable -path=plain -description=clear-accessors file file_path=${log}.2 hmac_accessor=false`,
+    );
+    expect(second.stdout).toBe('Success! Enabled the file audit device at: plain/\n');
+    expect(sh.run('vault audit list').stdout).toBe(
+      'Path      Type    Description\n----      ----    -----------\nfile/     file    n/a\nplain/    file    clear-accessors\n',
+    );
+    const detailed = sh.run('vault audit list -detailed').stdout;
+    expect(detailed).toMatch(/^Path {6}Type {4}Description {8}Replication {4}Options$/m);
+    expect(detailed).toContain(`file/     file    n/a                replicated     file_path=${log}\n`);
+    expect(detailed).toContain(
+      `plain/    file    clear-accessors    replicated     file_path=${log}.2 hmac_accessor=false\n`,
+    );
+    expect(JSON.parse(sh.run('vault audit list -format=json').stdout)['file/']).toEqual({
+      type: 'file',
+      description: '',
+      options: { file_path: log },
+      local: false,
+      path: 'file/',
+    });
+    // Traffic with secrets in it: a KV write and read, a new token.
+    expect(sh.run('vault kv put secret/audited password=correct-horse-battery').status).toBe(0);
+    expect(sh.run('vault kv get -field=password secret/audited').stdout).toBe('correct-horse-battery');
+    const token = JSON.parse(sh.run('vault token create -format=json').stdout).auth.client_token as string;
+    const hash = sh.run('vault write -field=hash sys/audit-hash/file input=correct-horse-battery').stdout;
+    expect(hash).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    const text = await readFile(log, 'utf8');
+    expect(text).toContain(hash);
+    for (const raw of [rootToken, token, 'correct-horse-battery']) expect(text.includes(raw)).toBe(false);
+    expect(sh.run('vault audit disable file').stdout).toBe(
+      'Success! Disabled audit device (if it was enabled) at: file/\n',
+    );
+    expect(sh.run('vault audit disable plain/').status).toBe(0);
+    expect(sh.run('vault audit list')).toMatchObject({
+      status: 2,
+      stdout: 'No audit devices are enabled.\n',
+    });
+    const denied = sh.run(`vault audit enable -path=bad file file_path=${log}.3 mode=9`);
+    expect(denied.status).toBe(2);
+    expect(denied.stderr).toContain('Error enabling audit device: Error making API request.');
+    expect(denied.stderr).toContain('* strconv.ParseUint: parsing "9": invalid syntax');
+  });
+
+  it('operator key-status and rotate: the term moves up by one', () => {
+    const before = sh.run('vault operator key-status');
+    expect(before.status).toBe(0);
+    const rows =
+      /^Key Term {12}(\d+)\nInstall Time {8}\d\d [A-Z][a-z]{2} \d\d \d\d:\d\d UTC\nEncryption Count {4}\d+\n$/.exec(
+        before.stdout,
+      );
+    expect(rows).not.toBeNull();
+    const term = Number(rows![1]);
+    const rotated = sh.run('vault operator rotate');
+    expect(rotated.stdout).toMatch(new RegExp(`^Success! Rotated key\\n\\nKey Term {12}${term + 1}\\n`));
+    expect(JSON.parse(sh.run('vault operator key-status -format=json').stdout)).toMatchObject({
+      term: term + 1,
+    });
+  });
+
+  it('-h and --help on every command and subcommand print help and exit 0; version and --version', () => {
+    for (const line of [
+      '',
+      'audit',
+      'audit enable',
+      'audit list',
+      'audit disable',
+      'operator',
+      'operator key-status',
+      'operator rotate',
+      'kv put',
+      'read',
+      'server',
+      'token lookup',
+    ]) {
+      for (const flag of ['-h', '--help']) {
+        const r = sh.run(`vault ${line} ${flag}`);
+        expect(r.status, `vault ${line} ${flag}`).toBe(0);
+        expect(r.stderr).toMatch(/^Usage: vault /);
+      }
+    }
+    expect(sh.run('vault audit enable -h').stderr).toContain('HTTP Options:\n\n  -address=<string>\n');
+    for (const v of ['version', '--version', '-version'])
+      expect(sh.run(`vault ${v}`).stdout).toMatch(/^Vault v\d+\.\d+\.\d+/);
+  });
+
+  it('-address wins over VAULT_ADDR', () => {
+    const r = sh.run(`vault status -address=${sh.env['VAULT_ADDR']}`, { VAULT_ADDR: 'http://127.0.0.1:1' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Sealed          false');
+  });
+});
+
+describe('HTTP flags and variables against a TLS server', { timeout: 120_000 }, () => {
+  let tlsDir: string;
+  let pki: DevPki;
+  let tlsServer: Proc;
+  let tsh: Shell;
+  let port: number;
+
+  beforeAll(async () => {
+    tlsDir = await tempDir('vault-cli-tls-');
+    pki = await createDevPki(join(tlsDir, 'pki'), { clients: ['cli'] });
+    await mkdir(join(tlsDir, 'cas'));
+    await writeFile(join(tlsDir, 'cas', 'ca.pem'), pki.ca.certPem);
+    port = await freePort();
+    await writeFile(
+      join(tlsDir, 'vault.hcl'),
+      `storage "file" { path = "data" }
+listener "tcp" {
+  address       = "127.0.0.1:${port}"
+  tls_cert_file = "${pki.server.certPath}"
+  tls_key_file  = "${pki.server.keyPath}"
+}
+disable_mlock = true
+`,
+    );
+    tlsServer = await startVaultServer(tlsDir, ['-config', 'vault.hcl']);
+    tsh = shell(tlsDir, { VAULT_ADDR: `https://127.0.0.1:${port}` });
+  });
+
+  afterAll(async () => {
+    await tlsServer?.stop();
+    if (tlsDir) await rm(tlsDir, { recursive: true, force: true });
+  });
+
+  // An uninitialised server: `vault status` reaches it and exits 2 (sealed); 1 when TLS failed.
+  it.each([
+    ['', {}, 1],
+    [`-ca-cert=${'CA'}`, {}, 2],
+    ['', { VAULT_CACERT: 'CA' }, 2],
+    ['-ca-path=CAS', {}, 2],
+    ['', { VAULT_CAPATH: 'CAS' }, 2],
+    ['-tls-skip-verify', {}, 2],
+    ['', { VAULT_SKIP_VERIFY: 'true' }, 2],
+    ['-ca-cert=CA -tls-server-name=localhost', {}, 2],
+    ['-ca-cert=CA -tls-server-name=elsewhere.example', {}, 1],
+    ['-ca-cert=CA', { VAULT_TLS_SERVER_NAME: 'elsewhere.example' }, 1],
+  ] as Array<[string, Record<string, string>, number]>)(
+    'vault status %s %j → exit %d',
+    (flags, env, code) => {
+      const fill = (v: string) => v.replace('CAS', join(tlsDir, 'cas')).replace('CA', pki.ca.certPath);
+      const r = tsh.run(
+        `vault status ${fill(flags)}`,
+        Object.fromEntries(Object.entries(env).map(([k, v]) => [k, fill(v)])),
+      );
+      expect(r.status, r.stderr).toBe(code);
+      if (code === 2) expect(r.stdout).toMatch(/^Initialized +false$/m);
+      else
+        expect(r.stderr).toMatch(
+          /^Error checking seal status: Get "https:\/\/127\.0\.0\.1:\d+\/v1\/sys\/seal-status": tls: /,
+        );
+    },
+  );
+
+  it('-client-cert/-client-key (and VAULT_CLIENT_CERT/VAULT_CLIENT_KEY) present the certificate', async () => {
+    // A server that demands a client certificate from our CA and says whose it got.
+    const seen: string[] = [];
+    const server = https.createServer(
+      {
+        cert: pki.server.certPem,
+        key: pki.server.keyPem,
+        ca: pki.ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        seen.push(String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN));
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          req.url?.startsWith('/v1/sys/leader')
+            ? '{"ha_enabled":false}'
+            : '{"type":"shamir","initialized":true,"sealed":false,"t":1,"n":1,"version":"1.15.2"}',
+        );
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const addr = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const run = async (args: string[], env: Record<string, string>) => {
+      try {
+        const { stdout } = await promisify(execFile)(join(binDir, 'vault'), ['status', ...args], {
+          env: { ...process.env, VAULT_ADDR: addr, VAULT_CACERT: pki.ca.certPath, ...env },
+        });
+        return { code: 0, stdout };
+      } catch (e) {
+        return { code: (e as { code: number }).code, stdout: '' };
+      }
+    };
+    const cli = pki.clients['cli']!;
+    try {
+      expect((await run([`-client-cert=${cli.certPath}`, `-client-key=${cli.keyPath}`], {})).code).toBe(0);
+      expect((await run([], { VAULT_CLIENT_CERT: cli.certPath, VAULT_CLIENT_KEY: cli.keyPath })).code).toBe(
+        0,
+      );
+      expect((await run([], {})).code).toBe(1);
+      expect(seen.filter((cn) => cn === 'cli').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      server.close();
+    }
   });
 });
