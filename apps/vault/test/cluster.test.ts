@@ -151,6 +151,28 @@ describe('cluster port', () => {
     expect(ports.size).toBe(1);
   });
 
+  it('concurrent requests open several connections, each authenticated, none falls back', async () => {
+    const { identity } = await generateClusterIdentity();
+    const { listener, seen } = await activeSide(() => identity);
+    const fwd = forwarderTo(() => ({ clusterAddr: `https://127.0.0.1:${listener.address.port}`, identity }));
+    track(listener, fwd);
+    const req = (i: number) => ({
+      method: 'GET',
+      url: `/v1/c/${i}`,
+      headers: {},
+      body: undefined,
+      clientAddr: '',
+    });
+    // Each round needs more connections than the last: new ones open after earlier ones finished
+    // their handshakes (a client that offered to resume a session there was refused once).
+    for (const width of [2, 6, 12]) {
+      const answers = await Promise.all(Array.from({ length: width }, (_, i) => fwd.forward(req(i))));
+      expect(answers.map((r) => r?.statusCode)).toEqual(Array(width).fill(201));
+      await Promise.all(answers.map((r) => text(r!)));
+    }
+    expect(seen).toHaveLength(20);
+  });
+
   it('cannot forward (resolves undefined, so the caller redirects) without an identity, to a refusing port, or to another term', async () => {
     const { identity } = await generateClusterIdentity();
     const other = await generateClusterIdentity();

@@ -161,6 +161,9 @@ export class Forwarder {
       keepAlive: true,
       maxSockets: MAX_SOCKETS,
       maxFreeSockets: MAX_SOCKETS,
+      // No TLS session resumption: the cluster listener keeps no session state (no ticket keys),
+      // and a resumed handshake would skip the certificate that authenticates each connection.
+      maxCachedSessions: 0,
       secureContext: identity.context,
       servername: identity.serverName,
       // The server must present exactly the term's certificate (its chain to itself is checked too).
