@@ -227,6 +227,23 @@ describe('vault audit, operator key-status and rotate, help', { timeout: 120_000
     expect(denied.stderr).toContain('* strconv.ParseUint: parsing "9": invalid syntax');
   });
 
+  it('file_path=stdout writes the entries into the server output; -local shows as local', async () => {
+    const enable = sh.run('vault audit enable -local -path=out file file_path=stdout');
+    expect(enable.stdout).toBe('Success! Enabled the file audit device at: out/\n');
+    expect(sh.run('vault audit list -detailed').stdout).toMatch(
+      /^out\/ +file +n\/a +local +file_path=stdout$/m,
+    );
+    expect(sh.run('vault kv get -field=password secret/audited').stdout).toBe('correct-horse-battery');
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = server
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{"time"') && l.includes('"path":"secret/data/audited"'));
+    expect(lines.map((l) => JSON.parse(l).type)).toEqual(['request', 'response']);
+    expect(server.out()).not.toContain('correct-horse-battery');
+    expect(sh.run('vault audit disable out').status).toBe(0);
+  });
+
   it('operator key-status and rotate: the term moves up by one', () => {
     const before = sh.run('vault operator key-status');
     expect(before.status).toBe(0);
