@@ -141,6 +141,9 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
     expect((await a.api('GET', 'kv/minio/k1', undefined, root)).json.data).toEqual({ value: 'one' });
     const read = await raw(b, 'GET', 'kv/minio/k1');
     expect([read.status, (await read.json()).data]).toEqual([200, { value: 'one' }]);
+    // Many at once: the standby opens several cluster connections; every request is forwarded.
+    const many = await Promise.all(Array.from({ length: 40 }, () => raw(b, 'GET', 'kv/minio/k1')));
+    expect(many.map((r) => r.status)).toEqual(Array(40).fill(200));
     const list = await raw(b, 'GET', 'kv/minio?list=true');
     expect([list.status, (await list.json()).data]).toEqual([200, { keys: ['k1'] }]);
     // Errors come back as the active node gave them: a bad token is the active node's 403.
