@@ -25,7 +25,7 @@ import type { Kms } from './kms/kms.js';
 import { MeteredKms } from './kms/metered.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
 import { handleS3, type RouterConfig } from './s3/routes.js';
-import { IdleCollector, releaseIdleMemory } from './server/idle-collect.js';
+import { IdleCollector, releaseIdleMemory, settleIdleMemory } from './server/idle-collect.js';
 import { BucketEncryptionStore } from './sse/bucket-encryption.js';
 import { SseService } from './sse/service.js';
 import { FsStore } from './storage/fs-store.js';
@@ -141,7 +141,11 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     });
   const idleCollectMs = config.idleCollectMs ?? 2000;
   if (idleCollectMs > 0) {
-    const idle = new IdleCollector({ quietMs: idleCollectMs, collect: releaseIdleMemory });
+    const idle = new IdleCollector({
+      quietMs: idleCollectMs,
+      collect: releaseIdleMemory,
+      settle: settleIdleMemory,
+    });
     app.addHook('onRequest', async () => idle.touch());
     app.addHook('onResponse', async () => idle.touch());
     app.addHook('onClose', async () => idle.stop());

@@ -4,6 +4,7 @@
 // GETs, the process's ArrayBuffer memory must fall back to its live data with no request arriving to
 // prompt it.
 import { randomBytes } from 'node:crypto';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './helpers.js';
@@ -13,6 +14,11 @@ const ssec = {
   SSECustomerAlgorithm: 'AES256',
   SSECustomerKey: Buffer.alloc(32, 7).toString('base64'),
 };
+
+/** Bytes V8 holds for the young generation (both halves). */
+function youngGeneration(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = performance.now() + ms;
@@ -52,5 +58,26 @@ describe('memory after a burst of large requests', () => {
     const settled = await until(() => process.memoryUsage().arrayBuffers < 16 * MiB, 10_000);
     const idle = process.memoryUsage().arrayBuffers;
     expect(settled, `ArrayBuffer MiB: ${busy / MiB} busy, ${idle / MiB} idle`).toBe(true);
+  });
+
+  // Under load the young generation grows to 32 MiB; V8 shrinks it by itself only 30–45 s after the
+  // load stops. The settling step (6 s after the idle collection) shrinks it.
+  it('gives back the young generation it grew', { timeout: 60_000 }, async () => {
+    const body = randomBytes(256 * 1024);
+    let grown = youngGeneration();
+    for (let round = 0; round < 400 && grown < 16 * MiB; round++) {
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          const key = `y${i}`;
+          await server.s3.send(new PutObjectCommand({ Bucket: 'mem', Key: key, Body: body }));
+          const got = await server.s3.send(new GetObjectCommand({ Bucket: 'mem', Key: key }));
+          await got.Body!.transformToByteArray();
+        }),
+      );
+      grown = Math.max(grown, youngGeneration());
+    }
+    expect(grown, 'the burst grew the young generation').toBeGreaterThanOrEqual(16 * MiB);
+    const shrunk = await until(() => youngGeneration() <= 4 * MiB, 12_000);
+    expect(shrunk, `young generation MiB: ${grown / MiB} busy, ${youngGeneration() / MiB} idle`).toBe(true);
   });
 });
