@@ -4,7 +4,7 @@
 // rotation; help on every command; the HTTP flags and variables against a TLS server (CA file, CA
 // directory, server name, skip-verify, a client certificate).
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -242,6 +242,21 @@ describe('vault audit, operator key-status and rotate, help', { timeout: 120_000
     expect(lines.map((l) => JSON.parse(l).type)).toEqual(['request', 'response']);
     expect(server.out()).not.toContain('correct-horse-battery');
     expect(sh.run('vault audit disable out').status).toBe(0);
+  });
+
+  it('SIGHUP reopens a file device: a rotated log is followed by a new file at its path', async () => {
+    const log = join(dir, 'rotated', 'audit.log');
+    expect(sh.run(`vault audit enable -path=rot file file_path=${log}`).status).toBe(0);
+    await rename(log, `${log}.1`);
+    server.child.kill('SIGHUP');
+    await server.waitFor(/==> Vault reload triggered/);
+    expect(sh.run('vault read -format=json sys/mounts').status).toBe(0);
+    const lines = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((e) => e.request.path)).toEqual(['sys/mounts', 'sys/mounts']);
+    expect(sh.run('vault audit disable rot').status).toBe(0);
   });
 
   it('operator key-status and rotate: the term moves up by one', () => {

@@ -1,7 +1,7 @@
 // Audit devices end to end in process: what an entry holds and hides, the salt under the barrier,
 // the table across a restart, the fail-closed rule, sudo, and the audited request headers.
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashValues } from '../src/audit/hash.js';
@@ -198,6 +198,20 @@ describe('audit table', () => {
     expect(stored).toContain('Value');
     expect(stored).not.toContain(salt);
     expect(stored).not.toContain('audit.log');
+  });
+
+  it('reopen (SIGHUP): after the log is renamed away, entries go to a new file at the path', async () => {
+    const { root, log } = await setup();
+    renameSync(log, `${log}.1`);
+    await h.call('GET', 'sys/mounts', undefined, root);
+    expect(existsSync(log)).toBe(false);
+    h.core.audit.reopen();
+    const res = await h.call('GET', 'sys/policy', undefined, root);
+    expect(entries(log).map((e) => [e.type, e.request.id])).toEqual([
+      ['request', res.body.request_id],
+      ['response', res.body.request_id],
+    ]);
+    expect(entries(`${log}.1`).some((e) => e.request.path === 'sys/mounts')).toBe(true);
   });
 
   it('disable: the device stops, a path with no device is a 204 no-op', async () => {

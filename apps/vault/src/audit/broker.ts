@@ -95,6 +95,14 @@ export class AuditBroker {
     this.headers.clear();
   }
 
+  /**
+   * Closes every device's file; the next entry opens its path again. SIGHUP calls this, as
+   * Vault's reload does, so a log rotated away (renamed, then a new file expected) is followed.
+   */
+  reopen(): void {
+    for (const d of this.#devices.values()) d.file.close();
+  }
+
   async #salt(uuid: string): Promise<AuditSalt> {
     let salt = (await this.#barrier.get(saltPath(uuid)))?.toString('utf8');
     if (!salt) {

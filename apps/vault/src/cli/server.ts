@@ -290,9 +290,15 @@ Development mode should NOT be used in production installations!
   }
 
   return new Promise<number>((done) => {
+    // SIGHUP reopens the file audit devices, as Vault's reload does: log rotation.
+    const reload = () => {
+      out('==> Vault reload triggered');
+      core.audit.reopen();
+    };
     const stop = async () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.off('SIGHUP', reload);
       out('==> Vault shutdown triggered');
       for (const l of listeners) await l.close();
       for (const a of apps) await a.close();
@@ -303,5 +309,6 @@ Development mode should NOT be used in production installations!
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    process.on('SIGHUP', reload);
   });
 }
