@@ -9,8 +9,8 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { Core } from '../core.js';
 import type { Forwarder } from '../cluster/forwarder.js';
+import type { Core } from '../core.js';
 import { badRequest, StandbyError, toErrorResponse, VaultError } from '../errors.js';
 import type { LogicalResponse, Operation, RawBody } from '../types.js';
 import { clientAddrOf, forwardFromStandby } from './forwarding.js';
@@ -181,6 +181,10 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
       token: tokenOf(req),
       clientAddr: clientAddrOf(req),
       contentType: (req.headers['content-type'] ?? '').split(';')[0]?.trim(),
+      // For the audit entries: the id the response carries, the port, the configured headers.
+      id: req.id,
+      clientPort: req.socket.remotePort,
+      headers: req.headers,
     });
     respond(reply, res);
   }
