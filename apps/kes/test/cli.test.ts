@@ -213,23 +213,28 @@ describe('client commands', () => {
 describe('usage', () => {
   it.each([
     [[], 2, 'Usage'],
-    [['frobnicate'], 2, "unknown command 'frobnicate'"],
-    [['server'], 2, 'no config file specified'],
-    [['server', '--bogus'], 2, 'Error:'],
+    [['frobnicate'], 1, `Error: "frobnicate" is not a kes command. See 'kes --help'\n`],
+    [['server'], 1, 'no config file specified'],
+    [['server', '--bogus'], 1, "Error: unknown flag: --bogus. See 'kes server --help'\n"],
     [['key'], 2, 'Usage'],
-    [['key', 'create'], 2, 'missing key name'],
-    [['tool', 'identity', 'of'], 2, 'Usage'],
-    [['-h'], 2, 'kes [options] <command>'],
-    [['help'], 2, 'kes [options] <command>'],
-    [['key', 'bogus'], 2, "Error: unknown command 'key bogus'\nUsage:\n    kes key <command>"],
-    [['key', 'create', '--help'], 2, 'kes key <command>'],
-    [['key', 'ls', '-k=maybe'], 2, 'Error: invalid boolean value "maybe" for -k: parse error\n'],
-    [['status', '--bogus'], 2, 'Error: flag provided but not defined: -bogus\n'],
-    [['server', '-h'], 2, '--mtls-auth verify|ignore'],
-    [['server', '--config'], 2, 'Error: flag needs an argument: -config\n'],
-    [['policy', 'info'], 2, 'Error: missing policy name\n'],
-    [['policy', 'nope'], 2, "Error: unknown command 'policy nope'\nUsage:\n    kes policy ls"],
-    [['tool', 'identity', 'ls'], 2, "Error: unknown command 'tool identity ls'"],
+    [['key', 'create'], 1, "Error: missing key name. See 'kes key create --help'\n"],
+    [['tool', 'identity', 'of'], 1, "Error: no certificate specified. See 'kes tool identity of --help'\n"],
+    [['-h'], 0, 'kes [options] <command>'],
+    [['help'], 0, 'kes [options] <command>'],
+    [['key', 'bogus'], 1, `Error: "bogus" is not a key command. See 'kes key --help'\n`],
+    [['key', 'create', '--help'], 0, 'kes key create [options] <name>...'],
+    [['key', 'ls', '-k=maybe'], 1, 'Error: invalid boolean value "maybe" for -k: parse error.'],
+    [['status', '--bogus'], 1, "Error: unknown flag: --bogus. See 'kes status --help'\n"],
+    [['status', '-x'], 1, "Error: unknown shorthand flag: 'x' in -x. See 'kes status --help'\n"],
+    [['server', '-h'], 0, '--mtls-auth verify|ignore'],
+    [['server', '--config'], 1, "Error: flag needs an argument: --config. See 'kes server --help'\n"],
+    [['policy', 'info'], 1, 'Error: missing policy name.'],
+    [['policy', 'nope'], 1, `Error: "nope" is not a policy command. See 'kes policy --help'\n`],
+    [
+      ['tool', 'identity', 'ls'],
+      1,
+      `Error: "ls" is not an identity command. See 'kes tool identity --help'\n`,
+    ],
   ])('%j → exit %d', async (args, code, text) => {
     const c = io();
     expect(await main(args as string[], c)).toBe(code);
@@ -238,8 +243,8 @@ describe('usage', () => {
 
   it('a missing argument is a usage error before any credential is read', async () => {
     const c = io({ KES_CLIENT_KEY: join(dir, 'nope.key'), KES_CLIENT_CERT: join(dir, 'nope.cert') });
-    expect(await main(['key', 'encrypt', 'minio-key-1', '-k'], c)).toBe(2);
-    expect(c.stderr).toBe('Error: missing key name and plaintext\n');
+    expect(await main(['key', 'encrypt', 'minio-key-1', '-k'], c)).toBe(1);
+    expect(c.stderr).toBe("Error: missing key name and plaintext. See 'kes key encrypt --help'\n");
   });
 
   it.each([['--config=FILE'], ['-config=FILE'], ['--config', 'FILE'], ['-config', 'FILE']])(

@@ -2,6 +2,7 @@
 import { type CommandTable, minioDialect, runProgram } from '@kms-chain/cli';
 import { kmsCommands, kmsUsage } from './cli/kms.js';
 import { runServer, serverUsage } from './cli/server.js';
+import { printVersion } from './cli/version.js';
 
 const usage = `NAME:
   minio - High Performance Object Storage
@@ -13,12 +14,17 @@ COMMANDS:
   server  start object storage server
   kms     show the KMS status and test or create keys of a running server
 
+FLAGS:
+  --help, -h     show help
+  --version, -v  print the version
+
 Run "minio COMMAND --help" for a command's flags.
 `;
 
 const commands: CommandTable<void> = {
   server: { usage: serverUsage, run: runServer },
   kms: { usage: kmsUsage, commands: kmsCommands },
+  '--version': { aliases: ['-v', 'version'], hidden: true, run: printVersion },
 };
 
 /** Runs the `minio` command line and resolves to the process exit code. */

@@ -30,17 +30,29 @@ describe.skipIf(!built)('minio bin', () => {
 
   it.each([
     [[], 2, 'USAGE'],
-    [['frobnicate'], 2, 'unknown command'],
-    [['server'], 2, 'data directory'],
-    [['server', '--bogus', 'x'], 2, 'Error: flag provided but not defined: -bogus\n\nNAME:\n  minio server'],
-    [['server', 'x', '--address'], 2, 'Error: flag needs an argument: -address\n\n'],
-    [['server', 'x', 'y'], 2, 'Error: expected exactly one data directory\n\nNAME:\n  minio server'],
+    [['frobnicate'], 1, '\u2018frobnicate\u2019 is not a minio sub-command. See \u2018minio --help\u2019.\n'],
+    [['server'], 1, 'data directory'],
+    [
+      ['server', '--bogus', 'x'],
+      1,
+      'Incorrect Usage: flag provided but not defined: -bogus\n\nNAME:\n  minio server',
+    ],
+    [['server', 'x', '--address'], 1, 'Incorrect Usage: flag needs an argument: -address\n\n'],
+    [
+      ['server', 'x', 'y'],
+      1,
+      'Incorrect Usage: expected exactly one data directory\n\nNAME:\n  minio server',
+    ],
     [['server', '--address', 'nope', 'x'], 1, '--address'],
     [['server', 'x', '-address=nope'], 1, '--address'],
     [['kms'], 2, 'minio kms key create [FLAGS] KEY'],
-    [['kms', 'bogus'], 2, 'Error: unknown command "kms bogus"\n\nNAME:\n  minio kms'],
-    [['kms', 'key', 'create'], 2, 'Error: missing KEY\n\n'],
-    [['kms', 'status', 'extra'], 2, 'Error: too many arguments: extra\n\n'],
+    [
+      ['kms', 'bogus'],
+      1,
+      '\u2018bogus\u2019 is not a minio kms sub-command. See \u2018minio kms --help\u2019.\n',
+    ],
+    [['kms', 'key', 'create'], 1, 'Incorrect Usage: missing KEY\n\n'],
+    [['kms', 'status', 'extra'], 1, 'Incorrect Usage: too many arguments: extra\n\n'],
   ])('%j exits %i', (args, status, text) => {
     const r = run(args);
     expect(r.status).toBe(status);

@@ -43,14 +43,22 @@ export interface Dialect {
   readonly helpWord: boolean;
   /** The program run without arguments (its usage goes to stderr). */
   readonly noCommandExitCode: number;
+  /** A group named without a sub-command (its usage goes to stderr). */
+  readonly noSubcommandExitCode: number;
   /** A first argument that names no command. */
   readonly unknownCommandExitCode: number;
-  /** A UsageError, a group named without a sub-command or with an unknown one. */
+  /** A UsageError, or a group named with an unknown sub-command. */
   readonly usageExitCode: number;
-  /** What precedes the usage for an unknown command; `path` is e.g. `key bogus`. */
-  unknownCommand(path: string): string;
-  /** How a UsageError is printed, given the message and the usage of the command that threw it. */
-  usageError(message: string, usage: string): string;
+  /**
+   * What is printed for an unknown command, given its path (e.g. `key bogus`) and the usage of the
+   * group it was looked up in.
+   */
+  unknownCommand(path: string, usage: string): string;
+  /**
+   * How a UsageError is printed, given the message, the usage of the command that threw it and the
+   * command's path (e.g. `key create`).
+   */
+  usageError(message: string, usage: string, path: string): string;
 }
 
 export interface Program<C> {
@@ -97,9 +105,9 @@ export async function runProgram<C>(
       if (name === undefined) {
         if (run) break;
         io.err(usage);
-        return path.length === 0 ? dialect.noCommandExitCode : dialect.usageExitCode;
+        return path.length === 0 ? dialect.noCommandExitCode : dialect.noSubcommandExitCode;
       }
-      io.err(`${dialect.unknownCommand([...path, name].join(' '))}${usage}`);
+      io.err(dialect.unknownCommand([...path, name].join(' '), usage));
       return path.length === 0 ? dialect.unknownCommandExitCode : dialect.usageExitCode;
     }
     path.push(name!);
@@ -117,7 +125,7 @@ export async function runProgram<C>(
     return await run(rest, ctx);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(dialect.usageError(err.message, usage));
+      io.err(dialect.usageError(err.message, usage, path.join(' ')));
       return dialect.usageExitCode;
     }
     io.err(`Error: ${err instanceof Error ? err.message : String(err)}\n`);

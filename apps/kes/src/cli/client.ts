@@ -194,6 +194,20 @@ export function expectOk(r: KesResponse, prefix: string): void {
   if (r.status !== 200) throw new CliError(`${prefix}: ${messageOf(r.status, r.body)}`);
 }
 
+/**
+ * The help text of a client command: its synopsis lines, its own option lines (each
+ * `    -x, --name <v>           What it does.`), then the options every client command takes.
+ */
+export function clientUsage(synopsis: readonly string[], options = ''): string {
+  return `Usage:\n${synopsis.map((s) => `    ${s}\n`).join('')}
+Options:
+${options}    -k, --insecure           Skip TLS certificate validation.
+    -s, --server <url>       KES server (default $KES_SERVER, else 127.0.0.1:7373).
+        --json               Print JSON (the default when stdout is not a terminal).
+    -h, --help               Print command line options.
+`;
+}
+
 /** The flags every client command takes. */
 export const clientFlags = {
   insecure: { type: 'boolean', aliases: ['k'] },

@@ -9,11 +9,60 @@ import type { Io } from './io.js';
 import { identityViewCommands } from './policy.js';
 
 export const identityUsage = `Usage:
-    kes tool identity new <name> [--key FILE] [--cert FILE] [--time 720h] [-f]
-    kes tool identity of <certificate> [--hash SHA256]
-    kes identity new [--key FILE --cert FILE] [--expiry 720h] [-f] [<subject>]   (no files: a new API key)
+    kes identity <command>
+
+Commands:
+    new [<subject>]          Create a new API key, or with --key/--cert a key and certificate.
+    of <cert|API key>        Print the identity of a certificate or API key.
+    ls [<prefix>*]           List identities.
+    info [<identity>]        Describe an identity (default: your own).
+
+Options:
+    -h, --help               Print command line options.
+`;
+
+export const toolIdentityUsage = `Usage:
+    kes tool identity <command>
+
+Commands:
+    new <name>               Create a new private key and self-signed certificate.
+    of <certificate>         Print the identity of a certificate.
+
+Options:
+    -h, --help               Print command line options.
+`;
+
+const newOptions = `        --key <file>         Private key file (default ./private.key).
+        --cert <file>        Certificate file (default ./public.crt).
+        --ip, --dns <value>  Subject alternative names (may repeat).
+    -f, --force              Overwrite existing files.
+`;
+
+const newUsage = `Usage:
+    kes identity new [options] [<subject>]
+
+Without --key and --cert: print a new API key and its identity.
+
+Options:
+${newOptions}        --expiry <duration>  Certificate lifetime (default 720h).
+    -h, --help               Print command line options.
+`;
+
+const toolNewUsage = `Usage:
+    kes tool identity new [options] <name>
+
+Options:
+${newOptions}    -t, --time <duration>    Certificate lifetime (default 720h).
+    -h, --help               Print command line options.
+`;
+
+const ofUsage = `Usage:
     kes identity of <certificate|kes:v1:API-key>
-    kes identity ls [<prefix>*] | kes identity info [<identity>]
+    kes tool identity of [--hash SHA256|SHA384|SHA512] <certificate>
+
+Options:
+        --hash <name>        Hash of the public key (default SHA256).
+    -h, --help               Print command line options.
 `;
 
 const newFlags = {
@@ -90,10 +139,8 @@ async function newIdentity(args: string[], io: Io, files: boolean): Promise<numb
  */
 async function identityOfCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags(args, { hash: { type: 'string' } });
-  if (positionals.length !== 1) {
-    io.err(identityUsage);
-    return 2;
-  }
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length === 0 ? 'no certificate specified' : 'too many arguments');
   if (isApiKey(positionals[0]!)) {
     printIdentity(io, apiKeyIdentity(positionals[0]!));
     return 0;
@@ -130,17 +177,29 @@ async function identityOfCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const ofCommand = { summary: 'Print the identity of a certificate or API key.', run: identityOfCommand };
+const ofCommand = {
+  summary: 'Print the identity of a certificate or API key.',
+  usage: ofUsage,
+  run: identityOfCommand,
+};
 
 /** `kes identity …`: the HEAD spelling. */
 export const identityCommands: CommandTable<Io> = {
-  new: { summary: 'Create a new API key or identity.', run: (args, io) => newIdentity(args, io, false) },
+  new: {
+    summary: 'Create a new API key or identity.',
+    usage: newUsage,
+    run: (args, io) => newIdentity(args, io, false),
+  },
   of: ofCommand,
   ...identityViewCommands,
 };
 
 /** `kes tool identity new|of` (E1): `new` always writes a key and a certificate file. */
 export const toolIdentityCommands: CommandTable<Io> = {
-  new: { summary: 'Create a new identity.', run: (args, io) => newIdentity(args, io, true) },
+  new: {
+    summary: 'Create a new identity.',
+    usage: toolNewUsage,
+    run: (args, io) => newIdentity(args, io, true),
+  },
   of: ofCommand,
 };

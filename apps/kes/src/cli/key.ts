@@ -1,6 +1,6 @@
 // `kes key …`: create, import, info, ls, rm, dek, encrypt, decrypt (+ E1 spellings delete/derive/list).
 import { CliError, type CommandTable, UsageError } from '@kms-chain/cli';
-import { clientFlags, connect, expectOk, type KesClient } from './client.js';
+import { clientFlags, clientUsage, connect, expectOk, type KesClient } from './client.js';
 import type { Io } from './io.js';
 
 export const keyUsage = `Usage:
@@ -20,7 +20,10 @@ Options:
     -k, --insecure                   Skip TLS certificate verification.
     -s, --server <url>               KES server (default $KES_SERVER or 127.0.0.1:7373).
         --json                       Print JSON.
+    -h, --help                       Print command line options.
 `;
+
+const enclaveOption = '    -e, --enclave <name>     Operate within the named enclave.\n';
 
 const keyFlags = { ...clientFlags, enclave: { type: 'string', aliases: ['e'] } } as const;
 
@@ -144,15 +147,54 @@ const encrypt = cipherCommand('encrypt', 'plaintext', 'ciphertext', (text) =>
 const decrypt = cipherCommand('decrypt', 'ciphertext', 'plaintext', (text) => text);
 
 export const keyCommands: CommandTable<Io> = {
-  create: { summary: 'Create new master keys.', run: create },
+  create: {
+    summary: 'Create new master keys.',
+    usage: clientUsage(
+      ['kes key create [options] <name>...', 'kes key create [options] <name> <base64-key>'],
+      enclaveOption,
+    ),
+    run: create,
+  },
   import: {
     summary: 'Import a 256-bit key.',
+    usage: clientUsage(['kes key import [options] <name> <base64-key>'], enclaveOption),
     run: keyCommand(2, 'key name and base64 key', ({ client, pos }) => importKey(client, pos[0]!, pos[1]!)),
   },
-  info: { summary: 'Describe a key.', aliases: ['describe'], run: describe },
-  ls: { summary: 'List keys.', aliases: ['list'], run: list },
-  rm: { summary: 'Delete keys.', aliases: ['delete'], run: remove },
-  dek: { summary: 'Generate a data encryption key.', aliases: ['derive', 'generate'], run: dek },
-  encrypt: { summary: 'Encrypt a (small) plaintext.', run: encrypt },
-  decrypt: { summary: 'Decrypt a ciphertext.', run: decrypt },
+  info: {
+    summary: 'Describe a key.',
+    aliases: ['describe'],
+    usage: clientUsage(['kes key info [options] <name>'], enclaveOption),
+    run: describe,
+  },
+  ls: {
+    summary: 'List keys.',
+    aliases: ['list'],
+    usage: clientUsage(['kes key ls [options] [<prefix>*]'], enclaveOption),
+    run: list,
+  },
+  rm: {
+    summary: 'Delete keys.',
+    aliases: ['delete'],
+    usage: clientUsage(['kes key rm [options] <name>...'], enclaveOption),
+    run: remove,
+  },
+  dek: {
+    summary: 'Generate a data encryption key.',
+    aliases: ['derive', 'generate'],
+    usage: clientUsage(['kes key dek [options] <name> [<base64-context>]'], enclaveOption),
+    run: dek,
+  },
+  encrypt: {
+    summary: 'Encrypt a (small) plaintext.',
+    usage: clientUsage(['kes key encrypt [options] <name> <plaintext> [<base64-context>]'], enclaveOption),
+    run: encrypt,
+  },
+  decrypt: {
+    summary: 'Decrypt a ciphertext.',
+    usage: clientUsage(
+      ['kes key decrypt [options] <name> <base64-ciphertext> [<base64-context>]'],
+      enclaveOption,
+    ),
+    run: decrypt,
+  },
 };

@@ -1,12 +1,18 @@
 // `kes policy ls|info|show` and `kes identity ls|info` (read-only views, as KES HEAD).
 import { type Command, type CommandTable, UsageError } from '@kms-chain/cli';
-import { connect, expectOk } from './client.js';
+import { clientUsage, connect, expectOk } from './client.js';
 import type { Io } from './io.js';
 
 export const policyUsage = `Usage:
-    kes policy ls [<prefix>*] [--json]
-    kes policy info <name> [--json]
-    kes policy show <name>
+    kes policy <command>
+
+Commands:
+    ls [<prefix>*] [--json]  List policies.
+    info <name> [--json]     Describe a policy.
+    show <name>              Print a policy.
+
+Options:
+    -h, --help               Print command line options.
 `;
 
 const enc = encodeURIComponent;
@@ -36,6 +42,8 @@ function view(
 /** `ls [<prefix>*]` (also `list`): the names in the reply's `field`. */
 const listView = (kind: string, plural: string, field: string): Command<Io> => ({
   aliases: ['list'],
+  summary: `List ${plural}.`,
+  usage: clientUsage([`kes ${kind} ls [options] [<prefix>*]`]),
   run: view(
     (p) => `/v1/${kind}/list/${enc(p[0] ?? '*')}`,
     () => `failed to list ${plural}`,
@@ -52,12 +60,16 @@ function named(pos: string[], what: string): string {
 export const policyCommands: CommandTable<Io> = {
   ls: listView('policy', 'policies', 'names'),
   info: {
+    summary: 'Describe a policy.',
+    usage: clientUsage(['kes policy info [options] <name>']),
     run: view(
       (p) => `/v1/policy/describe/${enc(named(p, 'policy name'))}`,
       (p) => `failed to describe policy "${p[0]}"`,
     ),
   },
   show: {
+    summary: 'Print a policy.',
+    usage: clientUsage(['kes policy show [options] <name>']),
     run: view(
       (p) => `/v1/policy/read/${enc(named(p, 'policy name'))}`,
       (p) => `failed to show policy "${p[0]}"`,
@@ -69,6 +81,8 @@ export const policyCommands: CommandTable<Io> = {
 export const identityViewCommands: CommandTable<Io> = {
   ls: listView('identity', 'identities', 'identities'),
   info: {
+    summary: 'Describe an identity (default: your own).',
+    usage: clientUsage(['kes identity info [options] [<identity>]']),
     run: view(
       (p) => (p[0] ? `/v1/identity/describe/${enc(p[0])}` : '/v1/identity/self/describe'),
       (p) => `failed to describe identity${p[0] ? ` "${p[0]}"` : ''}`,

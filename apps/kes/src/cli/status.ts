@@ -1,7 +1,16 @@
 // `kes status` and `kes log`.
 import { formatGoDuration } from '../config/duration.js';
-import { clientFlags, connect, expectOk } from './client.js';
+import { clientFlags, clientUsage, connect, expectOk } from './client.js';
 import type { Io } from './io.js';
+
+export const statusUsage = clientUsage(['kes status [options]']);
+
+export const logUsage = clientUsage(
+  ['kes log [options]'],
+  `        --audit              Print audit log events (the default).
+        --error              Print error log events.
+`,
+);
 
 export async function statusCommand(args: string[], io: Io): Promise<number> {
   const { client, json } = await connect(args, io);
