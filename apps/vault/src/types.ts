@@ -20,6 +20,8 @@ export interface LogicalRequest {
   /** The request id (the response's `request_id`); audit entries carry it. */
   id?: string | undefined;
   clientPort?: number | undefined;
+  /** A request a standby forwarded over the cluster port: that standby's address. */
+  forwardedFrom?: string | undefined;
   /** Request headers, lower-case names: audit entries record the configured ones. */
   headers?: Record<string, string | string[] | undefined> | undefined;
 }

@@ -246,6 +246,30 @@ describe('fail-closed', () => {
   });
 });
 
+describe('forwarded requests', () => {
+  it('on the active node: forwarded_from on the request entry, forwarded on the response', async () => {
+    const { root, log } = await setup();
+    const res = await h.core.handle({
+      operation: 'read',
+      path: 'sys/mounts',
+      data: {},
+      token: root,
+      clientAddr: '10.0.0.7',
+      id: 'f0f0f0f0-0000-4000-8000-000000000001',
+      forwardedFrom: '127.0.0.1:48822',
+    });
+    expect(res?.data).toHaveProperty(['sys/']);
+    const [req, resp] = entries(log).filter((e) => e.request.id === 'f0f0f0f0-0000-4000-8000-000000000001');
+    expect(req).toMatchObject({ type: 'request', forwarded_from: '127.0.0.1:48822' });
+    expect(req.request.remote_address).toBe('10.0.0.7');
+    expect(req.request.remote_port).toBeUndefined();
+    expect(resp).toMatchObject({ type: 'response', forwarded: true });
+    expect(resp.forwarded_from).toBeUndefined();
+    const direct = entries(log).find((e) => e.type === 'response' && e.request.path === 'sys/audit/file');
+    expect(direct.forwarded).toBeUndefined();
+  });
+});
+
 describe('sudo and headers', () => {
   it('sys/audit and sys/config/auditing need sudo; sys/audit-hash needs update only', async () => {
     const { root } = await setup();

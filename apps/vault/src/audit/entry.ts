@@ -24,6 +24,8 @@ export interface AuditRequest {
   mount?: { point: string; type: string; accessor: string } | undefined;
   /** The ACL's verdict, once taken. */
   allowed?: boolean | undefined;
+  /** A request a standby forwarded: its address (`forwarded_from`, and `forwarded` on the response). */
+  forwardedFrom?: string | undefined;
 }
 
 /** The response part of a response entry (or the error the request ended with). */
@@ -148,6 +150,8 @@ export function formatEntry(
     });
   }
   if (res?.error) entry['error'] = res.error;
+  if (type === 'request') entry['forwarded_from'] = req.forwardedFrom;
+  else entry['forwarded'] = req.forwardedFrom !== undefined;
   return goJson(omitEmpty(entry));
 }
 

@@ -23,6 +23,7 @@ export class AuditTrail {
       remoteAddress: req.clientAddr,
       remotePort: req.clientPort,
       headers: req.headers,
+      forwardedFrom: req.forwardedFrom,
     };
   }
 

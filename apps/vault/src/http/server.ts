@@ -10,6 +10,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Forwarder } from '../cluster/forwarder.js';
+import { isClusterSocket } from '../cluster/listener.js';
 import type { Core } from '../core.js';
 import { badRequest, StandbyError, toErrorResponse, VaultError } from '../errors.js';
 import type { LogicalResponse, Operation, RawBody } from '../types.js';
@@ -181,9 +182,12 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
       token: tokenOf(req),
       clientAddr: clientAddrOf(req),
       contentType: (req.headers['content-type'] ?? '').split(';')[0]?.trim(),
-      // For the audit entries: the id the response carries, the port, the configured headers.
+      // For the audit entries: the id the response carries, the port, the configured headers,
+      // and for a forwarded request the standby it came through (the client's port is not known).
       id: req.id,
-      clientPort: req.socket.remotePort,
+      ...(isClusterSocket(req.socket)
+        ? { forwardedFrom: `${req.socket.remoteAddress}:${req.socket.remotePort}` }
+        : { clientPort: req.socket.remotePort }),
       headers: req.headers,
     });
     respond(reply, res);
