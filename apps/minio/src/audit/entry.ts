@@ -14,10 +14,10 @@ export interface AuditEntry {
   time: string;
   trigger: 'incoming';
   api: {
-    name?: string;
-    bucket?: string;
-    object?: string;
-    status?: string;
+    name?: string | undefined;
+    bucket?: string | undefined;
+    object?: string | undefined;
+    status?: string | undefined;
     statusCode: number;
     /** Request body bytes (as declared by Content-Length). */
     rx: number;
@@ -26,14 +26,14 @@ export interface AuditEntry {
     timeToResponse: string;
     timeToResponseInNS: string;
   };
-  remotehost?: string;
+  remotehost?: string | undefined;
   requestID: string;
-  userAgent?: string;
-  requestQuery?: Record<string, string>;
+  userAgent?: string | undefined;
+  requestQuery?: Record<string, string> | undefined;
   requestHeader: Record<string, string>;
   responseHeader: Record<string, string>;
-  tags?: { kms: RequestInfo['kmsCalls'] };
-  accessKey?: string;
+  tags?: { kms: RequestInfo['kmsCalls'] } | undefined;
+  accessKey?: string | undefined;
 }
 
 /** Headers whose values are secrets or grant access: never written. */
@@ -62,9 +62,17 @@ function headerRecord(
   return out;
 }
 
+/** Canonical forms already computed; clients choose header names, so the map is bounded. */
+const canonicalNames = new Map<string, string>();
+
 /** Go's canonical header form, as MinIO's entries show names: `X-Amz-Server-Side-Encryption`. */
 function canonical(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+  let c = canonicalNames.get(name);
+  if (c === undefined) {
+    c = name.replace(/(^|-)([a-z])/g, (_, dash: string, ch: string) => dash + ch.toUpperCase());
+    if (canonicalNames.size < 512) canonicalNames.set(name, c);
+  }
+  return c;
 }
 
 function queryRecord(url: string): Record<string, string> | undefined {
@@ -95,33 +103,36 @@ function length(v: unknown): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
-/** The audit entry of a finished request. */
+/**
+ * The audit entry of a finished request. Absent facts are left undefined, which JSON.stringify omits,
+ * as Go's `omitempty` does.
+ */
 export function auditEntry(r: FinishedRequest): AuditEntry {
-  const ns = BigInt(Math.round(r.elapsedMs * 1e6)).toString();
-  const entry: AuditEntry = {
+  // Nanoseconds stay exact as a double for 104 days.
+  const ns = String(Math.round(r.elapsedMs * 1e6));
+  const ua = r.requestHeaders['user-agent'];
+  return {
     version: '1',
     time: r.time.toISOString(),
     trigger: 'incoming',
     api: {
-      ...(r.info.api !== undefined ? { name: r.info.api } : {}),
-      ...(r.info.bucket !== undefined ? { bucket: r.info.bucket } : {}),
-      ...(r.info.object !== undefined ? { object: r.info.object } : {}),
-      ...(STATUS_CODES[r.statusCode] ? { status: STATUS_CODES[r.statusCode] } : {}),
+      name: r.info.api,
+      bucket: r.info.bucket,
+      object: r.info.object,
+      status: STATUS_CODES[r.statusCode],
       statusCode: r.statusCode,
       rx: length(r.requestHeaders['content-length']),
       tx: length(r.responseHeaders['content-length']),
       timeToResponse: `${ns}ns`,
       timeToResponseInNS: ns,
     },
-    ...(r.remoteAddress ? { remotehost: r.remoteAddress } : {}),
+    remotehost: r.remoteAddress || undefined,
     requestID: r.info.id,
-    ...(r.requestHeaders['user-agent'] ? { userAgent: r.requestHeaders['user-agent'] } : {}),
+    userAgent: ua || undefined,
+    requestQuery: queryRecord(r.url),
     requestHeader: headerRecord(r.requestHeaders),
     responseHeader: headerRecord(r.responseHeaders),
+    tags: r.info.kmsCalls.length > 0 ? { kms: r.info.kmsCalls } : undefined,
+    accessKey: r.info.accessKey || undefined,
   };
-  const query = queryRecord(r.url);
-  if (query) entry.requestQuery = query;
-  if (r.info.kmsCalls.length > 0) entry.tags = { kms: r.info.kmsCalls };
-  if (r.info.accessKey) entry.accessKey = r.info.accessKey;
-  return entry;
 }

@@ -147,13 +147,18 @@ export class WebhookTarget implements AuditTarget {
  */
 const FILE_BACKLOG = 64 << 20;
 
-/** Appends entries as JSON lines to a file (created 0600). */
+/**
+ * Appends entries as JSON lines to a file (created 0600). The lines of one event-loop turn go out as
+ * one write: a write per entry costs a trip to the thread pool each, more than building the entry.
+ */
 export class FileTarget implements AuditTarget {
   readonly name = 'audit_file';
   readonly #out: WriteStream;
   #sent = 0;
   readonly #dropped = new DropCounter('audit_file');
   #failed = false;
+  #pending: string[] = [];
+  #pendingBytes = 0;
 
   constructor(path: string) {
     this.#out = createWriteStream(path, { flags: 'a', mode: 0o600 });
@@ -164,12 +169,26 @@ export class FileTarget implements AuditTarget {
   }
 
   send(line: string): void {
-    if (this.#failed || this.#out.writableLength > FILE_BACKLOG || this.#out.writableEnded) {
+    if (
+      this.#failed ||
+      this.#out.writableEnded ||
+      this.#out.writableLength + this.#pendingBytes > FILE_BACKLOG
+    ) {
       this.#dropped.add(1, this.#failed ? 'the file failed' : 'the disk lags');
       return;
     }
-    this.#out.write(`${line}\n`);
+    if (this.#pending.length === 0) setImmediate(() => this.#flush());
+    this.#pending.push(line, '\n');
+    this.#pendingBytes += line.length + 1;
     this.#sent++;
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join('');
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (!this.#out.writableEnded) this.#out.write(text);
   }
 
   stats(): AuditTargetStats {
@@ -177,6 +196,7 @@ export class FileTarget implements AuditTarget {
   }
 
   close(): Promise<void> {
+    this.#flush();
     return new Promise((resolve) => {
       if (this.#out.writableEnded || this.#failed) resolve();
       else this.#out.end(resolve);
