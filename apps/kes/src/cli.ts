@@ -4,7 +4,7 @@ import { identityCommands, identityUsage, toolIdentityCommands, toolIdentityUsag
 import { type Io, processIo } from './cli/io.js';
 import { keyCommands, keyUsage } from './cli/key.js';
 import { policyCommands, policyUsage } from './cli/policy.js';
-import { serverCommand, serverUsage } from './cli/server.js';
+import { serverUsage } from './cli/server-usage.js';
 import { logCommand, logUsage, statusCommand, statusUsage } from './cli/status.js';
 import { versionCommand } from './cli/version.js';
 
@@ -39,7 +39,11 @@ Options:
 `;
 
 const commands: CommandTable<Io> = {
-  server: { usage: serverUsage, run: (args, io) => serverCommand(args, io) },
+  // Loaded when run: the server's modules cost a client command or a help text several times its own.
+  server: {
+    usage: serverUsage,
+    run: async (args, io) => (await import('./cli/server.js')).serverCommand(args, io),
+  },
   key: { usage: keyUsage, commands: keyCommands },
   identity: { usage: identityUsage, commands: identityCommands },
   policy: { usage: policyUsage, commands: policyCommands },

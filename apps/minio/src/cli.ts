@@ -1,7 +1,7 @@
 // The `minio` command: a usage text and a table of subcommands, run by @kms-chain/cli.
 import { type CommandTable, minioDialect, runProgram } from '@kms-chain/cli';
 import { kmsCommands, kmsUsage } from './cli/kms.js';
-import { runServer, serverUsage } from './cli/server.js';
+import { serverUsage } from './cli/server-usage.js';
 import { printVersion } from './cli/version.js';
 
 const usage = `NAME:
@@ -22,7 +22,8 @@ Run "minio COMMAND --help" for a command's flags.
 `;
 
 const commands: CommandTable<void> = {
-  server: { usage: serverUsage, run: runServer },
+  // Loaded when run: the server's modules cost `minio kms` or a help text several times its own.
+  server: { usage: serverUsage, run: async (args) => (await import('./cli/server.js')).runServer(args) },
   kms: { usage: kmsUsage, commands: kmsCommands },
   '--version': { aliases: ['-v', 'version'], hidden: true, run: printVersion },
 };
