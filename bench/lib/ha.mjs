@@ -55,6 +55,8 @@ export async function startHaVault({ dir, pki, lockTimeout = '5s' }) {
       await waitForHttps(`${url}/v1/sys/health`, {
         tls: { ca: pki.ca.certPem },
         isDead: () => !proc.isRunning(),
+      }).catch((err) => {
+        throw new Error(`${err.message}; its output ends:\n${proc.out().slice(-1500)}`);
       });
     }
     const shareFile = join(dir, 'vault-ha-shares.json');
