@@ -221,6 +221,9 @@ describe('vault audit, operator key-status and rotate, help', { timeout: 120_000
       status: 2,
       stdout: 'No audit devices are enabled.\n',
     });
+    const prefixed = sh.run(`vault audit enable -path=pre file file_path=${log}.3 prefix=x`);
+    expect(prefixed.status).toBe(2);
+    expect(prefixed.stderr).toContain('* audit log prefixing is not allowed');
     const denied = sh.run(`vault audit enable -path=bad file file_path=${log}.3 mode=9`);
     expect(denied.status).toBe(2);
     expect(denied.stderr).toContain('Error enabling audit device: Error making API request.');

@@ -55,6 +55,8 @@ export interface ServerConfig {
   /** Seconds (default 768h). */
   maxLeaseTtl: number;
   disableMlock: boolean;
+  /** `allow_audit_log_prefixing`: file audit devices may take a `prefix` (off by default, as in Vault ≥ 1.20.1). */
+  allowAuditLogPrefixing: boolean;
   ui: boolean;
   clusterName: string;
   /** `log_level` as written (trace, debug, info, warn, error; checked when the server starts). */
@@ -160,6 +162,7 @@ const topLevel = z
     default_lease_ttl: duration.default(DEFAULT_TTL),
     max_lease_ttl: duration.default(DEFAULT_TTL),
     disable_mlock: bool.default(false),
+    allow_audit_log_prefixing: bool.default(false),
     ui: bool.default(false),
     cluster_name: z.string().optional(),
     log_level: z.string().default('info'),
@@ -186,6 +189,7 @@ const KNOWN = new Set([
   'default_lease_ttl',
   'max_lease_ttl',
   'disable_mlock',
+  'allow_audit_log_prefixing',
   'ui',
   'cluster_name',
   'log_level',
@@ -293,6 +297,7 @@ export function parseConfigObject(raw: unknown, source: string): ServerConfig {
     defaultLeaseTtl: c.default_lease_ttl,
     maxLeaseTtl: c.max_lease_ttl,
     disableMlock: c.disable_mlock,
+    allowAuditLogPrefixing: c.allow_audit_log_prefixing,
     ui: c.ui,
     clusterName: c.cluster_name ?? '',
     logLevel: c.log_level,

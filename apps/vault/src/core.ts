@@ -82,6 +82,8 @@ export interface CoreOptions {
    */
   apiAddr?: string;
   clusterAddr?: string;
+  /** `allow_audit_log_prefixing`: file audit devices may take a `prefix`. */
+  allowAuditLogPrefixing?: boolean;
 }
 
 /** Where the active node advertises itself, under its node id, for standbys to find. */
@@ -136,7 +138,10 @@ export class Core {
       maxTtl: options.maxLeaseTtl,
     });
     this.policies = new PolicyStore(this.barrier);
-    this.audit = new AuditBroker(this.barrier, (level, message) => this.#log(level, message));
+    this.audit = new AuditBroker(this.barrier, {
+      log: (level, message) => this.#log(level, message),
+      allowPrefix: options.allowAuditLogPrefixing ?? false,
+    });
     this.#backendDeps = {
       defaultLeaseTtl: options.defaultLeaseTtl,
       maxLeaseTtl: this.tokens.maxTtl,

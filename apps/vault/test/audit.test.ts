@@ -12,8 +12,10 @@ closeAfterEach(() => h);
 
 const HMAC = /^hmac-sha256:[0-9a-f]{64}$/;
 
-async function setup(): Promise<{ root: string; key: string; log: string }> {
-  h = await harness();
+async function setup(
+  core: { allowAuditLogPrefixing?: boolean } = {},
+): Promise<{ root: string; key: string; log: string }> {
+  h = await harness({ core });
   const { root, keys } = await initAndUnseal(h, 1, 1);
   const log = join(h.dir, 'audit.log');
   const res = await h.call('PUT', 'sys/audit/file', { type: 'file', options: { file_path: log } }, root);
@@ -116,7 +118,7 @@ describe('audit entries', () => {
   });
 
   it('options: prefix, hmac_accessor=false, log_raw=true, as Vault reads them', async () => {
-    const { root } = await setup();
+    const { root } = await setup({ allowAuditLogPrefixing: true });
     const raw = join(h.dir, 'raw.log');
     const plain = join(h.dir, 'plain.log');
     const opts = (file_path: string, more: Record<string, string>) => ({
@@ -150,6 +152,11 @@ describe('audit entries', () => {
         'other',
         { type: 'file', options: { file_path: '/tmp/y', format: 'xml' } },
         'unknown format type "xml"',
+      ],
+      [
+        'other',
+        { type: 'file', options: { file_path: '/tmp/y', prefix: '* * * * * root ' } },
+        'audit log prefixing is not allowed',
       ],
       [
         'other',

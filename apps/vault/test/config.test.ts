@@ -35,6 +35,7 @@ describe('config', () => {
     expect(c.defaultLeaseTtl).toBe(604800);
     expect(c.maxLeaseTtl).toBe(2592000);
     expect(c.disableMlock).toBe(false);
+    expect(c.allowAuditLogPrefixing).toBe(false);
     expect(c.listeners).toEqual([
       {
         address: '0.0.0.0:8200',
@@ -68,6 +69,7 @@ listener "tcp" {
   max_request_size = 1024
 }
 disable_mlock = true
+allow_audit_log_prefixing = true
 ui = true
 telemetry { statsite_address = "x:1" }
 plugin_directory = "/plugins"
@@ -79,6 +81,7 @@ plugin_directory = "/plugins"
       ['127.0.0.1:8300', false, 'TLSv1.3', 1024],
     ]);
     expect(c.disableMlock).toBe(true);
+    expect(c.allowAuditLogPrefixing).toBe(true);
     expect(c.defaultLeaseTtl).toBe(768 * 3600);
     expect(c.ignoredKeys).toEqual(['plugin_directory']);
     // A telemetry stanza (here for statsite, which we do not serve) turns Prometheus on at 24h.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
 import type { TelemetryConfig } from '../src/config.js';
-import { Core } from '../src/core.js';
+import { Core, type CoreOptions } from '../src/core.js';
 import { type Listener, type ListenOptions, listen } from '../src/http/listen.js';
 import { buildServer, type HttpOptions } from '../src/http/server.js';
 import { FileStorage } from '../src/storage/file.js';
@@ -30,7 +30,13 @@ export interface Harness {
 
 /** A core + app over file storage in a temp dir (or in memory). */
 export async function harness(
-  opts: { inmem?: boolean; maxRequestSize?: number; telemetry?: TelemetryConfig } = {},
+  opts: {
+    inmem?: boolean;
+    maxRequestSize?: number;
+    telemetry?: TelemetryConfig;
+    /** More options of the core (e.g. allowAuditLogPrefixing). */
+    core?: Partial<CoreOptions>;
+  } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'vault-test-'));
   const storage: Storage = opts.inmem ? new InmemStorage() : new FileStorage(join(dir, 'file'));
@@ -40,6 +46,7 @@ export async function harness(
       defaultLeaseTtl: 604800,
       maxLeaseTtl: 2592000,
       ...(opts.telemetry ? { telemetry: new Telemetry(opts.telemetry) } : {}),
+      ...opts.core,
     });
     const app = buildServer({
       core,

@@ -12,7 +12,7 @@ import type { Barrier } from '../barrier.js';
 import { badRequest, internalError } from '../errors.js';
 import { randomHex } from '../ids.js';
 import { type AuditRequest, type AuditResponse, formatEntry } from './entry.js';
-import { FileDevice, parseFileOptions } from './file-device.js';
+import { FileDevice, type FileDeviceConfig, parseFileOptions } from './file-device.js';
 import { AuditSalt } from './hash.js';
 import { AuditedHeaders } from './headers.js';
 
@@ -45,13 +45,23 @@ export function auditPath(path: string): string {
 export class AuditBroker {
   readonly #barrier: Barrier;
   readonly #log: (level: 'warn' | 'error', message: string) => void;
+  readonly #allowPrefix: boolean;
   readonly #lock = new KeyedLock();
   #devices = new Map<string, Device>();
   readonly headers: AuditedHeaders;
 
-  constructor(barrier: Barrier, log: (level: 'warn' | 'error', message: string) => void = () => {}) {
+  /**
+   * `allowPrefix` (the server's `allow_audit_log_prefixing`): without it a device with a `prefix`
+   * is refused, as in Vault ≥ 1.20.1 — a chosen prefix before each line would let a sudo holder
+   * append lines of their making to any file the server may write (CVE-2025-6000).
+   */
+  constructor(
+    barrier: Barrier,
+    opts: { log?: (level: 'warn' | 'error', message: string) => void; allowPrefix?: boolean } = {},
+  ) {
     this.#barrier = barrier;
-    this.#log = log;
+    this.#log = opts.log ?? (() => {});
+    this.#allowPrefix = opts.allowPrefix ?? false;
     this.headers = new AuditedHeaders(barrier);
   }
 
@@ -77,7 +87,7 @@ export class AuditBroker {
     const devices = new Map<string, Device>();
     for (const entry of table) {
       try {
-        const file = new FileDevice(parseFileOptions(entry.options));
+        const file = new FileDevice(this.#config(entry.options));
         file.open();
         devices.set(entry.path, { entry, file, salt: await this.#salt(entry.uuid) });
       } catch (err) {
@@ -126,7 +136,7 @@ export class AuditBroker {
       for (const p of this.#devices.keys())
         if (p.startsWith(path) || path.startsWith(p)) throw badRequest('path already in use');
       if (type !== 'file') throw badRequest(`unknown backend type: ${JSON.stringify(type)}`);
-      const config = parseFileOptions(options);
+      const config = this.#config(options);
       const file = new FileDevice(config);
       try {
         file.open();
@@ -154,6 +164,12 @@ export class AuditBroker {
         throw err;
       }
     });
+  }
+
+  #config(options: Record<string, string>): FileDeviceConfig {
+    if (options['prefix'] !== undefined && !this.#allowPrefix)
+      throw badRequest('audit log prefixing is not allowed');
+    return parseFileOptions(options);
   }
 
   /** Vault's test message: a request entry for `sys/audit/test` under a throw-away salt. */

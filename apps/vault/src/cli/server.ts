@@ -136,6 +136,7 @@ export async function server(args: string[]): Promise<number> {
       defaultLeaseTtl: 768 * 3600,
       maxLeaseTtl: 768 * 3600,
       disableMlock: true,
+      allowAuditLogPrefixing: false,
       ui: true,
       clusterName: '',
       logLevel: 'info',
@@ -199,6 +200,7 @@ export async function server(args: string[]): Promise<number> {
     clusterName: config.clusterName,
     log,
     telemetry: new Telemetry(config.telemetry),
+    allowAuditLogPrefixing: config.allowAuditLogPrefixing,
   });
 
   const clustering = setUpClustering(core, config, opened.ha !== undefined, log);
