@@ -374,6 +374,17 @@ describe('audit environment', () => {
     expect(c.file).toEqual({ path: '/tmp/a.log' });
   });
 
+  it('turns credentials in the endpoint URL into Basic authentication and out of the URL', () => {
+    const [w] = loadAuditEnv({
+      MINIO_AUDIT_WEBHOOK_ENABLE: 'on',
+      MINIO_AUDIT_WEBHOOK_ENDPOINT: 'http://elastic:p%40ss@127.0.0.1:9200/audit/_doc',
+    }).webhooks;
+    expect(w).toMatchObject({
+      endpoint: 'http://127.0.0.1:9200/audit/_doc',
+      authorization: `Basic ${Buffer.from('elastic:p@ss').toString('base64')}`,
+    });
+  });
+
   it.each([
     [{ MINIO_AUDIT_WEBHOOK_ENABLE: 'on' }, /MINIO_AUDIT_WEBHOOK_ENDPOINT is required/],
     [{ MINIO_AUDIT_WEBHOOK_ENABLE: 'yes please' }, /MINIO_AUDIT_WEBHOOK_ENABLE: expected "on" or "off"/],

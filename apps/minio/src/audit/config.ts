@@ -1,7 +1,8 @@
 // The audit part of the environment. Webhook targets as MinIO names them, each optionally suffixed with
 // `_<ID>` for several targets (MINIO_AUDIT_WEBHOOK_ENABLE_PRIMARY=on, …):
 //   MINIO_AUDIT_WEBHOOK_ENABLE=on                  turn the target on (required, with ENDPOINT)
-//   MINIO_AUDIT_WEBHOOK_ENDPOINT=https://host/path  where each entry (or batch) is POSTed
+//   MINIO_AUDIT_WEBHOOK_ENDPOINT=https://host/path  where each entry (or batch) is POSTed; user:pass@
+//                                                   in it is sent as Basic authentication
 //   MINIO_AUDIT_WEBHOOK_AUTH_TOKEN=<token>          sent as `Authorization`: a value with a space as is
 //                                                   ("Bearer x", "Custom x"), a bare token as "Bearer <token>"
 //   MINIO_AUDIT_WEBHOOK_CLIENT_CERT / _CLIENT_KEY  PEM files of a client certificate (both or neither)
@@ -95,6 +96,14 @@ function webhook(env: NodeJS.ProcessEnv, id: string): WebhookConfig {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new ConfigError(`${n('ENDPOINT')}: expected an http(s) URL, got "${endpoint}"`);
   const token = value(env, n('AUTH_TOKEN'));
+  // Credentials in the URL (http://user:pass@host/, as Elasticsearch receivers are often given) become
+  // Basic authentication unless a token is set; either way they leave the URL, which may be shown.
+  const basic =
+    url.username !== '' || url.password !== ''
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+      : undefined;
+  url.username = '';
+  url.password = '';
   const certFile = value(env, n('CLIENT_CERT'));
   const keyFile = value(env, n('CLIENT_KEY'));
   if ((certFile === undefined) !== (keyFile === undefined))
@@ -102,7 +111,7 @@ function webhook(env: NodeJS.ProcessEnv, id: string): WebhookConfig {
   return {
     id,
     endpoint: url.href,
-    authorization: token === undefined ? undefined : token.includes(' ') ? token : `Bearer ${token}`,
+    authorization: token === undefined ? basic : token.includes(' ') ? token : `Bearer ${token}`,
     clientCert: certFile === undefined ? undefined : readPem(n('CLIENT_CERT'), certFile),
     clientKey: keyFile === undefined ? undefined : readPem(n('CLIENT_KEY'), keyFile),
     batchSize: positive(env, n('BATCH_SIZE'), 1),
