@@ -26,6 +26,8 @@ export interface AuditRequest {
   allowed?: boolean | undefined;
   /** A request a standby forwarded: its address (`forwarded_from`, and `forwarded` on the response). */
   forwardedFrom?: string | undefined;
+  /** HMACs already computed for this request, per device salt (both entries share them). */
+  memo?: Map<AuditSalt, Map<string, string>> | undefined;
 }
 
 /** The response part of a response entry (or the error the request ended with). */
@@ -113,7 +115,13 @@ export function formatEntry(
   opts: FormatOptions,
   now: Date = new Date(),
 ): string {
-  const hide = opts.raw ? (s: string) => s : (s: string) => (s === '' ? s : salt.hmac(s));
+  let memo = req.memo?.get(salt);
+  if (!memo) {
+    memo = new Map();
+    req.memo?.set(salt, memo);
+  }
+  const m = memo;
+  const hide = opts.raw ? (s: string) => s : (s: string) => (s === '' ? s : salt.memoHmac(s, m));
   const hideAccessor = opts.hmacAccessor ? hide : (s: string) => s;
   const data = (d: Record<string, unknown> | null | undefined) =>
     d == null ? undefined : opts.raw ? d : (hashValues(d, hide) as Record<string, unknown>);

@@ -16,6 +16,19 @@ export class AuditSalt {
   hmac(value: string): string {
     return `hmac-sha256:${createHmac('sha256', this.#key).update(value, 'utf8').digest('hex')}`;
   }
+
+  /**
+   * hmac, remembering results in `memo`: one request's two entries name the same token,
+   * accessor and data. The memo lives as long as that request, never longer.
+   */
+  memoHmac(value: string, memo: Map<string, string>): string {
+    let h = memo.get(value);
+    if (h === undefined) {
+      h = this.hmac(value);
+      memo.set(value, h);
+    }
+    return h;
+  }
 }
 
 // Go's time.Time text form (RFC 3339, optional fraction): Vault leaves such strings clear.
@@ -36,22 +49,22 @@ export function hashValues(
       if (TIMESTAMP.test(v) || (key !== undefined && clearKeys.includes(key))) return v;
       return hash(v);
     }
-    if (Array.isArray(v)) return v.map((item) => walk(item, key));
-    if (v !== null && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, item] of Object.entries(v)) {
-        if (item === undefined) continue;
-        Object.defineProperty(out, k, {
-          value: walk(item, k),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return out;
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((item) => (item === undefined ? null : walk(item, key)));
+    const proto = Object.getPrototypeOf(v);
+    // Anything but a plain object (a Buffer, a Date) goes as its JSON form, as Vault's copy does.
+    if (proto !== Object.prototype && proto !== null) return walk(JSON.parse(JSON.stringify(v)), key);
+    const out: Record<string, unknown> = {};
+    for (const [k, item] of Object.entries(v)) {
+      if (item === undefined || typeof item === 'function') continue;
+      Object.defineProperty(out, k, {
+        value: walk(item, k),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
-    return v;
+    return out;
   };
-  // A JSON round trip first, as Vault's copy does: Buffers, Dates and the like become JSON values.
-  return walk(JSON.parse(JSON.stringify(value ?? null)), undefined);
+  return walk(value ?? null, undefined);
 }

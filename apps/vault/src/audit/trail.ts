@@ -24,6 +24,7 @@ export class AuditTrail {
       remotePort: req.clientPort,
       headers: req.headers,
       forwardedFrom: req.forwardedFrom,
+      memo: new Map(),
     };
   }
 
