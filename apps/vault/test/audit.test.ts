@@ -362,6 +362,17 @@ describe('hashValues', () => {
     expect(hashValues(input, (s) => `H(${s})`)).toEqual(want);
   });
 
+  it('takes a Buffer or a Date as its JSON form, as Vault copies data through JSON', () => {
+    const when = new Date('2024-01-02T03:04:05.000Z');
+    expect(
+      hashValues({ b: Buffer.from('hi'), d: when, u: undefined, l: [undefined] }, (s) => `H(${s})`),
+    ).toEqual({
+      b: { type: 'H(Buffer)', data: [104, 105] },
+      d: '2024-01-02T03:04:05.000Z',
+      l: [null],
+    });
+  });
+
   it('leaves the values under clear keys alone, at any depth', () => {
     expect(hashValues({ a: 'x', keep: ['y'], n: { keep: 'z' } }, (s) => `H(${s})`, ['keep'])).toEqual({
       a: 'H(x)',
