@@ -40,6 +40,11 @@ const ports = {
   minio: port('KMS_CHAIN_MINIO_PORT', 9000),
 };
 
+/** `text` as one shell word: bare when it is only safe characters, else single-quoted. */
+function shq(text) {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 function say(line) {
   process.stdout.write(`${line}\n`);
 }
@@ -123,7 +128,7 @@ function minioHasKes() {
 async function main() {
   buildIfNeeded();
   // Imported once built: the chain launcher and the guide set-up, shared with e2e and bench.
-  const { createChain, KEY_NAME } = await import('@kms-chain/tools');
+  const { createChain, KEY_NAME, KV_PREFIX } = await import('@kms-chain/tools');
   const creds = await minioCredentials();
   const shareNote = (c) =>
     c.setup.initializedNow
@@ -199,6 +204,23 @@ async function main() {
   say(
     `  aws --endpoint-url ${urls.minio} s3 mb s3://demo && echo hello | aws --endpoint-url ${urls.minio} s3 cp - s3://demo/hello.txt && aws --endpoint-url ${urls.minio} s3api head-object --bucket demo --key hello.txt`,
   );
+  // The vault and kes CLIs against this chain. The root token is not printed (this output may end
+  // up in a CI log): the export reads it from the 0600 share file when the line is pasted. KES runs
+  // without an admin identity; minio's identity may list keys and read the status. KES_CLIENT_CA is
+  // this kes CLI's; the Go kes trusts SSL_CERT_FILE instead (kept out of here: it would replace
+  // the shell's trust store for every other tool).
+  const minioId = pki.clients['minio'];
+  say('');
+  say('Operate it with the vault and kes CLIs (copy-paste; the root token is read from its file):');
+  say(`  export PATH=${shq(binDir)}:"$PATH"  # this repo's vault, kes and minio`);
+  say(`  export VAULT_ADDR=${urls.vault} VAULT_CACERT=${shq(pki.ca.certPath)}`);
+  say(
+    `  export VAULT_TOKEN="$(node -p 'require(process.argv[1]).root_token' ${shq(chain.files.shareFile)})"`,
+  );
+  say(
+    `  export KES_SERVER=${urls.kes} KES_CLIENT_CERT=${shq(minioId.certPath)} KES_CLIENT_KEY=${shq(minioId.keyPath)} KES_CLIENT_CA=${shq(pki.ca.certPath)}`,
+  );
+  say(`  vault status && vault kv list kv/${KV_PREFIX} && kes key ls && kes status`);
   say('');
   say('kms-chain: ready. Press Ctrl-C to stop.');
 }

@@ -144,6 +144,37 @@ describe('npm start', () => {
       console.warn('start.test: the aws CLI is not installed; the printed aws command is not run');
     }
 
+    // The printed vault and kes exports, pasted into a shell that has neither the bins on its PATH
+    // nor any VAULT_*/KES_* variable: the CLIs reach the chain over TLS with the printed CA, the
+    // root token read from its file (never printed), and minio's KES identity.
+    expect(out).not.toContain(shareFile.root_token);
+    const operate = out.slice(out.indexOf('Operate it with the vault and kes CLIs'));
+    const exports = operate.match(/^ {2}export .*$/gm)!.map((l) => l.trim());
+    expect(exports.map((l) => l.split(/[ =]/)[1])).toEqual([
+      'PATH',
+      'VAULT_ADDR',
+      'VAULT_TOKEN',
+      'KES_SERVER',
+    ]);
+    const tryLine = /^ {2}(vault status && .*)$/m.exec(operate)![1]!;
+    const clean: Record<string, string> = {
+      PATH: (process.env['PATH'] ?? '')
+        .split(':')
+        .filter((d) => !d.includes('node_modules'))
+        .join(':'),
+    };
+    for (const name of Object.keys(process.env))
+      if (/^(VAULT|KES|MINIO_KES|MINIO_KMS)_/.test(name)) clean[name] = '';
+    const pasted = sh(data, `${exports.join('\n')}\nset -e\n${tryLine.replaceAll(' && ', '\n')}`, clean);
+    expect(pasted.stderr).toBe('');
+    expect(pasted.status).toBe(0);
+    expect(pasted.stdout).toMatch(/^Sealed +false$/m);
+    // `vault kv list kv/minio` (KES's keys in Vault), then `kes key ls` (JSON when piped), then `kes status`.
+    expect(pasted.stdout).toMatch(/^minio-key-1$/m);
+    expect(pasted.stdout).toContain('["minio-key-1"]');
+    expect(pasted.stdout).toMatch(/^\{"version":"[^"]+","os":/m);
+    expect(pasted.stdout).not.toContain('keystore_unreachable');
+
     // Ctrl-C: npm forwards SIGINT to the script (`exec node …`), which stops minio, kes, vault.
     await proc.stop('SIGINT');
     expect(proc.out()).toContain('kms-chain: stopped minio, kes and vault.');
