@@ -14,8 +14,10 @@ import {
   binDir,
   freePort,
   type Proc,
+  plainVault,
   type Shell,
   shell,
+  shOk,
   startVaultServer,
   tempDir,
 } from './chain-support.js';
@@ -416,6 +418,33 @@ disable_mlock = true
       expect(seen.filter((cn) => cn === 'cli').length).toBeGreaterThanOrEqual(2);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe('an audit device across a restart of the built server', { timeout: 120_000 }, () => {
+  it('is listed again and writes again after unseal; neither its path nor its salt is in storage', async () => {
+    const vault = await plainVault('vault-cli-audit-');
+    try {
+      await vault.start();
+      const { unsealKey, root } = await vault.init();
+      const vsh = shell(vault.dir, { VAULT_ADDR: `http://127.0.0.1:${vault.port}`, VAULT_TOKEN: root });
+      const log = join(vault.dir, 'logs', 'audit.log');
+      expect(vsh.run(`vault audit enable file file_path=${log}`).status).toBe(0);
+      const hash = vsh.run('vault write -field=hash sys/audit-hash/file input=x').stdout;
+      await vault.server!.stop();
+      await vault.start();
+      expect(vsh.run(`vault operator unseal ${unsealKey}`).status).toBe(0);
+      expect(vsh.run('vault audit list').stdout).toMatch(/^file\/ +file +n\/a$/m);
+      const lines = (await readFile(log, 'utf8')).trim().split('\n').length;
+      expect(vsh.run('vault write -field=hash sys/audit-hash/file input=x').stdout).toBe(hash);
+      expect((await readFile(log, 'utf8')).trim().split('\n').length).toBe(lines + 2);
+      const stored = shOk(vault.dir, `grep -rl -e logs/audit.log -e '"file_path"' data || true`);
+      expect(stored).toBe('');
+      // The same grep does find what is stored there: the barrier's JSON envelopes.
+      expect(shOk(vault.dir, 'grep -rl \'"Value"\' data | wc -l').trim()).not.toBe('0');
+    } finally {
+      await vault.dispose();
     }
   });
 });
