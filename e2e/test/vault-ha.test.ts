@@ -135,17 +135,19 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
     const [a, b] = nodes as [Node, Node];
     const mounts = await raw(b, 'GET', 'sys/mounts?x=1');
     expect(mounts.status).toBe(200);
-    expect((await mounts.json()).data['sys/']).toMatchObject({ type: 'system' });
+    expect(((await mounts.json()) as { data: Record<string, unknown> }).data['sys/']).toMatchObject({
+      type: 'system',
+    });
     expect((await raw(b, 'POST', 'sys/mounts/kv', { type: 'kv' })).status).toBe(204);
     expect((await raw(b, 'PUT', 'kv/minio/k1', { value: 'one' })).status).toBe(204);
     expect((await a.api('GET', 'kv/minio/k1', undefined, root)).json.data).toEqual({ value: 'one' });
     const read = await raw(b, 'GET', 'kv/minio/k1');
-    expect([read.status, (await read.json()).data]).toEqual([200, { value: 'one' }]);
+    expect([read.status, ((await read.json()) as { data: unknown }).data]).toEqual([200, { value: 'one' }]);
     // Many at once: the standby opens several cluster connections; every request is forwarded.
     const many = await Promise.all(Array.from({ length: 40 }, () => raw(b, 'GET', 'kv/minio/k1')));
     expect(many.map((r) => r.status)).toEqual(Array(40).fill(200));
     const list = await raw(b, 'GET', 'kv/minio?list=true');
-    expect([list.status, (await list.json()).data]).toEqual([200, { keys: ['k1'] }]);
+    expect([list.status, ((await list.json()) as { data: unknown }).data]).toEqual([200, { keys: ['k1'] }]);
     // Errors come back as the active node gave them: a bad token is the active node's 403.
     const denied = await raw(b, 'GET', 'kv/minio/k1', undefined, { 'x-vault-token': 'hvs.not-a-token' });
     expect(denied.status).toBe(403);
@@ -158,7 +160,9 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
     // sys/seal is never forwarded: a standby refuses it, as Vault does, and the active node stays unsealed.
     const seal = await raw(b, 'PUT', 'sys/seal');
     expect(seal.status).toBe(500);
-    expect((await seal.json()).errors[0]).toContain('vault cannot seal when in standby mode');
+    expect(((await seal.json()) as { errors: string[] }).errors[0]).toContain(
+      'vault cannot seal when in standby mode',
+    );
     expect(await health(a)).toBe(200);
   });
 
@@ -174,7 +178,10 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
       serverAuth: true,
       clientAuth: true,
     });
-    const withForged = { cert: forged.certPem, key: privateKey.export({ format: 'pem', type: 'pkcs8' }) };
+    const withForged = {
+      cert: forged.certPem,
+      key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    };
     // No client certificate, a self-made one, plain HTTP: each connection closes without an answer.
     expect(await clusterProbe(a.port + 1, {})).toBe('refused');
     expect(await clusterProbe(a.port + 1, withForged)).toBe('refused');
