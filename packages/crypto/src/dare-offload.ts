@@ -179,6 +179,14 @@ export function releaseDareBatch(chunk: Uint8Array): void {
   if (lent.delete(ab) && spare.length < MAX_SPARE) spare.push(ab);
 }
 
+/**
+ * Drops the sealed batches kept for reuse (up to 8 MiB), for a process going idle: they are worth
+ * keeping while bodies stream back to back, not while nothing arrives. Later streams allocate afresh.
+ */
+export function releaseSpareBatches(): void {
+  spare.length = 0;
+}
+
 const workers: SealWorker[] = [];
 const poolSize = Math.max(1, Math.min(MAX_WORKERS, availableParallelism() - 1));
 let nextId = 1;

@@ -14,6 +14,7 @@
 // back 15 MiB. The settling step (a young-generation collection, then malloc_trim again) takes both.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { releaseSpareBatches } from '@kms-chain/crypto';
 import { mallocTrim } from '@kms-chain/libc';
 
 /** Options of {@link IdleCollector}. */
@@ -99,8 +100,12 @@ export class IdleCollector {
 type Gc = (options?: { type: 'minor' | 'major' }) => void;
 let gc: Gc | undefined;
 
-/** The idle collection: V8's full collection, then malloc_trim where glibc offers it. */
+/**
+ * The idle collection: the DARE batches kept for reuse let go (8 MiB after any long encrypted
+ * body), V8's full collection, then malloc_trim where glibc offers it.
+ */
 export function releaseIdleMemory(): void {
+  releaseSpareBatches();
   fullCollection();
   mallocTrim();
 }
