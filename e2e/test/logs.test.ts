@@ -293,8 +293,8 @@ describe("Vault's log_level and log_format", () => {
 
 describe('an unknown level or format stops the start', () => {
   it.each([
-    ['kes', ['server', '--dev', '--log-level=loud'], {}, 2, 'unknown log level: loud'],
-    ['kes', ['server', '--dev'], { KES_LOG_FORMAT: 'xml' }, 2, 'unknown log format: xml'],
+    ['kes', ['server', '--dev', '--log-level=loud'], {}, 1, 'unknown log level: loud'],
+    ['kes', ['server', '--dev'], { KES_LOG_FORMAT: 'xml' }, 1, 'unknown log format: xml'],
     ['minio', ['server', 'data'], { MINIO_LOG_LEVEL: 'loud' }, 1, 'MINIO_LOG_LEVEL: unknown log level: loud'],
     [
       'minio',
