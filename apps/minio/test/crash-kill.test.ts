@@ -43,7 +43,13 @@ interface Running {
 
 async function start(dataDir: string): Promise<Running> {
   const child = spawn(process.execPath, [bin, 'server', dataDir, '--address', '127.0.0.1:0'], {
-    env: { ...process.env, MINIO_ROOT_USER: ACCESS_KEY, MINIO_ROOT_PASSWORD: SECRET_KEY },
+    // JSON log lines: the test reads the startup sweep's counts from them.
+    env: {
+      ...process.env,
+      MINIO_ROOT_USER: ACCESS_KEY,
+      MINIO_ROOT_PASSWORD: SECRET_KEY,
+      MINIO_LOG_FORMAT: 'json',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -70,7 +76,10 @@ async function kill9(srv: Running): Promise<void> {
 
 /** What the startup sweep reported removing, from the warn line the server logs when it removed any. */
 async function sweepReport(srv: Running): Promise<Record<string, number>> {
+  const deadline = Date.now() + 30_000;
   for (;;) {
+    if (Date.now() > deadline)
+      throw new Error(`no sweep line within 30 s; the server printed:\n${srv.output().slice(-2000)}`);
     for (const line of srv.output().split('\n')) {
       if (!line.startsWith('{')) continue;
       const entry = JSON.parse(line) as { swept?: Record<string, number> };
