@@ -175,9 +175,20 @@ function defineFigures(opts, modes) {
   if (opts.ha) {
     const g = 'Vault HA on etcd (TLS keep-alive)';
     def('ha.read.active', g, `KV v1 read via the active node ×${VAULT_CLIENTS}`, 'ops/s');
-    def('ha.read.standby', g, `KV v1 read via the standby (forwarded to the active) ×${VAULT_CLIENTS}`, 'ops/s');
+    def(
+      'ha.read.standby',
+      g,
+      `KV v1 read via the standby (forwarded to the active) ×${VAULT_CLIENTS}`,
+      'ops/s',
+    );
     def('ha.write.active', g, `KV v1 write via the active node ×${VAULT_CLIENTS}`, 'ops/s');
     def('ha.write.standby', g, `KV v1 write via the standby ×${VAULT_CLIENTS}`, 'ops/s');
+    def(
+      'ha.read.proxy',
+      g,
+      `KV v1 read via a bare node:https proxy to the active node (reference) ×${VAULT_CLIENTS}`,
+      'ops/s',
+    );
     def('ha.failover', g, 'kill -9 of the active node → the standby active (lock_timeout 5s)', 's');
   }
   def('start.npm', 'chain start', 'npm start → first SSE-S3 PUT (empty data dir)', 's');
@@ -614,6 +625,19 @@ async function main(argv) {
       ha.agent = keepAliveAgent({ ca: chain.ca, sockets: VAULT_CLIENTS });
       agents.push(ha.agent);
       await haCall(ha.vault.active, 'PUT', '/v1/kv/bench/k', { key: 'value' });
+      const { certPath, keyPath } = chain.pki.server;
+      ha.proxy = await startNode(
+        'https-proxy',
+        [
+          join(root, 'bench', 'peers', 'https-proxy.mjs'),
+          ha.vault.active,
+          certPath,
+          keyPath,
+          chain.pki.ca.certPath,
+        ],
+        { ready: /READY (\d+)/ },
+      );
+      ha.vault.proxy = `https://127.0.0.1:${ha.proxy.match[1]}`;
     });
     const haCall = (base, method, path, body) =>
       httpsOk(`${method} ${path}`, new URL(path, base), {
@@ -629,11 +653,12 @@ async function main(argv) {
         `Vault HA round ${r}/${opts.rounds}: read and write via the active node and the standby`,
         async () => {
           const s = opts.seconds;
-          for (const via of ['active', 'standby']) {
+          for (const via of ['active', 'standby', 'proxy']) {
             const base = ha.vault[via];
             await measure(`ha.read.${via}`, () =>
               opsPerSecond(s, VAULT_CLIENTS, () => haCall(base, 'GET', '/v1/kv/bench/k')),
             );
+            if (via === 'proxy') continue;
             await measure(`ha.write.${via}`, () =>
               opsPerSecond(s, VAULT_CLIENTS, (i) =>
                 haCall(base, 'PUT', `/v1/kv/bench/w${i % 1024}`, { key: `v${i}` }),
@@ -666,6 +691,7 @@ async function main(argv) {
   } finally {
     for (const a of agents) a.destroy();
     for (const p of Object.values(peers)) p.ep?.agent.destroy();
+    await ha.proxy?.proc.stop('SIGTERM', 10_000);
     await ha.vault?.stop();
     await chain?.stop();
     for (const p of Object.values(peers)) await p.proc.stop('SIGTERM', 10_000);
