@@ -55,3 +55,37 @@ export function mallocTrim(): boolean {
   trim(0);
   return true;
 }
+
+let opt: ((param: number, value: number) => number) | null | undefined;
+
+/** glibc's mallopt parameters this package sets (malloc.h). */
+const M_MMAP_THRESHOLD = -3;
+const M_ARENA_MAX = -8;
+
+/**
+ * Bounds how much freed native heap a busy process can keep: at most `arenaMax` malloc arenas
+ * (glibc's default is 8 per core, each keeping its own freed holes) and blocks from `mmapThreshold`
+ * bytes up taken with mmap, so that they go back to the system the moment they are freed instead of
+ * fragmenting an arena. Call it once, early. Resolves false where glibc is not reachable.
+ */
+export function tuneMalloc({
+  arenaMax,
+  mmapThreshold,
+}: {
+  arenaMax: number;
+  mmapThreshold: number;
+}): boolean {
+  if (opt === undefined) {
+    opt = null;
+    const c = libc();
+    if (c) {
+      try {
+        opt = c.lib.func('int mallopt(int param, int value)') as (param: number, value: number) => number;
+      } catch {
+        // not glibc
+      }
+    }
+  }
+  if (!opt) return false;
+  return opt(M_ARENA_MAX, arenaMax) === 1 && opt(M_MMAP_THRESHOLD, mmapThreshold) === 1;
+}

@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseFlags, UsageError } from '@kms-chain/cli';
+import { tuneMalloc } from '@kms-chain/libc';
 import { createLogger, type Logger, parseLogFormat, parseLogLevel } from '@kms-chain/log';
 import { loadAuditEnv, trustedCas } from '../audit/config.js';
 import { createAuditTargets } from '../audit/targets.js';
@@ -44,6 +45,9 @@ export async function runServer(args: string[]): Promise<number> {
   // set from here anyway — Node 20's ESM loader has started the pool before this code runs.
   const { values, positionals } = parseFlags(args, serverFlags);
   if (positionals.length !== 1) throw new UsageError('expected exactly one data directory');
+  // Body chunks and cipher outputs are short-lived buffers on many threads: two arenas and mmap for
+  // blocks of 128 KiB and up keep the freed native heap from piling up (bench/README.md, memory).
+  tuneMalloc({ arenaMax: 2, mmapThreshold: 128 * 1024 });
   // Configuration errors (ConfigError) reach the runner, which prints them and exits 1.
   const address = parseAddress(values.address ?? ':9000');
   const log = serverLogger(process.env, values.json === true);
