@@ -6,11 +6,10 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   etcdVaultConfig,
-  freePort,
+  freePortRange,
   httpsJson,
   httpsOk,
   initAndUnseal,
-  isListening,
   startEtcd,
   startProc,
   waitForHttps,
@@ -33,8 +32,7 @@ export async function startHaVault({ dir, pki, lockTimeout = '5s' }) {
   try {
     for (let i = 0; i < 2; i++) {
       // The next port is the node's cluster port (bound at start): both must be free.
-      let port = await freePort();
-      while (await isListening(port + 1)) port = await freePort();
+      const port = await freePortRange(2);
       const url = `https://127.0.0.1:${port}`;
       const config = join(dir, `vault-ha-${i}.hcl`);
       await writeFile(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { freePort, startProc as launch, type Proc } from '@kms-chain/tools';
 
-export { freePort, isListening, killAll, type Proc } from '@kms-chain/tools';
+export { freePort, freePortRange, isListening, killAll, type Proc } from '@kms-chain/tools';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 export const binDir = join(repoRoot, 'node_modules', '.bin');

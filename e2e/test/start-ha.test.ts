@@ -20,6 +20,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
+  freePortRange,
   isListening,
   killAll,
   type Proc,
@@ -40,7 +41,7 @@ const body = Buffer.from(`written through npm start -- --ha at ${new Date().toIS
 beforeAll(async () => {
   data = await tempDir('kms-chain-start-ha-');
   // Vault nodes on vault, vault+2, vault+4 (cluster ports one above each).
-  ports = { vault: await freePort(), kes: await freePort(), minio: await freePort() };
+  ports = { vault: await freePortRange(6), kes: await freePort(), minio: await freePort() };
   env = {
     KMS_CHAIN_DATA_DIR: data,
     KMS_CHAIN_VAULT_PORT: String(ports.vault),

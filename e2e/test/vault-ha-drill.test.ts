@@ -20,9 +20,9 @@ import {
   etcdBinary,
   etcdVaultConfig,
   freePort,
+  freePortRange,
   httpsJson,
   initAndUnseal,
-  isListening,
   type Proc,
   prepareChainMinio,
   startEtcd,
@@ -68,8 +68,7 @@ describe.skipIf(!hasEtcd)('HA drill: kill -9 of the active Vault under S3 load',
     shareFile = join(dir, 'shares.json');
     for (let i = 0; i < 3; i++) {
       // The next port is the node's cluster port (it binds at start): both must be free.
-      let port = await freePort();
-      while (await isListening(port + 1)) port = await freePort();
+      const port = await freePortRange(2);
       vaults.push({ port, url: `https://127.0.0.1:${port}` });
       await writeFile(
         join(dir, `vault-${i}.hcl`),

@@ -15,7 +15,7 @@ import {
   type EtcdCluster,
   etcdBinary,
   etcdVaultConfig,
-  freePort,
+  freePortRange,
   isListening,
   type Proc,
   startEtcd,
@@ -70,8 +70,8 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
   const nodePort = async (): Promise<number> => {
     const taken = new Set(nodes.flatMap((n) => [n.port, n.port + 1]));
     for (;;) {
-      const port = await freePort();
-      if (!taken.has(port) && !taken.has(port + 1) && !(await isListening(port + 1))) return port;
+      const port = await freePortRange(2);
+      if (!taken.has(port) && !taken.has(port + 1)) return port;
     }
   };
   const addNode = async (name: string, extra = ''): Promise<Node> => {
@@ -298,7 +298,15 @@ describe.skipIf(!hasEtcd)('vault HA on etcd', { timeout: 120_000 }, () => {
     expect([down.status, down.stdout]).toEqual([0, `Success! Stepped down: ${b.url}\n`]);
     await vi.waitFor(async () => expect(await health(a)).toBe(200), { timeout: 15_000 });
     expect(await health(b)).toBe(429);
-    expect((await b.api('GET', 'sys/leader')).json).toMatchObject({ is_self: false, leader_address: a.url });
+    // The new term's advertisement lands a moment after its lock: until then b names no leader.
+    await vi.waitFor(
+      async () =>
+        expect((await b.api('GET', 'sys/leader')).json).toMatchObject({
+          is_self: false,
+          leader_address: a.url,
+        }),
+      { timeout: 10_000, interval: 100 },
+    );
     expect((await b.api('GET', 'kv/minio/k2', undefined, root)).json.data).toEqual({ value: 'two' });
   });
 });

@@ -34,7 +34,7 @@ import {
   writePrivateJson,
 } from './guide-setup.js';
 import { waitForHttps } from './https-json.js';
-import { freePort } from './ports.js';
+import { freePort, freePortRange } from './ports.js';
 import { type Proc, startProc } from './proc.js';
 import {
   ensureVaultMetricsToken,
@@ -171,8 +171,12 @@ export async function createChain(opts: ChainOptions): Promise<Chain> {
   const url = (port: number) => `https://${host}:${port}`;
   const ca = pki.ca.certPem;
   const minioTls = { ca, cert: minio.certPem, key: minio.keyPem };
-  const fixed = opts.ports ?? {};
   const vaultNodes = opts.ha ? (opts.ha.nodes ?? 3) : 1;
+  // HA nodes take two ports each (API, cluster): one block, so no node's port + 1 is taken already.
+  const fixed = {
+    ...opts.ports,
+    ...(opts.ha && !opts.ports?.vault ? { vault: await freePortRange(2 * vaultNodes) } : {}),
+  };
   let stopped = false;
 
   const chain: Chain = {
