@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server as TlsServer } from 'node:tls';
-import { completionFields, incomingRequestId } from '@kms-chain/log';
+import { logCompletedRequest } from '@kms-chain/log';
 import { KesPolicy } from '@kms-chain/policy';
 import { mtlsServerOptions, parseTlsThroughStream } from '@kms-chain/tls-identity';
 import fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
@@ -153,18 +153,7 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
   // One debug line per request under its id, with the caller's X-Request-Id (the object store's
   // x-amz-request-id) when it sent one, so that the two logs join. Registered only at debug and
   // below: above it, requests pay nothing for it.
-  if (logs.logger.isLevelEnabled('debug'))
-    app.addHook('onResponse', (req, reply, done) => {
-      const upstream = incomingRequestId(req.headers);
-      req.log.debug(
-        {
-          ...completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),
-          ...(upstream ? { xRequestId: upstream } : {}),
-        },
-        'request completed',
-      );
-      done();
-    });
+  if (logs.logger.isLevelEnabled('debug')) app.addHook('onResponse', logCompletedRequest);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -30,3 +30,31 @@ export function incomingRequestId(
   const v = headers['x-request-id'];
   return typeof v === 'string' && /^[\w.:-]{1,128}$/.test(v) ? v : undefined;
 }
+
+/** What a request-line hook reads of a fastify request and reply (no fastify import here). */
+export interface CompletedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  log: { debug(fields: object, msg: string): void };
+}
+
+/**
+ * The onResponse hook of KES's and Vault's request lines: one debug line under the request's id,
+ * with the caller's X-Request-Id (`xRequestId`) when it sent one, so the chain's logs join.
+ */
+export function logCompletedRequest(
+  req: CompletedRequest,
+  reply: { statusCode: number; elapsedTime: number },
+  done: () => void,
+): void {
+  const upstream = incomingRequestId(req.headers);
+  req.log.debug(
+    {
+      ...completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),
+      ...(upstream ? { xRequestId: upstream } : {}),
+    },
+    'request completed',
+  );
+  done();
+}

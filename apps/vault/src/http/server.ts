@@ -2,7 +2,7 @@
 // the unauthenticated sys endpoints itself, and renders every response in Vault's envelope and
 // every error as `{"errors":[...]}` with `Content-Type: application/json`.
 import { randomUUID } from 'node:crypto';
-import { completionFields, incomingRequestId, type Logger } from '@kms-chain/log';
+import { type Logger, logCompletedRequest } from '@kms-chain/log';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -71,19 +71,8 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     reply.headers(extraHeaders);
     done();
   });
-  if (opts.logger?.isLevelEnabled('debug'))
-    app.addHook('onResponse', (req, reply, done) => {
-      // The caller's X-Request-Id (KES passes the object store's request id on) joins the logs.
-      const upstream = incomingRequestId(req.headers);
-      req.log.debug(
-        {
-          ...completionFields(req.method, req.url, reply.statusCode, reply.elapsedTime),
-          ...(upstream ? { xRequestId: upstream } : {}),
-        },
-        'request completed',
-      );
-      done();
-    });
+  // The caller's X-Request-Id (KES passes the object store's request id on) joins the logs.
+  if (opts.logger?.isLevelEnabled('debug')) app.addHook('onResponse', logCompletedRequest);
 
   // The handler sends and returns nothing: a returned value would be sent a second time.
   app.setErrorHandler((err, req, reply) => {
