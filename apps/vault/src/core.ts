@@ -1,42 +1,20 @@
 // The core: seal state, mount tables, the token check and ACL on every request, and routing to
 // engines. Engines see only BackendRequest; the HTTP layer sees only Core.
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { zeroize } from '@kms-chain/crypto';
 import { AuditBroker } from './audit/broker.js';
-import { AuditTrail } from './audit/trail.js';
 import type { BackendDeps } from './backends.js';
 import { Barrier } from './barrier.js';
-import {
-  type ClusterAdvertFields,
-  type ClusterIdentity,
-  generateClusterIdentity,
-  parseClusterAdvert,
-} from './cluster/identity.js';
+import type { ClusterIdentity } from './cluster/identity.js';
 import type { EchoInfo } from './cluster/protocol.js';
-import {
-  badRequest,
-  internalError,
-  noHandler,
-  permissionDenied,
-  ROOT_FROM_AUTH,
-  StandbyError,
-  sealedError,
-  VaultError,
-} from './errors.js';
-import { int, normalizePolicies } from './fields.js';
-import {
-  type ActiveAdvert,
-  HaCoordinator,
-  type HaNodeInfo,
-  haStatusEntry,
-  type LeaderInfo,
-  NO_HA,
-} from './ha.js';
+import { badRequest, VaultError } from './errors.js';
+import { int } from './fields.js';
+import { type ActiveAdvert, CoreHa, type LeaderInfo } from './ha.js';
 import { newUuid, randomHex } from './ids.js';
 import { MountTable } from './mount-table.js';
 import { AUTH_PATH, defaultAuths, defaultMounts, MOUNTS_PATH, type MountEntry } from './mounts.js';
 import { PolicyStore } from './policies.js';
+import { RequestPipeline } from './request-pipeline.js';
 import {
   decodeUnsealKey,
   openRootKey,
@@ -50,17 +28,9 @@ import {
 import type { HaBackend, Storage } from './storage/storage.js';
 import { Telemetry } from './telemetry.js';
 import { type TokenEntry, TokenStore } from './tokens.js';
-import {
-  type Backend,
-  type BackendRequest,
-  isWrite,
-  type LogicalRequest,
-  type LogicalResponse,
-  type LoginAuth,
-  type RawBody,
-} from './types.js';
+import type { BackendRequest, LogicalRequest, LogicalResponse, RawBody } from './types.js';
 import { BUILD_DATE, VAULT_VERSION } from './version.js';
-import { BarrierView, checkKey } from './view.js';
+import { BarrierView } from './view.js';
 
 export interface CoreOptions {
   storage: Storage;
@@ -85,9 +55,6 @@ export interface CoreOptions {
   /** `allow_audit_log_prefixing`: file audit devices may take a `prefix`. */
   allowAuditLogPrefixing?: boolean;
 }
-
-/** Where the active node advertises itself, under its node id, for standbys to find. */
-const LEADER_PREFIX = 'core/leader/';
 
 /** Paths that additionally need `sudo` (docs/vault.md#operations-and-capabilities). */
 const ROOT_PATHS = [
@@ -118,15 +85,13 @@ export class Core {
   #sealConfig: SealConfig | undefined;
   #cluster: { name: string; id: string } | undefined;
   #sweeper: NodeJS.Timeout | undefined;
-  readonly #ha: HaCoordinator | undefined;
-  /** This term's cluster identity while active (docs/vault.md#ha-on-etcd). */
-  #clusterIdentity: ClusterIdentity | undefined;
-  /** The next term's identity, made ahead while standing by so a takeover does not wait for it. */
-  #nextIdentity: Promise<{ identity: ClusterIdentity; fields: ClusterAdvertFields }> | undefined;
+  /** Active or standby, and the cluster identity of each term (ha.ts). */
+  readonly #ha: CoreHa;
   /** Serialises init/unseal/seal so concurrent calls cannot interleave state changes. */
   #lock: Promise<unknown> = Promise.resolve();
   readonly #backendDeps: BackendDeps;
   readonly #table: MountTable;
+  readonly #pipeline: RequestPipeline;
 
   constructor(options: CoreOptions) {
     this.options = options;
@@ -150,20 +115,27 @@ export class Core {
       tokenStore: this,
     };
     this.#table = new MountTable(this.barrier, this.#backendDeps);
-    this.#ha = options.ha
-      ? new HaCoordinator(
-          options.ha,
-          {
-            becomeActive: (id) => this.#serial(() => this.#becomeActive(id)),
-            becomeStandby: () => {
-              this.#dropActive();
-              this.#prepareIdentity();
-            },
-            log: (level, message) => this.#log(level, message),
-          },
-          { hostname: hostname(), api_addr: options.apiAddr ?? '', cluster_addr: options.clusterAddr ?? '' },
-        )
-      : undefined;
+    this.#ha = new CoreHa(options, {
+      barrier: this.barrier,
+      isSealed: () => this.isSealed(),
+      loadActive: () => this.#postUnseal(),
+      dropActive: () => this.#dropActive(),
+      serial: (fn) => this.#serial(fn),
+      log: (level, message) => this.#log(level, message),
+    });
+    this.#pipeline = new RequestPipeline(
+      {
+        audit: this.audit,
+        telemetry: this.telemetry,
+        tokens: this.tokens,
+        isSealed: () => this.isSealed(),
+        isStandby: () => this.isStandby(),
+        leader: () => this.leader(),
+        isAllowed: (entry, op, path, data) => this.isAllowed(entry, op, path, data),
+        log: (level, message) => this.#log(level, message),
+      },
+      this.#table,
+    );
     this.#registerGauges();
   }
 
@@ -195,49 +167,17 @@ export class Core {
 
   /** Unsealed and serving: without HA every unsealed node, with HA the lock holder. */
   isActive(): boolean {
-    return !this.isSealed() && (this.#ha === undefined || this.#ha.mode === 'active');
+    return !this.isSealed() && this.#ha.isLockHolder;
   }
 
   /** Unsealed but not serving: an HA node that does not hold the lock. */
   isStandby(): boolean {
-    return !this.isSealed() && this.#ha !== undefined && this.#ha.mode !== 'active';
-  }
-
-  /** HA: take over after acquiring the lock (docs/vault.md#ha-on-etcd). */
-  async #becomeActive(nodeId: string): Promise<void> {
-    if (this.isSealed()) throw sealedError();
-    // The previous active node may have rotated keys and changed any entry meanwhile.
-    await this.barrier.reload();
-    await this.#postUnseal();
-    const cluster = this.options.clusterAddr ? await this.#takeNextIdentity() : undefined;
-    const advert = {
-      hostname: hostname(),
-      redirect_addr: this.options.apiAddr ?? '',
-      cluster_addr: this.options.clusterAddr ?? '',
-      ...cluster?.fields,
-    };
-    await this.barrier.putJson(`${LEADER_PREFIX}${nodeId}`, advert);
-    this.#clusterIdentity = cluster?.identity;
-  }
-
-  /** A cluster identity for a new term: the one made ahead, else a new one. */
-  async #takeNextIdentity(): Promise<{ identity: ClusterIdentity; fields: ClusterAdvertFields }> {
-    const next = this.#nextIdentity ?? generateClusterIdentity();
-    this.#nextIdentity = undefined;
-    return next;
-  }
-
-  /** Starts making the next term's identity in the background (once per term). */
-  #prepareIdentity(): void {
-    if (!this.options.clusterAddr || this.#nextIdentity) return;
-    const next = generateClusterIdentity();
-    next.catch(() => undefined);
-    this.#nextIdentity = next;
+    return !this.isSealed() && !this.#ha.isLockHolder;
   }
 
   /** HA: stop acting as active, touching no storage; the barrier stays unsealed. */
   #dropActive(): void {
-    this.#clusterIdentity = undefined;
+    this.#ha.dropIdentity();
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.tokens.onRevoke = undefined;
@@ -251,74 +191,41 @@ export class Core {
    * The active node as sys/leader reports it (no addresses while none holds the lock).
    * @throws VaultError 503 while sealed with HA.
    */
-  async leader(): Promise<LeaderInfo> {
-    if (!this.#ha) return NO_HA;
-    if (this.isSealed()) throw sealedError();
-    return this.#ha.leader((id) => this.#readAdvert(id));
+  leader(): Promise<LeaderInfo> {
+    return this.#ha.leader();
   }
 
   /**
    * The active node as a standby forwards to it; undefined on the active node, while sealed, and
    * while no node holds the lock.
    */
-  async activeNode(): Promise<ActiveAdvert | undefined> {
-    if (!this.#ha || this.isSealed()) return undefined;
-    return this.#ha.activeAdvert((id) => this.#readAdvert(id));
-  }
-
-  /** Reads an advertisement through the barrier; the decrypted bytes (with the key) are zeroed. */
-  async #readAdvert(id: string): Promise<ActiveAdvert | undefined> {
-    const raw = await this.barrier.readThrough(`${LEADER_PREFIX}${id}`);
-    if (!raw) return undefined;
-    try {
-      const advert = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-      let identity: ClusterIdentity | undefined;
-      try {
-        identity = parseClusterAdvert(advert);
-      } catch (err) {
-        this.#log('warn', `core: active node's cluster identity unusable: ${(err as Error).message}`);
-      }
-      return {
-        redirectAddr: String(advert['redirect_addr'] ?? ''),
-        clusterAddr: String(advert['cluster_addr'] ?? ''),
-        identity,
-      };
-    } finally {
-      zeroize(raw);
-    }
+  activeNode(): Promise<ActiveAdvert | undefined> {
+    return this.#ha.activeNode();
   }
 
   /** This term's cluster identity while active; the cluster listener serves only with it. */
   get clusterIdentity(): ClusterIdentity | undefined {
-    return this.isActive() ? this.#clusterIdentity : undefined;
+    return this.isActive() ? this.#ha.identity : undefined;
   }
 
   /** A standby's heartbeat, heard on the cluster port (listed by sys/ha-status). */
   recordEcho(info: EchoInfo): void {
-    this.#ha?.recordEcho(info);
+    this.#ha.recordEcho(info);
   }
 
   /** What this node says about itself in heartbeats (HA only). */
   haSelf(): EchoInfo | undefined {
-    return this.#ha?.self;
+    return this.#ha.self;
   }
 
   /** sys/ha-status: the HA contenders, or this node alone without HA. */
-  async haStatus(): Promise<Array<Record<string, unknown>>> {
-    return this.#ha ? this.#ha.nodes() : [haStatusEntry(this.#selfInfo(), true)];
-  }
-
-  #selfInfo(): Omit<HaNodeInfo, 'id'> {
-    return {
-      hostname: hostname(),
-      api_addr: this.options.apiAddr ?? '',
-      cluster_addr: this.options.clusterAddr ?? '',
-    };
+  haStatus(): Promise<Array<Record<string, unknown>>> {
+    return this.#ha.haStatus();
   }
 
   /** sys/step-down: the active node gives the lock up and stays out for a while. */
   stepDown(): void {
-    this.#ha?.stepDown();
+    this.#ha.stepDown();
   }
 
   async sealConfig(): Promise<SealConfig | undefined> {
@@ -409,10 +316,9 @@ export class Core {
         } finally {
           zeroize(rootKey);
         }
-        if (this.#ha) {
+        if (this.#ha.isEnabled) {
           // A standby serves nothing but status: it loads the rest when it takes over.
           this.#cluster = await this.barrier.getJson(CLUSTER_INFO);
-          this.#prepareIdentity();
           this.#ha.start();
           this.#log('info', 'core: vault is unsealed; entering standby mode');
         } else {
@@ -434,7 +340,7 @@ export class Core {
   /** PUT sys/seal (or shutdown): drop keys and every cache. */
   seal(): Promise<void> {
     // Leaving the contest first: becomeActive runs serialised too, so it cannot start meanwhile.
-    const stopping = this.#ha?.stop() ?? Promise.resolve();
+    const stopping = this.#ha.stop();
     return stopping.then(() =>
       this.#serial(async () => {
         if (!this.isSealed()) this.#log('info', 'core: vault is sealed');
@@ -472,7 +378,7 @@ export class Core {
 
   #preSeal(): void {
     this.#dropActive();
-    this.#nextIdentity = undefined;
+    this.#ha.forgetNextIdentity();
     this.barrier.seal();
     this.#progress.reset();
     this.#cluster = undefined;
@@ -575,128 +481,8 @@ export class Core {
    * audit. The request entry is written before the engine runs and the response entry after; if
    * devices are enabled and none can write, the request fails with 500 (docs/vault.md#audit).
    */
-  async handle(req: LogicalRequest): Promise<LogicalResponse | null> {
-    const spent: { lastUseOf?: TokenEntry; login?: boolean } = {};
-    const trail = new AuditTrail(this.audit, req);
-    const start = performance.now();
-    try {
-      let res: LogicalResponse | null;
-      try {
-        res = await this.#handle(req, spent, trail);
-      } catch (err) {
-        trail.response({ err });
-        throw err;
-      }
-      trail.response({ res });
-      return res;
-    } finally {
-      const key = spent.login ? 'handle_login_request' : 'handle_request';
-      this.telemetry.sample(['core', key], performance.now() - start);
-      // The token's last use: the request has run, now the token goes (Vault, too, revokes after
-      // the request). It is already dead to every other request; the sweep retries a failure.
-      if (spent.lastUseOf) {
-        await this.tokens.revoke(spent.lastUseOf).catch((err: unknown) => {
-          this.#log('warn', `token: revoking a used-up token failed: ${(err as Error).message}`);
-        });
-      }
-    }
-  }
-
-  async #handle(
-    req: LogicalRequest,
-    spent: { lastUseOf?: TokenEntry; login?: boolean },
-    trail: AuditTrail,
-  ): Promise<LogicalResponse | null> {
-    if (this.isSealed()) throw sealedError();
-    if (this.isStandby()) throw new StandbyError((await this.leader()).leaderAddress);
-    checkKey(req.path);
-    const route = this.#table.route(req.path);
-    const [backend, mountPath, rel] = route ?? [undefined, '', ''];
-    const mount = route ? this.#table.entryAt(mountPath) : undefined;
-    if (mount) trail.entry.mount = { point: mountPath, type: mount.type, accessor: mount.accessor };
-    const breq: BackendRequest = {
-      operation: req.operation,
-      path: rel,
-      data: req.data,
-      mountPath,
-      clientAddr: req.clientAddr,
-      contentType: req.contentType,
-    };
-    if (backend?.isUnauthenticated?.(rel)) {
-      spent.login = true;
-      trail.request();
-      return this.#dispatch(backend, breq);
-    }
-    // The use is spent before anything else runs, atomically, so parallel requests cannot share
-    // one; a token with none left is 403. A denied request spends its use too, as in Vault.
-    const used = await this.tokens.use(req.token).catch((err: unknown) => {
-      trail.request(err);
-      throw err;
-    });
-    const { entry, last } = used;
-    if (last) spent.lastUseOf = entry;
-    breq.tokenEntry = entry;
-    trail.entry.token = entry;
-    if (backend && isWrite(req.operation)) {
-      const exists = backend.existence ? await backend.existence(breq) : undefined;
-      breq.operation = exists === undefined || exists ? 'update' : 'create';
-    }
-    // sys/internal/ui/mounts is open to every valid token, as in Vault (the CLI's kv needs it).
-    const isUiMounts = req.path.startsWith('sys/internal/ui/mounts/') && req.operation === 'read';
-    const allowed = isUiMounts || (await this.isAllowed(entry, breq.operation, req.path, breq.data));
-    trail.entry.allowed = allowed;
-    if (!allowed) {
-      const denied = permissionDenied();
-      trail.request(denied);
-      throw denied;
-    }
-    trail.request();
-    if (!backend) {
-      if (req.path.startsWith('identity/')) throw new VaultError(404, ['unsupported path']);
-      throw noHandler(req.path);
-    }
-    return this.#dispatch(backend, breq);
-  }
-
-  async #dispatch(backend: Backend, req: BackendRequest): Promise<LogicalResponse | null> {
-    let res = await backend.handle(req);
-    if (res?.login) res = await this.#issueLoginToken(req, res, res.login);
-    if (res && !res.mountType) {
-      res.mountType = this.#table.entryAt(req.mountPath)?.type ?? '';
-    }
-    return res;
-  }
-
-  /**
-   * Turns an auth method's login description into a token (Vault's handleLoginRequest): the one
-   * place where logins become tokens, so no auth method, present or future, can issue root.
-   * Auth-method tokens are orphans, renewable, named after the login path.
-   */
-  async #issueLoginToken(
-    req: BackendRequest,
-    res: LogicalResponse,
-    login: LoginAuth,
-  ): Promise<LogicalResponse> {
-    const mount = this.#table.entryAt(req.mountPath);
-    if (mount?.table !== 'auth' || mount.type === 'token') throw internalError();
-    const policies = normalizePolicies([...login.policies, ...(login.noDefaultPolicy ? [] : ['default'])]);
-    if (policies.includes('root')) throw badRequest(ROOT_FROM_AUTH);
-    const { entry, warnings } = await this.tokens.create({
-      policies,
-      path: `${req.mountPath}${req.path}`,
-      displayName: login.displayName,
-      meta: login.meta,
-      ttl: login.ttl,
-      maxTtl: login.maxTtl,
-      explicitMaxTtl: login.explicitMaxTtl,
-      period: login.period,
-      numUses: login.numUses,
-      renewable: true,
-      orphan: true,
-      ...(login.role !== undefined ? { role: { mount: mount.uuid, name: login.role } } : {}),
-    });
-    const { login: _login, ...rest } = res;
-    return { ...rest, auth: TokenStore.authBlock(entry), warnings: [...(res.warnings ?? []), ...warnings] };
+  handle(req: LogicalRequest): Promise<LogicalResponse | null> {
+    return this.#pipeline.handle(req);
   }
 
   /** Renewal limits for an auth-method token (role re-read); undefined when not applicable. */

@@ -2,10 +2,22 @@
 // the storage's lock; the holder is the active node and serves, the others stand by. Losing the
 // lock (lease expired, step-down, seal) drops the node back to standby at once, before anything
 // else can be served, so two nodes never act as active on one storage.
+// HaCoordinator runs the contest; CoreHa is the core's side of it (advertising this node while
+// active, reading the active node's advertisement, each term's cluster identity), which Core owns
+// and delegates to.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ClusterIdentity } from './cluster/identity.js';
+import { zeroize } from '@kms-chain/crypto';
+import type { Barrier } from './barrier.js';
+import {
+  type ClusterAdvertFields,
+  type ClusterIdentity,
+  generateClusterIdentity,
+  parseClusterAdvert,
+} from './cluster/identity.js';
 import { ECHO_EXPIRY_MS, type EchoInfo } from './cluster/protocol.js';
+import { sealedError } from './errors.js';
 import type { HaBackend, HaLock } from './storage/storage.js';
 import { VAULT_VERSION } from './version.js';
 
@@ -294,5 +306,184 @@ export class HaCoordinator {
       if (why === 'step-down') await sleep(STEP_DOWN_MS, signal);
     }
     this.#mode = 'standby';
+  }
+}
+
+/** Where the active node advertises itself, under its node id, for standbys to find. */
+const LEADER_PREFIX = 'core/leader/';
+
+/** What the core lends CoreHa. */
+export interface CoreHaHost {
+  readonly barrier: Barrier;
+  isSealed(): boolean;
+  /** Loads what an active node serves from (tokens, policies, mounts, audit devices). */
+  loadActive(): Promise<void>;
+  /** Stops acting as active, touching no storage; the barrier stays unsealed. */
+  dropActive(): void;
+  /** Runs `fn` serialised with init/unseal/seal. */
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface CoreHaOptions {
+  /** The storage's HA lock; without it this node is alone and active once unsealed. */
+  ha?: HaBackend;
+  apiAddr?: string;
+  clusterAddr?: string;
+}
+
+export class CoreHa {
+  readonly #host: CoreHaHost;
+  readonly #options: CoreHaOptions;
+  readonly #ha: HaCoordinator | undefined;
+  /** This term's cluster identity while active (docs/vault.md#ha-on-etcd). */
+  #clusterIdentity: ClusterIdentity | undefined;
+  /** The next term's identity, made ahead while standing by so a takeover does not wait for it. */
+  #nextIdentity: Promise<{ identity: ClusterIdentity; fields: ClusterAdvertFields }> | undefined;
+
+  constructor(options: CoreHaOptions, host: CoreHaHost) {
+    this.#options = options;
+    this.#host = host;
+    this.#ha = options.ha
+      ? new HaCoordinator(
+          options.ha,
+          {
+            becomeActive: (id) => host.serial(() => this.#becomeActive(id)),
+            becomeStandby: () => {
+              host.dropActive();
+              this.#prepareIdentity();
+            },
+            log: (level, message) => host.log(level, message),
+          },
+          { hostname: hostname(), api_addr: options.apiAddr ?? '', cluster_addr: options.clusterAddr ?? '' },
+        )
+      : undefined;
+  }
+
+  /** Whether the storage has an HA lock to contend for. */
+  get isEnabled(): boolean {
+    return this.#ha !== undefined;
+  }
+
+  /** Without HA always; with HA while this node holds the lock. */
+  get isLockHolder(): boolean {
+    return this.#ha === undefined || this.#ha.mode === 'active';
+  }
+
+  /** This term's cluster identity, whatever the seal state (Core checks that). */
+  get identity(): ClusterIdentity | undefined {
+    return this.#clusterIdentity;
+  }
+
+  /** Unsealed with HA: start making the next identity and contend for the lock. */
+  start(): void {
+    this.#prepareIdentity();
+    this.#ha?.start();
+  }
+
+  /** Leaves the contest; resolves at once without HA. */
+  stop(): Promise<void> {
+    return this.#ha?.stop() ?? Promise.resolve();
+  }
+
+  /** Forgets this term's identity (on leaving the active role). */
+  dropIdentity(): void {
+    this.#clusterIdentity = undefined;
+  }
+
+  /** Forgets the identity made ahead (on seal). */
+  forgetNextIdentity(): void {
+    this.#nextIdentity = undefined;
+  }
+
+  /** HA: take over after acquiring the lock (docs/vault.md#ha-on-etcd). */
+  async #becomeActive(nodeId: string): Promise<void> {
+    if (this.#host.isSealed()) throw sealedError();
+    // The previous active node may have rotated keys and changed any entry meanwhile.
+    await this.#host.barrier.reload();
+    await this.#host.loadActive();
+    const cluster = this.#options.clusterAddr ? await this.#takeNextIdentity() : undefined;
+    const advert = {
+      hostname: hostname(),
+      redirect_addr: this.#options.apiAddr ?? '',
+      cluster_addr: this.#options.clusterAddr ?? '',
+      ...cluster?.fields,
+    };
+    await this.#host.barrier.putJson(`${LEADER_PREFIX}${nodeId}`, advert);
+    this.#clusterIdentity = cluster?.identity;
+  }
+
+  /** A cluster identity for a new term: the one made ahead, else a new one. */
+  async #takeNextIdentity(): Promise<{ identity: ClusterIdentity; fields: ClusterAdvertFields }> {
+    const next = this.#nextIdentity ?? generateClusterIdentity();
+    this.#nextIdentity = undefined;
+    return next;
+  }
+
+  /** Starts making the next term's identity in the background (once per term). */
+  #prepareIdentity(): void {
+    if (!this.#options.clusterAddr || this.#nextIdentity) return;
+    const next = generateClusterIdentity();
+    next.catch(() => undefined);
+    this.#nextIdentity = next;
+  }
+
+  /** See Core.leader. */
+  async leader(): Promise<LeaderInfo> {
+    if (!this.#ha) return NO_HA;
+    if (this.#host.isSealed()) throw sealedError();
+    return this.#ha.leader((id) => this.#readAdvert(id));
+  }
+
+  /** See Core.activeNode. */
+  async activeNode(): Promise<ActiveAdvert | undefined> {
+    if (!this.#ha || this.#host.isSealed()) return undefined;
+    return this.#ha.activeAdvert((id) => this.#readAdvert(id));
+  }
+
+  /** Reads an advertisement through the barrier; the decrypted bytes (with the key) are zeroed. */
+  async #readAdvert(id: string): Promise<ActiveAdvert | undefined> {
+    const raw = await this.#host.barrier.readThrough(`${LEADER_PREFIX}${id}`);
+    if (!raw) return undefined;
+    try {
+      const advert = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      let identity: ClusterIdentity | undefined;
+      try {
+        identity = parseClusterAdvert(advert);
+      } catch (err) {
+        this.#host.log('warn', `core: active node's cluster identity unusable: ${(err as Error).message}`);
+      }
+      return {
+        redirectAddr: String(advert['redirect_addr'] ?? ''),
+        clusterAddr: String(advert['cluster_addr'] ?? ''),
+        identity,
+      };
+    } finally {
+      zeroize(raw);
+    }
+  }
+
+  recordEcho(info: EchoInfo): void {
+    this.#ha?.recordEcho(info);
+  }
+
+  get self(): EchoInfo | undefined {
+    return this.#ha?.self;
+  }
+
+  async haStatus(): Promise<Array<Record<string, unknown>>> {
+    return this.#ha ? this.#ha.nodes() : [haStatusEntry(this.#selfInfo(), true)];
+  }
+
+  #selfInfo(): Omit<HaNodeInfo, 'id'> {
+    return {
+      hostname: hostname(),
+      api_addr: this.#options.apiAddr ?? '',
+      cluster_addr: this.#options.clusterAddr ?? '',
+    };
+  }
+
+  stepDown(): void {
+    this.#ha?.stepDown();
   }
 }
