@@ -10,9 +10,9 @@ import {
   parseClusterAdvert,
 } from '../src/cluster/identity.js';
 import { type ClusterListener, isClusterSocket, listenCluster } from '../src/cluster/listener.js';
-import { advertisedClusterAddr, clusterListenAddresses } from '../src/cluster/node.js';
 import type { EchoInfo } from '../src/cluster/protocol.js';
 import { parseConfigObject } from '../src/config.js';
+import { advertisedClusterAddr, clusterListenAddresses } from '../src/http/cluster-node.js';
 
 const SELF: EchoInfo = {
   id: 'node-b',

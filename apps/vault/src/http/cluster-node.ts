@@ -3,10 +3,10 @@
 // Only a node on HA storage clusters, and none with `disable_clustering`: its standbys then answer
 // with the 307 redirect and its active side advertises no cluster certificate.
 import type { FastifyInstance } from 'fastify';
+import { Forwarder } from '../cluster/forwarder.js';
+import { type ClusterListener, listenCluster } from '../cluster/listener.js';
 import type { ServerConfig } from '../config.js';
 import type { Core } from '../core.js';
-import { Forwarder } from './forwarder.js';
-import { type ClusterListener, listenCluster } from './listener.js';
 
 /**
  * The cluster address this node advertises, as Vault settles it: none with `disable_clustering`;
