@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { parseThroughStream } from '@kms-chain/tls-identity';
 import { type ClusterIdentity, isClusterPeer } from './identity.js';
 import { ECHO_PATH, type EchoInfo, MAX_ECHO_BYTES, parseEcho } from './protocol.js';
+import { bindTracked, type Listener } from './serve.js';
 
 /** A slow or silent peer may hold a half-open handshake this long. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -37,10 +38,7 @@ export interface ClusterListenerOptions {
 }
 
 /** A running cluster listener; close() stops accepting and ends open connections. */
-export interface ClusterListener {
-  address: net.AddressInfo;
-  close(): Promise<void>;
-}
+export type ClusterListener = Listener;
 
 export async function listenCluster(opts: ClusterListenerOptions): Promise<ClusterListener> {
   const sockets = new Set<net.Socket>();
@@ -92,21 +90,7 @@ export async function listenCluster(opts: ClusterListenerOptions): Promise<Clust
       parseThroughStream(socket);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    address: server.address() as net.AddressInfo,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
-  };
+  return bindTracked(server, sockets, opts.port, opts.host);
 }
 
 function takeEcho(req: IncomingMessage, res: ServerResponse, echo: (info: EchoInfo) => void): void {

@@ -11,6 +11,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { parseThroughStream } from '@kms-chain/tls-identity';
 import type { FastifyInstance } from 'fastify';
+import { bindTracked, type Listener } from '../cluster/serve.js';
 import { badRequest, toErrorResponse } from '../errors.js';
 import { checkKey } from '../view.js';
 
@@ -124,12 +125,6 @@ async function onClientError(
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
 }
 
-/** A running listener; close() stops accepting and ends open connections. */
-export interface Listener {
-  address: net.AddressInfo;
-  close(): Promise<void>;
-}
-
 /** Serves a built (not listening) fastify app on host:port, over TLS when `tls` is given. */
 export async function listen(app: FastifyInstance, opts: ListenOptions): Promise<Listener> {
   await app.ready();
@@ -169,19 +164,7 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
     : net.createServer({ noDelay: true }, hand);
   // A failed handshake must not take the server down.
   server.on('tlsClientError', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    address: server.address() as net.AddressInfo,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
-  };
+  return bindTracked(server, sockets, opts.port, opts.host);
 }
+
+export type { Listener };
