@@ -208,7 +208,7 @@ function pickWorker(): SealWorker {
 
 /**
  * The memory of each running DARE worker thread (none before the first long stream), for tests and
- * diagnostics. Each worker collects its garbage after every 16 MiB it seals and when its last stream
+ * diagnostics. Each worker collects its garbage after every 4 MiB it seals and when its last stream
  * closes, so `arrayBuffers` stays within a few MiB of the batches it holds.
  */
 export async function dareWorkerMemory(): Promise<DareWorkerMemory[]> {

@@ -22,10 +22,13 @@ import { HEADER_SIZE, PACKAGE_SIZE, PAYLOAD_SIZE, sealPackage } from './dare-pac
 // dropped. This isolate's JS heap barely grows, so V8 frees those buffers late, and the C allocator
 // keeps what it once held: the thread's arena stayed at 35–40 MiB after a soak. A young-generation
 // collection after every GC_EVERY bytes sealed and when the last stream closes bounds the pile. Every
-// 16 MiB they slow this thread by about 15 % (≈ 980 against 1,160 MiB/s sealing one stream), far
-// above what the main thread, which sets a stream's pace, delivers; every 8 MiB cost 28 %. `gc` is taken from a fresh context while
-// --expose-gc is on, and the flag is turned off again, so no other context sees it.
-const GC_EVERY = 16 * 1024 * 1024;
+// 4 MiB rather than 16 takes 12–25 MiB off the peak of a long encrypted stream (512 MiB through
+// dareEncryptOffThread: peak RSS 75–78 MiB against 87–104) for 0.1 s more CPU per 512 MiB (0.67–0.83
+// s against 0.56–0.62 s, all threads); this thread's own sealing rate drops (every 8 MiB cost it 28 %
+// alone), but it stays far above what the main thread, which sets a stream's pace, delivers. `gc` is
+// taken from a fresh context while --expose-gc is on, and the flag is turned off again, so no other
+// context sees it.
+const GC_EVERY = 4 * 1024 * 1024;
 setFlagsFromString('--expose-gc');
 /** @type {(options: { type: 'minor' | 'major' }) => void} */
 const collect = runInNewContext('gc');
