@@ -1,72 +1,17 @@
 // The cluster port's pieces in one process (docs/vault.md#ha-on-etcd): the term's identity and its
 // advertisement, the listener that serves only peers with that identity, the standby's forwarder
 // (request and answer relayed whole, X-Forwarded-For, fallback when it cannot forward) and echoes.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ActiveNode, Forwarder } from '../src/cluster/forwarder.js';
+import type { Forwarder } from '../src/cluster/forwarder.js';
 import {
   type ClusterIdentity,
   generateClusterIdentity,
   parseClusterAdvert,
 } from '../src/cluster/identity.js';
-import { type ClusterListener, isClusterSocket, listenCluster } from '../src/cluster/listener.js';
-import type { EchoInfo } from '../src/cluster/protocol.js';
+import type { ClusterListener } from '../src/cluster/listener.js';
 import { parseConfigObject } from '../src/config.js';
 import { advertisedClusterAddr, clusterListenAddresses } from '../src/http/cluster-node.js';
-
-const SELF: EchoInfo = {
-  id: 'node-b',
-  hostname: 'b',
-  api_addr: 'http://b:8200',
-  cluster_addr: 'https://b:8201',
-};
-
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-  fromCluster: boolean;
-}
-
-async function activeSide(identity: () => ClusterIdentity | undefined) {
-  const seen: Seen[] = [];
-  const echoes: EchoInfo[] = [];
-  const listener = await listenCluster({
-    host: '127.0.0.1',
-    port: 0,
-    identity,
-    serve: (req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        seen.push({
-          method: req.method!,
-          url: req.url!,
-          headers: req.headers,
-          body: Buffer.concat(chunks).toString(),
-          fromCluster: isClusterSocket(req.socket),
-        });
-        res.writeHead(201, { 'content-type': 'application/json', 'x-answer': 'yes' });
-        // Two writes: the answer streams back, it is not one buffer.
-        res.write('{"data":');
-        setTimeout(() => res.end('"streamed"}'), 20);
-      });
-    },
-    echo: (info) => echoes.push(info),
-  });
-  return { listener, seen, echoes };
-}
-
-function forwarderTo(active: () => ActiveNode | undefined): Forwarder {
-  return new Forwarder({ active: async () => active(), self: () => SELF, log: () => undefined });
-}
-
-async function text(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString();
-}
+import { activeSide, forwarderTo, SELF, text } from './cluster-support.js';
 
 describe('cluster port', () => {
   const closers: Array<() => unknown> = [];

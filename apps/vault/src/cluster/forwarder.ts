@@ -71,6 +71,11 @@ export class Forwarder {
     this.#deps = deps;
   }
 
+  /** Whether a request could be forwarded now: an active node with a cluster identity is known. */
+  async ready(): Promise<boolean> {
+    return (await this.#poolFor().catch(() => undefined)) !== undefined;
+  }
+
   /**
    * Sends `req` to the active node; resolves with its response (status, headers, streaming body)
    * or undefined when it cannot be forwarded (the caller redirects instead). Never rejects.

@@ -2,11 +2,13 @@
 // the unauthenticated sys endpoints itself, and renders every response in Vault's envelope and
 // every error as `{"errors":[...]}` with `Content-Type: application/json`.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { type Logger, logCompletedRequest } from '@kms-chain/log';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifyServerFactory,
   LogController,
 } from 'fastify';
 import type { Forwarder } from '../cluster/forwarder.js';
@@ -14,7 +16,13 @@ import { isClusterSocket } from '../cluster/listener.js';
 import type { Core } from '../core.js';
 import { badRequest, StandbyError, toErrorResponse, VaultError } from '../errors.js';
 import type { LogicalResponse, Operation, RawBody } from '../types.js';
-import { clientAddrOf, forwardFromStandby } from './forwarding.js';
+import {
+  ANSWERED_HERE,
+  clientAddrOf,
+  forwardFromStandby,
+  redirectLocation,
+  standbyFront,
+} from './forwarding.js';
 
 export interface HttpOptions {
   core: Core;
@@ -36,18 +44,30 @@ export interface HttpOptions {
 }
 
 const JSON_TYPE = 'application/json';
-const UNAUTH_SYS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
 
 /** Builds the fastify app without listening (tests use `inject`, the CLI calls `listen`). */
 export function buildServer(opts: HttpOptions): FastifyInstance {
   const core = opts.core;
+  const bodyLimit = opts.maxRequestSize ?? 32 * 1024 * 1024;
+  const extraHeaders: Record<string, string> = { 'Cache-Control': 'no-store' };
+  if (opts.tls) extraHeaders['Strict-Transport-Security'] = 'max-age=31536000; includeSubDomains';
+  const forwarder = opts.forwarder;
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     // fastify's own request lines off: the onResponse hook below writes one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
-    bodyLimit: opts.maxRequestSize ?? 32 * 1024 * 1024,
+    bodyLimit,
     requestTimeout: (opts.maxRequestDuration ?? 90) * 1000,
+    // On a node that may stand by, forwarding comes before the router (http/forwarding.ts). At
+    // debug level every request takes the router, so that each gets its line in this node's log.
+    ...(forwarder && !opts.logger?.isLevelEnabled('debug')
+      ? {
+          serverFactory: frontedServer((router) =>
+            standbyFront({ core, forwarder, maxRequestSize: bodyLimit, headers: extraHeaders }, router),
+          ),
+        }
+      : {}),
     exposeHeadRoutes: false,
     // A target with a broken %-escape never reaches a route; Go's server refuses it with
     // `invalid URL escape "%zz"`, given here in Vault's error envelope instead of fastify's.
@@ -65,8 +85,6 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const extraHeaders: Record<string, string> = { 'Cache-Control': 'no-store' };
-  if (opts.tls) extraHeaders['Strict-Transport-Security'] = 'max-age=31536000; includeSubDomains';
   app.addHook('onRequest', (_req, reply, done) => {
     reply.headers(extraHeaders);
     done();
@@ -87,10 +105,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     }
     // A standby sends the client to the active node, as Vault does without request forwarding.
     if (err instanceof StandbyError && err.leaderAddress) {
-      reply
-        .code(307)
-        .header('Location', `${err.leaderAddress.replace(/\/+$/, '')}${req.url}`)
-        .send();
+      reply.code(307).header('Location', redirectLocation(err.leaderAddress, req.url)).send();
       return;
     }
     const { status, body } = toErrorResponse(err);
@@ -128,7 +143,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     );
     const method = req.method.toUpperCase();
     const bare = path.replace(/\/$/, '');
-    if (UNAUTH_SYS.has(bare)) {
+    if (ANSWERED_HERE.has(bare)) {
       await handleSys(core, bare, method, query, req, reply);
       return;
     }
@@ -141,7 +156,7 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
         return;
       }
     }
-    if (await forwardFromStandby(core, opts.forwarder, bare, req, reply)) return;
+    if (await forwardFromStandby(core, forwarder, bare, req, reply)) return;
     let operation: Operation;
     let data: Record<string, unknown>;
     if (method === 'GET' || method === 'LIST') {
@@ -181,6 +196,20 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
     });
     respond(reply, res);
   }
+}
+
+/**
+ * A fastify server factory whose server hands each request to `front`, with fastify's request
+ * listener (the router) as what the front passes on; the timeouts are the ones fastify sets on a
+ * server it makes itself.
+ */
+function frontedServer(front: (router: http.RequestListener) => http.RequestListener): FastifyServerFactory {
+  return (router, o) => {
+    const server = http.createServer(front(router));
+    server.keepAliveTimeout = o['keepAliveTimeout'] as number;
+    server.requestTimeout = o['requestTimeout'] as number;
+    return server;
+  };
 }
 
 /** A body Vault sends as it is (sys/metrics), with its own status and content type. */
