@@ -13,7 +13,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { etcdBinary, httpsOk, peakRssMiB, resetPeakRss } from '@kms-chain/tools';
 import { CHAIN_KEY_NAME, chainPids, startChain } from './lib/chain.mjs';
-import { startHaVault } from './lib/ha.mjs';
+import { hopLatency, startHaVault } from './lib/ha.mjs';
 import { opsPerSecond, since, timeBatch } from './lib/load.mjs';
 import { timeNpmStart } from './lib/npm-start.mjs';
 import { settleDisk, startNode } from './lib/proc.mjs';
@@ -189,6 +189,13 @@ function defineFigures(opts, modes) {
       `KV v1 read via a bare node:https proxy to the active node (reference) ×${VAULT_CLIENTS}`,
       'ops/s',
     );
+    def(
+      'ha.hop.standby',
+      g,
+      'one KV read ×1 via the standby, over via the active node (medians, requests in turn)',
+      'ms',
+    );
+    def('ha.hop.proxy', g, 'the same via the bare node:https proxy (reference)', 'ms');
     def('ha.failover', g, 'kill -9 of the active node → the standby active (lock_timeout 5s)', 's');
   }
   def('start.npm', 'chain start', 'npm start → first SSE-S3 PUT (empty data dir)', 's');
@@ -665,6 +672,20 @@ async function main(argv) {
               ),
             );
           }
+          // One request at a time, the three ways in turn: what a forwarded request pays over a
+          // direct one, beside what one hop through the bare proxy pays.
+          let hops;
+          await measure('ha.hop.standby', async () => {
+            hops = await hopLatency(
+              (via) => haCall(ha.vault[via], 'GET', '/v1/kv/bench/k'),
+              Math.max(600, Math.round(s * 600)),
+            );
+            return hops.standby;
+          });
+          await measure('ha.hop.proxy', async () => {
+            if (!hops) throw new Error('not measured: the standby hop failed');
+            return hops.proxy;
+          });
         },
       );
     }

@@ -85,6 +85,26 @@ export async function startHaVault({ dir, pki, lockTimeout = '5s' }) {
   }
 }
 
+/**
+ * What one request pays for a hop, in ms: the median latency of a read through the standby and
+ * through a proxy, each minus the median through the active node. The three take turns request by
+ * request (`count` in all, one at a time), so a machine that speeds up or slows down meanwhile
+ * moves all three alike. `read(base)` makes one request to `urls[base]`.
+ */
+export async function hopLatency(read, count) {
+  const lat = { active: [], standby: [], proxy: [] };
+  const vias = Object.keys(lat);
+  for (let i = 0; i < count; i++) {
+    const via = vias[i % vias.length];
+    const t0 = performance.now();
+    await read(via);
+    lat[via].push(performance.now() - t0);
+  }
+  const median = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+  const active = median(lat.active);
+  return { standby: median(lat.standby) - active, proxy: median(lat.proxy) - active };
+}
+
 async function untilActive(url, ca, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -92,6 +92,13 @@ export function targetList(bigMiB) {
       den: 'ha.read.proxy',
       reference: true,
     },
+    // Forwarding costs at most one extra loopback round trip: no more than one bare proxy hop.
+    {
+      name: 'Vault HA forwarding, added latency ÷ a bare node:https proxy hop',
+      num: 'ha.hop.standby',
+      den: 'ha.hop.proxy',
+      max: 1,
+    },
     { name: 'minio peak RSS, 1 GiB PUT+GET plaintext (MiB)', num: 'rss.huge.plain.minio', max: 200 },
     { name: 'minio peak RSS, 1 GiB PUT+GET SSE-S3 (MiB)', num: 'rss.huge.sse-s3.minio', max: 200 },
   );
