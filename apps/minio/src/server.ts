@@ -21,6 +21,7 @@ import type { AuditTarget } from './audit/targets.js';
 import { isS3Error, S3Error } from './errors.js';
 import { corsHeaders, DEFAULT_CORS_ALLOW_ORIGINS, isPreflight } from './http/cors.js';
 import { deferContinue } from './http/early-answers.js';
+import { closeIdleAfterReads } from './http/idle-close.js';
 import type { Kms } from './kms/kms.js';
 import { MeteredKms } from './kms/metered.js';
 import { isJsonErrorRoute, renderError, renderErrorJson, storageToS3Error } from './s3/errors.js';
@@ -114,6 +115,8 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   deferContinue(app.server as unknown as Server);
   // Over TLS a request arriving while the previous answer still drains must wait, not reset the connection.
   if (config.tls) parseTlsThroughStream(app.server as unknown as TlsServer);
+  // An idle kept-alive connection closes only once a request that reached it before the deadline is read.
+  closeIdleAfterReads(app.server as unknown as Server);
 
   // Bodies are the handlers' to stream and verify: fastify treats no method as carrying one, so it never
   // parses a body, whatever its Content-Type (any value, even malformed, is S3's to store), and never
