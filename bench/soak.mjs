@@ -8,14 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { chainPids, startChain } from './lib/chain.mjs';
+import { FreshHttpAgent, FreshHttpsAgent } from './lib/soak-agent.mjs';
 import { checkDrill, killDrill, stallDrill } from './lib/soak-drills.mjs';
 import { buildReport, reportText, rssAll, SoakStats } from './lib/soak-report.mjs';
 import { SoakWorkload } from './lib/soak-workload.mjs';
@@ -112,9 +111,11 @@ function client(endpoint, ca, creds, workers) {
     // Every failure is counted, never hidden by a retry.
     maxAttempts: 1,
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // Keep-alive agents that never hand out a connection the server may have closed for idleness
+    // (bench/lib/soak-agent.mjs): a busy client would send a request on it and see a reset.
     requestHandler: new NodeHttpHandler({
-      httpAgent: new http.Agent(agentOpts),
-      httpsAgent: new https.Agent({ ...agentOpts, ...(ca ? { ca } : {}) }),
+      httpAgent: new FreshHttpAgent(agentOpts),
+      httpsAgent: new FreshHttpsAgent({ ...agentOpts, ...(ca ? { ca } : {}) }),
       connectionTimeout: 10_000,
       requestTimeout: 60_000,
     }),
