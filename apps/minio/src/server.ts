@@ -146,7 +146,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   if (idleCollectMs > 0) {
     const idle = new IdleCollector({
       quietMs: idleCollectMs,
-      collect: releaseIdleMemory,
+      collect: () => releaseIdleMemory(() => store.dropCaches()),
       settle: settleIdleMemory,
     });
     app.addHook('onRequest', async () => idle.touch());

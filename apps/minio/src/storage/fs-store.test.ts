@@ -322,3 +322,15 @@ describe('openObject', () => {
     await expect(store.openObject('bkt', 'race/swap')).rejects.toMatchObject({ kind: 'NoSuchKey' });
   });
 });
+
+describe('dropCaches', () => {
+  it('empties the meta.json cache, and reads fill it again from disk', async () => {
+    await put('cache/a');
+    await store.getMeta('bkt', 'cache/a');
+    expect(store.cachedMetaBytes).toBeGreaterThan(0);
+    store.dropCaches();
+    expect(store.cachedMetaBytes).toBe(0);
+    expect((await store.getMeta('bkt', 'cache/a')).key).toBe('cache/a');
+    expect(store.cachedMetaBytes).toBeGreaterThan(0);
+  });
+});
