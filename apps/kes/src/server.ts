@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server as TlsServer } from 'node:tls';
-import { logCompletedRequest } from '@kms-chain/log';
+import { type Logger, logCompletedRequest, requestLogger } from '@kms-chain/log';
 import { KesPolicy } from '@kms-chain/policy';
 import { mtlsServerOptions, parseTlsThroughStream } from '@kms-chain/tls-identity';
 import fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
@@ -136,6 +136,9 @@ export async function buildServer(config: ServerConfig, opts: BuildOptions = {})
     loggerInstance: logs.logger,
     // fastify's own request lines off: the onResponse hook below writes one line per request.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger is made on its first line (most write none at info).
+    childLoggerFactory: (logger: Logger, bindings: Record<string, unknown>, options: object) =>
+      requestLogger(logger, bindings, options),
     genReqId: () => randomUUID(),
     exposeHeadRoutes: false,
     keepAliveTimeout: 90_000,

@@ -3,7 +3,7 @@
 // every error as `{"errors":[...]}` with `Content-Type: application/json`.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { type Logger, logCompletedRequest } from '@kms-chain/log';
+import { type Logger, logCompletedRequest, requestLogger } from '@kms-chain/log';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -53,7 +53,14 @@ export function buildServer(opts: HttpOptions): FastifyInstance {
   if (opts.tls) extraHeaders['Strict-Transport-Security'] = 'max-age=31536000; includeSubDomains';
   const forwarder = opts.forwarder;
   const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...(opts.logger
+      ? {
+          loggerInstance: opts.logger,
+          // Each request's logger is made on its first line (most write none at info).
+          childLoggerFactory: (logger, bindings, options) =>
+            requestLogger(logger as Logger, bindings, options),
+        }
+      : { logger: false }),
     // fastify's own request lines off: the onResponse hook below writes one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
