@@ -8,7 +8,8 @@
 // file, no KMS, no listing. Both servers then get the same traffic: W workers × T seconds of PUTs
 // and GETs of 1 B–2 MiB bodies, half encrypted, then a quiet spell, then a 1 GiB PUT+GET plaintext
 // and encrypted; the table gives each server's RSS at start, after the load, after the quiet spell,
-// and its peak for each 1 GiB PUT+GET (VmHWM reset before each).
+// and its peak for each 1 GiB PUT+GET (VmHWM reset before each). `--servers minio` leaves the floor
+// out; with `--seconds 0 --idle 0` too it measures only minio's 1 GiB peaks, in about a minute.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, unlink } from 'node:fs/promises';
@@ -170,6 +171,7 @@ async function main() {
       workers: { type: 'string', default: '64' },
       seconds: { type: 'string', default: '60' },
       idle: { type: 'string', default: '30' },
+      servers: { type: 'string', default: 'minio,floor' },
       dir: { type: 'string' },
       cert: { type: 'string' },
       key: { type: 'string' },
@@ -183,32 +185,36 @@ async function main() {
   let chain;
   let floor;
   try {
-    process.stderr.write('memory-floor: starting the chain and the floor server…\n');
-    chain = await startChain(join(work, 'chain'));
-    floor = await startNode(
-      'floor',
-      [
-        import.meta.filename,
-        'serve',
-        '--dir',
-        join(work, 'floor'),
-        '--cert',
-        chain.pki.server.certPath,
-        '--key',
-        chain.pki.server.keyPath,
-      ],
-      { ready: /floor listening on (\d+)/ },
+    const servers = values.servers.split(',');
+    process.stderr.write(
+      `memory-floor: starting the chain${servers.includes('floor') ? ' and the floor server' : ''}…\n`,
     );
+    chain = await startChain(join(work, 'chain'));
+    if (servers.includes('floor'))
+      floor = await startNode(
+        'floor',
+        [
+          import.meta.filename,
+          'serve',
+          '--dir',
+          join(work, 'floor'),
+          '--cert',
+          chain.pki.server.certPath,
+          '--key',
+          chain.pki.server.keyPath,
+        ],
+        { ready: /floor listening on (\d+)/ },
+      );
     const targets = [
       {
         ep: s3Endpoint({ name: 'minio', url: chain.urls.minio, creds: chain.creds, ca: chain.ca }),
         pid: chain.minio.child.pid,
       },
-      {
+      floor && {
         ep: s3Endpoint({ name: 'floor', url: `https://127.0.0.1:${floor.match[1]}`, ca: chain.ca }),
         pid: floor.child.pid,
       },
-    ];
+    ].filter((t) => t && servers.includes(t.ep.name));
     for (const t of targets) {
       try {
         await s3Call(t.ep, 'PUT', '/floor');
