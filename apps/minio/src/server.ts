@@ -2,7 +2,7 @@
 // by fastify: the S3 handlers read the raw request stream.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
-import { completionFields, type Logger } from '@kms-chain/log';
+import { completionFields, type Logger, requestLogger } from '@kms-chain/log';
 import { parseTlsThroughStream } from '@kms-chain/tls-identity';
 import Fastify, {
   type FastifyBaseLogger,
@@ -82,7 +82,17 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   });
   const routerConfig = { ...config, sse };
   const options = {
-    ...(config.logger ? { loggerInstance: config.logger as FastifyBaseLogger } : { logger: false }),
+    ...(config.logger
+      ? {
+          loggerInstance: config.logger as FastifyBaseLogger,
+          // Each request's logger is made on its first line (most write none at info).
+          childLoggerFactory: (
+            logger: FastifyBaseLogger,
+            bindings: Record<string, unknown>,
+            options: object,
+          ) => requestLogger(logger as Logger, bindings, options),
+        }
+      : { logger: false }),
     // fastify's own request lines off: the onResponse hook below writes one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
