@@ -13,9 +13,9 @@
 // collection, so a trim right after it misses some: after a soak a later malloc_trim still handed
 // back 15 MiB. The settling step (a young-generation collection, then malloc_trim again) takes both.
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { releaseSpareBatches } from '@kms-chain/crypto';
 import { mallocTrim } from '@kms-chain/libc';
+import { collector } from '../storage/streamed-collect.js';
 
 /** Options of {@link IdleCollector}. */
 export interface IdleCollectorOptions {
@@ -97,9 +97,6 @@ export class IdleCollector {
   }
 }
 
-type Gc = (options?: { type: 'minor' | 'major' }) => void;
-let gc: Gc | undefined;
-
 /**
  * The idle collection: `dropCaches` (the server's: the store's meta.json cache), the DARE batches
  * kept for reuse let go (8 MiB after any long encrypted body), V8's full collection, then
@@ -127,9 +124,7 @@ export function settleIdleMemory(): void {
  * the pages it picks as fragmented, and after a soak round its old generation held 30.7 MiB of pages
  * for 23.5 MiB of live objects, 5 MiB more each round; compacting every page (the flag is on for this
  * one collection) left 21.7 for 21.1, and minio's RSS after idle 10 MiB lower (bench/README.md,
- * memory). V8 offers `gc` only under --expose-gc; the function is taken from a fresh context while
- * the flag is on, and the flag is turned off again at once, so no other context (a vm sandbox, a
- * later worker) gets a global `gc`.
+ * memory).
  */
 export function fullCollection(): void {
   const collect = collector();
@@ -139,14 +134,4 @@ export function fullCollection(): void {
   } finally {
     setFlagsFromString('--no-compact-on-every-full-gc');
   }
-}
-
-function collector(): Gc {
-  if (gc === undefined && typeof globalThis.gc === 'function') gc = globalThis.gc as Gc;
-  if (gc === undefined) {
-    setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc') as Gc;
-    setFlagsFromString('--no-expose-gc');
-  }
-  return gc;
 }

@@ -2,11 +2,30 @@
 // files, opened together. Data files are immutable and a version's files are removed only after a newer
 // meta.json is committed; an unlinked file stays readable through a descriptor opened before, so a
 // reader holding these descriptors reads the version it resolved, whole, whatever commits meanwhile.
-import { close as closeFd, createReadStream } from 'node:fs';
+import { close as closeFd, createReadStream, read as readFd } from 'node:fs';
 import { Readable } from 'node:stream';
+import { countStreamed } from './streamed-collect.js';
 import type { ObjectMeta, PartLayout } from './types.js';
 
 const READ_CHUNK = 256 * 1024;
+
+/** The file system calls of the read streams: Node's, with each read counted (streamed-collect.ts). */
+const countedFs = {
+  read(
+    fd: number,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number | null,
+    callback: (err: NodeJS.ErrnoException | null, bytesRead: number, buffer: Buffer) => void,
+  ): void {
+    readFd(fd, buffer, offset, length, position, (err, bytesRead, buf) => {
+      if (!err) countStreamed(bytesRead);
+      callback(err, bytesRead, buf);
+    });
+  },
+  close: closeFd,
+};
 
 /**
  * A version opened by FsStore.openObject. `read` may be called once and hands the descriptors it needs
@@ -56,7 +75,7 @@ export class OpenObject implements ObjectReader {
       if (part.inline !== undefined)
         return Readable.from([Buffer.from(part.inline, 'base64').subarray(from, to + 1)]);
       // Plain descriptors with callback reads: measurably faster than FileHandle streams for large GETs.
-      return createReadStream('', { fd, start: from, end: to, highWaterMark: READ_CHUNK });
+      return createReadStream('', { fd, fs: countedFs, start: from, end: to, highWaterMark: READ_CHUNK });
     };
     if (spans.length === 1) return streamOf(0);
     async function* concat(): AsyncGenerator<Buffer> {

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { countStreamed } from './streamed-collect.js';
 
 const WRITE_BATCH = 1024 * 1024;
 const BACKGROUND_SYNC = 8 * 1024 * 1024;
@@ -65,6 +66,7 @@ async function writeChunks(
   let syncing: Promise<void> | null = null;
   let unsynced = 0;
   for await (const chunk of chunks) {
+    countStreamed(chunk.length);
     batch.push(chunk);
     batchBytes += chunk.length;
     if (batchBytes >= WRITE_BATCH) {
