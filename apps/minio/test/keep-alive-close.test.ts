@@ -17,7 +17,7 @@ import { loadCertsDir } from '../src/config/certs.js';
 import { startServer, type TestServer } from './helpers.js';
 
 /** The keep-alive timeout the test gives the server (Node closes an idle connection a second later). */
-const KEEP_ALIVE_MS = 500;
+const KEEP_ALIVE_MS = 1000;
 
 function spinUntil(at: number): void {
   while (performance.now() < at) {
