@@ -1,12 +1,12 @@
 // The built `minio` bin: usage and configuration errors, HTTPS from --certs-dir, clean exit on SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevPki } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devCertsDir } from './helpers.js';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'minio.js');
 const built = existsSync(join(import.meta.dirname, '..', 'dist', 'cli.js'));
@@ -82,11 +82,7 @@ describe.skipIf(!built)('minio bin', () => {
   });
 
   it('serves HTTPS with public.crt/private.key and exits 0 on SIGTERM', async () => {
-    const pki = await createDevPki(join(work, 'pki'), { clients: [] });
-    const certs = join(work, 'certs');
-    await mkdir(certs);
-    await copyFile(pki.server.certPath, join(certs, 'public.crt'));
-    await copyFile(pki.server.keyPath, join(certs, 'private.key'));
+    const { certs, ca } = await devCertsDir(work);
     const child = spawn(
       process.execPath,
       [bin, 'server', join(work, 'data'), '--address', '127.0.0.1:0', '--certs-dir', certs],
@@ -105,7 +101,7 @@ describe.skipIf(!built)('minio bin', () => {
       child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
     });
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${endpoint}/minio/health/live`, { ca: pki.ca.certPem }, (res) => {
+      const req = request(`${endpoint}/minio/health/live`, { ca }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });

@@ -5,7 +5,7 @@
 // closing. A client that does not wait (the AWS SDK v3 with a caller's agent) gets the answer, then a
 // half-closed connection that lingers before it closes, so it reads the answer before any reset.
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,13 +17,12 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { createDevPki } from '@kms-chain/tls-identity';
 import { signChunkedUpload } from '@kms-chain/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCertsDir } from '../src/config/certs.js';
 import { type DataKey, type Kms, KmsError, type KmsStatus } from '../src/kms/kms.js';
 import { StaticKeyKms } from '../src/kms/static-key.js';
-import { ACCESS_KEY, SECRET_KEY, startServer, type TestServer } from './helpers.js';
+import { ACCESS_KEY, devCertsDir, SECRET_KEY, startServer, type TestServer } from './helpers.js';
 import { errorCode, signHeaders } from './raw-http.js';
 
 const BODY = randomBytes(64 << 20);
@@ -83,12 +82,8 @@ function client(secret = SECRET_KEY): S3Client {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'minio-early-'));
-  const pki = await createDevPki(join(work, 'pki'), { clients: [] });
-  ca = pki.ca.certPem;
-  const certs = join(work, 'certs');
-  await mkdir(certs);
-  await copyFile(pki.server.certPath, join(certs, 'public.crt'));
-  await copyFile(pki.server.keyPath, join(certs, 'private.key'));
+  const { certs, ca: caPem } = await devCertsDir(work);
+  ca = caPem;
   srv = await startServer({ tls: loadCertsDir(certs), kms });
   srv.app.server.on('connection', (socket: Socket) => sockets.add(socket));
   const s3 = client();

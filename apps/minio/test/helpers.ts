@@ -1,9 +1,10 @@
 // A real server on 127.0.0.1 over a temporary data directory, and clients pointed at it.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { createDevPki } from '@kms-chain/tls-identity';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ServerConfig } from '../src/server.js';
 
@@ -76,4 +77,17 @@ export function objectDir(dataDir: string, bucket: string, key: string): string 
 /** Hex MD5, the form of an S3 ETag. */
 export function md5(data: Buffer | string): string {
   return createHash('md5').update(data).digest('hex');
+}
+
+/**
+ * A dev PKI made under `work`, its server certificate and key laid out as a MinIO certs directory
+ * (`<work>/certs`, for `--certs-dir` or loadCertsDir): that directory and the CA's PEM.
+ */
+export async function devCertsDir(work: string): Promise<{ certs: string; ca: string }> {
+  const pki = await createDevPki(join(work, 'pki'), { clients: [] });
+  const certs = join(work, 'certs');
+  await mkdir(certs);
+  await copyFile(pki.server.certPath, join(certs, 'public.crt'));
+  await copyFile(pki.server.keyPath, join(certs, 'private.key'));
+  return { certs, ca: pki.ca.certPem };
 }

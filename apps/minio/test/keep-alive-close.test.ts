@@ -6,15 +6,14 @@
 // not a byte back, and the server logged nothing. The test makes that moment happen on purpose: the
 // client and the server share this process, so a synchronous spin stalls the server exactly as an
 // overloaded machine does, with the request written before the deadline and read only after it.
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { connect as netConnect, type Socket } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
-import { createDevPki } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCertsDir } from '../src/config/certs.js';
-import { startServer, type TestServer } from './helpers.js';
+import { devCertsDir, startServer, type TestServer } from './helpers.js';
+import { openRaw } from './raw-http.js';
 
 /** The keep-alive timeout the test gives the server (Node closes an idle connection a second later). */
 const KEEP_ALIVE_MS = 1000;
@@ -53,12 +52,8 @@ describe.each(['https', 'http'] as const)('%s keep-alive connection closed for i
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'minio-keep-alive-'));
-    const pki = await createDevPki(join(work, 'pki'), { clients: [] });
-    ca = pki.ca.certPem;
-    const certs = join(work, 'certs');
-    await mkdir(certs);
-    await copyFile(pki.server.certPath, join(certs, 'public.crt'));
-    await copyFile(pki.server.keyPath, join(certs, 'private.key'));
+    const { certs, ca: caPem } = await devCertsDir(work);
+    ca = caPem;
     srv = await startServer(scheme === 'https' ? { tls: loadCertsDir(certs) } : {});
     srv.app.server.keepAliveTimeout = KEEP_ALIVE_MS;
   });
@@ -67,17 +62,7 @@ describe.each(['https', 'http'] as const)('%s keep-alive connection closed for i
     await rm(work, { recursive: true, force: true });
   });
 
-  async function open(): Promise<Socket> {
-    const socket =
-      scheme === 'https'
-        ? tlsConnect({ host: '127.0.0.1', port: srv.port, ca, servername: 'localhost' })
-        : netConnect({ host: '127.0.0.1', port: srv.port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once(scheme === 'https' ? 'secureConnect' : 'connect', () => resolve());
-      socket.once('error', reject);
-    });
-    return socket;
-  }
+  const open = () => openRaw(scheme, srv.port, ca);
 
   it('answers a request that arrived before the deadline although the process was busy across it', async () => {
     const socket = await open();

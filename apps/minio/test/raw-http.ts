@@ -1,5 +1,7 @@
 // Raw requests for what the SDKs refuse to send (traversal paths, bad digests, truncated bodies, odd
 // Expect headers), signed with the test credentials by the SigV4 test signer of @kms-chain/tools.
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   type RawResponse,
   rawRequest,
@@ -76,4 +78,17 @@ export function signedChunkedPut(
     },
   );
   return rawRequest({ port, method: 'PUT', path, headers, body });
+}
+
+/** A raw connection to a test server on 127.0.0.1, TLS (trusting `ca`, as localhost) or plain TCP. */
+export async function openRaw(scheme: 'http' | 'https', port: number, ca: string): Promise<Socket> {
+  const socket =
+    scheme === 'https'
+      ? tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' })
+      : netConnect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once(scheme === 'https' ? 'secureConnect' : 'connect', () => resolve());
+    socket.once('error', reject);
+  });
+  return socket;
 }

@@ -1,14 +1,13 @@
 // HTTPS from a MinIO-style certs directory, and the environment / address parsing of the CLI.
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createDevPki } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCertsDir } from '../src/config/certs.js';
 import { ConfigError, loadEnvConfig, parseAddress } from '../src/config/env.js';
-import { ACCESS_KEY, collect, SECRET_KEY, startServer, type TestServer } from './helpers.js';
+import { ACCESS_KEY, collect, devCertsDir, SECRET_KEY, startServer, type TestServer } from './helpers.js';
 
 describe('HTTPS', () => {
   let work: string;
@@ -17,18 +16,14 @@ describe('HTTPS', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'minio-tls-'));
-    const pki = await createDevPki(join(work, 'pki'), { clients: [] });
-    const certs = join(work, 'certs');
-    await mkdir(certs);
-    await copyFile(pki.server.certPath, join(certs, 'public.crt'));
-    await copyFile(pki.server.keyPath, join(certs, 'private.key'));
+    const { certs, ca } = await devCertsDir(work);
     srv = await startServer({ tls: loadCertsDir(certs) });
     client = new S3Client({
       endpoint: srv.endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-      requestHandler: { httpsAgent: new Agent({ ca: pki.ca.certPem }) },
+      requestHandler: { httpsAgent: new Agent({ ca }) },
     });
   });
   afterAll(async () => {

@@ -5,18 +5,15 @@
 // without a byte of answer. Keep-alive clients hit it when they reuse a connection a few milliseconds
 // after a large response (a PutObject on a reused socket, ~1 in 8,000 operations of the soak).
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
-import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createDevPki } from '@kms-chain/tls-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCertsDir } from '../src/config/certs.js';
-import { ACCESS_KEY, SECRET_KEY, startServer, type TestServer } from './helpers.js';
-import { signHeaders } from './raw-http.js';
+import { ACCESS_KEY, devCertsDir, SECRET_KEY, startServer, type TestServer } from './helpers.js';
+import { openRaw, signHeaders } from './raw-http.js';
 
 const BIG = 8 << 20;
 const PUT_SIZE = 1 << 20;
@@ -65,12 +62,8 @@ describe.each(['https', 'http'] as const)('%s connection under write backpressur
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'minio-tls-bp-'));
-    const pki = await createDevPki(join(work, 'pki'), { clients: [] });
-    ca = pki.ca.certPem;
-    const certs = join(work, 'certs');
-    await mkdir(certs);
-    await copyFile(pki.server.certPath, join(certs, 'public.crt'));
-    await copyFile(pki.server.keyPath, join(certs, 'private.key'));
+    const { certs, ca: caPem } = await devCertsDir(work);
+    ca = caPem;
     srv = await startServer(scheme === 'https' ? { tls: loadCertsDir(certs) } : {});
     const client = new S3Client({
       endpoint: srv.endpoint,
@@ -88,17 +81,7 @@ describe.each(['https', 'http'] as const)('%s connection under write backpressur
     await rm(work, { recursive: true, force: true });
   });
 
-  async function open(): Promise<Socket> {
-    const socket =
-      scheme === 'https'
-        ? tlsConnect({ host: '127.0.0.1', port: srv.port, ca, servername: 'localhost' })
-        : netConnect({ host: '127.0.0.1', port: srv.port });
-    await new Promise<void>((resolve, reject) => {
-      socket.once(scheme === 'https' ? 'secureConnect' : 'connect', () => resolve());
-      socket.once('error', reject);
-    });
-    return socket;
-  }
+  const open = () => openRaw(scheme, srv.port, ca);
 
   it('answers a PUT whose body arrives while a large GET is still being written, then both in order', async () => {
     const host = `127.0.0.1:${srv.port}`;
