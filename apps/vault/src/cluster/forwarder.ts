@@ -48,7 +48,11 @@ export interface ForwardRequest {
   /** The raw request target (path and query), exactly as received. */
   url: string;
   headers: IncomingHttpHeaders;
-  body: Buffer | undefined;
+  /**
+   * The body, or how to read it: read only once the active node is known to be reachable, so a
+   * request that cannot be forwarded reaches the caller's fallback with its body unread.
+   */
+  body: Buffer | undefined | (() => Promise<Buffer | undefined>);
   /** The client's address, appended to X-Forwarded-For for the active node. */
   clientAddr: string;
 }
@@ -71,26 +75,23 @@ export class Forwarder {
     this.#deps = deps;
   }
 
-  /** Whether a request could be forwarded now: an active node with a cluster identity is known. */
-  async ready(): Promise<boolean> {
-    return (await this.#poolFor().catch(() => undefined)) !== undefined;
-  }
-
   /**
    * Sends `req` to the active node; resolves with its response (status, headers, streaming body)
-   * or undefined when it cannot be forwarded (the caller redirects instead). Never rejects.
+   * or undefined when it cannot be forwarded (the caller redirects instead). Rejects only when
+   * reading a lazily given body fails.
    */
   async forward(req: ForwardRequest): Promise<IncomingMessage | undefined> {
     const pool = await this.#poolFor().catch(() => undefined);
     if (!pool) return undefined;
+    const body = typeof req.body === 'function' ? await req.body() : req.body;
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (v !== undefined && !HOP_BY_HOP.has(k) && k !== 'content-length') headers[k] = v;
     const prior = req.headers['x-forwarded-for'];
     headers['x-forwarded-for'] = prior ? `${prior}, ${req.clientAddr}` : req.clientAddr;
-    if (req.body?.length) headers['content-length'] = String(req.body.length);
+    if (body?.length) headers['content-length'] = String(body.length);
     try {
-      return await this.#send(pool, req.method, req.url, headers, req.body);
+      return await this.#send(pool, req.method, req.url, headers, body);
     } catch (err) {
       this.#deps.log(
         'warn',

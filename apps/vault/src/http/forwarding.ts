@@ -94,13 +94,18 @@ async function forwardFromFront(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<boolean> {
-  if (!(await opts.forwarder.ready())) return false;
-  const body = await readBody(req);
-  const answer = await opts.forwarder.forward(forwardRequest(req, body));
+  let bodyRead = false;
+  const answer = await opts.forwarder.forward(
+    forwardRequest(req, () => {
+      bodyRead = true;
+      return readBody(req);
+    }),
+  );
   if (answer) {
     relay(res, opts.headers, answer, req.method ?? 'GET');
     return true;
   }
+  if (!bodyRead) return false;
   const leader = (await opts.core.activeNode())?.redirectAddr ?? '';
   if (leader) {
     res.writeHead(307, { ...opts.headers, location: redirectLocation(leader, req.url ?? '') }).end();
@@ -126,7 +131,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-function forwardRequest(req: IncomingMessage, body: Buffer | undefined): ForwardRequest {
+function forwardRequest(req: IncomingMessage, body: ForwardRequest['body']): ForwardRequest {
   return {
     method: req.method ?? 'GET',
     url: req.url ?? '/',
